@@ -1,0 +1,68 @@
+// Command lines on Boost.Program_options with the conventions every tool shares:
+// --help, --version, --output text|json, --verbose, --quiet; values not given as flags are read
+// from CI inputs (INPUT_<NAME>) and then from AMLOPS_<NAME> environment variables.
+#pragma once
+#include <boost/program_options.hpp>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tools/common/context.hpp"
+
+namespace amlops::cli {
+
+namespace po = boost::program_options;
+
+class Command {
+ public:
+  // `usage` is the synopsis after the command name, e.g. "NAME [--follow]".
+  Command(Context& ctx, std::string command, std::string summary, std::string usage = {});
+  po::options_description_easy_init options() { return opts_.add_options(); }
+  void positional(const char* name, int max_count = 1);
+  // Parses. Returns false when --help was printed (the caller returns 0).
+  // Unknown options and bad values throw UsageError.
+  bool parse(const std::vector<std::string>& args);
+
+  [[nodiscard]] bool has(const std::string& name) const { return vm_.count(name) > 0 && !vm_[name].defaulted(); }
+  template <typename T>
+  [[nodiscard]] T get(const std::string& name) const {
+    return vm_[name].as<T>();
+  }
+  template <typename T>
+  [[nodiscard]] std::optional<T> opt(const std::string& name) const {
+    if (!vm_.count(name)) return std::nullopt;
+    return vm_[name].as<T>();
+  }
+  [[nodiscard]] std::string str(const std::string& name, const std::string& fallback = {}) const;
+  [[nodiscard]] std::vector<std::string> list(const std::string& name) const;
+  [[nodiscard]] bool flag(const std::string& name) const;
+  // Throws UsageError("--name is required") when absent.
+  [[nodiscard]] std::string required(const std::string& name) const;
+  [[nodiscard]] const po::variables_map& vm() const { return vm_; }
+  [[nodiscard]] std::string help() const;
+
+ private:
+  Context& ctx_;
+  std::string command_, summary_, usage_;
+  po::options_description opts_;
+  po::positional_options_description pos_;
+  po::variables_map vm_;
+};
+
+struct Subcommand {
+  std::string name;
+  std::string summary;
+  std::function<int(Context&, const std::vector<std::string>&)> run;
+};
+
+// Dispatches args[0] to a subcommand; handles --help/--version and unknown commands.
+int dispatch(Context& ctx, const std::string& summary, const std::vector<Subcommand>& commands,
+             const std::vector<std::string>& args);
+
+std::string version_line(const std::string& tool);
+
+// Parses repeated "k=v" values (tags, --set); throws UsageError naming the option.
+std::vector<std::pair<std::string, std::string>> key_values(const std::vector<std::string>& items, const std::string& option);
+
+}  // namespace amlops::cli
