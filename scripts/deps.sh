@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs what building and testing amlops needs on Debian 12: the packages listed in
+# scripts/apt-packages.txt that are missing, and the test-only npm packages (package-lock.json).
+set -euo pipefail
+here="$(cd "$(dirname "$0")/.." && pwd)"
+mapfile -t wanted < <(grep -v '^\s*#' "$here/scripts/apt-packages.txt" | sed '/^\s*$/d')
+missing=()
+for p in "${wanted[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "deps: installing ${missing[*]}" >&2
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+if [ -f "$here/tests/node/package-lock.json" ] && [ ! -d "$here/tests/node/node_modules" ]; then
+  echo "deps: npm ci (test tools)" >&2
+  (cd "$here/tests/node" && npm ci --no-audit --no-fund --loglevel=error)
+fi

@@ -1,0 +1,75 @@
+// A small HTTP/1.1 server on Boost.Beast for amlops-local and for test servers: one thread per
+// connection, keep-alive, file bodies with Range, and injected faults (reset, slow body).
+// It is the server side only: it knows nothing of the Azure ML contract.
+#pragma once
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/time.hpp"
+
+namespace amlops::net {
+
+struct ServerRequest {
+  std::string method;
+  std::string target;                        // raw path + query as sent
+  std::string path;                          // percent-decoded path
+  std::multimap<std::string, std::string> query;  // decoded
+  std::map<std::string, std::string> headers;     // names lower-cased
+  std::string body;
+  std::string peer;
+
+  [[nodiscard]] std::optional<std::string> header(const std::string& lower_name) const;
+  [[nodiscard]] std::optional<std::string> param(const std::string& name) const;  // first value
+};
+
+struct ServerResponse {
+  int status = 200;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  // Serve a file (or a byte range of it) instead of `body`.
+  std::optional<std::filesystem::path> file;
+  uint64_t file_offset = 0;
+  std::optional<uint64_t> file_length;
+  // Faults: reset closes the connection without answering; slow sends the headers and then
+  // stalls for `slow_for` before the body.
+  enum class Fault { none, reset, slow } fault = Fault::none;
+  Duration slow_for{0};
+
+  static ServerResponse json(int status, std::string body);
+  static ServerResponse text(int status, std::string body);
+  ServerResponse& header(std::string name, std::string value);
+};
+
+using Handler = std::function<ServerResponse(const ServerRequest&)>;
+
+struct ServerOptions {
+  std::string address = "127.0.0.1";
+  uint16_t port = 0;  // 0: any free port
+  uint64_t max_body = 512ULL * 1024 * 1024;
+};
+
+class HttpServer {
+ public:
+  HttpServer(Handler handler, ServerOptions opts = {});
+  ~HttpServer();  // stops
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds and starts accepting on a background thread. Throws on bind failure.
+  void start();
+  void stop();
+  [[nodiscard]] uint16_t port() const;
+  [[nodiscard]] std::string base_url() const;  // "http://127.0.0.1:PORT"
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace amlops::net
