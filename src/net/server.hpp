@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>  // before Boost 1.74 asio, which uses std::exchange without including it
 #include <vector>
 
 #include "core/time.hpp"
