@@ -30,7 +30,7 @@ Duration parse_iso(std::string_view text) {
   bool any = false;
   size_t i = 1;
   while (i < text.size()) {
-    if (text[i] == 'T') {
+    if (text[i] == 'T' || text[i] == 't') {
       in_time = true;
       ++i;
       continue;
