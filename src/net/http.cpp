@@ -118,6 +118,9 @@ class CurlTransport : public Transport {
         curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
         if (req.method != "POST") curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req.method.c_str());
       }
+      // libcurl silently resends a request once when a reused connection turns out dead; for a
+      // request that must not be repeated, a fresh connection rules that out.
+      if (!req.is_idempotent()) curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
       for (auto& [k, v] : req.headers) hdrs = curl_slist_append(hdrs, (k + ": " + v).c_str());
       hdrs = curl_slist_append(hdrs, "Expect:");
       curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
