@@ -6,12 +6,18 @@ namespace amlops::azure {
 
 std::string credential_kind_name(CredentialKind k) {
   switch (k) {
-    case CredentialKind::client_secret: return "client-secret";
-    case CredentialKind::workload_identity: return "workload-identity";
-    case CredentialKind::github_oidc: return "github-oidc";
-    case CredentialKind::azure_devops_oidc: return "azure-devops-oidc";
-    case CredentialKind::managed_identity: return "managed-identity";
-    case CredentialKind::azure_cli: return "azure-cli";
+    case CredentialKind::client_secret:
+      return "client-secret";
+    case CredentialKind::workload_identity:
+      return "workload-identity";
+    case CredentialKind::github_oidc:
+      return "github-oidc";
+    case CredentialKind::azure_devops_oidc:
+      return "azure-devops-oidc";
+    case CredentialKind::managed_identity:
+      return "managed-identity";
+    case CredentialKind::azure_cli:
+      return "azure-cli";
   }
   return "unknown";
 }
@@ -46,8 +52,9 @@ std::vector<CredentialCandidate> credential_candidates(const Env& env) {
                            : ", no ACTIONS_ID_TOKEN_REQUEST_URL/_TOKEN (job needs permissions: id-token: write)")});
 
   auto oidc_uri = env.nonempty("SYSTEM_OIDCREQUESTURI");
-  auto conn = env.nonempty("AZURESUBSCRIPTION_SERVICE_CONNECTION_ID") ? env.nonempty("AZURESUBSCRIPTION_SERVICE_CONNECTION_ID")
-                                                                      : env.nonempty("AMLOPS_SERVICE_CONNECTION_ID");
+  auto conn = env.nonempty("AZURESUBSCRIPTION_SERVICE_CONNECTION_ID")
+                  ? env.nonempty("AZURESUBSCRIPTION_SERVICE_CONNECTION_ID")
+                  : env.nonempty("AMLOPS_SERVICE_CONNECTION_ID");
   bool access = env.nonempty("SYSTEM_ACCESSTOKEN").has_value();
   out.push_back({CredentialKind::azure_devops_oidc, "azure-devops-oidc", have_ids && oidc_uri && conn && access,
                  ids + (oidc_uri ? ", SYSTEM_OIDCREQUESTURI set" : ", SYSTEM_OIDCREQUESTURI not set") +
@@ -58,7 +65,8 @@ std::vector<CredentialCandidate> credential_candidates(const Env& env) {
   bool imds_opt_in = env.nonempty("AMLOPS_USE_IMDS").has_value() || env.nonempty("MSI_ENDPOINT").has_value();
   out.push_back({CredentialKind::managed_identity, "managed-identity", identity.has_value() || imds_opt_in,
                  identity ? "App Service identity endpoint " + *identity
-                          : (imds_opt_in ? "IMDS (169.254.169.254)" : "no IDENTITY_ENDPOINT (IMDS only with AMLOPS_USE_IMDS=1)")});
+                          : (imds_opt_in ? "IMDS (169.254.169.254)"
+                                         : "no IDENTITY_ENDPOINT (IMDS only with AMLOPS_USE_IMDS=1)")});
 
   bool az = process::which("az").has_value();
   out.push_back({CredentialKind::azure_cli, "azure-cli", az, az ? "az found on PATH" : "az not on PATH"});

@@ -10,19 +10,19 @@
 namespace amlops::azure {
 
 enum class CredentialKind {
-  client_secret,       // AZURE_CLIENT_ID + AZURE_TENANT_ID + AZURE_CLIENT_SECRET
-  workload_identity,   // AZURE_FEDERATED_TOKEN_FILE (+ client and tenant id)
-  github_oidc,         // ACTIONS_ID_TOKEN_REQUEST_URL/_TOKEN (+ client and tenant id)
-  azure_devops_oidc,   // SYSTEM_OIDCREQUESTURI + service connection id + SYSTEM_ACCESSTOKEN
-  managed_identity,    // IDENTITY_ENDPOINT (App Service) or IMDS
-  azure_cli,           // `az account get-access-token`
+  client_secret,      // AZURE_CLIENT_ID + AZURE_TENANT_ID + AZURE_CLIENT_SECRET
+  workload_identity,  // AZURE_FEDERATED_TOKEN_FILE (+ client and tenant id)
+  github_oidc,        // ACTIONS_ID_TOKEN_REQUEST_URL/_TOKEN (+ client and tenant id)
+  azure_devops_oidc,  // SYSTEM_OIDCREQUESTURI + service connection id + SYSTEM_ACCESSTOKEN
+  managed_identity,   // IDENTITY_ENDPOINT (App Service) or IMDS
+  azure_cli,          // `az account get-access-token`
 };
 
 struct CredentialCandidate {
   CredentialKind kind;
-  std::string name;      // "client-secret", "workload-identity", ...
-  bool available;        // the environment has what it needs
-  std::string detail;    // what was found or what is missing; never a secret value
+  std::string name;    // "client-secret", "workload-identity", ...
+  bool available;      // the environment has what it needs
+  std::string detail;  // what was found or what is missing; never a secret value
 };
 
 // The chain in order. `only` restricts it to one kind (--auth).
