@@ -9,9 +9,12 @@ constexpr size_t kMaxMessage = 4096;
 
 const char* severity_word(Severity s) {
   switch (s) {
-    case Severity::error: return "error";
-    case Severity::warning: return "warning";
-    case Severity::notice: return "notice";
+    case Severity::error:
+      return "error";
+    case Severity::warning:
+      return "warning";
+    case Severity::notice:
+      return "notice";
   }
   return "error";
 }
@@ -23,10 +26,14 @@ namespace github {
 std::string escape_data(std::string_view s) {
   std::string out;
   for (char c : s) {
-    if (c == '%') out += "%25";
-    else if (c == '\r') out += "%0D";
-    else if (c == '\n') out += "%0A";
-    else out += c;
+    if (c == '%')
+      out += "%25";
+    else if (c == '\r')
+      out += "%0D";
+    else if (c == '\n')
+      out += "%0A";
+    else
+      out += c;
   }
   return out;
 }
@@ -34,12 +41,18 @@ std::string escape_data(std::string_view s) {
 std::string escape_property(std::string_view s) {
   std::string out;
   for (char c : s) {
-    if (c == '%') out += "%25";
-    else if (c == '\r') out += "%0D";
-    else if (c == '\n') out += "%0A";
-    else if (c == ':') out += "%3A";
-    else if (c == ',') out += "%2C";
-    else out += c;
+    if (c == '%')
+      out += "%25";
+    else if (c == '\r')
+      out += "%0D";
+    else if (c == '\n')
+      out += "%0A";
+    else if (c == ':')
+      out += "%3A";
+    else if (c == ',')
+      out += "%2C";
+    else
+      out += c;
   }
   return out;
 }
@@ -91,10 +104,14 @@ namespace azure {
 std::string escape_data(std::string_view s) {
   std::string out;
   for (char c : s) {
-    if (c == '%') out += "%AZP25";
-    else if (c == '\r') out += "%0D";
-    else if (c == '\n') out += "%0A";
-    else out += c;
+    if (c == '%')
+      out += "%AZP25";
+    else if (c == '\r')
+      out += "%0D";
+    else if (c == '\n')
+      out += "%0A";
+    else
+      out += c;
   }
   return out;
 }
@@ -102,12 +119,18 @@ std::string escape_data(std::string_view s) {
 std::string escape_property(std::string_view s) {
   std::string out;
   for (char c : s) {
-    if (c == '%') out += "%AZP25";
-    else if (c == '\r') out += "%0D";
-    else if (c == '\n') out += "%0A";
-    else if (c == ';') out += "%3B";
-    else if (c == ']') out += "%5D";
-    else out += c;
+    if (c == '%')
+      out += "%AZP25";
+    else if (c == '\r')
+      out += "%0D";
+    else if (c == '\n')
+      out += "%0A";
+    else if (c == ';')
+      out += "%3B";
+    else if (c == ']')
+      out += "%5D";
+    else
+      out += c;
   }
   return out;
 }
@@ -144,8 +167,10 @@ std::string complete(std::string_view result, std::string_view message) {
 std::string input_env_name(Kind kind, std::string_view name) {
   std::string n(name);
   for (char& c : n) {
-    if (c == ' ') c = '_';
-    else if (kind == Kind::azure && c == '.') c = '_';
+    if (c == ' ')
+      c = '_';
+    else if (kind == Kind::azure && c == '.')
+      c = '_';
   }
   return "INPUT_" + str::to_upper(n);
 }

@@ -10,7 +10,8 @@
 namespace amlops::ci {
 
 std::optional<std::string> Host::input(const std::string& name) const {
-  for (const std::string& candidate : {input_env_name(kind(), name), input_env_name(kind(), str::replace_all(name, "-", "_"))}) {
+  for (const std::string& candidate :
+       {input_env_name(kind(), name), input_env_name(kind(), str::replace_all(name, "-", "_"))}) {
     if (auto v = env_.get(candidate)) {
       std::string t(str::trim(*v));
       if (!t.empty()) return t;
@@ -148,13 +149,18 @@ Kind detect_kind(const Env& env) {
 
 std::unique_ptr<Host> make_host(Kind kind, const Env& env, std::ostream& commands) {
   switch (kind) {
-    case Kind::github: return std::make_unique<GitHubHost>(env, commands);
-    case Kind::azure: return std::make_unique<AzureHost>(env, commands);
-    case Kind::terminal: break;
+    case Kind::github:
+      return std::make_unique<GitHubHost>(env, commands);
+    case Kind::azure:
+      return std::make_unique<AzureHost>(env, commands);
+    case Kind::terminal:
+      break;
   }
   return std::make_unique<TerminalHost>(env, commands);
 }
 
-std::unique_ptr<Host> detect(const Env& env, std::ostream& commands) { return make_host(detect_kind(env), env, commands); }
+std::unique_ptr<Host> detect(const Env& env, std::ostream& commands) {
+  return make_host(detect_kind(env), env, commands);
+}
 
 }  // namespace amlops::ci

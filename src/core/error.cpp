@@ -22,9 +22,12 @@ HttpError::HttpError(int status, const std::string& message, std::string code, s
 ErrorReport describe_error(const std::exception& e) {
   if (const auto* err = dynamic_cast<const Error*>(&e)) {
     std::string prefix;
-    if (dynamic_cast<const UsageError*>(err)) prefix = "usage: ";
-    else if (dynamic_cast<const GitError*>(err)) prefix = "git: ";
-    else if (dynamic_cast<const TimeoutError*>(err)) prefix = "timed out: ";
+    if (dynamic_cast<const UsageError*>(err))
+      prefix = "usage: ";
+    else if (dynamic_cast<const GitError*>(err))
+      prefix = "git: ";
+    else if (dynamic_cast<const TimeoutError*>(err))
+      prefix = "timed out: ";
     std::string msg = prefix + err->what();
     if (const auto* http = dynamic_cast<const HttpError*>(err); http && !http->correlation_id().empty()) {
       msg += " (correlation id " + http->correlation_id() + ")";

@@ -9,11 +9,11 @@ namespace amlops {
 // Exit codes shared by every tool (ARCHITECTURE.md).
 enum class ExitCode : int {
   ok = 0,
-  failed = 1,       // the checked thing failed: job failed, gate blocked, drift found, lint errors
-  usage = 2,        // usage or configuration error
-  timeout = 3,      // timed out
-  service = 4,      // service or network error after retries
-  interrupted = 130 // SIGINT/SIGTERM
+  failed = 1,        // the checked thing failed: job failed, gate blocked, drift found, lint errors
+  usage = 2,         // usage or configuration error
+  timeout = 3,       // timed out
+  service = 4,       // service or network error after retries
+  interrupted = 130  // SIGINT/SIGTERM
 };
 
 // A position in a user file: file:line:col (1-based; 0 = unknown).

@@ -46,8 +46,8 @@ std::string hmac_sha256(std::string_view key, std::string_view data) {
 
 std::string base64_encode(std::string_view raw) {
   std::string out(4 * ((raw.size() + 2) / 3), '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), reinterpret_cast<const unsigned char*>(raw.data()),
-                          static_cast<int>(raw.size()));
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(raw.data()), static_cast<int>(raw.size()));
   out.resize(static_cast<size_t>(n));
   return out;
 }
@@ -55,8 +55,8 @@ std::string base64_encode(std::string_view raw) {
 std::string base64_decode(std::string_view text) {
   if (text.size() % 4 != 0) throw ConfigError("invalid base64 (length not a multiple of 4)");
   std::string out(3 * text.size() / 4, '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()), reinterpret_cast<const unsigned char*>(text.data()),
-                          static_cast<int>(text.size()));
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
   if (n < 0) throw ConfigError("invalid base64");
   size_t pad = 0;
   if (!text.empty() && text.back() == '=') ++pad;
@@ -69,8 +69,10 @@ std::string base64url_encode(std::string_view raw) {
   std::string s = base64_encode(raw);
   while (!s.empty() && s.back() == '=') s.pop_back();
   for (char& c : s) {
-    if (c == '+') c = '-';
-    else if (c == '/') c = '_';
+    if (c == '+')
+      c = '-';
+    else if (c == '/')
+      c = '_';
   }
   return s;
 }
@@ -78,8 +80,10 @@ std::string base64url_encode(std::string_view raw) {
 std::string base64url_decode(std::string_view text) {
   std::string s(text);
   for (char& c : s) {
-    if (c == '-') c = '+';
-    else if (c == '_') c = '/';
+    if (c == '-')
+      c = '+';
+    else if (c == '_')
+      c = '/';
   }
   while (s.size() % 4) s += '=';
   return base64_decode(s);

@@ -122,8 +122,10 @@ void Builder::set(Value& o, std::string_view key, Value v) {
 }
 
 void Builder::set(Value& o, std::string_view key, double v) {
-  if (std::isfinite(v)) set(o, key, Value(v));
-  else set_null(o, key);
+  if (std::isfinite(v))
+    set(o, key, Value(v));
+  else
+    set_null(o, key);
 }
 
 std::vector<std::string> keys(const Value& obj) {

@@ -14,11 +14,16 @@ std::function<void(Level, const std::string&)> g_sink;
 
 const char* prefix(Level l) {
   switch (l) {
-    case Level::error: return "error: ";
-    case Level::warn: return "warning: ";
-    case Level::info: return "";
-    case Level::debug: return "debug: ";
-    case Level::trace: return "trace: ";
+    case Level::error:
+      return "error: ";
+    case Level::warn:
+      return "warning: ";
+    case Level::info:
+      return "";
+    case Level::debug:
+      return "debug: ";
+    case Level::trace:
+      return "trace: ";
   }
   return "";
 }

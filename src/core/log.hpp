@@ -25,14 +25,24 @@ std::string concat(Args&&... args) {
 }
 
 template <typename... Args>
-void error(Args&&... args) { write(Level::error, concat(std::forward<Args>(args)...)); }
+void error(Args&&... args) {
+  write(Level::error, concat(std::forward<Args>(args)...));
+}
 template <typename... Args>
-void warn(Args&&... args) { if (enabled(Level::warn)) write(Level::warn, concat(std::forward<Args>(args)...)); }
+void warn(Args&&... args) {
+  if (enabled(Level::warn)) write(Level::warn, concat(std::forward<Args>(args)...));
+}
 template <typename... Args>
-void info(Args&&... args) { if (enabled(Level::info)) write(Level::info, concat(std::forward<Args>(args)...)); }
+void info(Args&&... args) {
+  if (enabled(Level::info)) write(Level::info, concat(std::forward<Args>(args)...));
+}
 template <typename... Args>
-void debug(Args&&... args) { if (enabled(Level::debug)) write(Level::debug, concat(std::forward<Args>(args)...)); }
+void debug(Args&&... args) {
+  if (enabled(Level::debug)) write(Level::debug, concat(std::forward<Args>(args)...));
+}
 template <typename... Args>
-void trace(Args&&... args) { if (enabled(Level::trace)) write(Level::trace, concat(std::forward<Args>(args)...)); }
+void trace(Args&&... args) {
+  if (enabled(Level::trace)) write(Level::trace, concat(std::forward<Args>(args)...));
+}
 
 }  // namespace amlops::log

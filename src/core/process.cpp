@@ -69,8 +69,10 @@ int Child::wait() {
 
 void Child::signal_tree(int sig) {
   if (pid_ <= 0 || status_) return;
-  if (own_group_) ::kill(-pid_, sig);
-  else ::kill(pid_, sig);
+  if (own_group_)
+    ::kill(-pid_, sig);
+  else
+    ::kill(pid_, sig);
 }
 
 void Child::kill_tree(Duration grace) {
@@ -78,7 +80,8 @@ void Child::kill_tree(Duration grace) {
   if (!poll()) {
     signal_tree(SIGTERM);
     auto end = std::chrono::steady_clock::now() + grace;
-    while (!poll() && std::chrono::steady_clock::now() < end) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    while (!poll() && std::chrono::steady_clock::now() < end)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   // Grandchildren may outlive the leader: the group gets SIGKILL either way.
   if (own_group_) ::kill(-pid_, SIGKILL);
@@ -198,7 +201,8 @@ RunResult run_capture(const std::vector<std::string>& argv, SpawnOptions opts, s
   while (open_fds > 0) {
     int wait_ms = 200;
     if (timeout) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+      auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
       if (left <= 0) {
         r.timed_out = true;
         break;
@@ -210,7 +214,8 @@ RunResult run_capture(const std::vector<std::string>& argv, SpawnOptions opts, s
     for (int i = 0; i < 2; ++i) {
       if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
       ssize_t got = ::read(fds[i].fd, buf, sizeof buf);
-      if (got > 0) (i == 0 ? r.out : r.err).append(buf, static_cast<size_t>(got));
+      if (got > 0)
+        (i == 0 ? r.out : r.err).append(buf, static_cast<size_t>(got));
       else {
         fds[i].fd = -1;
         --open_fds;

@@ -15,15 +15,15 @@
 namespace amlops::process {
 
 struct SpawnOptions {
-  std::filesystem::path cwd;                            // empty: inherit
+  std::filesystem::path cwd;                              // empty: inherit
   std::optional<std::map<std::string, std::string>> env;  // replaces the environment when set
-  std::map<std::string, std::string> env_add;           // added on top (of env or the current one)
-  std::filesystem::path stdout_file;                    // append stdout here (empty: inherit or capture)
-  bool merge_stderr = true;                             // stderr to the same file as stdout
-  bool new_process_group = true;                        // so kill_tree reaches grandchildren
-  bool forward_signals = false;                         // forward our SIGINT/SIGTERM to the group
-  bool use_shell = false;                               // argv[0] is a shell command line for /bin/sh -c
-  bool capture = false;                                 // pipe stdout/stderr back (run_capture)
+  std::map<std::string, std::string> env_add;             // added on top (of env or the current one)
+  std::filesystem::path stdout_file;                      // append stdout here (empty: inherit or capture)
+  bool merge_stderr = true;                               // stderr to the same file as stdout
+  bool new_process_group = true;                          // so kill_tree reaches grandchildren
+  bool forward_signals = false;                           // forward our SIGINT/SIGTERM to the group
+  bool use_shell = false;                                 // argv[0] is a shell command line for /bin/sh -c
+  bool capture = false;                                   // pipe stdout/stderr back (run_capture)
 };
 
 class Child {

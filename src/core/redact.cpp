@@ -24,9 +24,9 @@ Registry& registry() {
 
 bool sensitive_param(std::string_view name) {
   const std::string n = str::to_lower(name);
-  static const char* exact[] = {"sig", "key", "code", "token", "access_token", "client_secret",
-                                "client_assertion", "password", "secret", "assertion", "refresh_token",
-                                "sv_sig", "accountkey", "sharedaccesssignature"};
+  static const char* exact[] = {
+      "sig",      "key",    "code",      "token",         "access_token", "client_secret", "client_assertion",
+      "password", "secret", "assertion", "refresh_token", "sv_sig",       "accountkey",    "sharedaccesssignature"};
   for (const char* e : exact)
     if (n == e) return true;
   return n.find("secret") != std::string::npos || n.find("password") != std::string::npos ||
@@ -115,8 +115,9 @@ std::string header(std::string_view name, std::string_view value) {
 
 std::string text(std::string_view t) {
   static const std::regex bearer(R"((Bearer\s+)[A-Za-z0-9\-_.~+/=]+)", std::regex::icase);
-  static const std::regex kv(R"(((?:AccountKey|SharedAccessSignature|SharedAccessKey|client_secret|password)\s*[=:]\s*)[^;&\s"']+)",
-                             std::regex::icase);
+  static const std::regex kv(
+      R"(((?:AccountKey|SharedAccessSignature|SharedAccessKey|client_secret|password)\s*[=:]\s*)[^;&\s"']+)",
+      std::regex::icase);
   static const std::regex sig(R"(([?&](?:sig|key|code|token|client_assertion)=)[^&\s"']+)", std::regex::icase);
   std::string s = secrets(t);
   s = std::regex_replace(s, bearer, "$1REDACTED");

@@ -23,7 +23,7 @@ void handler(int sig) {
 
 void install() {
   if (g_installed.exchange(true)) return;
-  struct sigaction sa{};
+  struct sigaction sa {};
   sa.sa_handler = handler;
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = SA_RESTART;
@@ -36,7 +36,8 @@ bool interrupted() { return g_signal.load() != 0; }
 int last_signal() { return g_signal.load(); }
 
 void check() {
-  if (interrupted()) throw InterruptedError(g_signal.load() == SIGTERM ? "terminated (SIGTERM)" : "interrupted (SIGINT)");
+  if (interrupted())
+    throw InterruptedError(g_signal.load() == SIGTERM ? "terminated (SIGTERM)" : "interrupted (SIGINT)");
 }
 
 void reset_for_tests() { g_signal.store(0); }

@@ -1,9 +1,10 @@
 #include "core/strings.hpp"
 
+#include <fast_float/fast_float.h>
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
-#include <fast_float/fast_float.h>
 #include <fstream>
 #include <random>
 
@@ -125,8 +126,10 @@ std::optional<double> parse_double(std::string_view s) {
 std::string shell_quote(std::string_view s) {
   std::string out = "'";
   for (char c : s) {
-    if (c == '\'') out += "'\\''";
-    else out += c;
+    if (c == '\'')
+      out += "'\\''";
+    else
+      out += c;
   }
   return out + "'";
 }

@@ -43,12 +43,18 @@ Duration parse_iso(std::string_view text) {
     char u = static_cast<char>(std::toupper(static_cast<unsigned char>(text[i])));
     ++i;
     any = true;
-    if (!in_time && u == 'D') total_ms += *v * 86'400'000;
-    else if (!in_time && u == 'W') total_ms += *v * 7 * 86'400'000;
-    else if (in_time && u == 'H') total_ms += *v * 3'600'000;
-    else if (in_time && u == 'M') total_ms += *v * 60'000;
-    else if (in_time && u == 'S') total_ms += *v * 1000;
-    else throw ConfigError("invalid ISO 8601 duration '" + std::string(text) + "'");
+    if (!in_time && u == 'D')
+      total_ms += *v * 86'400'000;
+    else if (!in_time && u == 'W')
+      total_ms += *v * 7 * 86'400'000;
+    else if (in_time && u == 'H')
+      total_ms += *v * 3'600'000;
+    else if (in_time && u == 'M')
+      total_ms += *v * 60'000;
+    else if (in_time && u == 'S')
+      total_ms += *v * 1000;
+    else
+      throw ConfigError("invalid ISO 8601 duration '" + std::string(text) + "'");
   }
   if (!any) throw ConfigError("invalid ISO 8601 duration '" + std::string(text) + "'");
   return Duration(static_cast<int64_t>(std::llround(total_ms)));
@@ -65,7 +71,8 @@ Duration parse_duration(std::string_view whole) {
   while (i < text.size()) {
     size_t start = i;
     while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;
-    if (start == i) throw ConfigError("invalid duration '" + std::string(whole) + "' (examples: 90s, 15m, 2h, 1h30m, PT1H)");
+    if (start == i)
+      throw ConfigError("invalid duration '" + std::string(whole) + "' (examples: 90s, 15m, 2h, 1h30m, PT1H)");
     auto v = str::parse_double(text.substr(start, i - start));
     if (!v) throw ConfigError("invalid duration '" + std::string(whole) + "'");
     size_t ustart = i;
@@ -86,7 +93,8 @@ std::string format_duration(Duration d) {
   }
   int64_t s = ms / 1000;
   char buf[64];
-  if (s < 3600) std::snprintf(buf, sizeof buf, "%lldm%02llds", static_cast<long long>(s / 60), static_cast<long long>(s % 60));
+  if (s < 3600)
+    std::snprintf(buf, sizeof buf, "%lldm%02llds", static_cast<long long>(s / 60), static_cast<long long>(s % 60));
   else
     std::snprintf(buf, sizeof buf, "%lldh%02lldm%02llds", static_cast<long long>(s / 3600),
                   static_cast<long long>((s / 60) % 60), static_cast<long long>(s % 60));
@@ -159,7 +167,8 @@ std::chrono::system_clock::time_point parse_iso8601(std::string_view text) {
     for (; digits < 3; ++digits) frac_ms *= 10;
   }
   int64_t offset_s = 0;
-  if (*p == 'Z' || *p == 'z') ++p;
+  if (*p == 'Z' || *p == 'z')
+    ++p;
   else if (*p == '+' || *p == '-') {
     int sign = *p == '-' ? -1 : 1;
     int hh = 0, mm = 0;
@@ -169,7 +178,8 @@ std::chrono::system_clock::time_point parse_iso8601(std::string_view text) {
   }
   if (*p != '\0') throw ConfigError("invalid timestamp '" + s + "' (expected ISO 8601)");
   std::time_t tt = timegm(&tm);
-  return std::chrono::system_clock::from_time_t(tt) - std::chrono::seconds(offset_s) + std::chrono::milliseconds(frac_ms);
+  return std::chrono::system_clock::from_time_t(tt) - std::chrono::seconds(offset_s) +
+         std::chrono::milliseconds(frac_ms);
 }
 
 std::string http_date(std::chrono::system_clock::time_point t) {

@@ -207,13 +207,16 @@ void Repo::walk_history(const std::function<void(const HistoryBlob&)>& visit, co
     if (git_commit_tree(tree.out(), commit.get()) != 0) fail("cannot read the tree of " + info.id);
     if (parents > 0) {
       Commit parent;
-      if (git_commit_parent(parent.out(), commit.get(), 0) == 0) git_commit_tree(parent_tree.out(), parent.get());
-      else git_error_clear();
+      if (git_commit_parent(parent.out(), commit.get(), 0) == 0)
+        git_commit_tree(parent_tree.out(), parent.get());
+      else
+        git_error_clear();
     }
     Diff diff;
     git_diff_options dopts = GIT_DIFF_OPTIONS_INIT;
     dopts.flags = GIT_DIFF_SKIP_BINARY_CHECK;
-    if (git_diff_tree_to_tree(diff.out(), repo_, parent_tree.get(), tree.get(), &dopts) != 0) fail("cannot diff " + info.id);
+    if (git_diff_tree_to_tree(diff.out(), repo_, parent_tree.get(), tree.get(), &dopts) != 0)
+      fail("cannot diff " + info.id);
     size_t nd = git_diff_num_deltas(diff.get());
     for (size_t i = 0; i < nd; ++i) {
       const git_diff_delta* d = git_diff_get_delta(diff.get(), i);
@@ -247,9 +250,7 @@ void Repo::walk_history(const std::function<void(const HistoryBlob&)>& visit, co
   }
 }
 
-std::string strip_credentials(const std::string& url) {
-  return redact::url(url.substr(0, url.find('?')));
-}
+std::string strip_credentials(const std::string& url) { return redact::url(url.substr(0, url.find('?'))); }
 
 std::optional<std::string> repository_slug(const std::string& url) {
   std::string u = strip_credentials(url);
@@ -287,7 +288,8 @@ Provenance provenance(const Env& env, const std::filesystem::path& start, std::o
     }
   }
   // On CI the checkout is often detached and the remote may be missing: the host knows.
-  if (!p.commit) p.commit = env.nonempty("GITHUB_SHA") ? env.nonempty("GITHUB_SHA") : env.nonempty("BUILD_SOURCEVERSION");
+  if (!p.commit)
+    p.commit = env.nonempty("GITHUB_SHA") ? env.nonempty("GITHUB_SHA") : env.nonempty("BUILD_SOURCEVERSION");
   if (!p.ref) p.ref = env.nonempty("GITHUB_REF") ? env.nonempty("GITHUB_REF") : env.nonempty("BUILD_SOURCEBRANCH");
   if (!p.repository) {
     if (auto repo = env.nonempty("GITHUB_REPOSITORY"))

@@ -59,18 +59,21 @@ size_t on_header(char* data, size_t size, size_t n, void* user) {
   }
   auto colon = line.find(':');
   if (colon != std::string_view::npos) {
-    headers->emplace_back(str::to_lower(str::trim(line.substr(0, colon))), std::string(str::trim(line.substr(colon + 1))));
+    headers->emplace_back(str::to_lower(str::trim(line.substr(0, colon))),
+                          std::string(str::trim(line.substr(colon + 1))));
   }
   return len;
 }
 
 Failure classify(CURLcode code, long http_code, Duration elapsed, Duration time_left) {
   switch (code) {
-    case CURLE_OK: return Failure::none;
+    case CURLE_OK:
+      return Failure::none;
     case CURLE_COULDNT_CONNECT:
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_RESOLVE_PROXY:
-    case CURLE_SSL_CONNECT_ERROR: return Failure::connect;
+    case CURLE_SSL_CONNECT_ERROR:
+      return Failure::connect;
     case CURLE_OPERATION_TIMEDOUT:
       if (elapsed + std::chrono::milliseconds(50) >= time_left) return Failure::deadline;
       return http_code == 0 && elapsed < std::chrono::milliseconds(10) ? Failure::connect : Failure::stall;
@@ -79,8 +82,10 @@ Failure classify(CURLcode code, long http_code, Duration elapsed, Duration time_
     case CURLE_GOT_NOTHING:
     case CURLE_PARTIAL_FILE:
     case CURLE_HTTP2:
-    case CURLE_HTTP2_STREAM: return Failure::reset;
-    default: return Failure::other;
+    case CURLE_HTTP2_STREAM:
+      return Failure::reset;
+    default:
+      return Failure::other;
   }
 }
 
@@ -91,7 +96,8 @@ class CurlTransport : public Transport {
     for (CURL* h : pool_) curl_easy_cleanup(h);
   }
 
-  AttemptResult perform(const Request& req, Duration connect_timeout, Duration stall_timeout, Duration time_left) override {
+  AttemptResult perform(const Request& req, Duration connect_timeout, Duration stall_timeout,
+                        Duration time_left) override {
     CURL* h = acquire();
     AttemptResult r;
     curl_slist* hdrs = nullptr;
@@ -106,7 +112,8 @@ class CurlTransport : public Transport {
       curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(connect_timeout.count()));
       curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(std::max<int64_t>(1, time_left.count())));
       curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-      curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, static_cast<long>(std::max<int64_t>(1, (stall_timeout.count() + 999) / 1000)));
+      curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME,
+                       static_cast<long>(std::max<int64_t>(1, (stall_timeout.count() + 999) / 1000)));
       if (auto ca = process_env().nonempty("SSL_CERT_FILE")) curl_easy_setopt(h, CURLOPT_CAINFO, ca->c_str());
       if (auto dir = process_env().nonempty("SSL_CERT_DIR")) curl_easy_setopt(h, CURLOPT_CAPATH, dir->c_str());
       if (req.method == "HEAD") {
@@ -154,8 +161,10 @@ class CurlTransport : public Transport {
       if (file) {
         std::fclose(file);
         file = nullptr;
-        if (r.failure == Failure::none && r.response.ok()) std::filesystem::rename(tmp_path, req.download_to);
-        else std::filesystem::remove(tmp_path);
+        if (r.failure == Failure::none && r.response.ok())
+          std::filesystem::rename(tmp_path, req.download_to);
+        else
+          std::filesystem::remove(tmp_path);
       }
     } catch (...) {
       if (file) std::fclose(file);
@@ -230,8 +239,8 @@ Response Client::send(Request req) {
     } else {
       auto t0 = clock.now();
       r = opts_.transport->perform(req, policy.connect_timeout, policy.stall_timeout, left);
-      log::debug(what, " -> ", r.failure == Failure::none ? std::to_string(r.response.status) : failure_name(r.failure), " (",
-                 format_duration(std::chrono::duration_cast<Duration>(clock.now() - t0)), ")");
+      log::debug(what, " -> ", r.failure == Failure::none ? std::to_string(r.response.status) : failure_name(r.failure),
+                 " (", format_duration(std::chrono::duration_cast<Duration>(clock.now() - t0)), ")");
       if (log::enabled(log::Level::trace)) {
         for (auto& [k, v] : req.headers) log::trace("  > ", k, ": ", redact::header(k, v));
         for (auto& [k, v] : r.response.headers) log::trace("  < ", k, ": ", redact::header(k, v));

@@ -56,14 +56,15 @@ struct AttemptResult {
 class Transport {
  public:
   virtual ~Transport() = default;
-  virtual AttemptResult perform(const Request& req, Duration connect_timeout, Duration stall_timeout, Duration time_left) = 0;
+  virtual AttemptResult perform(const Request& req, Duration connect_timeout, Duration stall_timeout,
+                                Duration time_left) = 0;
 };
 std::unique_ptr<Transport> make_curl_transport();
 
 struct ClientOptions {
   RetryPolicy policy;
-  Clock* clock = nullptr;            // default: the system clock
-  uint64_t seed = 0;                 // jitter seed (0: random)
+  Clock* clock = nullptr;  // default: the system clock
+  uint64_t seed = 0;       // jitter seed (0: random)
   std::string user_agent = "amlops";
   std::shared_ptr<Transport> transport;  // default: curl
 };

@@ -10,12 +10,18 @@ namespace amlops::net {
 
 const char* failure_name(Failure f) {
   switch (f) {
-    case Failure::none: return "none";
-    case Failure::connect: return "connection failed";
-    case Failure::reset: return "connection reset";
-    case Failure::stall: return "stalled";
-    case Failure::deadline: return "deadline exceeded";
-    case Failure::other: return "request failed";
+    case Failure::none:
+      return "none";
+    case Failure::connect:
+      return "connection failed";
+    case Failure::reset:
+      return "connection reset";
+    case Failure::stall:
+      return "stalled";
+    case Failure::deadline:
+      return "deadline exceeded";
+    case Failure::other:
+      return "request failed";
   }
   return "unknown";
 }
@@ -51,8 +57,8 @@ Duration backoff_delay(int attempt, const RetryPolicy& policy, std::optional<Dur
   return jittered;
 }
 
-RetryDecision decide_retry(int attempt, Failure failure, int status, std::optional<Duration> retry_after, Duration elapsed,
-                           const RetryPolicy& policy, bool idempotent, double random01) {
+RetryDecision decide_retry(int attempt, Failure failure, int status, std::optional<Duration> retry_after,
+                           Duration elapsed, const RetryPolicy& policy, bool idempotent, double random01) {
   RetryDecision d;
   if (failure == Failure::none && !retryable_status(status)) {
     d.reason = "status " + std::to_string(status) + " is final";

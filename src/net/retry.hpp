@@ -11,7 +11,7 @@
 namespace amlops::net {
 
 struct RetryPolicy {
-  int max_attempts = 8;                          // including the first
+  int max_attempts = 8;  // including the first
   Duration base_delay = std::chrono::milliseconds(500);
   Duration max_delay = std::chrono::seconds(30);  // cap of one backoff step (Retry-After may exceed it)
   Duration deadline = std::chrono::minutes(5);    // total time for one logical request, all attempts
@@ -21,12 +21,12 @@ struct RetryPolicy {
 
 // What went wrong with one attempt.
 enum class Failure {
-  none,        // an HTTP answer (see status)
-  connect,     // could not connect / DNS / TLS handshake
-  reset,       // connection reset or closed mid-exchange, empty reply
-  stall,       // no data for stall_timeout
-  deadline,    // the total deadline ran out during the attempt
-  other,       // anything else (bad URL, local file error): not retried
+  none,      // an HTTP answer (see status)
+  connect,   // could not connect / DNS / TLS handshake
+  reset,     // connection reset or closed mid-exchange, empty reply
+  stall,     // no data for stall_timeout
+  deadline,  // the total deadline ran out during the attempt
+  other,     // anything else (bad URL, local file error): not retried
 };
 
 const char* failure_name(Failure f);
@@ -51,7 +51,7 @@ struct RetryDecision {
 // time since the first attempt began; a retry whose delay would pass the deadline is not made.
 // Non-idempotent requests are retried only when the request never reached the server (connect)
 // or the server said so explicitly (429/503 with Retry-After).
-RetryDecision decide_retry(int attempt, Failure failure, int status, std::optional<Duration> retry_after, Duration elapsed,
-                           const RetryPolicy& policy, bool idempotent, double random01);
+RetryDecision decide_retry(int attempt, Failure failure, int status, std::optional<Duration> retry_after,
+                           Duration elapsed, const RetryPolicy& policy, bool idempotent, double random01);
 
 }  // namespace amlops::net

@@ -18,8 +18,8 @@ namespace amlops::net {
 
 struct ServerRequest {
   std::string method;
-  std::string target;                        // raw path + query as sent
-  std::string path;                          // percent-decoded path
+  std::string target;                             // raw path + query as sent
+  std::string path;                               // percent-decoded path
   std::multimap<std::string, std::string> query;  // decoded
   std::map<std::string, std::string> headers;     // names lower-cased
   std::string body;

@@ -1,7 +1,7 @@
 // The HTTP client against a real loopback server: retries with Retry-After, the stall timeout,
 // connection resets, POST safety, Range reads and streaming downloads.
-#include <boost/test/unit_test.hpp>
 #include <atomic>
+#include <boost/test/unit_test.hpp>
 
 #include "core/error.hpp"
 #include "core/files.hpp"
@@ -37,7 +37,9 @@ BOOST_AUTO_TEST_CASE(retries_503_with_retry_after_then_succeeds) {
       times.push_back(std::chrono::steady_clock::now());
     }
     int n = ++calls;
-    if (n <= 2) return ServerResponse::json(503, R"({"error":{"code":"ServiceUnavailable","message":"busy"}})").header("Retry-After", "1");
+    if (n <= 2)
+      return ServerResponse::json(503, R"({"error":{"code":"ServiceUnavailable","message":"busy"}})")
+          .header("Retry-After", "1");
     BOOST_TEST(req.path == "/jobs/a b");
     BOOST_TEST(req.param("api-version").value() == "2025-12-01");
     return ServerResponse::json(200, R"({"ok":true})");

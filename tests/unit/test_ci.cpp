@@ -40,12 +40,8 @@ BOOST_AUTO_TEST_CASE(azure_escaping) {
     const char* prop;
   };
   const Row rows[] = {
-      {"plain", "plain", "plain"},
-      {"100%", "100%AZP25", "100%AZP25"},
-      {"a\nb", "a%0Ab", "a%0Ab"},
-      {"a\r\nb", "a%0D%0Ab", "a%0D%0Ab"},
-      {"a;b]c", "a;b]c", "a%3Bb%5Dc"},
-      {"x:y,z", "x:y,z", "x:y,z"},
+      {"plain", "plain", "plain"},        {"100%", "100%AZP25", "100%AZP25"}, {"a\nb", "a%0Ab", "a%0Ab"},
+      {"a\r\nb", "a%0D%0Ab", "a%0D%0Ab"}, {"a;b]c", "a;b]c", "a%3Bb%5Dc"},    {"x:y,z", "x:y,z", "x:y,z"},
   };
   for (auto& r : rows) {
     BOOST_TEST(azure::escape_data(r.in) == r.data, r.in);
@@ -70,18 +66,21 @@ BOOST_AUTO_TEST_CASE(github_annotations) {
 
 BOOST_AUTO_TEST_CASE(azure_logissue) {
   Annotation a{Severity::error, "bad; value]", "src/a b.py", 4, 2, 0, 0, "", "AML002"};
-  BOOST_TEST(azure::logissue(a) ==
-             "##vso[task.logissue type=error;sourcepath=src/a b.py;linenumber=4;columnnumber=2;code=AML002]bad; value]");
+  BOOST_TEST(
+      azure::logissue(a) ==
+      "##vso[task.logissue type=error;sourcepath=src/a b.py;linenumber=4;columnnumber=2;code=AML002]bad; value]");
   Annotation n{Severity::notice, "note", "", 0, 0, 0, 0, "", ""};
   BOOST_TEST(azure::logissue(n) == "##vso[task.logissue type=warning]note");
-  BOOST_TEST(azure::set_variable("status", "a\nb", true) == "##vso[task.setvariable variable=status;isOutput=true]a%0Ab");
+  BOOST_TEST(azure::set_variable("status", "a\nb", true) ==
+             "##vso[task.setvariable variable=status;isOutput=true]a%0Ab");
   BOOST_TEST(azure::set_secret("s3cr%t") == "##vso[task.setsecret]s3cr%AZP25t");
   BOOST_TEST(azure::complete("Failed", "job failed") == "##vso[task.complete result=Failed;]job failed");
 }
 
 BOOST_AUTO_TEST_CASE(github_output_entries) {
   BOOST_TEST(github::file_entry("name", "value", "ghadelimiter_X") == "name<<ghadelimiter_X\nvalue\nghadelimiter_X\n");
-  BOOST_TEST(github::file_entry("m", "line1\nline2\n", "ghadelimiter_X") == "m<<ghadelimiter_X\nline1\nline2\n\nghadelimiter_X\n");
+  BOOST_TEST(github::file_entry("m", "line1\nline2\n", "ghadelimiter_X") ==
+             "m<<ghadelimiter_X\nline1\nline2\n\nghadelimiter_X\n");
   // A value that contains the delimiter gets another one.
   std::string e = github::file_entry("v", "x ghadelimiter_X y", "ghadelimiter_X");
   auto first_line = e.substr(0, e.find('\n'));
@@ -122,8 +121,11 @@ BOOST_AUTO_TEST_CASE(github_host_writes_files_and_caps_annotations) {
   files::TempDir dir;
   auto out = dir.path() / "output";
   auto summary = dir.path() / "summary";
-  MapEnv env({{"GITHUB_ACTIONS", "true"}, {"GITHUB_OUTPUT", out.string()}, {"GITHUB_STEP_SUMMARY", summary.string()},
-              {"GITHUB_REPOSITORY", "o/r"}, {"GITHUB_RUN_ID", "42"}});
+  MapEnv env({{"GITHUB_ACTIONS", "true"},
+              {"GITHUB_OUTPUT", out.string()},
+              {"GITHUB_STEP_SUMMARY", summary.string()},
+              {"GITHUB_REPOSITORY", "o/r"},
+              {"GITHUB_RUN_ID", "42"}});
   std::ostringstream cmds;
   auto host = detect(env, cmds);
   host->set_output("status", "Completed");

@@ -37,8 +37,10 @@ struct ScopedEnv {
 BOOST_AUTO_TEST_SUITE(cli_conventions)
 
 BOOST_AUTO_TEST_CASE(precedence_flag_input_env) {
-  std::map<std::string, std::string> vars = {{"GITHUB_ACTIONS", "true"}, {"INPUT_FAIL-ON", "warning"},
-                                             {"AMLOPS_FAIL_ON", "never"}, {"AMLOPS_CONFIG", "from-env.yml"}};
+  std::map<std::string, std::string> vars = {{"GITHUB_ACTIONS", "true"},
+                                             {"INPUT_FAIL-ON", "warning"},
+                                             {"AMLOPS_FAIL_ON", "never"},
+                                             {"AMLOPS_CONFIG", "from-env.yml"}};
   ScopedEnv scoped(vars);
   Fixture f;
   auto ctx = f.make(vars);
@@ -50,11 +52,11 @@ BOOST_AUTO_TEST_CASE(precedence_flag_input_env) {
   };
   auto c1 = make_cmd();
   BOOST_REQUIRE(c1->parse({"--fail-on", "error"}));
-  BOOST_TEST(c1->str("fail-on") == "error");         // flag wins
-  BOOST_TEST(c1->str("config") == "from-env.yml");   // AMLOPS_CONFIG
+  BOOST_TEST(c1->str("fail-on") == "error");        // flag wins
+  BOOST_TEST(c1->str("config") == "from-env.yml");  // AMLOPS_CONFIG
   auto c2 = make_cmd();
   BOOST_REQUIRE(c2->parse({}));
-  BOOST_TEST(c2->str("fail-on") == "warning");       // CI input beats AMLOPS_*
+  BOOST_TEST(c2->str("fail-on") == "warning");  // CI input beats AMLOPS_*
 }
 
 BOOST_AUTO_TEST_CASE(terminal_ignores_inputs_and_defaults_apply) {

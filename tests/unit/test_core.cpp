@@ -27,8 +27,12 @@ BOOST_AUTO_TEST_CASE(exit_codes) {
   };
   const Row rows[] = {
       {[] { throw UsageError("--name is required"); }, 2, "usage: --name is required"},
-      {[] { throw ConfigError({"job.yml", 3, 5}, "bad"); }, 2, "job.yml:3:5: bad"},
-      {[] { throw HttpError(503, "GET x: HTTP 503", "ServiceUnavailable", "corr-1"); }, 4, "GET x: HTTP 503 (correlation id corr-1)"},
+      {[] {
+         throw ConfigError({"job.yml", 3, 5}, "bad");
+       },
+       2, "job.yml:3:5: bad"},
+      {[] { throw HttpError(503, "GET x: HTTP 503", "ServiceUnavailable", "corr-1"); }, 4,
+       "GET x: HTTP 503 (correlation id corr-1)"},
       {[] { throw GitError("no repo"); }, 2, "git: no repo"},
       {[] { throw TimeoutError("job x after 2s"); }, 3, "timed out: job x after 2s"},
       {[] { throw InterruptedError(); }, 130, "interrupted"},
@@ -111,10 +115,10 @@ BOOST_AUTO_TEST_CASE(durations) {
     const char* text;
     int64_t ms;
   };
-  const Row rows[] = {{"90s", 90000},     {"15m", 900000},   {"2h", 7200000},     {"1h30m", 5400000},
-                      {"500ms", 500},     {"1d", 86400000},  {"45", 45000},       {"PT1H30M", 5400000},
-                      {"PT2S", 2000},     {"P1DT2H", 93600000}, {"PT0.5S", 500},  {"pt10m", 600000},
-                      {" 2s ", 2000},     {"1.5h", 5400000}};
+  const Row rows[] = {{"90s", 90000}, {"15m", 900000},      {"2h", 7200000}, {"1h30m", 5400000},
+                      {"500ms", 500}, {"1d", 86400000},     {"45", 45000},   {"PT1H30M", 5400000},
+                      {"PT2S", 2000}, {"P1DT2H", 93600000}, {"PT0.5S", 500}, {"pt10m", 600000},
+                      {" 2s ", 2000}, {"1.5h", 5400000}};
   for (auto& r : rows) BOOST_TEST(parse_duration(r.text).count() == r.ms, r.text);
   for (const char* bad : {"", "abc", "10x", "PT", "P1H", "s5", "1h-2m"}) {
     BOOST_CHECK_THROW(parse_duration(bad), ConfigError);
@@ -145,7 +149,8 @@ BOOST_AUTO_TEST_CASE(redaction) {
   BOOST_TEST(redact::text("Authorization: Bearer eyJ0eXAi.abc.def") == "Authorization: Bearer REDACTED");
   BOOST_TEST(redact::text("DefaultEndpointsProtocol=https;AccountName=a;AccountKey=Zm9vYmFy==;EndpointSuffix=x") ==
              "DefaultEndpointsProtocol=https;AccountName=a;AccountKey=REDACTED;EndpointSuffix=x");
-  BOOST_TEST(redact::text("PUT https://a/b?sv=1&sig=SECRET&x=2 -> 201") == "PUT https://a/b?sv=1&sig=REDACTED&x=2 -> 201");
+  BOOST_TEST(redact::text("PUT https://a/b?sv=1&sig=SECRET&x=2 -> 201") ==
+             "PUT https://a/b?sv=1&sig=REDACTED&x=2 -> 201");
   std::vector<std::string> masked;
   redact::on_secret([&](const std::string& s) { masked.push_back(s); });
   redact::add_secret("tok-123456");

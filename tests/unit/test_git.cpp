@@ -9,8 +9,17 @@ using namespace amlops;
 
 namespace {
 void run_git(const std::filesystem::path& dir, std::vector<std::string> args) {
-  std::vector<std::string> argv = {"git", "-C", dir.string(), "-c", "user.name=T", "-c", "user.email=t@example.com",
-                                   "-c", "init.defaultBranch=main", "-c", "commit.gpgsign=false"};
+  std::vector<std::string> argv = {"git",
+                                   "-C",
+                                   dir.string(),
+                                   "-c",
+                                   "user.name=T",
+                                   "-c",
+                                   "user.email=t@example.com",
+                                   "-c",
+                                   "init.defaultBranch=main",
+                                   "-c",
+                                   "commit.gpgsign=false"};
   argv.insert(argv.end(), args.begin(), args.end());
   auto r = process::run_capture(argv);
   BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.err);

@@ -14,9 +14,9 @@ BOOST_AUTO_TEST_CASE(retryable_statuses) {
     int status;
     bool retry;
   };
-  const Row rows[] = {{200, false}, {201, false}, {400, false}, {401, false}, {403, false}, {404, false},
-                      {408, true},  {409, false}, {429, true},  {500, true},  {501, false}, {502, true},
-                      {503, true},  {504, true},  {505, false}};
+  const Row rows[] = {{200, false}, {201, false}, {400, false}, {401, false}, {403, false},
+                      {404, false}, {408, true},  {409, false}, {429, true},  {500, true},
+                      {501, false}, {502, true},  {503, true},  {504, true},  {505, false}};
   for (auto& r : rows) BOOST_TEST(retryable_status(r.status) == r.retry, "status " << r.status);
 }
 
@@ -30,9 +30,8 @@ BOOST_AUTO_TEST_CASE(full_jitter_bounds) {
     int64_t expect_ms;
   };
   // ceiling = min(30 s, 0.5 s * 2^(attempt-1)); delay = floor(ceiling * r)
-  const Row rows[] = {{1, 0.0, 0},       {1, 0.999999, 499}, {1, 0.5, 250},     {2, 0.5, 500},
-                      {3, 0.5, 1000},    {4, 1.0, 4000},     {7, 1.0, 30000},   {7, 0.5, 15000},
-                      {40, 1.0, 30000},  {1000, 0.25, 7500}};
+  const Row rows[] = {{1, 0.0, 0},    {1, 0.999999, 499}, {1, 0.5, 250},   {2, 0.5, 500},    {3, 0.5, 1000},
+                      {4, 1.0, 4000}, {7, 1.0, 30000},    {7, 0.5, 15000}, {40, 1.0, 30000}, {1000, 0.25, 7500}};
   for (auto& r : rows) {
     BOOST_TEST(backoff_delay(r.attempt, p, std::nullopt, r.r).count() == r.expect_ms,
                "attempt " << r.attempt << " r " << r.r);
@@ -41,9 +40,9 @@ BOOST_AUTO_TEST_CASE(full_jitter_bounds) {
 
 BOOST_AUTO_TEST_CASE(retry_after_is_a_floor) {
   RetryPolicy p;
-  BOOST_TEST(backoff_delay(1, p, Duration(3000), 0.1).count() == 3000);     // jitter 50 ms < 3 s
-  BOOST_TEST(backoff_delay(7, p, Duration(1000), 1.0).count() == 30000);    // jitter 30 s > 1 s
-  BOOST_TEST(backoff_delay(1, p, Duration(120000), 0.5).count() == 120000); // may exceed max_delay
+  BOOST_TEST(backoff_delay(1, p, Duration(3000), 0.1).count() == 3000);      // jitter 50 ms < 3 s
+  BOOST_TEST(backoff_delay(7, p, Duration(1000), 1.0).count() == 30000);     // jitter 30 s > 1 s
+  BOOST_TEST(backoff_delay(1, p, Duration(120000), 0.5).count() == 120000);  // may exceed max_delay
 }
 
 BOOST_AUTO_TEST_CASE(parse_retry_after_forms) {

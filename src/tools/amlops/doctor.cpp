@@ -12,7 +12,8 @@
 namespace amlops {
 
 int run_doctor(Context& ctx, const std::vector<std::string>& args) {
-  cli::Command cmd(ctx, "doctor", "Reports CI host detection, git metadata, configuration and which credential the chain would use.");
+  cli::Command cmd(ctx, "doctor",
+                   "Reports CI host detection, git metadata, configuration and which credential the chain would use.");
   cmd.options()("path", cli::po::value<std::string>()->default_value("."), "where to look for the git checkout");
   if (!cmd.parse(args)) return 0;
 

@@ -17,7 +17,8 @@ int run_umbrella(Context& ctx, const std::vector<std::string>& args) {
                           return rc;
                         }});
   }
-  commands.push_back({"doctor", "report CI host detection, git metadata and which credentials would be used", &run_doctor});
+  commands.push_back(
+      {"doctor", "report CI host detection, git metadata and which credentials would be used", &run_doctor});
   return cli::dispatch(ctx, "amlops: MLOps CI/CD for Azure Machine Learning.", commands, args);
 }
 

@@ -11,12 +11,15 @@
 namespace amlops::cli {
 
 Command::Command(Context& ctx, std::string command, std::string summary, std::string usage)
-    : ctx_(ctx), command_(std::move(command)), summary_(std::move(summary)), usage_(std::move(usage)), opts_("Options") {
-  opts_.add_options()
-    ("help,h", "show this help")
-    ("output,o", po::value<std::string>()->default_value("text"), "result format: text or json")
-    ("verbose,v", po::bool_switch(), "more detail on stderr (-v -v: trace)")
-    ("quiet,q", po::bool_switch(), "errors only on stderr");
+    : ctx_(ctx),
+      command_(std::move(command)),
+      summary_(std::move(summary)),
+      usage_(std::move(usage)),
+      opts_("Options") {
+  opts_.add_options()("help,h", "show this help")("output,o", po::value<std::string>()->default_value("text"),
+                                                  "result format: text or json")(
+      "verbose,v", po::bool_switch(), "more detail on stderr (-v -v: trace)")("quiet,q", po::bool_switch(),
+                                                                              "errors only on stderr");
 }
 
 void Command::positional(const char* name, int max_count) { pos_.add(name, max_count); }
@@ -65,11 +68,16 @@ bool Command::parse(const std::vector<std::string>& args) {
     throw UsageError(std::string(e.what()) + " (see " + ctx_.tool + " " + command_ + " --help)");
   }
   std::string out = vm_["output"].as<std::string>();
-  if (out == "json") ctx_.format = OutputFormat::json;
-  else if (out == "text") ctx_.format = OutputFormat::text;
-  else throw UsageError("--output must be text or json, not '" + out + "'");
-  if (vm_["quiet"].as<bool>()) log::set_level(log::Level::error);
-  else if (vm_["verbose"].as<bool>()) log::set_level(log::Level::debug);
+  if (out == "json")
+    ctx_.format = OutputFormat::json;
+  else if (out == "text")
+    ctx_.format = OutputFormat::text;
+  else
+    throw UsageError("--output must be text or json, not '" + out + "'");
+  if (vm_["quiet"].as<bool>())
+    log::set_level(log::Level::error);
+  else if (vm_["verbose"].as<bool>())
+    log::set_level(log::Level::debug);
   return true;
 }
 
@@ -90,9 +98,7 @@ std::string Command::required(const std::string& name) const {
   return vm_[name].as<std::string>();
 }
 
-std::string version_line(const std::string& tool) {
-  return tool + " " + kVersion + " (commit " + kGitCommit + ")";
-}
+std::string version_line(const std::string& tool) { return tool + " " + kVersion + " (commit " + kGitCommit + ")"; }
 
 int dispatch(Context& ctx, const std::string& summary, const std::vector<Subcommand>& commands,
              const std::vector<std::string>& args) {
@@ -124,7 +130,8 @@ int dispatch(Context& ctx, const std::string& summary, const std::vector<Subcomm
   throw UsageError("unknown command '" + first + "' (commands: " + str::join(names, ", ") + ")");
 }
 
-std::vector<std::pair<std::string, std::string>> key_values(const std::vector<std::string>& items, const std::string& option) {
+std::vector<std::pair<std::string, std::string>> key_values(const std::vector<std::string>& items,
+                                                            const std::string& option) {
   std::vector<std::pair<std::string, std::string>> out;
   for (auto& item : items) {
     auto kv = str::split_key_value(item);

@@ -63,6 +63,7 @@ int dispatch(Context& ctx, const std::string& summary, const std::vector<Subcomm
 std::string version_line(const std::string& tool);
 
 // Parses repeated "k=v" values (tags, --set); throws UsageError naming the option.
-std::vector<std::pair<std::string, std::string>> key_values(const std::vector<std::string>& items, const std::string& option);
+std::vector<std::pair<std::string, std::string>> key_values(const std::vector<std::string>& items,
+                                                            const std::string& option);
 
 }  // namespace amlops::cli

@@ -20,7 +20,7 @@ struct Context {
   Clock& clock;
   std::ostream& out;  // results only; messages go to the log (stderr)
   std::ostream& err;
-  std::string tool;   // "amlops-job", or "amlops job" under the umbrella
+  std::string tool;  // "amlops-job", or "amlops job" under the umbrella
   OutputFormat format = OutputFormat::text;
 
   // Prints a result: JSON (pretty) with --output json, else the text renderer's output.
