@@ -212,3 +212,45 @@ BOOST_AUTO_TEST_CASE(range_reads_and_streaming_downloads) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+#include "ci/oidc.hpp"
+#include "core/redact.hpp"
+
+BOOST_AUTO_TEST_SUITE(oidc_requests)
+
+BOOST_AUTO_TEST_CASE(github_and_azure_devops_id_tokens) {
+  std::vector<ServerRequest> seen;
+  std::mutex mu;
+  HttpServer server([&](const ServerRequest& req) {
+    std::lock_guard l(mu);
+    seen.push_back(req);
+    if (req.path == "/gh") return ServerResponse::json(200, R"({"count":1,"value":"gh.jwt.token-aaaa"})");
+    return ServerResponse::json(200, R"({"oidcToken":"ado.jwt.token-bbbb"})");
+  });
+  server.start();
+  Client client({.policy = fast_policy()});
+  redact::clear_for_tests();
+  std::vector<std::string> masked;
+  redact::on_secret([&](const std::string& s) { masked.push_back(s); });
+  BOOST_TEST(ci::request_github_id_token(client, server.base_url() + "/gh?x=1", "req-token-1") == "gh.jwt.token-aaaa");
+  BOOST_TEST(ci::request_azure_devops_id_token(client, server.base_url() + "/ado", "conn-9", "sys-access-2") ==
+             "ado.jwt.token-bbbb");
+  BOOST_REQUIRE(seen.size() == 2u);
+  BOOST_TEST(seen[0].method == "GET");
+  BOOST_TEST(seen[0].param("x").value() == "1");
+  BOOST_TEST(seen[0].param("audience").value() == "api://AzureADTokenExchange");
+  BOOST_TEST(seen[0].header("authorization").value() == "Bearer req-token-1");
+  BOOST_TEST(seen[1].method == "POST");
+  BOOST_TEST(seen[1].param("api-version").value() == "7.1");
+  BOOST_TEST(seen[1].param("serviceConnectionId").value() == "conn-9");
+  BOOST_TEST(seen[1].header("authorization").value() == "Bearer sys-access-2");
+  // Request tokens and the minted tokens are all masked.
+  for (const char* s : {"req-token-1", "gh.jwt.token-aaaa", "sys-access-2", "ado.jwt.token-bbbb"}) {
+    BOOST_TEST((std::find(masked.begin(), masked.end(), s) != masked.end()), s);
+  }
+  redact::clear_for_tests();
+  BOOST_CHECK_THROW(ci::github_id_token_request("", "", "a"), ConfigError);
+  BOOST_CHECK_THROW(ci::parse_github_id_token(R"({"value":""})"), HttpError);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
