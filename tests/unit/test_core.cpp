@@ -10,6 +10,7 @@
 #include "core/log.hpp"
 #include "core/process.hpp"
 #include "core/redact.hpp"
+#include "core/signals.hpp"
 #include "core/strings.hpp"
 #include "core/time.hpp"
 #include "core/yaml.hpp"
@@ -203,6 +204,21 @@ BOOST_AUTO_TEST_CASE(spawn_env_cwd_and_timeout_kill_tree) {
     running = stat.find(") Z") == std::string::npos;
   }
   BOOST_TEST(!running);
+}
+
+BOOST_AUTO_TEST_CASE(signals_are_forwarded_to_child_groups) {
+  signals::install();
+  process::SpawnOptions opts;
+  opts.forward_signals = true;
+  auto child = process::spawn({"/bin/sleep", "30"}, opts);
+  BOOST_TEST(!signals::interrupted());
+  ::raise(SIGTERM);  // our handler records it and forwards it to the child's group
+  BOOST_TEST(signals::interrupted());
+  BOOST_TEST(signals::last_signal() == SIGTERM);
+  BOOST_TEST(child.wait() == 128 + SIGTERM);
+  BOOST_CHECK_THROW(signals::check(), InterruptedError);
+  signals::reset_for_tests();
+  BOOST_CHECK_NO_THROW(signals::check());
 }
 
 BOOST_AUTO_TEST_CASE(files_and_paths) {
