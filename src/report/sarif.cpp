@@ -1,0 +1,188 @@
+#include "report/sarif.hpp"
+
+#include <stdexcept>
+
+#include "core/json.hpp"
+
+namespace amlops::report::sarif {
+namespace {
+
+json::Value text_obj(json::Builder& b, const std::string& text) {
+  json::Value o = b.obj();
+  b.set(o, "text", text.empty() ? std::string("-") : text);  // empty strings are not accepted
+  return o;
+}
+
+json::Value region_obj(json::Builder& b, const Region& r) {
+  json::Value o = b.obj();
+  b.set(o, "startLine", r.start_line < 1 ? 1 : r.start_line);
+  if (r.start_column > 0) b.set(o, "startColumn", r.start_column);
+  if (r.end_line > 0) b.set(o, "endLine", r.end_line);
+  if (r.end_column > 0) b.set(o, "endColumn", r.end_column);
+  return o;
+}
+
+std::string encode_path(const std::string& p, bool keep_slash) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : p) {
+    bool ok = std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || (keep_slash && c == '/') || c == '@' ||
+              c == '+' || c == '=' || c == ',' || c == '!' || c == '$' || c == '&' || c == '\'' || c == '(' ||
+              c == ')' || c == '*' || c == ';' || c == ':';
+    if (ok) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(hex[c >> 4]);
+      out.push_back(hex[c & 15]);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string directory_uri(const std::string& absolute_path) {
+  std::string p = encode_path(absolute_path, true);
+  if (p.empty() || p.back() != '/') p += '/';
+  return "file://" + p;
+}
+
+std::string relative_uri(const std::string& path) {
+  std::string p = encode_path(path, true);
+  // A first segment with ':' would read as a scheme.
+  if (auto colon = p.find(':'); colon != std::string::npos && p.find('/') > colon) p = "./" + p;
+  return p;
+}
+
+std::string write(const Run& run) {
+  json::Document doc(rapidjson::kObjectType);
+  json::Builder b(doc.GetAllocator());
+  b.set(doc, "$schema", "https://json.schemastore.org/sarif-2.1.0.json");
+  b.set(doc, "version", "2.1.0");
+
+  json::Value driver = b.obj();
+  b.set(driver, "name", run.tool_name);
+  if (!run.tool_version.empty()) {
+    b.set(driver, "version", run.tool_version);
+    b.set(driver, "semanticVersion", run.tool_version);
+  }
+  if (!run.information_uri.empty()) b.set(driver, "informationUri", run.information_uri);
+  json::Value rules = b.arr();
+  std::map<std::string, int> index;
+  for (auto& r : run.rules) {
+    index[r.id] = static_cast<int>(index.size());
+    json::Value o = b.obj();
+    b.set(o, "id", r.id);
+    if (!r.name.empty()) b.set(o, "name", r.name);
+    b.set(o, "shortDescription", text_obj(b, r.short_description));
+    b.set(o, "fullDescription", text_obj(b, r.full_description.empty() ? r.short_description : r.full_description));
+    json::Value help = text_obj(b, r.help_text);
+    b.set(help, "markdown", r.help_markdown.empty() ? r.help_text : r.help_markdown);
+    b.set(o, "help", std::move(help));
+    if (!r.help_uri.empty()) b.set(o, "helpUri", r.help_uri);
+    json::Value conf = b.obj();
+    b.set(conf, "level", r.level);
+    b.set(o, "defaultConfiguration", std::move(conf));
+    json::Value props = b.obj();
+    json::Value tags = b.arr();
+    for (auto& t : r.tags) b.push(tags, t);
+    b.set(props, "tags", std::move(tags));
+    b.set(props, "precision", r.precision);
+    if (r.security_severity) {
+      char buf[16];
+      std::snprintf(buf, sizeof buf, "%.1f", *r.security_severity);
+      b.set(props, "security-severity", std::string(buf));
+    }
+    b.set(o, "properties", std::move(props));
+    b.push(rules, std::move(o));
+  }
+  b.set(driver, "rules", std::move(rules));
+  json::Value tool = b.obj();
+  b.set(tool, "driver", std::move(driver));
+
+  json::Value results = b.arr();
+  for (auto& res : run.results) {
+    auto it = index.find(res.rule_id);
+    if (it == index.end()) throw std::invalid_argument("SARIF result for unknown rule " + res.rule_id);
+    json::Value o = b.obj();
+    b.set(o, "ruleId", res.rule_id);
+    b.set(o, "ruleIndex", it->second);
+    b.set(o, "level", res.level.empty() ? run.rules[static_cast<size_t>(it->second)].level : res.level);
+    b.set(o, "message", text_obj(b, res.message));
+    json::Value art = b.obj();
+    b.set(art, "uri", relative_uri(res.uri));
+    if (!run.source_root.empty()) b.set(art, "uriBaseId", "%SRCROOT%");
+    json::Value phys = b.obj();
+    b.set(phys, "artifactLocation", std::move(art));
+    b.set(phys, "region", region_obj(b, res.region));
+    json::Value loc = b.obj();
+    b.set(loc, "physicalLocation", std::move(phys));
+    json::Value locs = b.arr();
+    b.push(locs, std::move(loc));
+    b.set(o, "locations", std::move(locs));
+    if (!res.partial_fingerprints.empty()) {
+      json::Value fp = b.obj();
+      for (auto& [k, v] : res.partial_fingerprints) b.set(fp, k, v);
+      b.set(o, "partialFingerprints", std::move(fp));
+    }
+    if (!res.fixes.empty()) {
+      json::Value fixes = b.arr();
+      for (auto& f : res.fixes) {
+        json::Value fo = b.obj();
+        b.set(fo, "description", text_obj(b, f.description));
+        json::Value change = b.obj();
+        json::Value fart = b.obj();
+        b.set(fart, "uri", relative_uri(f.uri));
+        if (!run.source_root.empty()) b.set(fart, "uriBaseId", "%SRCROOT%");
+        b.set(change, "artifactLocation", std::move(fart));
+        json::Value reps = b.arr();
+        for (auto& r : f.replacements) {
+          json::Value ro = b.obj();
+          b.set(ro, "deletedRegion", region_obj(b, r.deleted));
+          if (!r.inserted.empty()) {
+            json::Value ins = b.obj();
+            b.set(ins, "text", r.inserted);
+            b.set(ro, "insertedContent", std::move(ins));
+          }
+          b.push(reps, std::move(ro));
+        }
+        b.set(change, "replacements", std::move(reps));
+        json::Value changes = b.arr();
+        b.push(changes, std::move(change));
+        b.set(fo, "artifactChanges", std::move(changes));
+        b.push(fixes, std::move(fo));
+      }
+      b.set(o, "fixes", std::move(fixes));
+    }
+    if (!res.properties.empty()) {
+      json::Value props = b.obj();
+      for (auto& [k, v] : res.properties) b.set(props, k, v);
+      b.set(o, "properties", std::move(props));
+    }
+    b.push(results, std::move(o));
+  }
+
+  json::Value r = b.obj();
+  b.set(r, "tool", std::move(tool));
+  b.set(r, "results", std::move(results));
+  if (!run.automation_id.empty()) {
+    json::Value ad = b.obj();
+    b.set(ad, "id", run.automation_id);
+    b.set(r, "automationDetails", std::move(ad));
+  }
+  if (!run.source_root.empty()) {
+    json::Value base = b.obj();
+    json::Value root = b.obj();
+    b.set(root, "uri", run.source_root);
+    b.set(base, "%SRCROOT%", std::move(root));
+    b.set(r, "originalUriBaseIds", std::move(base));
+  }
+  b.set(r, "columnKind", "unicodeCodePoints");
+  json::Value runs = b.arr();
+  b.push(runs, std::move(r));
+  b.set(doc, "runs", std::move(runs));
+  return json::dump(doc, true) + "\n";
+}
+
+}  // namespace amlops::report::sarif

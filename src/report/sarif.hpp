@@ -1,0 +1,72 @@
+// SARIF 2.1.0 writer for GitHub code scanning (and any SARIF viewer): tool and rules, results
+// with locations, partialFingerprints and fixes. Independent of any one tool's types.
+#pragma once
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace amlops::report::sarif {
+
+struct Rule {
+  std::string id;                 // stable: alerts are keyed on it
+  std::string name;               // PascalCase or kebab-case identifier
+  std::string short_description;  // one line
+  std::string full_description;
+  std::string help_text;          // what to do
+  std::string help_markdown;      // optional; help_text when empty
+  std::string level = "warning";  // error | warning | note
+  std::vector<std::string> tags;
+  std::string precision = "high";           // very-high | high | medium | low
+  std::optional<double> security_severity;  // 0.1-10: makes it a security alert
+  std::string help_uri;
+};
+
+struct Region {
+  int start_line = 1;
+  int start_column = 0;  // 0 = omit
+  int end_line = 0;      // 0 = omit
+  int end_column = 0;    // 0 = omit
+};
+
+struct Replacement {
+  Region deleted;  // empty range = insertion
+  std::string inserted;
+};
+
+struct Fix {
+  std::string description;
+  std::string uri;
+  std::vector<Replacement> replacements;
+};
+
+struct Result {
+  std::string rule_id;
+  std::string level;  // empty = the rule's default
+  std::string message;
+  std::string uri;  // repository-relative, '/'-separated
+  Region region;
+  std::map<std::string, std::string> partial_fingerprints;  // e.g. primaryLocationLineHash
+  std::vector<Fix> fixes;
+  std::map<std::string, std::string> properties;
+};
+
+struct Run {
+  std::string tool_name;
+  std::string tool_version;
+  std::string information_uri;
+  std::vector<Rule> rules;
+  std::vector<Result> results;
+  std::string automation_id;  // runAutomationDetails.id ("category/run-id"); empty = omit
+  std::string source_root;    // absolute directory URI for %SRCROOT%; empty = omit
+};
+
+// The SARIF log (one run) as pretty JSON. Results whose rule_id is not in rules throw std::invalid_argument.
+std::string write(const Run& run);
+
+// file:///abs/path/ for a directory (percent-encoded, trailing slash).
+std::string directory_uri(const std::string& absolute_path);
+// A repository-relative path as a URI reference (percent-encodes what URIs do not allow).
+std::string relative_uri(const std::string& path);
+
+}  // namespace amlops::report::sarif
