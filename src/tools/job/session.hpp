@@ -1,0 +1,59 @@
+// What amlops-job and amlops-model share: the connection options (workspace, ARM endpoint,
+// api-version, credential), the authenticated clients, provenance tags and job waiting.
+#pragma once
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "azure/arm.hpp"
+#include "azure/auth.hpp"
+#include "azure/workspace.hpp"
+#include "tools/common/cli.hpp"
+
+namespace amlops::jobtool {
+
+void add_connection_options(cli::Command& cmd);
+azure::WorkspaceRef workspace_ref(const cli::Command& cmd);
+
+struct Session {
+  std::unique_ptr<net::Client> http;
+  std::shared_ptr<azure::TokenCache> tokens;
+  std::unique_ptr<azure::ArmClient> arm;
+  std::unique_ptr<azure::Workspace> ws;
+};
+Session connect(Context& ctx, const cli::Command& cmd);
+
+// amlops.git_commit, amlops.git_ref, amlops.git_repository, amlops.git_dirty, amlops.ci_run_url.
+std::map<std::string, std::string> provenance_tags(Context& ctx);
+
+std::string studio_url(const json::Value& job);
+
+struct WaitOptions {
+  std::optional<Duration> timeout;
+  bool stream = false;
+  bool cancel_on_timeout = true;
+  bool cancel_on_interrupt = true;
+  Duration poll_min = std::chrono::milliseconds(500);
+  Duration poll_max = std::chrono::seconds(10);
+};
+
+struct JobResult {
+  std::string name;
+  std::string status;
+  std::string studio_url;
+  std::map<std::string, double> metrics;
+  double duration_s = 0;
+};
+
+// Polls until the job is terminal, streaming logs when asked. Timeout: cancels (unless told not
+// to) and throws TimeoutError; SIGINT/SIGTERM: cancels and throws InterruptedError.
+JobResult wait_job(Context& ctx, azure::Workspace& ws, const std::string& name, const WaitOptions& opts);
+// Prints the job's logs once (or follows them until the job ends).
+void print_logs(Context& ctx, azure::Workspace& ws, const std::string& name, bool follow);
+JobResult describe_job(azure::Workspace& ws, const std::string& name, const json::Value& job);
+
+// Emits a JobResult (stdout text/json) and sets the CI step outputs; returns the exit code.
+int emit_result(Context& ctx, const JobResult& r);
+
+}  // namespace amlops::jobtool
