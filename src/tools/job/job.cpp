@@ -21,40 +21,8 @@ namespace {
 namespace fs = std::filesystem;
 using jobtool::Session;
 
-struct UploadStats {
-  int assets = 0;
-  int reused = 0;
-  size_t files = 0;
-  uint64_t bytes = 0;
-};
-
-void upload_files(azure::BlobContainer& container, const std::string& prefix,
-                  const std::vector<spec::CodeFile>& files) {
-  std::atomic<size_t> next{0};
-  std::mutex mu;
-  std::exception_ptr error;
-  auto worker = [&] {
-    for (;;) {
-      size_t i = next.fetch_add(1);
-      if (i >= files.size()) return;
-      {
-        std::lock_guard<std::mutex> lock(mu);
-        if (error) return;
-      }
-      try {
-        container.upload_file(prefix + files[i].rel, files[i].path);
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(mu);
-        if (!error) error = std::current_exception();
-      }
-    }
-  };
-  std::vector<std::thread> threads;
-  int n = static_cast<int>(std::min<size_t>(4, files.size()));
-  for (int t = 0; t < n; ++t) threads.emplace_back(worker);
-  for (auto& t : threads) t.join();
-  if (error) std::rethrow_exception(error);
-}
+using jobtool::upload_files;
+using jobtool::UploadStats;
 
 // A code folder: reuse a code version with the same content hash, else startPendingUpload,
 // upload, mark the upload complete, and create the version. Returns the code version's ARM id.
@@ -92,29 +60,6 @@ std::string ensure_code(azure::Workspace& ws, const fs::path& dir, UploadStats& 
   stats.bytes += bytes;
   auto doc = ws.put_code_version(name, version, blob_uri + "/" + folder, hash, spec::kHashVersion);
   return json::opt_string(doc, "/id").value_or(ws.path("/codes/" + name + "/versions/" + version));
-}
-
-// A local input path: uploaded to the default datastore under LocalUpload/<hash>/<folder>/ as
-// the SDK does, skipped when the indicator blob says a previous upload completed.
-std::string ensure_input(azure::Workspace& ws, const fs::path& dir, UploadStats& stats) {
-  auto files = spec::collect_code_files(dir);
-  if (files.empty()) throw ConfigError("input folder " + dir.string() + " has no files");
-  std::string hash = spec::content_hash(files).substr(0, 32);
-  std::string folder = fs::absolute(dir).lexically_normal().filename().string();
-  std::string prefix = "LocalUpload/" + hash + "/" + folder + "/";
-  auto container = ws.datastore_container("workspaceblobstore");
-  ++stats.assets;
-  auto head = container.head(prefix + files.front().rel);
-  if (head && head->metadata.count("upload_status") && head->metadata["upload_status"] == "completed") {
-    ++stats.reused;
-  } else {
-    upload_files(container, prefix, files);
-    container.set_metadata(prefix + files.front().rel,
-                           {{"upload_status", "completed"}, {"name", folder}, {"version", "1"}});
-    stats.files += files.size();
-    for (auto& f : files) stats.bytes += f.size;
-  }
-  return "azureml://datastores/workspaceblobstore/paths/" + prefix;
 }
 
 void set_target(spec::JobSpec& spec, const spec::Target& t, const std::string& id) {
@@ -185,8 +130,8 @@ int cmd_submit(Context& ctx, const std::vector<std::string>& args) {
   for (auto& up : spec.uploads) {
     std::string key = (up.kind == spec::LocalUpload::Kind::code ? "code:" : "input:") + up.path.string();
     if (!done.count(key))
-      done[key] =
-          up.kind == spec::LocalUpload::Kind::code ? ensure_code(ws, up.path, stats) : ensure_input(ws, up.path, stats);
+      done[key] = up.kind == spec::LocalUpload::Kind::code ? ensure_code(ws, up.path, stats)
+                                                           : jobtool::ensure_input(ws, up.path, stats);
     set_target(spec, up.target, done[key]);
   }
   for (auto& e : spec.environments) {

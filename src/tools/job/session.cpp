@@ -1,10 +1,13 @@
 #include "tools/job/session.hpp"
 
+#include <atomic>
 #include <csignal>
 #include <filesystem>
+#include <mutex>
 #include <regex>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "core/error.hpp"
 #include "core/log.hpp"
@@ -277,6 +280,55 @@ JobResult wait_job(Context& ctx, azure::Workspace& ws, const std::string& name, 
   JobResult r = describe_job(ws, name, job);
   if (r.duration_s == 0) r.duration_s = std::chrono::duration<double>(ctx.clock.now() - start).count();
   return r;
+}
+
+void upload_files(azure::BlobContainer& container, const std::string& prefix,
+                  const std::vector<spec::CodeFile>& files) {
+  std::atomic<size_t> next{0};
+  std::mutex mu;
+  std::exception_ptr error;
+  auto worker = [&] {
+    for (;;) {
+      size_t i = next.fetch_add(1);
+      if (i >= files.size()) return;
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        if (error) return;
+      }
+      try {
+        container.upload_file(prefix + files[i].rel, files[i].path);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(mu);
+        if (!error) error = std::current_exception();
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  int n = static_cast<int>(std::min<size_t>(4, files.size()));
+  for (int t = 0; t < n; ++t) threads.emplace_back(worker);
+  for (auto& t : threads) t.join();
+  if (error) std::rethrow_exception(error);
+}
+
+std::string ensure_input(azure::Workspace& ws, const std::filesystem::path& dir, UploadStats& stats) {
+  auto files = spec::collect_code_files(dir);
+  if (files.empty()) throw ConfigError("input folder " + dir.string() + " has no files");
+  std::string hash = spec::content_hash(files).substr(0, 32);
+  std::string folder = std::filesystem::absolute(dir).lexically_normal().filename().string();
+  std::string prefix = "LocalUpload/" + hash + "/" + folder + "/";
+  auto container = ws.datastore_container("workspaceblobstore");
+  ++stats.assets;
+  auto head = container.head(prefix + files.front().rel);
+  if (head && head->metadata.count("upload_status") && head->metadata["upload_status"] == "completed") {
+    ++stats.reused;
+  } else {
+    upload_files(container, prefix, files);
+    container.set_metadata(prefix + files.front().rel,
+                           {{"upload_status", "completed"}, {"name", folder}, {"version", "1"}});
+    stats.files += files.size();
+    for (auto& f : files) stats.bytes += f.size;
+  }
+  return "azureml://datastores/workspaceblobstore/paths/" + prefix;
 }
 
 int emit_result(Context& ctx, const JobResult& r) {

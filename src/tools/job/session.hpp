@@ -1,6 +1,7 @@
 // What amlops-job and amlops-model share: the connection options (workspace, ARM endpoint,
 // api-version, credential), the authenticated clients, provenance tags and job waiting.
 #pragma once
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <optional>
@@ -9,6 +10,7 @@
 #include "azure/arm.hpp"
 #include "azure/auth.hpp"
 #include "azure/workspace.hpp"
+#include "spec/code_asset.hpp"
 #include "tools/common/cli.hpp"
 
 namespace amlops::jobtool {
@@ -52,6 +54,19 @@ JobResult wait_job(Context& ctx, azure::Workspace& ws, const std::string& name, 
 // Prints the job's logs once (or follows them until the job ends).
 void print_logs(Context& ctx, azure::Workspace& ws, const std::string& name, bool follow);
 JobResult describe_job(azure::Workspace& ws, const std::string& name, const json::Value& job);
+
+struct UploadStats {
+  int assets = 0;
+  int reused = 0;
+  size_t files = 0;
+  uint64_t bytes = 0;
+};
+// Uploads files (4 in parallel) under `prefix` of the container.
+void upload_files(azure::BlobContainer& container, const std::string& prefix, const std::vector<spec::CodeFile>& files);
+// A local folder uploaded to the default datastore under LocalUpload/<hash>/<folder>/ as the SDK
+// does (skipped when the indicator blob says a previous upload completed). Returns its
+// azureml://datastores/workspaceblobstore/paths/... URI.
+std::string ensure_input(azure::Workspace& ws, const std::filesystem::path& dir, UploadStats& stats);
 
 // Emits a JobResult (stdout text/json) and sets the CI step outputs; returns the exit code.
 int emit_result(Context& ctx, const JobResult& r);
