@@ -1,0 +1,609 @@
+#include "stats/table.hpp"
+
+#include <fast_float/fast_float.h>
+#include <rapidjson/document.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <limits>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "core/strings.hpp"
+#include "core/time.hpp"
+
+namespace amlops::stats {
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+using Dict = std::unordered_map<std::string, int32_t, StringHash, std::equal_to<>>;
+
+struct Field {
+  std::string_view raw;
+  bool quoted = false;
+  bool escaped = false;  // contains "" pairs
+};
+
+// A located parse error: the byte offset in the text; turned into a line number at the end.
+struct ParseFailure {
+  size_t offset = std::numeric_limits<size_t>::max();
+  std::string message;
+};
+
+// Parses one record at p. Returns the position after its line terminator.
+const char* parse_record(const char* p, const char* end, char delim, std::vector<Field>& out, const char* base,
+                         ParseFailure& fail) {
+  out.clear();
+  while (true) {
+    Field f;
+    if (p < end && *p == '"') {
+      const char* open = p;
+      ++p;
+      const char* start = p;
+      while (true) {
+        const auto* q = static_cast<const char*>(std::memchr(p, '"', static_cast<size_t>(end - p)));
+        if (!q) {
+          fail = {static_cast<size_t>(open - base), "unterminated quoted field"};
+          return end;
+        }
+        if (q + 1 < end && q[1] == '"') {
+          f.escaped = true;
+          p = q + 2;
+          continue;
+        }
+        f.raw = std::string_view(start, static_cast<size_t>(q - start));
+        p = q + 1;
+        break;
+      }
+      f.quoted = true;
+      if (p < end && *p != delim && *p != '\n' && *p != '\r') {
+        fail = {static_cast<size_t>(p - base), "unexpected character after a closing quote"};
+        return end;
+      }
+    } else {
+      const char* start = p;
+      while (p < end && *p != delim && *p != '\n' && *p != '\r') ++p;
+      f.raw = std::string_view(start, static_cast<size_t>(p - start));
+    }
+    out.push_back(f);
+    if (p >= end) return end;
+    if (*p == delim) {
+      ++p;
+      continue;
+    }
+    if (*p == '\r') ++p;
+    if (p < end && *p == '\n') ++p;
+    return p;
+  }
+}
+
+std::string unescape(const Field& f) {
+  if (!f.escaped) return std::string(f.raw);
+  std::string s;
+  s.reserve(f.raw.size());
+  for (size_t i = 0; i < f.raw.size(); ++i) {
+    s.push_back(f.raw[i]);
+    if (f.raw[i] == '"' && i + 1 < f.raw.size() && f.raw[i + 1] == '"') ++i;
+  }
+  return s;
+}
+
+std::string_view trim_spaces(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+bool parse_number(std::string_view s, double& out) {
+  s = trim_spaces(s);
+  if (s.empty()) return false;
+  const char* b = s.data();
+  const char* e = b + s.size();
+  if (*b == '+') ++b;
+  auto r = fast_float::from_chars(b, e, out);
+  return r.ec == std::errc() && r.ptr == e;
+}
+
+std::optional<bool> parse_bool(std::string_view s) {
+  s = trim_spaces(s);
+  if (str::iequals(s, "true")) return true;
+  if (str::iequals(s, "false")) return false;
+  return std::nullopt;
+}
+
+bool looks_like_date(std::string_view s) {
+  s = trim_spaces(s);
+  if (s.size() < 10) return false;
+  for (int i : {0, 1, 2, 3, 5, 6, 8, 9})
+    if (!std::isdigit(static_cast<unsigned char>(s[static_cast<size_t>(i)]))) return false;
+  return s[4] == '-' && s[7] == '-';
+}
+
+std::optional<double> parse_datetime(std::string_view s) {
+  if (!looks_like_date(s)) return std::nullopt;
+  try {
+    auto tp = parse_iso8601(trim_spaces(s));
+    return std::chrono::duration<double>(tp.time_since_epoch()).count();
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+struct Na {
+  std::vector<std::string> tokens;
+  bool operator()(std::string_view s) const {
+    for (const auto& t : tokens)
+      if (s == t) return true;
+    return false;
+  }
+};
+
+// Per-column output of one chunk.
+struct ColBuf {
+  std::vector<double> values;
+  std::vector<int32_t> codes;
+  Dict dict;
+  std::vector<std::string> cats;
+  int64_t missing = 0;
+  bool integral = true;
+  size_t bad_offset = std::numeric_limits<size_t>::max();  // first value that does not fit the type
+};
+
+void add_value(ColumnType type, ColBuf& c, const Field& f, const Na& na, size_t offset) {
+  switch (type) {
+    case ColumnType::numeric: {
+      double v;
+      if (na(f.raw) || na(trim_spaces(f.raw))) {
+        c.values.push_back(kNaN);
+        ++c.missing;
+      } else if (parse_number(f.raw, v)) {
+        if (!std::isfinite(v)) {
+          c.values.push_back(kNaN);
+          ++c.missing;
+        } else {
+          if (c.integral && v != std::floor(v)) c.integral = false;
+          c.values.push_back(v);
+        }
+      } else {
+        c.values.push_back(kNaN);
+        ++c.missing;
+        if (c.bad_offset == std::numeric_limits<size_t>::max()) c.bad_offset = offset;
+      }
+      break;
+    }
+    case ColumnType::datetime: {
+      if (na(f.raw)) {
+        c.values.push_back(kNaN);
+        ++c.missing;
+      } else if (auto v = parse_datetime(f.raw)) {
+        c.values.push_back(*v);
+      } else {
+        c.values.push_back(kNaN);
+        ++c.missing;
+        if (c.bad_offset == std::numeric_limits<size_t>::max()) c.bad_offset = offset;
+      }
+      break;
+    }
+    case ColumnType::boolean:
+    case ColumnType::categorical: {
+      if (na(f.raw)) {
+        c.codes.push_back(-1);
+        ++c.missing;
+        break;
+      }
+      std::string key;
+      std::string_view k = f.raw;
+      if (type == ColumnType::boolean) {
+        auto b = parse_bool(f.raw);
+        if (!b) {
+          if (c.bad_offset == std::numeric_limits<size_t>::max()) c.bad_offset = offset;
+          c.codes.push_back(-1);
+          ++c.missing;
+          break;
+        }
+        k = *b ? "true" : "false";
+      } else if (f.escaped) {
+        key = unescape(f);
+        k = key;
+      }
+      auto it = c.dict.find(k);
+      if (it == c.dict.end()) {
+        auto code = static_cast<int32_t>(c.cats.size());
+        c.cats.emplace_back(k);
+        it = c.dict.emplace(std::string(k), code).first;
+      }
+      c.codes.push_back(it->second);
+      break;
+    }
+  }
+}
+
+size_t line_of(std::string_view text, size_t offset) {
+  offset = std::min(offset, text.size());
+  return 1 + static_cast<size_t>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(offset), '\n'));
+}
+
+ColumnType infer(const std::vector<std::string_view>& sample, const Na& na) {
+  bool any = false, num = true, boolean = true, dt = true;
+  double v;
+  for (auto s : sample) {
+    if (na(s) || na(trim_spaces(s))) continue;
+    any = true;
+    if (num && !parse_number(s, v)) num = false;
+    if (boolean && !parse_bool(s)) boolean = false;
+    if (dt && !parse_datetime(s)) dt = false;
+    if (!num && !boolean && !dt) return ColumnType::categorical;
+  }
+  if (!any || num) return ColumnType::numeric;
+  if (boolean) return ColumnType::boolean;
+  if (dt) return ColumnType::datetime;
+  return ColumnType::categorical;
+}
+
+// Merges chunk buffers into columns (categories renumbered in order of first appearance).
+void merge_into(Column& col, std::vector<ColBuf*>& parts) {
+  col.missing = 0;
+  col.integral = true;
+  if (col.is_numeric()) {
+    size_t n = 0;
+    for (auto* p : parts) n += p->values.size();
+    col.values.clear();
+    col.values.reserve(n);
+    for (auto* p : parts) {
+      col.values.insert(col.values.end(), p->values.begin(), p->values.end());
+      col.missing += p->missing;
+      col.integral = col.integral && p->integral;
+      std::vector<double>().swap(p->values);
+    }
+    return;
+  }
+  Dict global;
+  col.categories.clear();
+  col.codes.clear();
+  for (auto* p : parts) {
+    std::vector<int32_t> remap(p->cats.size());
+    for (size_t i = 0; i < p->cats.size(); ++i) {
+      auto it = global.find(p->cats[i]);
+      if (it == global.end()) {
+        it = global.emplace(p->cats[i], static_cast<int32_t>(col.categories.size())).first;
+        col.categories.push_back(p->cats[i]);
+      }
+      remap[i] = it->second;
+    }
+    for (int32_t c : p->codes) col.codes.push_back(c < 0 ? -1 : remap[static_cast<size_t>(c)]);
+    col.missing += p->missing;
+  }
+}
+
+// Splits [begin, end) into about `n` ranges of whole records.
+std::vector<std::pair<size_t, size_t>> split_chunks(std::string_view text, size_t begin, unsigned n) {
+  std::vector<std::pair<size_t, size_t>> out;
+  const size_t end = text.size();
+  if (n <= 1 || end - begin < (size_t{1} << 20)) {
+    out.emplace_back(begin, end);
+    return out;
+  }
+  const size_t step = (end - begin) / n;
+  const bool has_quotes = std::memchr(text.data() + begin, '"', end - begin) != nullptr;
+  std::vector<size_t> cuts{begin};
+  if (!has_quotes) {
+    for (unsigned i = 1; i < n; ++i) {
+      size_t target = std::max(begin + step * i, cuts.back());
+      const auto* nl = static_cast<const char*>(std::memchr(text.data() + target, '\n', end - target));
+      if (!nl) break;
+      cuts.push_back(static_cast<size_t>(nl - text.data()) + 1);
+    }
+  } else {
+    bool in_q = false;
+    size_t next = begin + step;
+    for (size_t i = begin; i < end && cuts.size() < n; ++i) {
+      const char ch = text[i];
+      if (ch == '"')
+        in_q = !in_q;
+      else if (ch == '\n' && !in_q && i + 1 >= next) {
+        cuts.push_back(i + 1);
+        next = begin + step * cuts.size();
+      }
+    }
+  }
+  cuts.push_back(end);
+  for (size_t i = 0; i + 1 < cuts.size(); ++i)
+    if (cuts[i] < cuts[i + 1]) out.emplace_back(cuts[i], cuts[i + 1]);
+  return out;
+}
+
+}  // namespace
+
+std::string_view type_name(ColumnType t) {
+  switch (t) {
+    case ColumnType::numeric:
+      return "numeric";
+    case ColumnType::categorical:
+      return "categorical";
+    case ColumnType::boolean:
+      return "boolean";
+    case ColumnType::datetime:
+      return "datetime";
+  }
+  return "numeric";
+}
+
+std::optional<ColumnType> parse_type(std::string_view s) {
+  if (s == "numeric" || s == "numerical" || s == "number") return ColumnType::numeric;
+  if (s == "categorical" || s == "category" || s == "string") return ColumnType::categorical;
+  if (s == "boolean" || s == "bool") return ColumnType::boolean;
+  if (s == "datetime" || s == "timestamp") return ColumnType::datetime;
+  return std::nullopt;
+}
+
+std::string format_number(double v) {
+  if (std::isnan(v)) return "";
+  char buf[64];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, r.ptr);
+}
+
+std::string Column::text(size_t row) const {
+  if (is_missing(row)) return "";
+  if (type == ColumnType::datetime)
+    return iso8601_utc(std::chrono::system_clock::time_point(
+        std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::duration<double>(values[row]))));
+  if (is_numeric()) return format_number(values[row]);
+  return categories[static_cast<size_t>(codes[row])];
+}
+
+const Column* Table::find(std::string_view name) const {
+  for (const auto& c : columns)
+    if (c.name == name) return &c;
+  return nullptr;
+}
+
+const Column& Table::at(std::string_view name) const {
+  if (const auto* c = find(name)) return *c;
+  throw UsageError(source + ": no column '" + std::string(name) + "'");
+}
+
+Table parse_csv(std::string_view text, const std::string& source, const ReadOptions& options) {
+  Na na{options.na_values};
+  const char* base = text.data();
+  const char* end = base + text.size();
+  const char* p = base;
+  if (text.size() >= 3 && std::memcmp(p, "\xEF\xBB\xBF", 3) == 0) p += 3;  // UTF-8 BOM
+  std::vector<Field> fields;
+  ParseFailure fail;
+  auto raise = [&](const ParseFailure& f) {
+    throw ConfigError(SourceLocation{source, static_cast<int>(line_of(text, f.offset)), 0}, f.message);
+  };
+  if (p >= end) throw ConfigError(SourceLocation{source, 1, 0}, "empty file: expected a header row");
+  p = parse_record(p, end, options.delimiter, fields, base, fail);
+  if (!fail.message.empty()) raise(fail);
+  Table t;
+  t.source = source;
+  for (const auto& f : fields) {
+    Column c;
+    c.name = unescape(f);
+    t.columns.push_back(std::move(c));
+  }
+  const size_t ncols = t.columns.size();
+  const size_t body = static_cast<size_t>(p - base);
+
+  // Types: declared, else inferred from the first rows.
+  std::vector<std::vector<std::string_view>> sample(ncols);
+  {
+    const char* q = p;
+    for (size_t r = 0; r < options.infer_rows && q < end; ++r) {
+      q = parse_record(q, end, options.delimiter, fields, base, fail);
+      if (!fail.message.empty()) break;
+      if (fields.size() != ncols) continue;  // reported by the full parse
+      for (size_t i = 0; i < ncols; ++i) sample[i].push_back(fields[i].raw);
+    }
+    fail = {};
+  }
+  std::vector<bool> declared(ncols, false);
+  for (size_t i = 0; i < ncols; ++i) {
+    auto it = options.declared.find(t.columns[i].name);
+    if (it != options.declared.end()) {
+      t.columns[i].type = it->second;
+      declared[i] = true;
+    } else {
+      t.columns[i].type = infer(sample[i], na);
+    }
+  }
+
+  unsigned threads = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
+  threads = std::min(threads, 16u);
+  const auto chunks = split_chunks(text, body, threads);
+
+  for (size_t attempt = 0; attempt <= ncols; ++attempt) {
+    std::vector<std::vector<ColBuf>> bufs(chunks.size(), std::vector<ColBuf>(ncols));
+    std::vector<ParseFailure> fails(chunks.size());
+    std::vector<size_t> rows(chunks.size(), 0);
+    auto work = [&](size_t k) {
+      std::vector<Field> fs;
+      const char* q = base + chunks[k].first;
+      const char* e = base + chunks[k].second;
+      auto& out = bufs[k];
+      size_t est = (chunks[k].second - chunks[k].first) / std::max<size_t>(1, ncols * 8);
+      for (size_t i = 0; i < ncols; ++i) {
+        if (t.columns[i].is_numeric())
+          out[i].values.reserve(est);
+        else
+          out[i].codes.reserve(est);
+      }
+      while (q < e) {
+        const char* rec = q;
+        q = parse_record(q, e, options.delimiter, fs, base, fails[k]);
+        if (!fails[k].message.empty()) return;
+        if (fs.size() == 1 && fs[0].raw.empty() && !fs[0].quoted && ncols != 1) continue;  // blank line
+        if (fs.size() != ncols) {
+          fails[k] = {static_cast<size_t>(rec - base),
+                      "expected " + std::to_string(ncols) + " fields, found " + std::to_string(fs.size())};
+          return;
+        }
+        for (size_t i = 0; i < ncols; ++i)
+          add_value(t.columns[i].type, out[i], fs[i], na, static_cast<size_t>(fs[i].raw.data() - base));
+        ++rows[k];
+      }
+    };
+    if (chunks.size() == 1) {
+      work(0);
+    } else {
+      std::vector<std::thread> pool;
+      for (size_t k = 0; k < chunks.size(); ++k) pool.emplace_back(work, k);
+      for (auto& th : pool) th.join();
+    }
+    for (const auto& f : fails)
+      if (!f.message.empty()) raise(f);
+    // Columns whose values do not fit the inferred type are re-read as categorical.
+    bool again = false;
+    for (size_t i = 0; i < ncols; ++i) {
+      size_t bad = std::numeric_limits<size_t>::max();
+      for (auto& b : bufs) bad = std::min(bad, b[i].bad_offset);
+      if (bad == std::numeric_limits<size_t>::max()) continue;
+      if (declared[i]) {
+        raise({bad, "column '" + t.columns[i].name + "' is declared " + std::string(type_name(t.columns[i].type)) +
+                        " but has a value that is not"});
+      }
+      log::debug(source, ": column '", t.columns[i].name, "' is not ", type_name(t.columns[i].type),
+                 " after all; reading it as categorical");
+      t.columns[i].type = ColumnType::categorical;
+      again = true;
+    }
+    if (again) continue;
+    t.rows = 0;
+    for (size_t r : rows) t.rows += r;
+    for (size_t i = 0; i < ncols; ++i) {
+      std::vector<ColBuf*> parts;
+      for (auto& b : bufs) parts.push_back(&b[i]);
+      merge_into(t.columns[i], parts);
+    }
+    break;
+  }
+  return t;
+}
+
+Table parse_jsonl(std::string_view text, const std::string& source, const ReadOptions& options) {
+  Na na{options.na_values};
+  // Collect rows as text fields keyed by column (union of keys in order of first appearance).
+  std::vector<std::string> names;
+  std::unordered_map<std::string, size_t> index;
+  std::vector<std::vector<std::optional<std::string>>> cols;
+  std::vector<bool> is_text;
+  size_t rows = 0, line = 0, pos = 0;
+  while (pos < text.size()) {
+    size_t nl = text.find('\n', pos);
+    if (nl == std::string_view::npos) nl = text.size();
+    std::string_view ln = text.substr(pos, nl - pos);
+    pos = nl + 1;
+    ++line;
+    if (str::trim(ln).empty()) continue;
+    rapidjson::Document d;
+    d.Parse(ln.data(), ln.size());
+    if (d.HasParseError() || !d.IsObject())
+      throw ConfigError(SourceLocation{source, static_cast<int>(line), 0}, "expected one JSON object per line");
+    for (auto& m : d.GetObject()) {
+      std::string key(m.name.GetString(), m.name.GetStringLength());
+      auto it = index.find(key);
+      if (it == index.end()) {
+        it = index.emplace(key, names.size()).first;
+        names.push_back(key);
+        cols.emplace_back(rows);
+        is_text.push_back(false);
+      }
+      auto& col = cols[it->second];
+      col.resize(rows + 1);
+      const auto& v = m.value;
+      if (v.IsNull())
+        col[rows] = std::nullopt;
+      else if (v.IsString())
+        col[rows] = std::string(v.GetString(), v.GetStringLength());
+      else if (v.IsBool())
+        col[rows] = std::string(v.GetBool() ? "true" : "false");
+      else if (v.IsNumber())
+        col[rows] = format_number(v.GetDouble());
+      else
+        throw ConfigError(SourceLocation{source, static_cast<int>(line), 0}, "field '" + key + "' is not a scalar");
+    }
+    ++rows;
+    for (auto& c : cols) c.resize(rows);
+  }
+  Table t;
+  t.source = source;
+  t.rows = rows;
+  for (size_t i = 0; i < names.size(); ++i) {
+    Column c;
+    c.name = names[i];
+    auto it = options.declared.find(c.name);
+    std::vector<std::string_view> sample;
+    for (size_t r = 0; r < rows && sample.size() < options.infer_rows; ++r)
+      if (cols[i][r]) sample.push_back(*cols[i][r]);
+    c.type = it != options.declared.end() ? it->second : infer(sample, na);
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      ColBuf b;
+      for (size_t r = 0; r < rows; ++r) {
+        Field f;
+        f.raw = cols[i][r] ? std::string_view(*cols[i][r]) : std::string_view();
+        add_value(c.type, b, f, na, r);
+      }
+      if (b.bad_offset != std::numeric_limits<size_t>::max()) {
+        if (it != options.declared.end())
+          throw ConfigError(SourceLocation{source, static_cast<int>(b.bad_offset + 1), 0},
+                            "field '" + c.name + "' does not match its declared type");
+        c.type = ColumnType::categorical;
+        continue;
+      }
+      std::vector<ColBuf*> parts{&b};
+      merge_into(c, parts);
+      break;
+    }
+    t.columns.push_back(std::move(c));
+  }
+  return t;
+}
+
+namespace {
+std::string slurp(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError("cannot read " + path.string() + ": " + std::strerror(errno));
+  in.seekg(0, std::ios::end);
+  std::string s(static_cast<size_t>(in.tellg()), '\0');
+  in.seekg(0);
+  in.read(s.data(), static_cast<std::streamsize>(s.size()));
+  if (!in) throw ConfigError("cannot read " + path.string());
+  return s;
+}
+}  // namespace
+
+Table read_csv(const std::filesystem::path& path, const ReadOptions& options) {
+  auto text = slurp(path);
+  return parse_csv(text, path.string(), options);
+}
+
+Table read_jsonl(const std::filesystem::path& path, const ReadOptions& options) {
+  auto text = slurp(path);
+  return parse_jsonl(text, path.string(), options);
+}
+
+Table read_table(const std::filesystem::path& path, const ReadOptions& options) {
+  const auto ext = str::to_lower(path.extension().string());
+  if (ext == ".jsonl" || ext == ".ndjson") return read_jsonl(path, options);
+  if (ext == ".tsv" && options.delimiter == ',') {
+    ReadOptions o = options;
+    o.delimiter = '\t';
+    return read_csv(path, o);
+  }
+  return read_csv(path, options);
+}
+
+}  // namespace amlops::stats

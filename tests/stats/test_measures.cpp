@@ -1,0 +1,109 @@
+#include <boost/test/unit_test.hpp>
+#include <cmath>
+#include <random>
+
+#include "stats/drift.hpp"
+#include "stats/measures.hpp"
+#include "stats/profile.hpp"
+#include "stats/table.hpp"
+
+using namespace amlops::stats;
+
+BOOST_AUTO_TEST_SUITE(measures)
+
+BOOST_AUTO_TEST_CASE(radix_sort_matches_std_sort) {
+  std::mt19937_64 g(7);
+  std::vector<double> v(100000);
+  for (auto& x : v) x = std::ldexp(static_cast<double>(g() % 2000001) - 1000000.0, static_cast<int>(g() % 40) - 20);
+  v[5] = -0.0;
+  v[6] = 0.0;
+  auto w = v;
+  sort_values(v);
+  std::sort(w.begin(), w.end());
+  BOOST_CHECK(v == w);
+}
+
+BOOST_AUTO_TEST_CASE(hand_checked_values) {
+  std::vector<double> a{1, 2, 3}, b{1, 2, 3};
+  BOOST_CHECK_EQUAL(wasserstein(a, b), 0.0);
+  std::vector<double> c{2, 3, 4};
+  BOOST_CHECK_CLOSE(wasserstein(a, c), 1.0, 1e-12);
+  auto ks = ks_2samp(a, c);
+  BOOST_CHECK_CLOSE(ks.statistic, 1.0 / 3.0, 1e-12);
+  std::vector<double> p{1, 0}, q{0, 1};
+  BOOST_CHECK_CLOSE(jensen_shannon(p, q, 2.0), 1.0, 1e-12);
+  BOOST_CHECK_EQUAL(jensen_shannon(p, p, 2.0), 0.0);
+  // Goodness of fit with an unseen category: infinite statistic, p = 0.
+  std::vector<double> obs{5, 5}, exp{10, 0};
+  auto x = chisquare(obs, exp);
+  BOOST_CHECK(std::isinf(x.statistic));
+  BOOST_CHECK_EQUAL(x.pvalue, 0.0);
+  // Azure's constant-column bin.
+  auto e = azure_edges(2.0, 2.0, 10);
+  BOOST_REQUIRE_EQUAL(e.size(), 2u);
+  BOOST_CHECK_CLOSE(e[0], 1.99, 1e-12);
+  auto l = linspace(0, 1, 5);
+  BOOST_CHECK_EQUAL(l[1], 0.25);
+  BOOST_CHECK_EQUAL(l[4], 1.0);
+}
+
+BOOST_AUTO_TEST_CASE(profile_round_trips_and_merges) {
+  auto t = parse_csv("x,c\n1.5,a\n2.5,b\n,a\n0.5,\n", "t.csv");
+  auto p = profile_table(t);
+  auto q = profile_from_json(to_json(p), "p.json");
+  BOOST_REQUIRE_EQUAL(q.columns.size(), 2u);
+  BOOST_CHECK_EQUAL(q.rows, 4);
+  BOOST_CHECK_EQUAL(q.columns[0].count, 3);
+  BOOST_CHECK_EQUAL(q.columns[0].missing, 1);
+  BOOST_CHECK((q.columns[0].sorted == std::vector<double>{0.5, 1.5, 2.5}));
+  BOOST_CHECK_EQUAL(q.columns[1].counts.size(), 2u);
+  // Profiles of two halves merge into the profile of the whole.
+  auto t1 = parse_csv("x,c\n1.5,a\n2.5,b\n", "a.csv");
+  auto t2 = parse_csv("x,c\n,a\n0.5,\n", "b.csv");
+  auto m = profile_table(t1);
+  merge(m, profile_table(t2));
+  BOOST_CHECK_EQUAL(m.rows, 4);
+  BOOST_CHECK((m.columns[0].sorted == p.columns[0].sorted));
+  BOOST_CHECK_EQUAL(m.columns[0].missing, 1);
+  BOOST_CHECK((m.columns[1].counts == p.columns[1].counts));
+  BOOST_CHECK_EQUAL(m.columns[1].missing, 1);
+  BOOST_CHECK_CLOSE(m.columns[0].std_sample, p.columns[0].std_sample, 1e-12);
+}
+
+BOOST_AUTO_TEST_CASE(sampled_profile_keeps_order_statistics) {
+  std::string csv = "x\n";
+  for (int i = 0; i < 1001; ++i) csv += std::to_string(i) + ".25\n";
+  ProfileOptions o;
+  o.max_values = 11;
+  auto p = profile_table(parse_csv(csv, "s.csv"), o);
+  BOOST_CHECK(p.columns[0].sampled);
+  BOOST_CHECK_EQUAL(p.columns[0].count, 1001);
+  BOOST_REQUIRE_EQUAL(p.columns[0].sorted.size(), 11u);
+  BOOST_CHECK_EQUAL(p.columns[0].sorted.front(), 0.25);
+  BOOST_CHECK_EQUAL(p.columns[0].sorted[5], 500.25);
+  BOOST_CHECK_EQUAL(p.columns[0].sorted.back(), 1000.25);
+}
+
+BOOST_AUTO_TEST_CASE(dataset_rules) {
+  auto ref = profile_table(parse_csv("a,b,c\n0.5,1.5,x\n0.6,1.6,y\n0.7,1.7,x\n0.8,1.8,y\n", "r.csv"));
+  auto cur = profile_table(parse_csv("a,b,c\n5.5,1.5,x\n5.6,1.6,y\n5.7,1.7,x\n5.8,1.8,y\n", "c.csv"));
+  DriftOptions o;
+  auto r = compute_drift(ref, cur, o);
+  BOOST_CHECK_EQUAL(r.dataset.features, 3);
+  BOOST_CHECK_EQUAL(r.dataset.drifted_features, 1);
+  BOOST_CHECK(r.dataset.drifted);  // azure: any feature
+  o.compat = Compat::evidently;
+  auto e = compute_drift(ref, cur, o);
+  BOOST_CHECK(!e.dataset.drifted);  // evidently: share 1/3 < 0.5
+  o.drift_share = 0.3;
+  BOOST_CHECK(compute_drift(ref, cur, o).dataset.drifted);
+  // Per-feature rule.
+  DriftOptions f;
+  f.features["b"].method = "psi";
+  f.features["b"].threshold = 0.5;
+  auto rf = compute_drift(ref, cur, f);
+  BOOST_CHECK_EQUAL(rf.features[1].method, "psi");
+  BOOST_CHECK_EQUAL(rf.features[1].threshold, 0.5);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,97 @@
+#define BOOST_TEST_MODULE stats_unit
+#include <boost/test/unit_test.hpp>
+#include <cmath>
+
+#include "core/error.hpp"
+#include "stats/table.hpp"
+
+using namespace amlops;
+using namespace amlops::stats;
+
+BOOST_AUTO_TEST_SUITE(table)
+
+BOOST_AUTO_TEST_CASE(rfc4180_quotes_newlines_and_types) {
+  auto t = parse_csv(
+      "id,name,score,ok,when\r\n"
+      "1,\"Smith, J\",1.5,true,2026-01-02T03:04:05Z\r\n"
+      "2,\"say \"\"hi\"\"\",NA,False,2026-01-03\r\n"
+      "3,\"two\nlines\",-2e3,TRUE,\r\n",
+      "q.csv");
+  BOOST_REQUIRE_EQUAL(t.rows, 3u);
+  BOOST_CHECK(t.at("id").type == ColumnType::numeric);
+  BOOST_CHECK(t.at("name").type == ColumnType::categorical);
+  BOOST_CHECK(t.at("ok").type == ColumnType::boolean);
+  BOOST_CHECK(t.at("when").type == ColumnType::datetime);
+  BOOST_CHECK_EQUAL(t.at("name").text(0), "Smith, J");
+  BOOST_CHECK_EQUAL(t.at("name").text(1), "say \"hi\"");
+  BOOST_CHECK_EQUAL(t.at("name").text(2), "two\nlines");
+  BOOST_CHECK_EQUAL(t.at("score").missing, 1);
+  BOOST_CHECK_EQUAL(t.at("score").values[2], -2000.0);
+  BOOST_CHECK_EQUAL(t.at("ok").text(1), "false");
+  BOOST_CHECK_EQUAL(t.at("when").missing, 1);
+  BOOST_CHECK_EQUAL(t.at("when").values[0], 1767323045.0);
+}
+
+BOOST_AUTO_TEST_CASE(delimiter_declared_types_and_late_text) {
+  ReadOptions o;
+  o.delimiter = ';';
+  o.declared["code"] = ColumnType::categorical;
+  std::string csv = "code;v\n";
+  for (int i = 0; i < 3000; ++i) csv += std::to_string(i % 7) + ";" + std::to_string(i) + "\n";
+  csv += "x;oops\n";  // after the inference sample: the column becomes categorical
+  auto t = parse_csv(csv, "d.csv", o);
+  BOOST_CHECK(t.at("code").type == ColumnType::categorical);
+  BOOST_CHECK_EQUAL(t.at("code").categories.size(), 8u);
+  BOOST_CHECK(t.at("v").type == ColumnType::categorical);
+  BOOST_CHECK_EQUAL(t.at("v").text(3000), "oops");
+}
+
+BOOST_AUTO_TEST_CASE(errors_name_file_and_line) {
+  try {
+    (void)parse_csv("a,b\n1,2\n3\n", "bad.csv");
+    BOOST_FAIL("expected an error");
+  } catch (const ConfigError& e) {
+    BOOST_CHECK_EQUAL(std::string(e.what()).rfind("bad.csv:3", 0), 0u);
+    BOOST_CHECK(std::string(e.what()).find("expected 2 fields, found 1") != std::string::npos);
+  }
+  try {
+    (void)parse_csv("a,b\n1,\"open\n2,3\n", "q.csv");
+    BOOST_FAIL("expected an error");
+  } catch (const ConfigError& e) {
+    BOOST_CHECK(std::string(e.what()).find("q.csv:2") == 0);
+  }
+  ReadOptions o;
+  o.declared["a"] = ColumnType::numeric;
+  BOOST_CHECK_THROW((void)parse_csv("a\n1\nx\n", "n.csv", o), ConfigError);
+}
+
+BOOST_AUTO_TEST_CASE(parallel_parse_equals_sequential) {
+  std::string csv = "x,c,q\n";
+  for (int i = 0; i < 200000; ++i)
+    csv += std::to_string(i * 0.5) + "," + (i % 3 ? "a" : "b") + ",\"v" + std::to_string(i % 5) + "\"\n";
+  ReadOptions one, many;
+  one.threads = 1;
+  many.threads = 4;
+  auto a = parse_csv(csv, "p.csv", one), b = parse_csv(csv, "p.csv", many);
+  BOOST_CHECK_EQUAL(a.rows, 200000u);
+  BOOST_CHECK_EQUAL(b.rows, 200000u);
+  BOOST_CHECK(a.at("x").values == b.at("x").values);
+  for (size_t i = 0; i < a.rows; i += 997) {
+    BOOST_CHECK_EQUAL(a.at("c").text(i), b.at("c").text(i));
+    BOOST_CHECK_EQUAL(a.at("q").text(i), b.at("q").text(i));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(json_lines) {
+  auto t = parse_jsonl(
+      "{\"x\": 1.5, \"c\": \"a\", \"b\": true}\n\n{\"x\": null, \"c\": \"b\", \"b\": false, \"extra\": 3}\n",
+      "t.jsonl");
+  BOOST_CHECK_EQUAL(t.rows, 2u);
+  BOOST_CHECK(t.at("x").type == ColumnType::numeric);
+  BOOST_CHECK_EQUAL(t.at("x").missing, 1);
+  BOOST_CHECK(t.at("b").type == ColumnType::boolean);
+  BOOST_CHECK_EQUAL(t.at("extra").missing, 1);
+  BOOST_CHECK_THROW((void)parse_jsonl("{\"x\": 1}\n[1]\n", "bad.jsonl"), ConfigError);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
