@@ -658,14 +658,14 @@ class Checker {
       }
       ArgparseInfo info = scan_argparse(content);
       if (info.known_args_line && state_.known_args_reported.insert(rel).second)
-        sink_.add(
-            "AML009", rel, info.known_args_line, info.known_args_col,
-            "parse_known_args() ignores unknown flags: a misspelt flag in " + path_ + " would be silently dropped");
+        sink_.add("AML009", rel, info.known_args_line, info.known_args_col,
+                  "parse_known_args() ignores unknown flags: a misspelt flag in a job command is silently dropped");
       if (!info.argparse || info.other_parser || info.subparsers) continue;
       std::vector<std::string> passed;
       for (size_t k = j; k < seg.size(); ++k) {
         std::string t = seg[k];
-        while (!t.empty() && t.front() == '[') t.erase(0, 1);
+        // Optional arguments of components: $[[--flag ${{inputs.x}}]].
+        while (!t.empty() && (t.front() == '[' || t.front() == '$')) t.erase(0, 1);
         while (!t.empty() && t.back() == ']') t.pop_back();
         if (t.size() < 2 || t[0] != '-' || std::isdigit(static_cast<unsigned char>(t[1])) || t == "--") continue;
         if (t.find("${{") == 0) continue;
