@@ -1,5 +1,6 @@
 #include "azure/auth.hpp"
 
+#include "ci/oidc.hpp"
 #include "core/error.hpp"
 #include "core/files.hpp"
 #include "core/json.hpp"
@@ -93,16 +94,7 @@ AssertionProvider github_assertion(net::Client& http, std::string request_url, s
                                    std::string audience) {
   redact::add_secret(request_token);
   return [&http, request_url, request_token, audience] {
-    net::Request req;
-    req.url = request_url + (request_url.find('?') == std::string::npos ? "?" : "&") +
-              "audience=" + str::url_encode(audience);
-    req.headers = {{"Authorization", "bearer " + request_token}, {"Accept", "application/json"}};
-    auto r = http.send(req);
-    if (!r.ok()) auth_failed("GitHub OIDC token request", r);
-    auto doc = json::parse(r.body, "GitHub OIDC token answer");
-    std::string jwt = json::get_string(doc, "/value", "GitHub OIDC token answer");
-    redact::add_secret(jwt);
-    return jwt;
+    return ci::request_github_id_token(http, request_url, request_token, audience);
   };
 }
 
@@ -110,19 +102,7 @@ AssertionProvider azure_devops_assertion(net::Client& http, std::string uri, std
                                          std::string access_token) {
   redact::add_secret(access_token);
   return [&http, uri, connection, access_token] {
-    net::Request req;
-    req.method = "POST";
-    req.idempotent = true;
-    req.url = uri + (uri.find('?') == std::string::npos ? "?" : "&") +
-              "api-version=7.1&serviceConnectionId=" + str::url_encode(connection);
-    req.headers = {{"Authorization", "Bearer " + access_token}, {"Content-Type", "application/json"}};
-    req.body = "{}";
-    auto r = http.send(req);
-    if (!r.ok()) auth_failed("Azure DevOps OIDC token request", r);
-    auto doc = json::parse(r.body, "Azure DevOps OIDC token answer");
-    std::string jwt = json::get_string(doc, "/oidcToken", "Azure DevOps OIDC token answer");
-    redact::add_secret(jwt);
-    return jwt;
+    return ci::request_azure_devops_id_token(http, uri, connection, access_token);
   };
 }
 

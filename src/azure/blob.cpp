@@ -137,7 +137,7 @@ std::string shared_key_string_to_sign(const std::string& method, const std::stri
   }
   std::sort(ms.begin(), ms.end());
   for (auto& [k, v] : ms) s += k + ":" + v + "\n";
-  s += "/" + account + str::url_decode(u.path);
+  s += "/" + account + u.path;  // the encoded path, as the SDKs sign it
   std::map<std::string, std::vector<std::string>> q;
   if (!u.query.empty())
     for (auto& kv : str::split(u.query, '&')) {
@@ -205,6 +205,9 @@ net::Response BlobContainer::send(const std::string& method, const std::string& 
   if (!q.empty()) url += "?" + q;
   headers.emplace_back("x-ms-version", kBlobApiVersion);
   headers.emplace_back("x-ms-date", http_date(std::chrono::system_clock::now()));
+  // libcurl sends a form content type with any request body unless one is set; it is signed.
+  if (method != "GET" && method != "HEAD" && header_value(headers, "Content-Type").empty())
+    headers.emplace_back("Content-Type", "application/octet-stream");
   if (auth_.kind == BlobAuth::Kind::shared_key) {
     std::string to_sign = shared_key_string_to_sign(method, url, headers, auth_.account, body.size());
     std::string sig = hash::base64_encode(hash::hmac_sha256(hash::base64_decode(auth_.key), to_sign));

@@ -1,0 +1,279 @@
+#define BOOST_TEST_MODULE azure
+#include <boost/test/unit_test.hpp>
+
+#include "azure/arm.hpp"
+#include "azure/auth.hpp"
+#include "azure/blob.hpp"
+#include "core/error.hpp"
+#include "core/hash.hpp"
+#include "core/json.hpp"
+#include "core/redact.hpp"
+#include "core/strings.hpp"
+#include "fake_transport.hpp"
+
+using namespace amlops;
+using test::respond;
+
+namespace {
+
+struct Fixture {
+  FakeClock clock;
+  std::shared_ptr<test::FakeTransport> transport = std::make_shared<test::FakeTransport>();
+  std::unique_ptr<net::Client> http;
+  Fixture() {
+    net::ClientOptions o;
+    o.clock = &clock;
+    o.transport = transport;
+    o.seed = 1;
+    o.policy.base_delay = std::chrono::milliseconds(10);
+    http = std::make_unique<net::Client>(o);
+  }
+  azure::ArmClient arm(azure::ArmOptions opts = {}) {
+    opts.endpoint = "https://arm.test";
+    return azure::ArmClient(
+        *http, [] { return std::string("tok-123456"); }, clock, opts);
+  }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(workspace_ref_forms) {
+  auto a = azure::WorkspaceRef::parse("azureml://subscriptions/s1/resourcegroups/rg1/workspaces/w1");
+  BOOST_TEST(a.arm_id() ==
+             "/subscriptions/s1/resourceGroups/rg1/providers/Microsoft.MachineLearningServices/workspaces/w1");
+  auto b = azure::WorkspaceRef::parse(a.arm_id());
+  BOOST_TEST(b.name == "w1");
+  BOOST_TEST(b.resource_group == "rg1");
+  BOOST_CHECK_THROW(azure::WorkspaceRef::parse("azureml://subscriptions/s1/workspaces/w1"), UsageError);
+}
+
+BOOST_FIXTURE_TEST_CASE(api_version_added_to_relative_paths_only, Fixture) {
+  azure::ArmOptions o;
+  o.api_version = "2024-10-01";
+  auto c = arm(o);
+  BOOST_TEST(c.url("/subscriptions/x") == "https://arm.test/subscriptions/x?api-version=2024-10-01");
+  BOOST_TEST(c.url("/a?b=1") == "https://arm.test/a?b=1&api-version=2024-10-01");
+  BOOST_TEST(c.url("/a?api-version=1") == "https://arm.test/a?api-version=1");
+  BOOST_TEST(c.url("https://other/next?$skip=2") == "https://other/next?$skip=2");
+}
+
+BOOST_FIXTURE_TEST_CASE(arm_error_is_code_message_and_correlation_id, Fixture) {
+  // The live 400 body of azureml-rest.md §3.1.
+  std::string body = R"({"error":{"code":"UserError","message":"Request is invalid and/or missing fields.",
+    "details":[{"code":"RequestInvalid","message":"Could not find member 'assetVersion' on object of type 'UriFolderJobOutput'.","details":[],"additionalInfo":[]}],
+    "additionalInfo":[{"type":"ComponentName","info":{"value":"managementfrontend"}},
+                      {"type":"Correlation","info":{"value":{"operation":"9518a5aa","request":"2632b0bb"}}}]}})";
+  transport->handler = [&](const net::Request&) { return respond(400, body, {{"x-ms-response-type", "error"}}); };
+  auto c = arm();
+  try {
+    c.get("/jobs/x");
+    BOOST_FAIL("no error");
+  } catch (const HttpError& e) {
+    std::string m = e.what();
+    BOOST_TEST(m.find("UserError: Request is invalid and/or missing fields.") != std::string::npos);
+    BOOST_TEST(m.find("RequestInvalid: Could not find member 'assetVersion'") != std::string::npos);
+    BOOST_TEST(m.find("correlation id 9518a5aa") != std::string::npos);
+    BOOST_TEST(e.code() == "UserError");
+    BOOST_TEST(e.status() == 400);
+    BOOST_TEST(static_cast<int>(e.exit_code()) == 4);
+  }
+}
+
+BOOST_FIXTURE_TEST_CASE(lro_azure_async_operation, Fixture) {
+  int polls = 0;
+  transport->handler = [&](const net::Request& r) {
+    if (r.method == "PUT")
+      return respond(201, R"({"properties":{"provisioningState":"Creating"}})",
+                     {{"Azure-AsyncOperation", "https://arm.test/ops/1?api-version=x&sig=abc"}, {"Retry-After", "7"}});
+    if (r.url.find("/ops/1") != std::string::npos) {
+      BOOST_TEST(r.url == "https://arm.test/ops/1?api-version=x&sig=abc");  // verbatim
+      ++polls;
+      return respond(200, polls < 3 ? R"({"status":"Updating"})" : R"({"status":"Succeeded"})");
+    }
+    return respond(200, R"({"name":"ep","properties":{"provisioningState":"Succeeded"}})");
+  };
+  auto c = arm();
+  json::Document body(rapidjson::kObjectType);
+  auto doc = c.put("/endpoints/ep", body);
+  BOOST_TEST(json::get_string(doc, "/name") == "ep");
+  BOOST_TEST(polls == 3);
+  BOOST_TEST(clock.total_slept() >= std::chrono::seconds(7));  // Retry-After honoured
+}
+
+BOOST_FIXTURE_TEST_CASE(lro_location_and_failure, Fixture) {
+  int polls = 0;
+  transport->handler = [&](const net::Request& r) {
+    if (r.method == "POST") return respond(202, "", {{"Location", "https://arm.test/results/9"}, {"Retry-After", "3"}});
+    ++polls;
+    return polls < 2 ? respond(202, "", {{"Retry-After", "3"}}) : respond(200, R"({"done":true})");
+  };
+  auto c = arm();
+  auto doc = c.post("/jobs/j/cancel");
+  BOOST_TEST(json::get_bool(doc, "/done"));
+  BOOST_TEST(polls == 2);
+  BOOST_TEST(clock.total_slept() >= std::chrono::seconds(6));
+
+  transport->handler = [&](const net::Request& r) {
+    if (r.method == "PUT") return respond(201, "{}", {{"Azure-AsyncOperation", "https://arm.test/ops/2"}});
+    return respond(200, R"({"status":"Failed","error":{"code":"DeploymentFailed","message":"image pull failed"}})");
+  };
+  json::Document body(rapidjson::kObjectType);
+  try {
+    c.put("/x", body);
+    BOOST_FAIL("no error");
+  } catch (const HttpError& e) {
+    BOOST_TEST(std::string(e.what()).find("DeploymentFailed: image pull failed") != std::string::npos);
+  }
+}
+
+BOOST_FIXTURE_TEST_CASE(lro_timeout_is_exit_3, Fixture) {
+  transport->handler = [&](const net::Request& r) {
+    if (r.method == "PUT") return respond(201, "{}", {{"Azure-AsyncOperation", "https://arm.test/ops/3"}});
+    return respond(200, R"({"status":"InProgress"})");
+  };
+  azure::ArmOptions o;
+  o.lro_timeout = std::chrono::minutes(2);
+  auto c = arm(o);
+  json::Document body(rapidjson::kObjectType);
+  BOOST_CHECK_THROW(c.put("/x", body), TimeoutError);
+}
+
+BOOST_FIXTURE_TEST_CASE(paging_follows_next_link, Fixture) {
+  transport->handler = [&](const net::Request& r) {
+    if (r.url.find("page=2") != std::string::npos)
+      return respond(200, R"({"value":[{"n":3}],"nextLink":"https://arm.test/l?page=3"})");
+    if (r.url.find("page=3") != std::string::npos) return respond(200, R"({"value":[{"n":4}]})");
+    return respond(200, R"({"value":[{"n":1},{"n":2}],"nextLink":"https://arm.test/l?page=2"})");
+  };
+  auto c = arm();
+  auto items = c.list("/l");
+  BOOST_REQUIRE(items.size() == 4u);
+  BOOST_TEST(json::get_int(items[3], "/n") == 4);
+  BOOST_TEST(c.list("/l", 3).size() == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(token_response_forms) {
+  auto now = std::chrono::system_clock::time_point(std::chrono::seconds(1'000'000));
+  auto a = azure::parse_token_response(R"({"access_token":"aaaa1","expires_in":3599})", now, "t");
+  BOOST_TEST(unix_seconds(a.expires_on) == 1'000'000 + 3599);
+  auto b = azure::parse_token_response(R"({"access_token":"aaaa2","expires_in":"86399","expires_on":"1700000000"})",
+                                       now, "t");
+  BOOST_TEST(unix_seconds(b.expires_on) == 1'000'000 + 86399);
+  auto c = azure::parse_token_response(R"({"accessToken":"aaaa3","expires_on":1700000000})", now, "t");
+  BOOST_TEST(unix_seconds(c.expires_on) == 1700000000);
+  BOOST_TEST(redact::secrets("x aaaa3 y") == "x *** y");
+  BOOST_CHECK_THROW(azure::parse_token_response(R"({"token_type":"Bearer"})", now, "t"), HttpError);
+}
+
+BOOST_FIXTURE_TEST_CASE(client_secret_request_and_cache, Fixture) {
+  int issued = 0;
+  transport->handler = [&](const net::Request& r) {
+    BOOST_TEST(r.url == "https://login.test/tenant-1/oauth2/v2.0/token");
+    BOOST_TEST(r.body.find("grant_type=client_credentials") != std::string::npos);
+    BOOST_TEST(r.body.find("client_secret=s3cr3t-value") != std::string::npos);
+    BOOST_TEST(r.body.find("scope=https%3A%2F%2F") != std::string::npos);
+    BOOST_TEST(r.body.find(".azure.com%2F.default") != std::string::npos);
+    ++issued;
+    return respond(
+        200, R"({"token_type":"Bearer","expires_in":3600,"access_token":"tok-)" + std::to_string(issued) + R"("})");
+  };
+  MapEnv env({{"AZURE_CLIENT_ID", "app"},
+              {"AZURE_TENANT_ID", "tenant-1"},
+              {"AZURE_CLIENT_SECRET", "s3cr3t-value"},
+              {"AZURE_AUTHORITY_HOST", "https://login.test/"},
+              {"PATH", "/nonexistent"}});
+  auto cred = azure::make_credential(env, *http, clock);
+  BOOST_TEST(cred->name() == "client-secret");
+  azure::TokenCache cache(cred, clock);
+  BOOST_TEST(cache.token(azure::kArmScope) == "tok-1");
+  clock.advance(std::chrono::minutes(50));
+  BOOST_TEST(cache.token(azure::kArmScope) == "tok-1");  // 10 min left > 5 min margin
+  clock.advance(std::chrono::minutes(6));
+  BOOST_TEST(cache.token(azure::kArmScope) == "tok-2");      // refreshed before expiry
+  BOOST_TEST(cache.token(azure::kStorageScope) == "tok-3");  // per scope
+  BOOST_TEST(redact::secrets("s3cr3t-value") == "***");
+}
+
+BOOST_FIXTURE_TEST_CASE(token_errors_are_config_errors, Fixture) {
+  transport->handler = [&](const net::Request&) {
+    return respond(
+        401,
+        R"({"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided.\nTrace ID: x"})");
+  };
+  MapEnv env({{"AZURE_CLIENT_ID", "app"},
+              {"AZURE_TENANT_ID", "t"},
+              {"AZURE_CLIENT_SECRET", "wrong-secret"},
+              {"AZURE_AUTHORITY_HOST", "https://login.test"}});
+  auto cred = azure::make_credential(env, *http, clock);
+  try {
+    cred->get_token(azure::kArmScope);
+    BOOST_FAIL("no error");
+  } catch (const ConfigError& e) {
+    BOOST_TEST(std::string(e.what()).find("invalid_client: AADSTS7000215: Invalid client secret provided.") !=
+               std::string::npos);
+  }
+  MapEnv none(std::map<std::string, std::string>{{"PATH", "/nonexistent"}});
+  BOOST_CHECK_THROW(azure::make_credential(none, *http, clock), ConfigError);
+}
+
+BOOST_FIXTURE_TEST_CASE(federated_credential_asks_a_fresh_assertion_per_token, Fixture) {
+  int assertions = 0;
+  std::vector<std::string> seen;
+  transport->handler = [&](const net::Request& r) {
+    if (r.url.rfind("https://gh.test/token", 0) == 0) {
+      BOOST_TEST(r.url.find("audience=api%3A%2F%2FAzureADTokenExchange") != std::string::npos);
+      BOOST_TEST(str::to_lower(test::header_of(r, "Authorization")) == "bearer gh-request-token");
+      ++assertions;
+      return respond(200, R"({"count":1,"value":"jwt-)" + std::to_string(assertions) + R"("})");
+    }
+    auto pos = r.body.find("client_assertion=");
+    BOOST_REQUIRE(pos != std::string::npos);
+    seen.push_back(r.body.substr(pos + 17));
+    BOOST_TEST(r.body.find("client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer") !=
+               std::string::npos);
+    return respond(200, R"({"expires_in":600,"access_token":"acc-)" + std::to_string(seen.size()) + R"("})");
+  };
+  MapEnv env({{"AZURE_CLIENT_ID", "app"},
+              {"AZURE_TENANT_ID", "t"},
+              {"ACTIONS_ID_TOKEN_REQUEST_URL", "https://gh.test/token?x=1"},
+              {"ACTIONS_ID_TOKEN_REQUEST_TOKEN", "gh-request-token"},
+              {"AZURE_AUTHORITY_HOST", "https://login.test"}});
+  auto cred = azure::make_credential(env, *http, clock);
+  BOOST_TEST(cred->name() == "github-oidc");
+  cred->get_token(azure::kArmScope);
+  cred->get_token(azure::kArmScope);
+  BOOST_TEST(assertions == 2);
+  BOOST_REQUIRE(seen.size() == 2u);
+  BOOST_TEST(seen[0] == "jwt-1");
+  BOOST_TEST(seen[1] == "jwt-2");
+}
+
+BOOST_FIXTURE_TEST_CASE(managed_identity_app_service_form, Fixture) {
+  transport->handler = [&](const net::Request& r) {
+    BOOST_TEST(
+        r.url.find("https://mi.test/token?api-version=2019-08-01&resource=https%3A%2F%2Fmanagement.azure.com%2F") == 0);
+    BOOST_TEST(test::header_of(r, "X-IDENTITY-HEADER") == "hdr-secret");
+    return respond(
+        200, R"({"access_token":"mi-token","expires_on":"2000000000","resource":"https://management.azure.com/"})");
+  };
+  MapEnv env(
+      {{"IDENTITY_ENDPOINT", "https://mi.test/token"}, {"IDENTITY_HEADER", "hdr-secret"}, {"PATH", "/nonexistent"}});
+  auto cred = azure::make_credential(env, *http, clock);
+  auto t = cred->get_token(azure::kArmScope);
+  BOOST_TEST(t.token == "mi-token");
+  BOOST_TEST(unix_seconds(t.expires_on) == 2000000000);
+}
+
+BOOST_AUTO_TEST_CASE(shared_key_canonicalisation) {
+  net::Headers h = {{"x-ms-version", "2021-08-06"},
+                    {"x-ms-date", "Thu, 26 Nov 2026 04:12:39 GMT"},
+                    {"Content-Type", "text/plain"},
+                    {"x-ms-meta-Name", "  v "}};
+  std::string s = azure::shared_key_string_to_sign(
+      "PUT", "http://127.0.0.1:10000/devstoreaccount1/c/dir/a%20b.txt?comp=metadata&b=2", h, "devstoreaccount1", 5);
+  std::string expected =
+      "PUT\n\n\n5\n\ntext/plain\n\n\n\n\n\n\n"
+      "x-ms-date:Thu, 26 Nov 2026 04:12:39 GMT\nx-ms-meta-name:v\nx-ms-version:2021-08-06\n"
+      "/devstoreaccount1/devstoreaccount1/c/dir/a%20b.txt\nb:2\ncomp:metadata";
+  BOOST_TEST(s == expected);
+}
