@@ -1,0 +1,150 @@
+// amlops-local: the Azure ML workspace served on loopback. App::handle is a pure request ->
+// response function (plus the store), so most tests call it without a socket; serve() wraps it
+// in net::HttpServer. The job runner works on the same store from a background thread.
+#pragma once
+#include <atomic>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/json.hpp"
+#include "local/config.hpp"
+#include "local/faults.hpp"
+#include "local/store.hpp"
+#include "net/server.hpp"
+
+namespace amlops::local {
+
+class Runner;
+
+// A location in the local blob service.
+struct BlobLocation {
+  std::string container;
+  std::string path;  // blob name or folder prefix, no leading '/', may be empty
+};
+
+// Result of resolving an azureml:// (or blob) URI.
+struct Resolved {
+  std::optional<BlobLocation> loc;
+  std::string error;  // set when loc is empty
+};
+
+// An error answered in ARM's shape.
+struct ArmError : std::runtime_error {
+  ArmError(int status, std::string code, const std::string& message, std::string detail_code = {})
+      : std::runtime_error(message), status(status), code(std::move(code)), detail_code(std::move(detail_code)) {}
+  int status;
+  std::string code;
+  std::string detail_code;
+};
+
+class App {
+ public:
+  explicit App(Config cfg);
+  ~App();
+  App(const App&) = delete;
+  App& operator=(const App&) = delete;
+
+  // Where clients reach this server ("http://127.0.0.1:PORT"); set once the socket is bound.
+  void set_base_url(std::string url);
+  [[nodiscard]] const std::string& base_url() const { return base_url_; }
+
+  net::ServerResponse handle(const net::ServerRequest& req);
+
+  void start_runner();
+  // Stops the runner; running jobs are killed and marked Failed with `reason`.
+  void stop_runner(const std::string& reason);
+
+  [[nodiscard]] const Identity& identity() const { return id_; }
+  [[nodiscard]] const Config& config() const { return cfg_; }
+  Store& store() { return *store_; }
+
+  // Bearer tokens (HS256 JWTs signed with the store's key).
+  std::string issue_token(const std::string& subject, Duration lifetime,
+                          const std::string& audience = "https://management.azure.com");
+  // Empty when valid, else the reason.
+  std::string check_token(const std::string& token) const;
+
+  // Names and paths.
+  [[nodiscard]] std::string workspace_id(const std::string& ws) const;  // ARM id
+  [[nodiscard]] std::string workspace_guid(const std::string& ws) const;
+  [[nodiscard]] std::string blobstore_container(const std::string& ws) const;
+  [[nodiscard]] std::string artifact_container(const std::string& ws) const;
+  [[nodiscard]] std::string registry_container(const std::string& reg) const;
+  [[nodiscard]] std::filesystem::path blob_root() const { return cfg_.data_dir / "blobs"; }
+  [[nodiscard]] std::filesystem::path blob_path(const BlobLocation& loc) const;
+  [[nodiscard]] std::string blob_url(const BlobLocation& loc) const;
+  // A service SAS (sr=c for a container, sr=b for one blob) signed with the account key.
+  [[nodiscard]] std::string make_sas(const std::string& container, const std::string& blob, const std::string& perms,
+                                     Duration lifetime) const;
+  [[nodiscard]] std::string mlflow_base(const std::string& ws) const;  // http(s)://.../mlflow/v1.0/...workspaces/ws
+  [[nodiscard]] bool has_workspace(const std::string& ws) const;
+  [[nodiscard]] bool has_registry(const std::string& reg) const;
+  // Resolves datastore, job output, data asset and blob URIs of workspace `ws`.
+  Resolved resolve_uri(const std::string& ws, const std::string& uri, int depth = 0);
+  [[nodiscard]] std::filesystem::path job_dir(const std::string& ws, const std::string& job) const;
+  [[nodiscard]] BlobLocation job_log(const std::string& ws, const std::string& job) const;
+
+  // MLflow run bookkeeping shared with the runner.
+  int64_t ensure_experiment(const std::string& ws, const std::string& name);
+  void create_run(const std::string& ws, const std::string& run_id, int64_t experiment_id, const std::string& run_name,
+                  const std::string& status);
+  void set_run_status(const std::string& ws, const std::string& run_id, const std::string& status, bool ended);
+  std::optional<double> last_metric(const std::string& ws, const std::string& run_id, const std::string& key);
+
+  // Request log (DATA/requests.jsonl) entries seen so far.
+  [[nodiscard]] std::string request_log_json(size_t since) const;
+
+ private:
+  net::ServerResponse dispatch(const net::ServerRequest& req, const std::vector<std::string>& seg);
+  net::ServerResponse route_token(const net::ServerRequest& req, const std::string& tenant, bool v2);
+  net::ServerResponse route_arm(const net::ServerRequest& req, const std::vector<std::string>& seg);
+  net::ServerResponse route_workspace(const net::ServerRequest& req, const std::string& ws,
+                                      const std::vector<std::string>& rest);
+  net::ServerResponse route_registry(const net::ServerRequest& req, const std::string& reg,
+                                     const std::vector<std::string>& rest);
+  net::ServerResponse route_assets(const net::ServerRequest& req, const std::string& scope, const std::string& kind,
+                                   const std::vector<std::string>& rest, size_t i);
+  net::ServerResponse route_jobs(const net::ServerRequest& req, const std::string& ws,
+                                 const std::vector<std::string>& rest, size_t i);
+  net::ServerResponse route_operation(const net::ServerRequest& req, const std::string& kind, const std::string& id);
+  net::ServerResponse route_mlflow(const net::ServerRequest& req, const std::string& ws,
+                                   const std::vector<std::string>& rest, size_t i);
+  net::ServerResponse route_history(const net::ServerRequest& req, const std::string& ws,
+                                    const std::vector<std::string>& rest, size_t i);
+  net::ServerResponse route_blob(const net::ServerRequest& req, const std::vector<std::string>& seg);
+
+  std::string scope_id(const std::string& scope) const;  // ARM id of "ws/<name>" or "reg/<name>"
+  json::Document render_job(const SqlRow& row);
+  std::string render_asset_json(const std::string& body);
+  std::string create_operation(const std::string& resource);
+  net::ServerResponse lro_accepted(int status, const std::string& op_id, const std::string& body, bool async_header);
+  void log_request(const net::ServerRequest& req, int status, const char* fault);
+  std::string page_link(const net::ServerRequest& req, size_t next_skip) const;
+
+  Config cfg_;
+  Identity id_;
+  std::unique_ptr<Store> store_;
+  std::string base_url_ = "http://127.0.0.1:0";
+  FaultInjector faults_;
+  std::unique_ptr<Runner> runner_;
+  mutable std::mutex log_mu_;
+  std::vector<std::string> request_log_;
+
+  friend class Runner;
+};
+
+// Helpers shared by the route files.
+net::ServerResponse arm_error(int status, const std::string& code, const std::string& message,
+                              const std::string& detail_code = {});
+net::ServerResponse json_response(int status, const json::Value& v);
+bool valid_name(const std::string& name);
+int64_t now_ms();
+std::string guid_from(const std::string& seed);
+std::string new_guid();
+
+}  // namespace amlops::local

@@ -1,0 +1,97 @@
+// The job runner: command jobs as local processes (own process group, /bin/sh -c with inputs
+// substituted as single shell-quoted words), pipelines as a DAG of child command jobs, sweeps as
+// trials over a search space. One scheduler thread drives every job through the state machine
+// kept in the store (NotStarted, Queued, Preparing, Running, Finalizing, Completed | Failed |
+// CancelRequested -> Canceled).
+#pragma once
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/json.hpp"
+#include "core/process.hpp"
+
+namespace amlops::local {
+
+class App;
+struct SqlRow;
+
+// Replaces ${{inputs.x}} / ${{outputs.y}} / ${{search_space.z}} in a shell command line with the
+// value from `lookup`, shell-quoted as one word (a quoted placeholder "${{...}}" is replaced with
+// its quotes). $[[ ... ]] blocks are kept when every reference inside resolves, dropped otherwise.
+// Throws std::runtime_error naming an unknown reference.
+std::string substitute_command(const std::string& command,
+                               const std::function<std::optional<std::string>(const std::string&)>& lookup);
+
+// One sampled point of a sweep: parameter -> value text.
+using Trial = std::map<std::string, std::string>;
+// Trials of a search space in REST form (["choice", [[...]]], ["uniform", [lo, hi]], ... or the
+// YAML-like {type: choice, values: [...]}). Grid: the cartesian product in key order (choices
+// only). Random: `count` seeded samples. Throws std::runtime_error on a bad space.
+std::vector<Trial> sweep_trials(const json::Value& search_space, const std::string& algorithm, size_t count,
+                                uint64_t seed);
+
+class Runner {
+ public:
+  explicit Runner(App& app);
+  ~Runner();
+  Runner(const Runner&) = delete;
+  Runner& operator=(const Runner&) = delete;
+
+  static bool terminal(const std::string& status);
+
+  // Marks every job left non-terminal by a previous process Failed (and kills its process group).
+  void recover();
+  void start();
+  void stop(const std::string& reason);
+  // One scheduling pass (the thread calls it every tick; tests may call it directly).
+  void tick();
+
+  // Inserts a job from a request body {"properties":{...}}; returns the rendered resource.
+  std::string create_job(const std::string& ws, const std::string& name, const json::Value& body,
+                         const std::optional<std::string>& parent);
+  void request_cancel(const std::string& ws, const std::string& name);
+
+ private:
+  struct Proc {
+    process::Child child;
+    std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+    std::optional<std::chrono::steady_clock::time_point> kill_at;
+    bool timed_out = false;
+    bool canceled = false;
+    std::string timeout_text;
+  };
+  struct JobRow {
+    std::string ws, name, parent, type, status, body;
+    bool cancel = false;
+    int64_t started = 0;
+  };
+
+  void step_command(const JobRow& j);
+  void step_pipeline(const JobRow& j);
+  void step_sweep(const JobRow& j);
+  void launch(const JobRow& j);
+  void finalize(const JobRow& j, Proc& p, int exit_code);
+  void set_status(const JobRow& j, const std::string& status);
+  void finish(const std::string& ws, const std::string& name, const std::string& status, const std::string& code = {},
+              const std::string& message = {});
+  void append_log(const std::string& ws, const std::string& name, const std::string& line,
+                  const std::string& file = {});
+  void update_body(const std::string& ws, const std::string& name, const std::function<void(json::Document&)>& fn);
+  int running_processes() const { return static_cast<int>(procs_.size()); }
+  std::vector<JobRow> children(const std::string& ws, const std::string& parent);
+
+  App& app_;
+  std::map<std::string, Proc> procs_;  // "ws/name" -> running process
+  std::thread thread_;
+  std::atomic<bool> stopping_{false};
+  std::mutex tick_mu_;
+};
+
+}  // namespace amlops::local
