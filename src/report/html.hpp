@@ -1,0 +1,45 @@
+// Self-contained HTML pages with inline SVG charts: no scripts, no external resources, readable
+// offline and safe to attach as a CI artefact.
+#pragma once
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace amlops::report {
+
+std::string html_escape(std::string_view s);
+
+struct Series {
+  std::string name;
+  std::vector<double> values;  // one per bin / category
+  std::string color;           // CSS colour
+};
+
+struct HistogramChart {
+  std::string title;
+  std::vector<double> edges;        // numeric bins (size = values + 1), or
+  std::vector<std::string> labels;  // categories (size = values)
+  std::vector<Series> series;       // drawn overlaid, semi-transparent
+};
+
+// An SVG histogram with axes, tick labels and a legend.
+std::string svg_histogram(const HistogramChart& chart, int width = 560, int height = 260);
+
+class HtmlPage {
+ public:
+  explicit HtmlPage(std::string title) : title_(std::move(title)) {}
+  void heading(int level, std::string_view text);
+  void paragraph(std::string_view text);
+  // Adds trusted HTML (built from escaped parts).
+  void raw(std::string html) { body_ += std::move(html); }
+  // A table of escaped cells; `classes` (optional) sets a CSS class per row.
+  void table(const std::vector<std::string>& headers, const std::vector<std::vector<std::string>>& rows,
+             const std::vector<std::string>& classes = {});
+  [[nodiscard]] std::string render() const;
+
+ private:
+  std::string title_;
+  std::string body_;
+};
+
+}  // namespace amlops::report
