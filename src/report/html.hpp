@@ -23,7 +23,7 @@ struct HistogramChart {
 };
 
 // An SVG histogram with axes, tick labels and a legend.
-std::string svg_histogram(const HistogramChart& chart, int width = 560, int height = 260);
+std::string svg_histogram(const HistogramChart& chart, int width = 540, int height = 260);
 
 class HtmlPage {
  public:

@@ -1,0 +1,98 @@
+#!/bin/bash
+# amlops-monitor end to end: JSON keys, exit codes, profiles vs CSV references, performance,
+# decide with amlops.yml, CI outputs and summaries, errors with file:line(:col).
+set -u
+BIN=$1
+WORK=$2
+SRC=$(cd "$(dirname "$0")" && pwd)
+PY=/usr/bin/python3
+rm -rf "$WORK" && mkdir -p "$WORK" && cd "$WORK" || exit 2
+$PY "$SRC/gen_data.py" . || exit 2
+fails=0
+check() {  # check "description" command...
+  local what=$1; shift
+  if "$@"; then echo "ok   - $what"; else echo "FAIL - $what"; fails=$((fails + 1)); fi
+}
+exit_is() { local want=$1; shift; "$@" >/dev/null 2>&1; local got=$?; [ "$got" = "$want" ] || { echo "  exit $got, want $want: $*"; return 1; }; }
+jq_py() { $PY -c "import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if ($2) else 1)" "$1"; }
+
+# drift: JSON shape and keys fixed by the issue.
+"$BIN" drift --reference ref.csv --current cur.csv --metrics all --prediction yhat --exclude ts,y,p --output json > drift.json
+check "drift --output json exits 0 without --fail-on-drift" test $? = 0
+check "features carry the fixed keys" jq_py drift.json "all(set(['name','type','count','missing','drifted','method','value','threshold','metrics']) <= set(f) for f in d['features'])"
+check "numeric metrics keys" jq_py drift.json "set(next(f for f in d['features'] if f['name']=='age')['metrics']) == {'ks_statistic','ks_pvalue','wasserstein','wasserstein_norm','jensen_shannon','psi'}"
+check "categorical metrics keys" jq_py drift.json "set(next(f for f in d['features'] if f['name']=='city')['metrics']) == {'jensen_shannon','psi','chi2_statistic','chi2_pvalue'}"
+check "dataset object" jq_py drift.json "set(d['dataset']) >= {'drifted_features','share','drifted'} and d['dataset']['drifted'] and d['dataset']['drifted_features'] == 3"
+check "prediction drift reported apart" jq_py drift.json "d['prediction']['name'] == 'yhat' and all(f['name'] != 'yhat' for f in d['features'])"
+check "unseen category drifts" jq_py drift.json "next(f for f in d['features'] if f['name']=='city')['drifted']"
+check "--fail-on-drift exits 1 on drift" exit_is 1 "$BIN" drift --reference ref.csv --current cur.csv --fail-on-drift
+check "--fail-on-drift exits 0 without drift" exit_is 0 "$BIN" drift --reference ref.csv --current cur_same.csv --fail-on-drift --exclude ts
+check "evidently compat: dataset rule 50 %" exit_is 0 "$BIN" drift --reference ref.csv --current cur_same.csv --compat evidently --fail-on-drift --exclude ts
+
+# profile: stored baseline gives the same answer as the CSV; partitions merge.
+"$BIN" profile ref.csv -o ref.profile.json >/dev/null
+check "profile written" test -s ref.profile.json
+"$BIN" drift --reference ref.profile.json --current cur.csv --metrics all --exclude ts --output json > from_profile.json
+"$BIN" drift --reference ref.csv --current cur.csv --metrics all --exclude ts --output json > from_csv.json
+check "profile reference == CSV reference" $PY -c "
+import json; a=json.load(open('from_profile.json')); b=json.load(open('from_csv.json'))
+assert a['features'] == b['features'] and a['dataset'] == b['dataset']"
+head -1501 ref.csv > part1.csv; (head -1 ref.csv; tail -n +1502 ref.csv) > part2.csv
+"$BIN" profile part1.csv part2.csv -o merged.profile.json >/dev/null
+"$BIN" drift --reference merged.profile.json --current cur.csv --metrics all --exclude ts --output json > from_merged.json
+check "merged partition profiles == whole" $PY -c "
+import json; a=json.load(open('from_merged.json')); b=json.load(open('from_csv.json'))
+assert a['features'] == b['features']"
+
+# CI host: outputs and summary with a mermaid chart.
+GITHUB_ACTIONS=true GITHUB_OUTPUT=$PWD/gh_out GITHUB_STEP_SUMMARY=$PWD/gh_sum "$BIN" drift --reference ref.csv --current cur.csv --exclude ts >/dev/null 2>gh_err
+check "GitHub output drifted=true" grep -qx "true" gh_out
+check "GitHub output names drifted" grep -q "^drifted<<" gh_out
+check "summary has a table and a mermaid chart" bash -c "grep -q '^| feature |' gh_sum && grep -q '^xychart-beta' gh_sum"
+
+# performance.
+"$BIN" performance --data cur.csv --label y --prediction yhat --score p --timestamp ts --detector adwin \
+  --reference ref.csv --max-drop accuracy=0.05 --output json > perf.json
+check "performance metrics" jq_py perf.json "d['metrics']['task']=='classification' and 0 < d['metrics']['accuracy'] < 1 and 'roc_auc' in d['metrics'] and len(d['metrics']['confusion_matrix'])==2"
+check "ADWIN flags the change in the second half" jq_py perf.json "d['detectors'][0]['drift'] and d['detectors'][0]['alarms'][0]['at'] >= '2026-11-08'"
+check "performance --min breach exits 1 with --fail-on-drift" exit_is 1 "$BIN" performance --data cur.csv --label y --prediction yhat --min accuracy=0.9 --fail-on-drift
+check "regression refuses ddm" exit_is 2 "$BIN" performance --data cur.csv --label age --prediction income --task regression --detector ddm
+
+# decide.
+cat > amlops.yml <<'YML'
+monitor:
+  reference: ref.csv
+  current: cur.csv
+  timestamp: ts
+  label: y
+  prediction: yhat
+  score: p
+  window: daily
+  exclude: [flag]
+  signals:
+    data_drift: {share: 0.5}
+    performance: {metric: accuracy, min: 0.6, max_drop: 0.05}
+    concept_drift: {detector: adwin}
+  debounce: {breaches: 2, windows: 3}
+YML
+GITHUB_ACTIONS=true GITHUB_OUTPUT=$PWD/dec_out GITHUB_STEP_SUMMARY=$PWD/dec_sum "$BIN" decide --config amlops.yml --output json > decide.json 2>/dev/null
+check "decide: retrain with reasons" jq_py decide.json "d['retrain'] and len(d['reasons']) >= 1 and len(d['windows']) == 14"
+check "decide: CI output retrain=true" grep -qx "true" dec_out
+check "decide: no retrain on stable data" bash -c "'$BIN' decide --config amlops.yml --current cur_same.csv | grep -qx 'retrain: false'"
+printf 'monitor:\n  reference: ref.csv\n  window: hourly\n' > bad.yml
+"$BIN" decide --config bad.yml 2> bad_err >/dev/null; code=$?
+check "bad config: exit 2 with file:line:col" bash -c "[ $code = 2 ] && grep -q 'bad.yml:3:11' bad_err"
+
+# bad data: file:line and exit 2.
+printf 'a,b\n1,2\n3\n' > bad.csv
+"$BIN" drift --reference bad.csv --current cur.csv 2> bad_csv_err >/dev/null; code=$?
+check "bad CSV: exit 2 with file:line" bash -c "[ $code = 2 ] && grep -q 'bad.csv:3: expected 2 fields, found 1' bad_csv_err"
+check "missing file: exit 2" exit_is 2 "$BIN" drift --reference nope.csv --current cur.csv
+check "JSON Lines input" bash -c "$PY -c \"
+import csv, json
+with open('cur.jsonl', 'w') as f:
+    for r in csv.DictReader(open('cur.csv')):
+        f.write(json.dumps({'age': float(r['age']), 'city': r['city']}) + '\n')\" && '$BIN' drift --reference ref.csv --current cur.jsonl --columns age,city --fail-on-drift >/dev/null; [ \$? = 1 ]"
+
+echo "$fails failure(s)"
+[ $fails = 0 ]
