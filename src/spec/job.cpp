@@ -68,7 +68,7 @@ void apply_overrides(YAML::Node root, const Overrides& overrides) {
           throw UsageError("--set " + path + ": '" + parts[i] + "' is not a mapping");
         cur[parts[i]] = YAML::Node(YAML::NodeType::Map);
       }
-      cur = cur[parts[i]];
+      cur.reset(cur[parts[i]]);  // rebind (operator= would assign into the node)
     }
     YAML::Node v;
     try {
@@ -845,7 +845,7 @@ class Converter {
       if (!fs::is_regular_file(p, ec)) fail(comp, "component file " + p.string() + " not found");
       comp_doc = yaml::load_file(p);
       d = &comp_doc;
-      def = comp_doc.root;
+      def.reset(comp_doc.root);
       comp_base = p.parent_path();
     }
     int index = static_cast<int>(spec_.components.size());

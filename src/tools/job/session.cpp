@@ -331,6 +331,24 @@ std::string ensure_input(azure::Workspace& ws, const std::filesystem::path& dir,
   return "azureml://datastores/workspaceblobstore/paths/" + prefix;
 }
 
+json::Document model_version_body(const std::string& type, const std::string& uri, const std::string& description,
+                                  const std::map<std::string, std::string>& tags,
+                                  const std::map<std::string, std::string>& properties) {
+  json::Document body(rapidjson::kObjectType);
+  json::Builder b(body.GetAllocator());
+  json::Value p = b.obj(), t = b.obj(), pp = b.obj();
+  b.set(p, "modelType", type);
+  b.set(p, "modelUri", uri);
+  if (!description.empty()) b.set(p, "description", description);
+  b.set(p, "isAnonymous", false);
+  for (auto& [k, v] : tags) b.set(t, k, v);
+  for (auto& [k, v] : properties) b.set(pp, k, v);
+  b.set(p, "tags", std::move(t));
+  b.set(p, "properties", std::move(pp));
+  b.set(body, "properties", std::move(p));
+  return body;
+}
+
 int emit_result(Context& ctx, const JobResult& r) {
   json::Document doc(rapidjson::kObjectType);
   json::Builder b(doc.GetAllocator());

@@ -68,6 +68,11 @@ void upload_files(azure::BlobContainer& container, const std::string& prefix, co
 // azureml://datastores/workspaceblobstore/paths/... URI.
 std::string ensure_input(azure::Workspace& ws, const std::filesystem::path& dir, UploadStats& stats);
 
+// The body of a model version PUT (azureml-rest.md §4.1, Workspace/ModelVersion/createOrUpdate).
+json::Document model_version_body(const std::string& type, const std::string& uri, const std::string& description,
+                                  const std::map<std::string, std::string>& tags,
+                                  const std::map<std::string, std::string>& properties);
+
 // Emits a JobResult (stdout text/json) and sets the CI step outputs; returns the exit code.
 int emit_result(Context& ctx, const JobResult& r);
 

@@ -152,19 +152,7 @@ int cmd_register(Context& ctx, const std::vector<std::string>& args) {
       if (auto n = str::parse_int(json::opt_string(v, "/name").value_or(""))) next = std::max(next, *n + 1);
     version = std::to_string(next);
   }
-  json::Document body(rapidjson::kObjectType);
-  json::Builder b(body.GetAllocator());
-  json::Value p = b.obj(), t = b.obj(), pp = b.obj();
-  b.set(p, "modelType", type);
-  b.set(p, "modelUri", model_uri);
-  if (!job_name.empty()) b.set(p, "jobName", job_name);
-  if (cmd.has("description")) b.set(p, "description", cmd.str("description"));
-  b.set(p, "isAnonymous", false);
-  for (auto& [k, v] : tags) b.set(t, k, v);
-  for (auto& [k, v] : props) b.set(pp, k, v);
-  b.set(p, "tags", std::move(t));
-  b.set(p, "properties", std::move(pp));
-  b.set(body, "properties", std::move(p));
+  json::Document body = jobtool::model_version_body(type, model_uri, cmd.str("description"), tags, props);
   auto created = ws.put_model_version(name, version, body);
   auto r = version_result(name, created);
   if (json::get_string(r, "/version").empty())
