@@ -57,7 +57,7 @@ const Keys kJob = {"type",
                    "autologger_settings",
                    "parameters"};
 const Keys kCommandJob = {"command", "code", "environment", "distribution"};
-const Keys kPipelineJob = {"jobs"};
+const Keys kPipelineJob = {"jobs", "component"};
 const Keys kSweepJob = {"trial", "search_space", "objective", "sampling_algorithm", "early_termination"};
 const Keys kComponent = {"type",
                          "version",
@@ -263,7 +263,9 @@ class Checker {
         command_like(root, scope_of(root), true);
         break;
       case Kind::pipeline_job:
-        structure(root, {&kCommon, &kJob, &kPipelineJob}, {"jobs"}, "pipeline");
+        structure(root, {&kCommon, &kJob, &kPipelineJob}, {}, "pipeline");
+        if (!root["jobs"] && !root["component"])
+          sink_.add("AML002", path_, line_of(root), col_of(root), "pipeline job needs 'jobs' or 'component'");
         inputs(root["inputs"], false);
         outputs(root["outputs"]);
         pipeline(root);
@@ -284,24 +286,24 @@ class Checker {
         break;
       }
       case Kind::command_component:
-        structure(root, {&kCommon, &kComponent}, {"name", "command", "environment"}, "command");
+        structure(root, {&kCommon, &kComponent}, {"command", "environment"}, "command");
         inputs(root["inputs"], true);
         outputs(root["outputs"]);
         command_like(root, scope_of(root), false);
         break;
       case Kind::pipeline_component:
-        structure(root, {&kCommon, &kComponent}, {"name", "jobs"}, "pipeline");
+        structure(root, {&kCommon, &kComponent}, {"jobs"}, "pipeline");
         pipeline(root);
         break;
       case Kind::environment:
-        structure(root, {&kCommon, &kEnvironment}, {"name"}, "");
+        structure(root, {&kCommon, &kEnvironment}, {}, "");
         if (!root["image"] && !root["build"])
           sink_.add("AML002", path_, line_of(root), col_of(root), "environment needs 'image' or 'build'");
         environment(root);
         enum_value(root["os_type"], {"linux", "windows"}, false);
         break;
       case Kind::model:
-        structure(root, {&kCommon, &kModel}, {"name"}, "");
+        structure(root, {&kCommon, &kModel}, {}, "");
         if (!root["path"] && !root["local_path"] && !root["model_uri"])
           sink_.add("AML002", path_, line_of(root), col_of(root), "model needs 'path'");
         local_path(root["path"], base_);
@@ -309,7 +311,7 @@ class Checker {
         enum_value(root["type"], {"custom_model", "mlflow_model", "triton_model"}, false);
         break;
       case Kind::data:
-        structure(root, {&kCommon, &kData}, {"name"}, "");
+        structure(root, {&kCommon, &kData}, {}, "");
         if (!root["path"] && !root["local_path"])
           sink_.add("AML002", path_, line_of(root), col_of(root), "data needs 'path'");
         local_path(root["path"], base_);
@@ -317,22 +319,22 @@ class Checker {
         enum_value(root["type"], {"uri_file", "uri_folder", "mltable"}, false);
         break;
       case Kind::online_endpoint:
-        structure(root, {&kCommon, &kOnlineEndpoint}, {"name"}, "");
+        structure(root, {&kCommon, &kOnlineEndpoint}, {}, "");
         enum_value(root["auth_mode"], {"key", "aml_token", "aad_token"}, false);
         break;
       case Kind::online_deployment: {
         bool k8s = yaml_scalar_str(root["type"]) == "kubernetes";
-        std::vector<std::string> req = {"name", "endpoint_name"};
+        std::vector<std::string> req;  // name and endpoint_name may come from the CLI (--name, --endpoint-name)
         if (!k8s) req.push_back("instance_type");
         structure(root, {&kCommon, &kOnlineDeployment}, req, "");
         deployment(root);
         break;
       }
       case Kind::batch_endpoint:
-        structure(root, {&kCommon, &kBatchEndpoint}, {"name"}, "");
+        structure(root, {&kCommon, &kBatchEndpoint}, {}, "");
         break;
       case Kind::batch_deployment:
-        structure(root, {&kCommon, &kBatchDeployment}, {"name", "endpoint_name"}, "");
+        structure(root, {&kCommon, &kBatchDeployment}, {}, "");
         deployment(root);
         break;
       default:
@@ -415,7 +417,8 @@ class Checker {
     if (map_with_type && n.IsMap()) v = n["type"];
     if (!v || !v.IsScalar()) return;
     std::string s = v.Scalar();
-    if (std::find(allowed.begin(), allowed.end(), s) != allowed.end()) return;
+    std::string lower = str::to_lower(s);  // the service reads enum values case-insensitively
+    if (std::find(allowed.begin(), allowed.end(), lower) != allowed.end()) return;
     std::string list;
     for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
     sink_.add("AML003", path_, line_of(v), col_of(v), "'" + s + "' is not one of " + list);
@@ -499,7 +502,8 @@ class Checker {
                        (!starts_with(e, "azureml://") && std::count(e.begin(), e.end(), ':') >= 2);
       if (latest || !versioned)
         sink_.add("AML007", path_, line_of(env), col_of(env),
-                  "environment '" + e + "' " + (latest ? "follows @latest" : "has no version") + ": pin a version",
+                  "environment '" + e + "' " + (latest ? "follows the moving 'latest'" : "has no version") +
+                      ": pin a version",
                   col_of(env) + static_cast<int>(e.size()));
       return;
     }
@@ -646,6 +650,9 @@ class Checker {
       }
       std::string rel = ws_.rel(abs);
       state_.entry_scripts.push_back(rel);
+      bool passes_args = std::any_of(seg.begin() + static_cast<std::ptrdiff_t>(j), seg.end(),
+                                     [](const std::string& t) { return t.find('-') == 0 || t.find("$[[") == 0; });
+      if (passes_args) state_.entry_scripts_with_args.push_back(rel);
       std::string content;
       if (const std::string* t = ws_.text(rel))
         content = *t;
@@ -671,7 +678,8 @@ class Checker {
         if (t.find("${{") == 0) continue;
         std::string flag = t.substr(0, t.find('='));
         passed.push_back(flag);
-        if (info.accepts(flag)) continue;
+        // With parse_known_args() unknown flags are legal (often forwarded to another program): AML009 covers it.
+        if (info.accepts(flag) || info.known_args_line) continue;
         auto at = find_token(text_, line, flag);
         sink_.add(
             "AML008", path_, at ? at->first : line, at ? at->second : col_of(cmd),

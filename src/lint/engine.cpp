@@ -164,6 +164,10 @@ struct Scanner {
       } else if (starts_with(b, "requirements") && ends_with(b, ".txt")) {
         check_requirements(rel, content, sink);
       } else if (ends_with(rel, ".yml") || ends_with(rel, ".yaml")) {
+        // Templates filled in by scripts ({{ENDPOINT_NAME}}, Jinja) are not YAML until rendered.
+        static const Regex placeholder(R"((?<![$\w])\{\{\s*[A-Za-z_][\w.]*\s*\}\})");
+        Regex::Match pm;
+        if (placeholder.search(content, 0, pm)) continue;
         YAML::Node root;
         try {
           root = YAML::Load(content);
@@ -197,20 +201,24 @@ struct Scanner {
   }
 
   void training_rules(Sink& sink, const AmlState& aml) {
-    std::vector<std::string> training;
+    // Training code: train*.py, and job entry scripts named like training.
+    std::set<std::string> training_set, parsed_set;
     for (auto& s : aml.entry_scripts)
-      if (std::find(training.begin(), training.end(), s) == training.end()) training.push_back(s);
+      if (base_name(s).find("train") != std::string::npos) training_set.insert(s);
     for (auto& [rel, content] : ws.texts) {
       std::string b = base_name(rel);
-      if (starts_with(b, "train") && ends_with(b, ".py") && !is_test_path(rel) &&
-          std::find(training.begin(), training.end(), rel) == training.end())
-        training.push_back(rel);
+      if (starts_with(b, "train") && ends_with(b, ".py") && !is_test_path(rel)) training_set.insert(rel);
     }
-    std::sort(training.begin(), training.end());
-    for (auto& rel : training) {
+    // Scripts that should parse arguments: training code, and entry scripts the job passes arguments to.
+    parsed_set = training_set;
+    for (auto& s : aml.entry_scripts_with_args) parsed_set.insert(s);
+    std::vector<std::string> training(training_set.begin(), training_set.end());
+    for (auto& rel : parsed_set) {
       const std::string* content = ws.text(rel);
       if (content && !scan_argparse(*content).parses_arguments())
-        sink.add("CODE002", rel, 1, 1, "training script reads no command-line arguments (argparse, click, hydra...)");
+        sink.add("CODE002", rel, 1, 1,
+                 training_set.count(rel) ? "training script reads no command-line arguments (argparse, click, hydra...)"
+                                         : "the job passes arguments to this script, but it reads none");
     }
     if (training.empty()) return;
     std::vector<std::string> tests;

@@ -106,9 +106,10 @@ void check_conda(const std::string& path, const YAML::Node& root, const Text& te
 
 // Azure ML YAML. Returns false when the document is not Azure ML YAML.
 struct AmlState {
-  std::vector<std::string> entry_scripts;     // relative paths of scripts run by job commands
-  std::vector<std::string> conda_files;       // relative paths referenced by environments
-  std::set<std::string> known_args_reported;  // scripts already reported for parse_known_args
+  std::vector<std::string> entry_scripts;            // relative paths of scripts run by job commands
+  std::vector<std::string> entry_scripts_with_args;  // ... whose command passes arguments
+  std::vector<std::string> conda_files;              // relative paths referenced by environments
+  std::set<std::string> known_args_reported;         // scripts already reported for parse_known_args
 };
 // Text that may be Azure ML YAML (to report syntax errors only for those files).
 bool looks_like_aml_text(std::string_view text);

@@ -137,8 +137,9 @@ void check_command_notebooks(const std::string& path, const Text& text, int line
       (command.find("nbconvert") != std::string_view::npos && command.find("--execute") != std::string_view::npos) ||
       command.find("python") != std::string_view::npos || command.find("jupyter execute") != std::string_view::npos;
   if (!runner) return;
+  // The first notebook of the command is the one run (later ones are outputs: papermill in.ipynb out.ipynb).
   size_t pos = 0;
-  while ((pos = command.find(".ipynb", pos)) != std::string_view::npos) {
+  if ((pos = command.find(".ipynb", pos)) != std::string_view::npos) {
     size_t b = pos;
     while (b > 0 && !std::isspace(static_cast<unsigned char>(command[b - 1])) && command[b - 1] != '"' &&
            command[b - 1] != '\'')

@@ -97,6 +97,24 @@ ArgparseInfo scan_argparse(std::string_view py) {
                              "HfArgumentParser", "OmegaConf.from_cli", "tf.app.flags", "mlflow.projects"})
     if (has_word(py, w)) info.other_parser = true;
   if (!info.argparse && has_word(py, "sys.argv")) info.other_parser = true;
+  // A parser handed to code elsewhere (deepspeed.add_config_arguments(parser), an imported add_args) or built
+  // from imported parents gets options this file does not show: its flags cannot be checked.
+  if (info.argparse) {
+    static const Regex parser_var(R"((\w+)\s*=\s*(?:argparse\.)?ArgumentParser\s*\()");
+    std::vector<std::string> names;
+    parser_var.each(py,
+                    [&](const Regex::Match& m) { names.emplace_back(py.substr(m.g1_begin, m.g1_end - m.g1_begin)); });
+    for (auto& name : names) {
+      Regex passed("([\\w.]+)\\s*\\(\\s*" + name + "\\s*[,)]");
+      passed.each(py, [&](const Regex::Match& m) {
+        std::string fn(py.substr(m.g1_begin, m.g1_end - m.g1_begin));
+        std::string last = fn.substr(fn.rfind('.') == std::string::npos ? 0 : fn.rfind('.') + 1);
+        if (last == "print" || last == "vars" || last == "len" || last == "id" || last == "type") return;
+        if (py.find("def " + last + "(") == std::string_view::npos) info.other_parser = true;
+      });
+    }
+    if (has_word(py, "parents=[")) info.other_parser = true;
+  }
   if (size_t k = py.find("parse_known_args("); k != std::string_view::npos) {
     Text t(py);
     info.known_args_line = t.line_of(k);

@@ -115,12 +115,27 @@ std::vector<Planted> plant(const fs::path& root) {
         "    parser.add_argument(\"--epochs\", type=int, default=10)\n"           // 9
         "    parser.add_argument(\"--model_output\", type=str)\n"                 // 10
         "    parser.add_argument(\"--registered_model_name\", required=True)\n"   // 11
-        "    args, _ = parser.parse_known_args()\n"                               // 12 AML009
+        "    args = parser.parse_args()\n"                                        // 12
         "    df = pd.read_csv(\"/home/alice/data/train.csv\")\n"                  // 13 CODE003
         "    raw = \"abfss://data@mlacct.dfs.core.windows.net/raw/train.csv\"\n"  // 14 CODE004
         "\n"
         "if __name__ == \"__main__\":\n"
         "    main()\n");
+  write(root, "jobs/prep-job.yml",
+        "$schema: https://azuremlschemas.azureedge.net/latest/commandJob.schema.json\n"
+        "code: ../src\n"
+        "command: python prep.py --raw ${{inputs.raw}} --extra 1\n"
+        "inputs:\n"
+        "  raw:\n"
+        "    type: uri_file\n"
+        "    path: azureml:raw-data:2\n"
+        "environment: azureml:sklearn-env:3\n");
+  write(root, "src/prep.py",
+        "import argparse\n"
+        "p = argparse.ArgumentParser()\n"
+        "p.add_argument('--raw')\n"
+        "args, rest = p.parse_known_args()\n"  // 4 AML009
+        "print(args.raw, rest)\n");
   write(root, "src/train_simple.py",
         "import pandas as pd\ndf = pd.read_csv(\"data.csv\")\nprint(df.shape)\n");  // CODE002
   write(root, "deploy/deployment.yml",
@@ -311,7 +326,7 @@ std::vector<Planted> plant(const fs::path& root) {
       {"jobs/train-job.yml", 18, "AML007"},
       {"jobs/train-job.yml", 22, "AML004"},
       {"jobs/train-job.yml", 4, "AML010"},
-      {"src/train.py", 12, "AML009"},
+      {"src/prep.py", 4, "AML009"},
       {"src/train.py", 13, "CODE003"},
       {"src/train.py", 14, "CODE004"},
       {"src/train.py", 1, "REPO005"},

@@ -84,6 +84,13 @@ BOOST_AUTO_TEST_CASE(argparse_flags_multiline_required_and_abbreviations) {
   BOOST_TEST(known.known_args_line == 4);
   BOOST_TEST(!known.accepts("--dat"));
 
+  // A parser handed to other code gets options this file does not show; a local helper is fine.
+  BOOST_TEST(detail::scan_argparse("import argparse, deepspeed\nparser = argparse.ArgumentParser()\n"
+                                   "parser.add_argument('--epochs')\nparser = deepspeed.add_config_arguments(parser)\n")
+                 .other_parser);
+  BOOST_TEST(!detail::scan_argparse("import argparse\ndef add_args(p):\n    p.add_argument('--x')\n"
+                                    "parser = argparse.ArgumentParser()\nadd_args(parser)\nprint(parser)\n")
+                  .other_parser);
   BOOST_TEST(detail::scan_argparse("import click\n@click.option('--x')\ndef main(x): pass\n").parses_arguments());
   BOOST_TEST(detail::scan_argparse("import sys\nlr = float(sys.argv[1])\n").parses_arguments());
   BOOST_TEST(!detail::scan_argparse("import pandas as pd\ndf = pd.read_csv('x.csv')\n").parses_arguments());
