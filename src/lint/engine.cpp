@@ -93,6 +93,9 @@ struct Scanner {
 
   bool wanted(const std::string& rel) const {
     if (!prefix.empty() && rel.rfind(prefix, 0) != 0) return false;
+    // Vendored third-party code (even when committed) is not the project's: its READMEs are full of sample tokens.
+    for (std::string_view dir : {"node_modules/", "site-packages/", "bower_components/", ".venv/"})
+      if (rel.rfind(dir, 0) == 0 || rel.find("/" + std::string(dir)) != std::string::npos) return false;
     for (auto& g : opt.config.exclude)
       if (glob_match(g, rel)) return false;
     return true;
@@ -172,9 +175,13 @@ struct Scanner {
         try {
           root = YAML::Load(content);
         } catch (const YAML::Exception& e) {
-          if (looks_like_aml_text(content))
-            sink.add("AML001", rel, e.mark.is_null() ? 1 : e.mark.line + 1, e.mark.is_null() ? 1 : e.mark.column + 1,
-                     "YAML syntax error: " + e.msg);
+          bool pipeline = rel.find(".github/workflows/") != std::string::npos || starts_with(b, "azure-pipelines") ||
+                          rel.find(".azuredevops/") != std::string::npos ||
+                          rel.find("devops-pipelines/") != std::string::npos ||
+                          rel.find("github-actions/") != std::string::npos;
+          if (pipeline || looks_like_aml_text(content))
+            sink.add(pipeline ? "PIPE007" : "AML001", rel, e.mark.is_null() ? 1 : e.mark.line + 1,
+                     e.mark.is_null() ? 1 : e.mark.column + 1, "YAML syntax error: " + e.msg);
           continue;
         }
         Text text(content);

@@ -156,6 +156,17 @@ bool check_github_workflow(const std::string& path, const YAML::Node& root, cons
   if (!root.IsMap() || !root["jobs"] || !root["jobs"].IsMap()) return false;
   if (path.find(".github/workflows/") == std::string::npos && !root["on"]) return false;
   YAML::Node wf_perms = root["permissions"];
+  // A reusable workflow without permissions inherits the caller's: id-token is the caller's to grant.
+  bool reusable = false;
+  if (YAML::Node on = root["on"]) {
+    if (on.IsMap())
+      reusable = static_cast<bool>(on["workflow_call"]);
+    else if (on.IsScalar())
+      reusable = on.Scalar() == "workflow_call";
+    else if (on.IsSequence())
+      for (const auto& e : on)
+        if (e.IsScalar() && e.Scalar() == "workflow_call") reusable = true;
+  }
   for (const auto& jkv : root["jobs"]) {
     const YAML::Node& job = jkv.second;
     if (!job.IsMap()) continue;
@@ -195,7 +206,7 @@ bool check_github_workflow(const std::string& path, const YAML::Node& root, cons
         sink.add("PIPE005", path, line_of(creds), col_of(creds),
                  "azure/login with 'creds' (a client secret in a repository secret): use OIDC (client-id, tenant-id, "
                  "subscription-id) instead");
-      } else if (with && with.IsMap() && with["client-id"] && !permits_id_token(perms)) {
+      } else if (with && with.IsMap() && with["client-id"] && !permits_id_token(perms) && !(reusable && !perms)) {
         YAML::Node u = step["uses"];
         sink.add("PIPE006", path, line_of(u), col_of(u),
                  "azure/login uses OIDC but job '" + jkv.first.Scalar() + "' does not grant 'id-token: write'");

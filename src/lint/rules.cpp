@@ -134,6 +134,8 @@ const std::vector<Rule>& rules() {
        "OIDC login without 'permissions: id-token: write'",
        "Add 'permissions: { id-token: write, contents: read }' to the job or workflow; without it the runner does "
        "not provide ACTIONS_ID_TOKEN_REQUEST_URL and the login fails."},
+      {"PIPE007", "pipeline-yaml-syntax", "pipelines", Level::error, "CI pipeline YAML does not parse",
+       "Fix the YAML syntax at the reported position (often indentation); the CI service rejects the whole file."},
   };
   return r;
 }

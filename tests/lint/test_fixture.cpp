@@ -276,6 +276,18 @@ std::vector<Planted> plant(const fs::path& root) {
         "          client-id: ${{ secrets.AZURE_CLIENT_ID }}\n"      // 21
         "          tenant-id: ${{ secrets.AZURE_TENANT_ID }}\n"
         "          subscription-id: ${{ secrets.AZURE_SUBSCRIPTION_ID }}\n");
+  write(root, ".github/workflows/broken.yml",
+        "name: broken\n"
+        "on: push\n"
+        "jobs:\n"
+        "  build:\n"
+        "    runs-on: ubuntu-latest\n"
+        "   steps: []\n");  // 6 PIPE007
+  // Not findings: a reusable workflow inherits id-token from its caller; vendored code is skipped.
+  write(root, ".github/workflows/reusable-login.yml",
+        "on:\n  workflow_call:\njobs:\n  login:\n    runs-on: ubuntu-24.04\n    steps:\n"
+        "      - uses: azure/login@v2\n        with:\n          client-id: ${{ vars.ID }}\n");
+  write(root, "tools/node_modules/pkg/README.md", "token: " + std::string("ghp_") + chars(36, 9, kAlnum) + "\n");
   write(root, "azure-pipelines.yml",
         "trigger: none\n"                                                          // 1
         "schedules:\n"                                                             // 2
@@ -345,6 +357,7 @@ std::vector<Planted> plant(const fs::path& root) {
       {"jobs/broken.yml", 4, "AML001"},
       {"notebooks/prep.ipynb", 12, "SEC002"},
       {"notebooks/prep.ipynb", 18, "CODE003"},
+      {".github/workflows/broken.yml", 6, "PIPE007"},
       {".github/workflows/train.yml", 7, "PIPE003"},
       {".github/workflows/train.yml", 9, "PIPE004"},
       {".github/workflows/train.yml", 12, "PIPE005"},
