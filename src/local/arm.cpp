@@ -660,17 +660,19 @@ net::ServerResponse App::route_assets(const net::ServerRequest& req, const std::
     if (uri_field) {
       if (auto u = json::opt_string(doc, std::string("/properties/") + uri_field)) {
         auto res = resolve_uri(scope.substr(3), *u);
-        if (!res.loc) throw ArmError(400, "UserError", "Cannot publish: " + res.error, "RequestInvalid");
-        BlobLocation dst{registry_container(*reg), kind + "/" + dname + "/" + dver};
-        fs::path from = blob_path(*res.loc);
-        fs::path to = blob_path(dst);
-        if (fs::is_directory(from))
-          copy_tree(from, to);
-        else {
-          dst.path += "/" + from.filename().string();
-          copy_tree(from, blob_path(dst));
+        // Files in this server's storage are copied; any other URI is kept as it is.
+        if (res.loc) {
+          BlobLocation dst{registry_container(*reg), kind + "/" + dname + "/" + dver};
+          fs::path from = blob_path(*res.loc);
+          fs::path to = blob_path(dst);
+          if (fs::is_directory(from))
+            copy_tree(from, to);
+          else {
+            dst.path += "/" + from.filename().string();
+            copy_tree(from, blob_path(dst));
+          }
+          b.set(doc["properties"], uri_field, blob_url(dst) + (fs::is_directory(from) ? "/" : ""));
         }
-        b.set(doc["properties"], uri_field, blob_url(dst) + (fs::is_directory(from) ? "/" : ""));
       }
     }
     std::string did = scope_id(dscope) + "/" + kind + "/" + dname + "/versions/" + dver;

@@ -475,7 +475,10 @@ std::string Runner::create_job(const std::string& ws, const std::string& name, c
   b.set(studio, "status", "");
   b.set(p["services"], "Studio", std::move(studio));
   for (auto& s : p["services"].GetObject())
-    if (s.value.IsObject() && !s.value.HasMember("status")) b.set(s.value, "status", "");
+    if (s.value.IsObject()) {
+      if (!s.value.HasMember("status")) b.set(s.value, "status", "");
+      if (!s.value.HasMember("errorMessage")) b.set(s.value, "errorMessage", "");
+    }
   if (type == "Command") {
     if (!p.HasMember("parameters")) b.set(p, "parameters", b.obj());
     if (!p.HasMember("outputs") || !p["outputs"].IsObject()) b.set(p, "outputs", b.obj());

@@ -1,0 +1,364 @@
+#define BOOST_TEST_MODULE local
+#include <boost/test/unit_test.hpp>
+
+#include "core/error.hpp"
+#include "core/files.hpp"
+#include "core/hash.hpp"
+#include "core/json.hpp"
+#include "core/strings.hpp"
+#include "local/app.hpp"
+#include "local/faults.hpp"
+#include "local/runner.hpp"
+#include "local/store.hpp"
+
+using namespace amlops;
+using namespace amlops::local;
+
+BOOST_AUTO_TEST_SUITE(faults)
+
+BOOST_AUTO_TEST_CASE(parses_rates) {
+  auto s = parse_faults("429=0.1,503=0.05,reset=0.02,slow=0.05");
+  BOOST_TEST(s.r429 == 0.1);
+  BOOST_TEST(s.r503 == 0.05);
+  BOOST_TEST(s.reset == 0.02);
+  BOOST_TEST(s.slow == 0.05);
+  BOOST_TEST(!parse_faults("").any());
+  BOOST_CHECK_THROW(parse_faults("500=0.1"), UsageError);
+  BOOST_CHECK_THROW(parse_faults("429=2"), UsageError);
+  BOOST_CHECK_THROW(parse_faults("429"), UsageError);
+  BOOST_CHECK_THROW(parse_faults("429=0.6,503=0.6"), UsageError);
+}
+
+BOOST_AUTO_TEST_CASE(seeded_and_close_to_the_rates) {
+  FaultSpec s = parse_faults("429=0.2,reset=0.1");
+  FaultInjector a(s, 42), b(s, 42);
+  int n429 = 0, nreset = 0;
+  for (int i = 0; i < 10000; ++i) {
+    auto k = a.draw();
+    BOOST_REQUIRE(k == b.draw());
+    n429 += k == FaultKind::too_many;
+    nreset += k == FaultKind::reset;
+  }
+  BOOST_TEST(n429 > 1800);
+  BOOST_TEST(n429 < 2200);
+  BOOST_TEST(nreset > 850);
+  BOOST_TEST(nreset < 1150);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(command_substitution)
+
+std::optional<std::string> lookup(const std::string& ref) {
+  if (ref == "inputs.lr") return "0.01";
+  if (ref == "inputs.evil") return "x'; rm -rf / #$(id)";
+  if (ref == "outputs.model") return "/data/out dir";
+  return std::nullopt;
+}
+
+BOOST_AUTO_TEST_CASE(values_are_single_shell_words) {
+  BOOST_TEST(substitute_command("python train.py --lr ${{inputs.lr}} --out ${{outputs.model}}", lookup) ==
+             "python train.py --lr '0.01' --out '/data/out dir'");
+  BOOST_TEST(substitute_command("echo ${{ inputs.evil }}", lookup) == "echo 'x'\\''; rm -rf / #$(id)'");
+  // A quoted placeholder is replaced with its quotes, so the value is still one word.
+  BOOST_TEST(substitute_command("echo \"${{inputs.evil}}\"", lookup) == "echo 'x'\\''; rm -rf / #$(id)'");
+  BOOST_TEST(substitute_command("echo '${{inputs.lr}}'", lookup) == "echo '0.01'");
+  BOOST_TEST(substitute_command("no placeholders $HOME", lookup) == "no placeholders $HOME");
+}
+
+BOOST_AUTO_TEST_CASE(optional_blocks_and_unknown_references) {
+  BOOST_TEST(substitute_command("run $[[--lr ${{inputs.lr}}]] $[[--x ${{inputs.x}}]] end", lookup) ==
+             "run --lr '0.01'  end");
+  BOOST_CHECK_EXCEPTION(
+      substitute_command("run ${{inputs.x}}", lookup), std::runtime_error,
+      [](const std::runtime_error& e) { return std::string(e.what()).find("inputs.x") != std::string::npos; });
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(sweep_sampling)
+
+BOOST_AUTO_TEST_CASE(grid_is_the_cartesian_product_in_key_order) {
+  auto space = json::parse(R"({"lr":["choice",[[0.1,0.2]]],"batch":{"type":"choice","values":[16,32,64]}})");
+  auto t = sweep_trials(space, "Grid", 100, 1);
+  BOOST_REQUIRE_EQUAL(t.size(), 6U);
+  BOOST_TEST(t[0].at("batch") == "16");
+  BOOST_TEST(t[0].at("lr") == "0.1");
+  BOOST_TEST(t[1].at("lr") == "0.2");
+  BOOST_TEST(t[5].at("batch") == "64");
+  BOOST_TEST(sweep_trials(space, "grid", 4, 1).size() == 4U);
+  auto bad = json::parse(R"({"lr":["uniform",[0,1]]})");
+  BOOST_CHECK_THROW(sweep_trials(bad, "Grid", 10, 1), std::runtime_error);
+  BOOST_CHECK_THROW(sweep_trials(json::parse(R"({"lr":["gamma",[1]]})"), "Random", 10, 1), std::runtime_error);
+}
+
+BOOST_AUTO_TEST_CASE(random_is_seeded_and_in_range) {
+  auto space = json::parse(
+      R"({"lr":["loguniform",[-6,-1]],"n":["randint",[5]],"act":["choice",[["relu","tanh"]]],"u":{"type":"uniform","min_value":2,"max_value":3}})");
+  auto a = sweep_trials(space, "Random", 50, 7);
+  auto b = sweep_trials(space, "Random", 50, 7);
+  BOOST_REQUIRE_EQUAL(a.size(), 50U);
+  for (size_t i = 0; i < a.size(); ++i) {
+    BOOST_TEST(a[i] == b[i]);
+    double lr = std::stod(a[i].at("lr"));
+    BOOST_TEST(lr >= std::exp(-6.0));
+    BOOST_TEST(lr <= std::exp(-1.0));
+    int n = std::stoi(a[i].at("n"));
+    BOOST_TEST((n >= 0 && n < 5));
+    BOOST_TEST((a[i].at("act") == "relu" || a[i].at("act") == "tanh"));
+    double u = std::stod(a[i].at("u"));
+    BOOST_TEST((u >= 2 && u <= 3));
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(store)
+
+BOOST_AUTO_TEST_CASE(wal_settings_and_transactions) {
+  files::TempDir dir("amlops-store");
+  std::string secret;
+  {
+    Store s(dir.path());
+    BOOST_TEST(s.query("PRAGMA journal_mode")[0].str(0) == "wal");
+    secret = s.setting_or("k", [] { return std::string("v1"); });
+    BOOST_TEST(s.setting_or("k", [] { return std::string("v2"); }) == "v1");
+    BOOST_CHECK_THROW(s.transaction([&] {
+      s.exec("INSERT INTO settings(key, value) VALUES('a', 'b')");
+      throw std::runtime_error("abort");
+    }),
+                      std::runtime_error);
+    BOOST_TEST(!s.setting("a").has_value());
+  }
+  Store again(dir.path());
+  BOOST_TEST(again.setting("k").value() == secret);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+namespace {
+
+struct Fixture {
+  files::TempDir dir{"amlops-router"};
+  std::unique_ptr<App> app;
+  std::string token;
+  Fixture() {
+    Config cfg;
+    cfg.data_dir = dir.path();
+    cfg.run_jobs = false;
+    cfg.page_size = 2;
+    app = std::make_unique<App>(cfg);
+    app->set_base_url("http://127.0.0.1:9");
+    token = app->issue_token("test", std::chrono::minutes(5));
+  }
+  net::ServerResponse send(const std::string& method, const std::string& target, const std::string& body = {},
+                           std::map<std::string, std::string> headers = {}, bool auth = true) {
+    net::ServerRequest r;
+    r.method = method;
+    r.target = target;
+    auto q = target.find('?');
+    r.path = str::url_decode(target.substr(0, q));
+    if (q != std::string::npos)
+      for (auto& part : str::split(target.substr(q + 1), '&')) {
+        auto eq = part.find('=');
+        r.query.emplace(str::url_decode(part.substr(0, eq), true),
+                        eq == std::string::npos ? "" : str::url_decode(part.substr(eq + 1), true));
+      }
+    r.headers = std::move(headers);
+    if (auth && !r.headers.count("authorization")) r.headers["authorization"] = "Bearer " + token;
+    r.body = body;
+    return app->handle(r);
+  }
+  std::string ws() const { return app->workspace_id("local"); }
+  std::string mlflow(const std::string& ep) const {
+    return "/mlflow/v1.0/subscriptions/" + app->identity().subscription +
+           "/resourceGroups/amlops-local/providers/Microsoft.MachineLearningServices/workspaces/local/api/2.0/mlflow/" +
+           ep;
+  }
+};
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(router, Fixture)
+
+BOOST_AUTO_TEST_CASE(token_endpoint) {
+  const auto& id = app->identity();
+  std::string form = "grant_type=client_credentials&client_id=" + id.client_id +
+                     "&client_secret=" + str::url_encode(id.client_secret) +
+                     "&scope=" + str::url_encode("https://management.azure.com/.default");
+  auto r = send("POST", "/" + id.tenant + "/oauth2/v2.0/token", form, {}, false);
+  BOOST_REQUIRE_EQUAL(r.status, 200);
+  auto d = json::parse(r.body);
+  BOOST_TEST(json::get_int(d, "/expires_in") == 3600);
+  BOOST_TEST(app->check_token(json::get_string(d, "/access_token")).empty());
+  r = send("POST", "/" + id.tenant + "/oauth2/v2.0/token", "grant_type=password&client_id=x", {}, false);
+  BOOST_TEST(r.status == 400);
+  BOOST_TEST(r.body.find("unsupported_grant_type") != std::string::npos);
+  r = send("POST", "/" + id.tenant + "/oauth2/v2.0/token", str::replace_all(form, "%2F.default", ""), {}, false);
+  BOOST_TEST(r.status == 400);
+  // v1 endpoint with resource=
+  r = send("POST", "/" + id.tenant + "/oauth2/token",
+           "grant_type=client_credentials&client_id=" + id.client_id + "&client_secret=" +
+               str::url_encode(id.client_secret) + "&resource=https%3A%2F%2Fmanagement.azure.com%2F",
+           {}, false);
+  BOOST_TEST(r.status == 200);
+  BOOST_TEST(r.body.find("\"expires_on\"") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(bearer_required_with_arm_error_body) {
+  auto r = send("GET", ws() + "?api-version=2025-12-01", {}, {}, false);
+  BOOST_TEST(r.status == 401);
+  auto d = json::parse(r.body);
+  BOOST_TEST(json::get_string(d, "/error/code") == "AuthenticationFailed");
+  r = send("GET", ws() + "?api-version=2025-12-01", {},
+           {{"authorization", "Bearer " + app->issue_token("x", std::chrono::seconds(-5))}});
+  BOOST_TEST(json::get_string(json::parse(r.body), "/error/code") == "ExpiredAuthenticationToken");
+  // Discovery and health need none.
+  BOOST_TEST(send("GET", "/discovery", {}, {}, false).status == 200);
+  BOOST_TEST(json::get_string(json::parse(send("GET", "/discovery", {}, {}, false).body), "/api") ==
+             "http://127.0.0.1:9");
+}
+
+BOOST_AUTO_TEST_CASE(workspace_points_back_at_the_server) {
+  auto r = send("GET", ws() + "?api-version=2024-10-01");
+  BOOST_REQUIRE_EQUAL(r.status, 200);
+  auto d = json::parse(r.body);
+  BOOST_TEST(json::get_string(d, "/properties/discoveryUrl") == "http://127.0.0.1:9/discovery");
+  BOOST_TEST(json::get_string(d, "/properties/mlFlowTrackingUri")
+                 .rfind("azureml://127.0.0.1:9/mlflow/v1.0/subscriptions/", 0) == 0);
+  BOOST_TEST(send("GET", ws() + "?api-version=2022-05-01").status == 400);
+  BOOST_TEST(send("GET", ws() + "?api-version=2026-01-01").status == 400);
+  BOOST_TEST(send("GET", ws() + "?api-version=2024-01-01-preview").status == 200);
+  BOOST_TEST(send("GET", str::replace_all(ws(), "/local", "/other") + "?api-version=2025-12-01").status == 404);
+}
+
+BOOST_AUTO_TEST_CASE(code_hash_lookup_and_paging) {
+  std::string body =
+      R"({"properties":{"codeUri":"http://127.0.0.1:9/amlopslocal/c/src","properties":{"hash_sha256":"abc","hash_version":"202208"}}})";
+  BOOST_TEST(send("PUT", ws() + "/codes/one/versions/1?api-version=2025-12-01", body).status == 201);
+  BOOST_TEST(send("PUT", ws() + "/codes/one/versions/1?api-version=2025-12-01", body).status == 200);
+  auto r = send("GET", ws() + "/codes/another-name/versions?api-version=2023-04-01&hash=abc&hashVersion=202208");
+  auto d = json::parse(r.body);
+  BOOST_REQUIRE_EQUAL(d["value"].Size(), 1U);
+  BOOST_TEST(json::get_string(d, "/value/0/id") == ws() + "/codes/one/versions/1");
+  d = json::parse(send("GET", ws() + "/codes/x/versions?api-version=2023-04-01&hash=zzz").body);
+  BOOST_TEST(d["value"].Size() == 0U);
+  for (int i = 2; i <= 5; ++i)
+    send("PUT", ws() + "/codes/one/versions/" + std::to_string(i) + "?api-version=2025-12-01", body);
+  d = json::parse(send("GET", ws() + "/codes/one/versions?api-version=2025-12-01&%24orderBy=version%20asc").body);
+  BOOST_REQUIRE_EQUAL(d["value"].Size(), 2U);
+  BOOST_TEST(json::get_string(d, "/value/0/name") == "1");
+  std::string next = json::get_string(d, "/nextLink");
+  BOOST_TEST(next.find("$skip=2") != std::string::npos);
+  BOOST_TEST(next.find("orderBy") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(job_put_get_update_and_cancel) {
+  std::string body = R"({"properties":{"jobType":"Command","command":"echo hi","tags":{"a":"1"}}})";
+  auto r = send("PUT", ws() + "/jobs/j1?api-version=2025-01-01-preview", body);
+  BOOST_REQUIRE_EQUAL(r.status, 201);
+  auto d = json::parse(r.body);
+  BOOST_TEST(json::get_string(d, "/properties/status") == "NotStarted");
+  BOOST_TEST(json::get_string(d, "/properties/outputs/default/uri") ==
+             "azureml://datastores/workspaceartifactstore/ExperimentRun/dcid.j1");
+  r = send("PUT", ws() + "/jobs/j1?api-version=2025-12-01",
+           R"({"properties":{"jobType":"Command","command":"echo hi","tags":{"a":"2"}}})");
+  BOOST_TEST(r.status == 200);
+  BOOST_TEST(json::get_string(json::parse(r.body), "/properties/tags/a") == "2");
+  BOOST_TEST(send("PUT", ws() + "/jobs/j2?api-version=2025-12-01", R"({"properties":{"jobType":"AutoML"}})").status ==
+             400);
+  BOOST_TEST(send("PUT", ws() + "/jobs/j2?api-version=2025-12-01", "not json").status == 400);
+  r = send("POST", ws() + "/jobs/j1/cancel?api-version=2025-12-01");
+  BOOST_TEST(r.status == 202);
+  d = json::parse(send("GET", ws() + "/jobs/j1?api-version=2025-12-01").body);
+  BOOST_TEST(json::get_string(d, "/properties/status") == "CancelRequested");
+  BOOST_TEST(send("GET", ws() + "/jobs/nope?api-version=2025-12-01").status == 404);
+}
+
+BOOST_AUTO_TEST_CASE(blob_sas_shared_key_range_and_list) {
+  std::string c = app->blobstore_container("local");
+  std::string sas = app->make_sas(c, "", "racwdl", std::chrono::minutes(5));
+  std::string base = "/" + app->identity().account + "/" + c;
+  BOOST_TEST(send("PUT", base + "/dir/a.txt?" + sas, "0123456789",
+                  {{"x-ms-blob-type", "BlockBlob"}, {"x-ms-meta-k", "v"}}, false)
+                 .status == 201);
+  BOOST_TEST(send("PUT", base + "/dir/sub/b.txt?" + sas, "b", {{"x-ms-blob-type", "BlockBlob"}}, false).status == 201);
+  auto r = send("GET", base + "/dir/a.txt?" + sas, {}, {{"range", "bytes=2-4"}}, false);
+  BOOST_TEST(r.status == 206);
+  BOOST_TEST(r.file_offset == 2U);
+  BOOST_TEST(r.file_length.value() == 3U);
+  BOOST_TEST(send("GET", base + "/dir/a.txt?" + sas, {}, {{"range", "bytes=20-"}}, false).status == 416);
+  r = send("GET", base + "?restype=container&comp=list&delimiter=/&prefix=dir/&include=metadata&" + sas, {}, {}, false);
+  BOOST_TEST(r.body.find("<Name>dir/a.txt</Name>") != std::string::npos);
+  BOOST_TEST(r.body.find("<BlobPrefix><Name>dir/sub/</Name></BlobPrefix>") != std::string::npos);
+  BOOST_TEST(r.body.find("<k>v</k>") != std::string::npos);
+  // A read-only blob SAS cannot write, and another blob is out of its scope.
+  std::string ro = app->make_sas(c, "dir/a.txt", "r", std::chrono::minutes(5));
+  BOOST_TEST(send("GET", base + "/dir/a.txt?" + ro, {}, {}, false).status == 200);
+  BOOST_TEST(send("PUT", base + "/dir/a.txt?" + ro, "x", {{"x-ms-blob-type", "BlockBlob"}}, false).status == 403);
+  BOOST_TEST(send("GET", base + "/dir/sub/b.txt?" + ro, {}, {}, false).status == 403);
+  // Shared Key over the canonical string.
+  std::string date = http_date(std::chrono::system_clock::now());
+  std::string to_sign = "GET\n\n\n\n\n\n\n\n\n\n\n\nx-ms-date:" + date + "\nx-ms-version:2021-08-06\n/" +
+                        app->identity().account + base + "/dir/a.txt";
+  std::string sig = hash::base64_encode(hash::hmac_sha256(hash::base64_decode(app->identity().account_key), to_sign));
+  r = send("GET", base + "/dir/a.txt", {},
+           {{"x-ms-date", date}, {"x-ms-version", "2021-08-06"}, {"authorization", "SharedKey amlopslocal:" + sig}},
+           false);
+  BOOST_TEST(r.status == 200);
+  r = send("GET", base + "/dir/a.txt", {},
+           {{"x-ms-date", date}, {"x-ms-version", "2021-08-06"}, {"authorization", "SharedKey amlopslocal:AAAA"}},
+           false);
+  BOOST_TEST(r.status == 403);
+  BOOST_TEST(send("GET", base + "/dir/a.txt", {}, {}, false).status == 401);
+  // Names that climb out are refused.
+  BOOST_TEST(send("PUT", base + "/..%2F..%2Fx?" + sas, "x", {{"x-ms-blob-type", "BlockBlob"}}, false).status == 400);
+  BOOST_TEST(send("PUT", base + "/a/../../x?" + sas, "x", {{"x-ms-blob-type", "BlockBlob"}}, false).status == 400);
+}
+
+BOOST_AUTO_TEST_CASE(mlflow_rest) {
+  auto r = send("POST", mlflow("experiments/create"), R"({"name":"e1"})");
+  BOOST_REQUIRE_EQUAL(r.status, 200);
+  std::string exp = json::get_string(json::parse(r.body), "/experiment_id");
+  BOOST_TEST(send("POST", mlflow("experiments/create"), R"({"name":"e1"})").status == 400);
+  BOOST_TEST(send("GET", mlflow("experiments/get-by-name?experiment_name=nope")).status == 404);
+  r = send("POST", mlflow("runs/create"), R"({"experiment_id":")" + exp + R"(","run_name":"r","start_time":1})");
+  BOOST_REQUIRE_EQUAL(r.status, 200);
+  std::string run = json::get_string(json::parse(r.body), "/run/info/run_id");
+  for (int i = 0; i < 5; ++i)
+    BOOST_TEST(send("POST", mlflow("runs/log-metric"),
+                    R"({"run_id":")" + run + R"(","key":"loss","value":)" + std::to_string(i) +
+                        R"(,"timestamp":1,"step":)" + std::to_string(i) + "}")
+                   .status == 200);
+  BOOST_TEST(
+      send("POST", mlflow("runs/log-parameter"), R"({"run_id":")" + run + R"(","key":"lr","value":"0.1"})").status ==
+      200);
+  BOOST_TEST(
+      send("POST", mlflow("runs/log-parameter"), R"({"run_id":")" + run + R"(","key":"lr","value":"0.2"})").status ==
+      400);
+  BOOST_TEST(
+      send("POST", mlflow("runs/log-metric"), R"({"run_id":")" + run + R"(","key":"loss","value":"abc"})").status ==
+      400);
+  r = send("GET", mlflow("metrics/get-history?run_id=" + run + "&metric_key=loss&max_results=2"));
+  auto d = json::parse(r.body);
+  BOOST_TEST(d["metrics"].Size() == 2U);
+  BOOST_TEST(json::get_string(d, "/next_page_token") == "2");
+  d = json::parse(send("GET", mlflow("runs/get?run_id=" + run)).body);
+  BOOST_TEST(json::get_number(d, "/run/data/metrics/0/value") == 4.0);
+  r = send("POST", mlflow("runs/update"), R"({"run_id":")" + run + R"(","status":"FINISHED","end_time":5})");
+  BOOST_TEST(json::get_string(json::parse(r.body), "/run_info/status") == "FINISHED");
+  BOOST_TEST(send("GET", mlflow("runs/get?run_id=missing")).status == 404);
+}
+
+BOOST_AUTO_TEST_CASE(request_log_records_every_request) {
+  send("GET", ws() + "?api-version=2025-12-01");
+  send("GET", "/nowhere", {}, {}, false);
+  auto d = json::parse(app->request_log_json(0));
+  BOOST_REQUIRE_EQUAL(d["requests"].Size(), 2U);
+  BOOST_TEST(json::get_string(d, "/requests/0/method") == "GET");
+  BOOST_TEST(json::get_int(d, "/requests/0/status") == 200);
+  BOOST_TEST(json::get_int(d, "/requests/1/status") == 401);
+  BOOST_TEST(files::read(dir.path() / "requests.jsonl").find("\"path\":\"/nowhere\"") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
