@@ -1,6 +1,7 @@
 #include "core/process.hpp"
 
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <poll.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -158,6 +159,9 @@ Child spawn(const std::vector<std::string>& argv_in, const SpawnOptions& opts) {
       (void)!::write(exec_err[1], &err_cwd, sizeof err_cwd);
       ::_exit(127);
     }
+    // Descriptors of the parent (sockets of a server, database files) never leak into the child:
+    // everything above stderr closes at exec (the exec-error pipe still reports a failed exec).
+    ::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
     ::execve(exe.c_str(), args.data(), envp.data());
     int e = errno;
     (void)!::write(exec_err[1], &e, sizeof e);
