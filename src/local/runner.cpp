@@ -721,6 +721,7 @@ void Runner::launch(const JobRow& j) {
   base["AZUREML_ARM_WORKSPACE_NAME"] = j.ws;
   base["AZUREML_EXPERIMENT_NAME"] = base["MLFLOW_EXPERIMENT_NAME"];
   base["PWD"] = wd.string();
+  if (!base.count("PYTHONUNBUFFERED")) base["PYTHONUNBUFFERED"] = "1";  // live logs
 
   auto log_path = app_.blob_path(app_.job_log(j.ws, j.name));
   fs::create_directories(log_path.parent_path());

@@ -256,6 +256,16 @@ class CommandJobs(Base):
         container, sas = srv.datastore_sas()
         s, _, _ = srv.raw("PUT", container + "/LocalUpload/abc/data.txt" + sas, b"1\n2\n3\n", {"x-ms-blob-type": "BlockBlob"}, token=False)
         self.assertEqual(s, 201)
+        # Get Blob Properties (HEAD) and Set Blob Metadata, as azure-ai-ml's upload check uses them.
+        s, h, _ = srv.raw("HEAD", container + "/LocalUpload/abc/data.txt" + sas, token=False)
+        self.assertEqual((s, h["content-length"], h["x-ms-blob-type"]), (200, "6", "BlockBlob"))
+        s, _, _ = srv.raw("PUT", container + "/LocalUpload/abc/data.txt" + sas + "&comp=metadata", b"",
+                          {"x-ms-meta-upload_status": "completed", "x-ms-meta-name": "d"}, token=False)
+        self.assertEqual(s, 200)
+        s, h, _ = srv.raw("HEAD", container + "/LocalUpload/abc/data.txt" + sas, token=False)
+        self.assertEqual(h.get("x-ms-meta-upload_status"), "completed")
+        s, h, _ = srv.raw("HEAD", container + "/LocalUpload/abc/missing.txt" + sas, token=False)
+        self.assertEqual((s, h.get("x-ms-error-code")), (404, "BlobNotFound"))
         marker = os.path.join(srv.data, "pwned")
         props = {
             "jobType": "Command", "experimentName": "it", "displayName": "train",
@@ -682,6 +692,48 @@ class Safety(Base):
             names += [v["name"] for v in page["value"]]
             url = page.get("nextLink")
         self.assertEqual(names, ["5", "4", "3", "2", "1"])
+
+
+class Environments(unittest.TestCase):
+    def setUp(self):
+        self.data = tempfile.mkdtemp(prefix="amlops-local-it-")
+        self.bin = os.path.join(self.data, "tools")
+        os.makedirs(self.bin)
+        with open(os.path.join(self.bin, "mytool"), "w") as f:
+            f.write("#!/bin/sh\necho from-the-prefix\n")
+        os.chmod(os.path.join(self.bin, "mytool"), 0o755)
+        with open(os.path.join(self.data, "config.yml"), "w") as f:
+            f.write("environments:\n  sklearn-env:\n    python: /usr/bin/python3\n  '*':\n    path: %s\n" % self.bin)
+        self.srv = Local(data=self.data)
+
+    def tearDown(self):
+        self.srv.cleanup()
+
+    def test_interpreter_per_environment(self):
+        srv = self.srv
+        srv.put_job("env-1", {"jobType": "Command", "environmentId": "azureml:sklearn-env:3",
+                              "command": "python -c 'import sklearn, numpy; print(\"sklearn ok\")'"})
+        srv.put_job("env-2", {"jobType": "Command", "environmentId": "/subscriptions/x/resourceGroups/y/providers/Microsoft.MachineLearningServices/workspaces/local/environments/other/versions/1",
+                              "command": "mytool"})
+        self.assertEqual(srv.wait("env-1"), "Completed", srv.log("env-1"))
+        self.assertIn("sklearn ok", srv.log("env-1"))
+        self.assertEqual(srv.wait("env-2"), "Completed", srv.log("env-2"))
+        self.assertIn("from-the-prefix", srv.log("env-2"))
+
+    def test_bad_config_and_remote_address_are_refused(self):
+        other = tempfile.mkdtemp(prefix="amlops-local-it-")
+        self.addCleanup(shutil.rmtree, other, True)
+        out = subprocess.run([BIN, "serve", "--address", "0.0.0.0", "--data", other], capture_output=True, text=True, timeout=30)
+        self.assertEqual(out.returncode, 2)
+        self.assertIn("--allow-remote", out.stderr)
+        with open(os.path.join(other, "config.yml"), "w") as f:
+            f.write("environments:\n  e:\n    interpreter: /usr/bin/python3\n")
+        out = subprocess.run([BIN, "serve", "--data", other], capture_output=True, text=True, timeout=30)
+        self.assertEqual(out.returncode, 2)
+        self.assertIn("config.yml:3:", out.stderr)
+        out = subprocess.run([BIN, "status", "--data", self.data], capture_output=True, text=True, timeout=30)
+        self.assertEqual(out.returncode, 0)
+        self.assertIn("running", out.stdout)
 
 
 class Faults(Base):
