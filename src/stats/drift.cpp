@@ -1,10 +1,13 @@
 #include "stats/drift.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <exception>
 #include <limits>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "core/error.hpp"
 #include "core/log.hpp"
@@ -254,14 +257,17 @@ FeatureDrift feature_drift(const ColumnProfile& ref, const ColumnProfile& cur, c
   if (numeric) {
     const bool all = o.all_metrics;
     const std::string m = method;
-    if (all || m == "ks_pvalue" || m == "ks_statistic" || m == "ks") {
-      auto ks = ks_2samp(*a, *b);
+    const bool want_ks = all || m == "ks_pvalue" || m == "ks_statistic" || m == "ks";
+    const bool want_w = all || m == "wasserstein" || m == "wasserstein_norm";
+    double w = kNaN;
+    if (want_ks) {
+      auto ks = want_w ? ks_2samp_and_wasserstein(*a, *b, w) : ks_2samp(*a, *b);
       f.metrics["ks_statistic"] = ks.statistic;
       f.metrics["ks_pvalue"] = ks.pvalue;
-    }
-    double w = kNaN;
-    if (all || m == "wasserstein" || m == "wasserstein_norm") {
+    } else if (want_w) {
       w = wasserstein(*a, *b);
+    }
+    if (want_w) {
       f.metrics["wasserstein"] = w;
       f.metrics["wasserstein_norm"] = w / std::max(ref.std_sample, 0.001);
     }
@@ -311,6 +317,7 @@ DriftResult compute_drift(const Profile& reference, const Profile& current, cons
     if (!reference.find(name) || !current.find(name))
       throw UsageError("column '" + name + "' is not in both the reference (" + reference.source +
                        ") and the current (" + current.source + ") data");
+  std::vector<std::pair<const ColumnProfile*, const ColumnProfile*>> pairs;
   for (const auto& rc : reference.columns) {
     if (!wanted(rc.name)) continue;
     const auto* cc = current.find(rc.name);
@@ -329,8 +336,29 @@ DriftResult compute_drift(const Profile& reference, const Profile& current, cons
                 " in the current data; not compared");
       continue;
     }
-    r.features.push_back(feature_drift(rc, *cc, o));
+    pairs.emplace_back(&rc, cc);
   }
+  // Features are independent: compute them in parallel.
+  r.features.resize(pairs.size());
+  std::vector<std::exception_ptr> errors(pairs.size());
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i; (i = next++) < pairs.size();) {
+      try {
+        r.features[i] = feature_drift(*pairs[i].first, *pairs[i].second, o);
+      } catch (...) {
+        errors[i] = std::current_exception();
+      }
+    }
+  };
+  const unsigned threads = std::min<unsigned>(std::max(1u, std::thread::hardware_concurrency()),
+                                              static_cast<unsigned>(std::max<size_t>(1, pairs.size())));
+  std::vector<std::thread> pool;
+  for (unsigned k = 1; k < threads; ++k) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+  for (auto& e : errors)
+    if (e) std::rethrow_exception(e);
   auto& d = r.dataset;
   d.features = static_cast<int>(r.features.size());
   for (const auto& f : r.features) d.drifted_features += f.drifted ? 1 : 0;

@@ -39,41 +39,59 @@ void sort_values(std::vector<double>& v) {
     std::sort(v.begin(), v.end());
     return;
   }
+  constexpr int kBits = 11, kBuckets = 1 << kBits, kPasses = (64 + kBits - 1) / kBits;
   std::vector<uint64_t> a(n), b(n);
-  for (size_t i = 0; i < n; ++i) a[i] = key_of(v[i]);
-  constexpr int kBits = 11, kBuckets = 1 << kBits;
-  std::vector<size_t> count(kBuckets);
-  for (int shift = 0; shift < 64; shift += kBits) {
-    std::fill(count.begin(), count.end(), 0);
-    for (uint64_t k : a) ++count[(k >> shift) & (kBuckets - 1)];
-    if (count[(a[0] >> shift) & (kBuckets - 1)] == n) continue;  // every key has this digit
+  std::vector<size_t> count(static_cast<size_t>(kPasses) * kBuckets, 0);
+  // One pass builds the keys and every digit's histogram.
+  for (size_t i = 0; i < n; ++i) {
+    const uint64_t k = key_of(v[i]);
+    a[i] = k;
+    for (int p = 0; p < kPasses; ++p)
+      ++count[static_cast<size_t>(p) * kBuckets + ((k >> (p * kBits)) & (kBuckets - 1))];
+  }
+  for (int p = 0; p < kPasses; ++p) {
+    size_t* c = &count[static_cast<size_t>(p) * kBuckets];
+    const int shift = p * kBits;
+    if (c[(a[0] >> shift) & (kBuckets - 1)] == n) continue;  // every key has this digit
     size_t sum = 0;
-    for (auto& c : count) {
-      size_t t = c;
-      c = sum;
+    for (int d = 0; d < kBuckets; ++d) {
+      const size_t t = c[d];
+      c[d] = sum;
       sum += t;
     }
-    for (uint64_t k : a) b[count[(k >> shift) & (kBuckets - 1)]++] = k;
+    for (uint64_t k : a) b[c[(k >> shift) & (kBuckets - 1)]++] = k;
     a.swap(b);
   }
   for (size_t i = 0; i < n; ++i) v[i] = value_of(a[i]);
 }
 
-KsResult ks_2samp(std::span<const double> a, std::span<const double> b) {
-  KsResult r;
+namespace {
+// One merge walk: the ECDF difference at every distinct pooled value gives the KS extremes and
+// (times the gap to the next value) the Wasserstein-1 integral, exactly as scipy evaluates them.
+void walk(std::span<const double> a, std::span<const double> b, double& maxS, double& minS, double* w) {
   const size_t n1 = a.size(), n2 = b.size();
-  if (n1 == 0 || n2 == 0) return {kNaN, kNaN};
   const double d1 = static_cast<double>(n1), d2 = static_cast<double>(n2);
-  double maxS = -std::numeric_limits<double>::infinity(), minS = std::numeric_limits<double>::infinity();
+  maxS = -std::numeric_limits<double>::infinity();
+  minS = std::numeric_limits<double>::infinity();
+  long double sum = 0;
   size_t i = 0, j = 0;
-  while (i < n1 || j < n2) {
-    double x = (j >= n2 || (i < n1 && a[i] <= b[j])) ? a[i] : b[j];
+  double x = (j >= n2 || (i < n1 && a[i] <= b[j])) ? a[i] : b[j];
+  while (true) {
     while (i < n1 && a[i] <= x) ++i;
     while (j < n2 && b[j] <= x) ++j;
     const double diff = static_cast<double>(i) / d1 - static_cast<double>(j) / d2;
     maxS = std::max(maxS, diff);
     minS = std::min(minS, diff);
+    if (i >= n1 && j >= n2) break;
+    const double next = (j >= n2 || (i < n1 && a[i] <= b[j])) ? a[i] : b[j];
+    if (w) sum += static_cast<long double>(std::abs(diff) * (next - x));
+    x = next;
   }
+  if (w) *w = static_cast<double>(sum);
+}
+
+KsResult ks_from(double maxS, double minS, size_t n1, size_t n2) {
+  KsResult r;
   const double neg = std::clamp(-minS, 0.0, 1.0);
   double d = neg > maxS ? neg : maxS;
   const auto N1 = static_cast<int64_t>(n1), N2 = static_cast<int64_t>(n2);
@@ -95,40 +113,67 @@ KsResult ks_2samp(std::span<const double> a, std::span<const double> b) {
   r.pvalue = d >= 1.0 ? 0.0 : std::clamp(kolmogn(en, d, false), 0.0, 1.0);
   return r;
 }
+}  // namespace
+
+KsResult ks_2samp(std::span<const double> a, std::span<const double> b) {
+  if (a.empty() || b.empty()) return {kNaN, kNaN};
+  double maxS, minS;
+  walk(a, b, maxS, minS, nullptr);
+  return ks_from(maxS, minS, a.size(), b.size());
+}
+
+KsResult ks_2samp_and_wasserstein(std::span<const double> a, std::span<const double> b, double& w) {
+  if (a.empty() || b.empty()) {
+    w = kNaN;
+    return {kNaN, kNaN};
+  }
+  double maxS, minS;
+  walk(a, b, maxS, minS, &w);
+  return ks_from(maxS, minS, a.size(), b.size());
+}
 
 double wasserstein(std::span<const double> a, std::span<const double> b) {
-  const size_t n1 = a.size(), n2 = b.size();
-  if (n1 == 0 || n2 == 0) return kNaN;
-  const double d1 = static_cast<double>(n1), d2 = static_cast<double>(n2);
-  long double sum = 0;
-  size_t i = 0, j = 0;
-  while (i < n1 || j < n2) {
-    double x = (j >= n2 || (i < n1 && a[i] <= b[j])) ? a[i] : b[j];
-    while (i < n1 && a[i] <= x) ++i;
-    while (j < n2 && b[j] <= x) ++j;
-    if (i >= n1 && j >= n2) break;
-    double next = (j >= n2 || (i < n1 && a[i] <= b[j])) ? a[i] : b[j];
-    const double diff = std::abs(static_cast<double>(i) / d1 - static_cast<double>(j) / d2);
-    sum += static_cast<long double>(diff * (next - x));
-  }
-  return static_cast<double>(sum);
+  if (a.empty() || b.empty()) return kNaN;
+  double maxS, minS, w;
+  walk(a, b, maxS, minS, &w);
+  return w;
 }
+
+namespace {
+// numpy's pairwise summation (blocks of 128 with 8 accumulators): error O(log n) ulp.
+template <typename F>
+double pairwise(const double* a, size_t n, F f) {
+  if (n < 8) {
+    double s = 0;
+    for (size_t i = 0; i < n; ++i) s += f(a[i]);
+    return s;
+  }
+  if (n <= 128) {
+    double r[8];
+    for (int k = 0; k < 8; ++k) r[k] = f(a[k]);
+    size_t i = 8;
+    for (; i + 8 <= n; i += 8)
+      for (int k = 0; k < 8; ++k) r[k] += f(a[i + static_cast<size_t>(k)]);
+    double s = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+    for (; i < n; ++i) s += f(a[i]);
+    return s;
+  }
+  size_t half = n / 2;
+  half -= half % 8;
+  return pairwise(a, half, f) + pairwise(a + half, n - half, f);
+}
+}  // namespace
 
 double mean(std::span<const double> v) {
   if (v.empty()) return kNaN;
-  long double s = 0;
-  for (double x : v) s += x;
-  return static_cast<double>(s / static_cast<long double>(v.size()));
+  return pairwise(v.data(), v.size(), [](double x) { return x; }) / static_cast<double>(v.size());
 }
 
 double stddev(std::span<const double> v, int ddof) {
   if (v.size() <= static_cast<size_t>(ddof)) return kNaN;
-  long double s = 0;
-  for (double x : v) s += x;
-  const long double m = s / static_cast<long double>(v.size());
-  long double ss = 0;
-  for (double x : v) ss += (x - m) * (x - m);
-  return static_cast<double>(std::sqrt(ss / static_cast<long double>(v.size() - static_cast<size_t>(ddof))));
+  const double m = mean(v);
+  const double ss = pairwise(v.data(), v.size(), [m](double x) { return (x - m) * (x - m); });
+  return std::sqrt(ss / static_cast<double>(v.size() - static_cast<size_t>(ddof)));
 }
 
 std::vector<double> linspace(double lo, double hi, size_t num) {

@@ -18,6 +18,8 @@ struct KsResult {
 KsResult ks_2samp(std::span<const double> a_sorted, std::span<const double> b_sorted);
 // scipy.stats.wasserstein_distance(a, b) (1-D, unweighted).
 double wasserstein(std::span<const double> a_sorted, std::span<const double> b_sorted);
+// Both in one merge walk over the sorted samples.
+KsResult ks_2samp_and_wasserstein(std::span<const double> a_sorted, std::span<const double> b_sorted, double& w);
 
 double mean(std::span<const double> v);
 // Standard deviation with ddof (0 = population, numpy's default; 1 = sample, Spark's stddev).

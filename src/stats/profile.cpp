@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <thread>
 
 #include "core/error.hpp"
@@ -17,10 +18,12 @@
 namespace amlops::stats {
 namespace {
 
-void finish_numeric(ColumnProfile& c, std::vector<double>&& values, size_t max_values) {
+void finish_numeric(ColumnProfile& c, std::vector<double>&& values, size_t max_values,
+                    std::optional<bool> integral = {}) {
   sort_values(values);
   c.count = static_cast<int64_t>(values.size());
-  c.integral = std::all_of(values.begin(), values.end(), [](double v) { return v == std::floor(v); });
+  c.integral =
+      integral ? *integral : std::all_of(values.begin(), values.end(), [](double v) { return v == std::floor(v); });
   if (!values.empty()) {
     c.min = values.front();
     c.max = values.back();
@@ -54,7 +57,10 @@ ColumnProfile profile_column(const Column& col, const std::vector<size_t>* rows,
       if (x == x) v.push_back(x);
     }
     c.missing = static_cast<int64_t>(n - v.size());
-    finish_numeric(c, std::move(v), max_values);
+    // The reader tracked whether every value is whole; for a subset that stays true, and a
+    // subset of a fractional column is checked.
+    finish_numeric(c, std::move(v), max_values,
+                   col.integral || !rows ? std::optional<bool>(col.integral) : std::nullopt);
   } else {
     std::vector<int64_t> cnt(col.categories.size(), 0);
     for (size_t i = 0; i < n; ++i) {

@@ -277,24 +277,66 @@ double smirnov(int64_t n, double x) {
   if (!(n > 0 && x >= 0.0 && x <= 1.0)) return kNaN;
   if (x == 0.0) return 1.0;
   if (x == 1.0) return 0.0;
+  // Birnbaum-Tingey: sum over v of C(n, v) x (x + v/n)^(v-1) (1 - x - v/n)^(n-v), in log space
+  // (long double). The terms are unimodal in v: find the peak on a coarse grid, then sum outwards
+  // until the terms are negligible (1e-22 of the sum), which keeps large n at a few thousand terms.
   const long double ln = static_cast<long double>(n), lx = x;
   const auto nn = static_cast<int64_t>(std::floor(ln * (1.0L - lx)));
   const long double lg_n1 = std::lgamma(ln + 1.0L), log_x = std::log(lx);
-  long double sum = 0.0L, prev = -std::numeric_limits<long double>::infinity();
-  for (int64_t v = 0; v <= nn; ++v) {
+  const long double ninf = -std::numeric_limits<long double>::infinity();
+  auto logterm = [&](int64_t v) -> long double {
     const long double lv = static_cast<long double>(v);
     const long double evn = lx + lv / ln;
     const long double omevn = (ln - lv) / ln - lx;
-    if (!(omevn > 0.0L)) continue;
-    const long double t = lg_n1 - std::lgamma(lv + 1.0L) - std::lgamma(ln - lv + 1.0L) + log_x +
-                          (lv - 1.0L) * std::log(evn) + (ln - lv) * std::log(omevn);
-    const long double term = std::exp(t);
-    sum += term;
-    // Terms are unimodal in v: once past the peak and negligible, the rest cannot matter.
-    if (t < prev && sum > 0 && term < sum * 1e-22L) break;
-    prev = t;
+    if (!(omevn > 0.0L)) return ninf;
+    return lg_n1 - std::lgamma(lv + 1.0L) - std::lgamma(ln - lv + 1.0L) + log_x + (lv - 1.0L) * std::log(evn) +
+           (ln - lv) * std::log(omevn);
+  };
+  const int64_t step = std::max<int64_t>(1, nn / 2048);
+  int64_t best = 0;
+  long double bt = ninf;
+  for (int64_t v = 0; v <= nn; v += step) {
+    const long double t = logterm(v);
+    if (t > bt) {
+      bt = t;
+      best = v;
+    }
   }
-  return clip01(static_cast<double>(sum));
+  for (int64_t v = std::max<int64_t>(0, best - step); v <= std::min(nn, best + step); ++v) {
+    const long double t = logterm(v);
+    if (t > bt) {
+      bt = t;
+      best = v;
+    }
+  }
+  if (bt == ninf) return 0.0;
+  // Walk outwards with L(v+1) - L(v), written so that every part is O(1) (no cancellation of
+  // the O(n) logarithms): log((n-v)/(v+1)) + v log1p(1/(n e_v)) + log e_v
+  //                      + (n-v-1) log1p(-1/(n o_v)) - log o_v.
+  const double dn = static_cast<double>(n);
+  auto dstep = [&](int64_t v) {
+    const double dv = static_cast<double>(v);
+    const double ev = x + dv / dn, ov = (dn - dv) / dn - x;
+    return std::log((dn - dv) / (dv + 1.0)) + dv * std::log1p(1.0 / (dn * ev)) + std::log(ev) +
+           (dn - dv - 1.0) * std::log1p(-1.0 / (dn * ov)) - std::log(ov);
+  };
+  long double sum = 1.0L;  // terms relative to the peak
+  double L = 0.0;
+  for (int64_t v = best; v < nn; ++v) {
+    if (!((dn - static_cast<double>(v) - 1.0) / dn - x > 0.0)) break;  // term v+1 is 0
+    L += dstep(v);
+    const double r = std::exp(L);
+    sum += r;
+    if (r < static_cast<double>(sum) * 1e-22) break;
+  }
+  L = 0.0;
+  for (int64_t v = best - 1; v >= 0; --v) {
+    L -= dstep(v);
+    const double r = std::exp(L);
+    sum += r;
+    if (r < static_cast<double>(sum) * 1e-22) break;
+  }
+  return clip01(static_cast<double>(std::exp(bt + std::log(sum))));
 }
 
 double kolmogn(int64_t n, double x, bool cdf) {

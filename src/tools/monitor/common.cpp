@@ -1,6 +1,7 @@
 #include "tools/monitor/common.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <numeric>
 #include <ostream>
@@ -59,8 +60,13 @@ Source load_source(const std::string& path, const stats::ReadOptions& ro, const 
   if (stats::is_profile_path(path)) {
     s.profile = stats::load_profile(path);
   } else {
+    const auto t0 = std::chrono::steady_clock::now();
     s.table = stats::read_table(path, ro);
+    const auto t1 = std::chrono::steady_clock::now();
     s.profile = stats::profile_table(*s.table, po);
+    const auto t2 = std::chrono::steady_clock::now();
+    log::debug(path, ": read ", std::chrono::duration<double>(t1 - t0).count(), " s, profile ",
+               std::chrono::duration<double>(t2 - t1).count(), " s");
   }
   return s;
 }
