@@ -736,7 +736,25 @@ class Checker {
       bindings(job["inputs"], values, true);
       bindings(job["outputs"], values, true);
       if (job["component"]) {
-        component(job["component"], true);
+        auto comp = component(job["component"], true);
+        std::string ctype = comp && comp->IsMap() ? yaml_scalar_str((*comp)["type"]) : std::string();
+        // Azure ML components only (a prompt flow's inputs live in its flow definition).
+        if (ctype == "command" || ctype == "pipeline" || ctype == "parallel" || ctype == "spark") {
+          // The step may only set inputs and outputs its component declares.
+          for (std::string side : {"inputs", "outputs"}) {
+            YAML::Node given = job[side];
+            YAML::Node declared = (*comp)[side];
+            if (!given || !given.IsMap()) continue;
+            for (const auto& io : given) {
+              std::string name = io.first.Scalar();
+              if (declared && declared.IsMap() && declared[name]) continue;
+              sink_.add("AML006", path_, line_of(io.first), col_of(io.first),
+                        side.substr(0, side.size() - 1) + " '" + name + "' of job '" + kv.first.Scalar() +
+                            "' is not declared by its component",
+                        col_of(io.first) + static_cast<int>(name.size()));
+            }
+          }
+        }
       } else if (type.empty() || type == "command") {
         if (!job["command"])
           sink_.add("AML002", path_, line_of(kv.first), col_of(kv.first),

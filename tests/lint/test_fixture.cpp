@@ -183,7 +183,8 @@ std::vector<Planted> plant(const fs::path& root) {
         "    type: command\n"                                                                       // 19
         "    component: ./train-component.yml\n"                                                    // 20
         "    inputs:\n"                                                                             // 21
-        "      data: ${{parent.jobs.prep.outputs.cleaned}}\n");                                     // 22 AML006
+        "      data: ${{parent.jobs.prep.outputs.cleaned}}\n"
+        "      epochs: 3\n");  // 22 AML006
   write(root, "pipelines/train-component.yml",
         "$schema: https://azuremlschemas.azureedge.net/latest/commandComponent.schema.json\n"
         "name: train_model\n"
@@ -351,6 +352,7 @@ std::vector<Planted> plant(const fs::path& root) {
       {"requirements.txt", 2, "REPO003"},
       {"pipelines/pipeline.yml", 11, "CODE001"},
       {"pipelines/pipeline.yml", 22, "AML006"},
+      {"pipelines/pipeline.yml", 23, "AML006"},
       {"jobs/sweep.yml", 3, "AML003"},
       {"jobs/sweep.yml", 14, "AML006"},
       {"jobs/sweep.yml", 18, "AML003"},
