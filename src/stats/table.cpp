@@ -106,6 +106,11 @@ std::string_view trim_spaces(std::string_view s) {
   return s;
 }
 
+// v is a whole number (no libm call: this runs once per parsed value).
+inline bool is_whole(double v) {
+  return !(std::abs(v) < 4.5e15) || v == static_cast<double>(static_cast<int64_t>(v));
+}
+
 bool parse_number(std::string_view s, double& out) {
   s = trim_spaces(s);
   if (s.empty()) return false;
@@ -175,7 +180,7 @@ void add_value(ColumnType type, ColBuf& c, const Field& f, const Na& na, size_t 
           c.values.push_back(kNaN);
           ++c.missing;
         } else {
-          if (c.integral && v != std::floor(v)) c.integral = false;
+          if (c.integral && !is_whole(v)) c.integral = false;
           c.values.push_back(v);
         }
       } else if (na(f.raw) || na(trim_spaces(f.raw))) {
