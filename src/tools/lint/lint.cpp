@@ -58,7 +58,18 @@ std::string build_sarif(const lint::Report& report) {
     }
     run.rules.push_back(std::move(s));
   }
-  for (auto& f : report.findings) {
+  // Code scanning accepts at most 25,000 results per run: keep the most severe.
+  constexpr size_t kMaxResults = 25000;
+  std::vector<const lint::Finding*> order;
+  for (auto& f : report.findings) order.push_back(&f);
+  std::stable_sort(order.begin(), order.end(), [](auto* a, auto* b) { return a->level > b->level; });
+  if (order.size() > kMaxResults) {
+    log::warn("SARIF: keeping the ", kMaxResults, " most severe of ", order.size(),
+              " findings (the code scanning limit)");
+    order.resize(kMaxResults);
+  }
+  for (const lint::Finding* fp : order) {
+    const lint::Finding& f = *fp;
     report::sarif::Result res;
     res.rule_id = f.rule;
     res.level = sarif_sarif_level(f.level);
