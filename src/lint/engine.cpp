@@ -164,7 +164,8 @@ struct Scanner {
         check_python_code(rel, content, nullptr, sink);
       } else if (ends_with(rel, ".ipynb")) {
         if (auto nb = notebook_code(content)) check_python_code(rel, nb->python, &nb->raw_line, sink);
-      } else if (starts_with(b, "requirements") && ends_with(b, ".txt")) {
+      } else if (ends_with(b, ".txt") &&
+                 (starts_with(b, "requirements") || rel.find("requirements/") != std::string::npos)) {
         check_requirements(rel, content, sink);
       } else if (ends_with(rel, ".yml") || ends_with(rel, ".yaml")) {
         // Templates filled in by scripts ({{ENDPOINT_NAME}}, Jinja) are not YAML until rendered.

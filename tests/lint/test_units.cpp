@@ -169,6 +169,38 @@ BOOST_AUTO_TEST_CASE(requirement_pins_table) {
   }
 }
 
+struct RefCase {
+  const char* uses;
+  bool moving;
+};
+
+BOOST_AUTO_TEST_CASE(workflow_refs_table) {
+  const RefCase cases[] = {
+      {"actions/checkout@v4", false},
+      {"actions/checkout@v4.1.7", false},
+      {"actions/checkout@692973e3d937129bcbf40652eb9f2f61becf3332", false},
+      {"actions/checkout@main", true},
+      {"org/repo/.github/workflows/train.yml@master", true},
+      {"dtolnay/rust-toolchain@stable", true},
+      {"actions/checkout", true},
+      {"./.github/actions/local", false},
+      {"docker://alpine:3.20", false},
+  };
+  for (auto& c : cases) {
+    std::string yaml =
+        std::string("on: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    steps:\n      - uses: ") + c.uses + "\n";
+    std::vector<Finding> out;
+    detail::Sink sink{out, {}};
+    YAML::Node root = YAML::Load(yaml);
+    detail::Text text(yaml);
+    BOOST_TEST(detail::check_github_workflow(".github/workflows/w.yml", root, text, sink));
+    BOOST_TEST_CONTEXT(c.uses) {
+      BOOST_TEST(out.size() == (c.moving ? 1u : 0u));
+      if (!out.empty()) BOOST_TEST(out[0].line == 6);
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(config_errors_name_file_line_and_column) {
   Config c = parse_config(
       "lint:\n  disable: [AML004]\n  ignore:\n    - path: legacy/**\n      rules: [CODE003]\n"
