@@ -170,7 +170,12 @@ bool check_github_workflow(const std::string& path, const YAML::Node& root, cons
   for (const auto& jkv : root["jobs"]) {
     const YAML::Node& job = jkv.second;
     if (!job.IsMap()) continue;
-    if (job["runs-on"]) check_image(github_retired(), path, job["runs-on"], sink);
+    // Labels of self-hosted runners are the owner's names, not GitHub's images.
+    bool self_hosted = false;
+    if (job["runs-on"] && job["runs-on"].IsSequence())
+      for (const auto& l : job["runs-on"])
+        if (truthy_string(l) == "self-hosted") self_hosted = true;
+    if (job["runs-on"] && !self_hosted) check_image(github_retired(), path, job["runs-on"], sink);
     if (job["strategy"] && job["strategy"]["matrix"] && job["strategy"]["matrix"].IsMap())
       for (const auto& m : job["strategy"]["matrix"])
         if (m.second.IsSequence()) check_image(github_retired(), path, m.second, sink);
