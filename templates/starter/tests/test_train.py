@@ -1,0 +1,30 @@
+"""Unit tests of the training code (run with: python3 -m unittest discover -s tests)."""
+import os
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "src"))
+
+import train  # noqa: E402
+
+DATA = os.path.join(os.path.dirname(__file__), "..", "data", "train")
+
+
+class TrainTest(unittest.TestCase):
+    def test_learns_better_than_chance_and_writes_outputs(self):
+        with tempfile.TemporaryDirectory() as out:
+            train.main(["--training_data", DATA, "--model_output", out])
+            for name in ("model.joblib", "metrics.json", "scored.csv"):
+                self.assertTrue(os.path.exists(os.path.join(out, name)), name)
+            metrics = train.json.load(open(os.path.join(out, "metrics.json"), encoding="utf-8"))
+            self.assertGreater(metrics["roc_auc"], 0.7)
+
+    def test_rejects_an_empty_folder(self):
+        with tempfile.TemporaryDirectory() as empty, tempfile.TemporaryDirectory() as out:
+            with self.assertRaises(SystemExit):
+                train.main(["--training_data", empty, "--model_output", out])
+
+
+if __name__ == "__main__":
+    unittest.main()
