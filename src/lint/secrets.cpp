@@ -91,7 +91,8 @@ bool placeholder(std::string_view value) {
 
 void scan_secrets(const std::string& path, std::string_view content, Sink& sink) {
   std::string lower(content);
-  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+  for (char& c : lower)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + ('a' - 'A'));  // ASCII only: keywords are ASCII
   std::unique_ptr<Text> text;
   std::vector<std::pair<std::string, int>> seen;  // (rule, line): one finding per rule and line
   for (auto& c : compiled()) {
