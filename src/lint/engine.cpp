@@ -163,7 +163,10 @@ struct Scanner {
       if (ends_with(rel, ".py")) {
         check_python_code(rel, content, nullptr, sink);
       } else if (ends_with(rel, ".ipynb")) {
-        if (auto nb = notebook_code(content)) check_python_code(rel, nb->python, &nb->raw_line, sink);
+        if (auto nb = notebook_code(content)) {
+          Text raw(content);
+          check_python_code(rel, nb->python, &nb->raw_line, sink, &raw);
+        }
       } else if (ends_with(b, ".txt") &&
                  (starts_with(b, "requirements") || rel.find("requirements/") != std::string::npos)) {
         check_requirements(rel, content, sink);

@@ -94,7 +94,10 @@ struct NotebookCode {
 };
 std::optional<NotebookCode> notebook_code(std::string_view ipynb);
 
-void check_python_code(const std::string& path, std::string_view python, const std::vector<int>* line_map, Sink& sink);
+// Python code checks. For a notebook, `line_map` maps python lines to raw lines and `raw` is the .ipynb text
+// (columns are then found in the raw line).
+void check_python_code(const std::string& path, std::string_view python, const std::vector<int>* line_map, Sink& sink,
+                       const Text* raw = nullptr);
 
 // Secrets in any text.
 void scan_secrets(const std::string& path, std::string_view content, Sink& sink);

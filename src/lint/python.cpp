@@ -200,7 +200,8 @@ std::optional<NotebookCode> notebook_code(std::string_view ipynb) {
   return out;
 }
 
-void check_python_code(const std::string& path, std::string_view python, const std::vector<int>* line_map, Sink& sink) {
+void check_python_code(const std::string& path, std::string_view python, const std::vector<int>* line_map, Sink& sink,
+                       const Text* raw) {
   static const Regex local_path(
       R"((?:^|[^A-Za-z0-9_])[rRbBfF]?["']((?:[A-Za-z]:(?:\\\\|\\|/)(?:Users|Documents and Settings)(?:\\\\|\\|/)|/home/[A-Za-z0-9._-]+/|/Users/[A-Za-z0-9._-]+/|/mnt/|/dbfs/|/content/drive/|/root/)[^"'\n]*))");
   static const Regex data_uri(
@@ -219,10 +220,23 @@ void check_python_code(const std::string& path, std::string_view python, const s
     size_t first = l.find_first_not_of(" \t");
     if (first != std::string_view::npos && l[first] == '#') return;  // a comment
     int col = text.col_of(at);
-    int raw =
+    int raw_no =
         line_map && line <= static_cast<int>(line_map->size()) ? (*line_map)[static_cast<size_t>(line - 1)] : line;
-    if (line_map) col = 1;  // notebook: column within the JSON string differs from the cell's
-    sink.add(rule, path, raw, col, what);
+    if (line_map) {
+      // Notebook: the column in the raw line, where the text is JSON-escaped.
+      col = 1;
+      if (raw) {
+        std::string needle;
+        for (char c : python.substr(at, 16)) {
+          if (c == '\n') break;
+          if (c == '\\' || c == '"') needle += '\\';
+          needle += c;
+        }
+        size_t p = raw->line(raw_no).find(needle);
+        if (!needle.empty() && p != std::string_view::npos) col = static_cast<int>(p) + 1;
+      }
+    }
+    sink.add(rule, path, raw_no, col, what);
   };
   if (quick_path)
     local_path.each(python, [&](const Regex::Match& m) {

@@ -108,10 +108,12 @@ BOOST_AUTO_TEST_CASE(notebook_cells_map_to_raw_lines) {
   BOOST_TEST(code->raw_line == (std::vector<int>{13, 14, 15}), boost::test_tools::per_element());
   std::vector<Finding> out;
   detail::Sink sink{out, {}};
-  detail::check_python_code("nb.ipynb", code->python, &code->raw_line, sink);
+  detail::Text raw(nb);
+  detail::check_python_code("nb.ipynb", code->python, &code->raw_line, sink, &raw);
   BOOST_TEST_REQUIRE(out.size() == 1u);
   BOOST_TEST(out[0].rule == "CODE003");
   BOOST_TEST(out[0].line == 14);
+  BOOST_TEST(out[0].col == 11);  // '/home/...' in the raw line `    "p = '/home/ann/x.csv'\n",`
   BOOST_TEST(!detail::notebook_code("not json").has_value());
 }
 
