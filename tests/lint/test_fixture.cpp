@@ -1,5 +1,6 @@
 // A repository with every problem planted (and git history made here with the git CLI): each
 // planted problem is found at its file and line with its rule; the clean starter project has none.
+#include <algorithm>
 #include <boost/test/unit_test.hpp>
 #include <filesystem>
 #include <set>
@@ -416,6 +417,11 @@ BOOST_AUTO_TEST_CASE(every_planted_problem_is_found_at_its_file_line_and_rule) {
     }
   }
   BOOST_TEST(report.findings.size() == planted.size());
+  // Every rule is exercised by at least one planted problem.
+  for (auto& r : lint::rules()) {
+    bool planted_once = std::any_of(planted.begin(), planted.end(), [&](const Planted& p) { return p.rule == r.id; });
+    BOOST_TEST(planted_once, "rule " << r.id << " has no planted problem");
+  }
 
   // History findings name the commit; secret values never appear in messages.
   for (auto& f : report.findings) {
