@@ -176,11 +176,7 @@ bool is_local(const std::string& p) {
   return true;
 }
 
-// Shell-ish tokens of a command with their text (quotes removed) and raw spelling.
-struct Token {
-  std::string text;
-};
-
+// Shell-ish words of a command (quotes removed), split into segments at ;, |, &&, ||.
 std::vector<std::vector<std::string>> segments(std::string_view cmd) {
   std::vector<std::vector<std::string>> out(1);
   std::string cur;
@@ -546,14 +542,14 @@ class Checker {
   }
 
   // ${{ ... }} expressions under `n` (command text or input/output values).
-  void bindings(const YAML::Node& n, const Scope& scope, bool child_values) {
+  void bindings(const YAML::Node& n, const Scope& scope) {
     if (!n) return;
     if (n.IsMap()) {
-      for (const auto& kv : n) bindings(kv.second, scope, child_values);
+      for (const auto& kv : n) bindings(kv.second, scope);
       return;
     }
     if (n.IsSequence()) {
-      for (const auto& v : n) bindings(v, scope, child_values);
+      for (const auto& v : n) bindings(v, scope);
       return;
     }
     if (!n.IsScalar()) return;
@@ -589,7 +585,6 @@ class Checker {
             problem = "job '" + parts[2] + "' has no output '" + parts[4] + "'";
         }
       }
-      (void)child_values;
       if (problem.empty()) return;
       auto at = find_from(text_, line_of(n), raw);
       sink_.add("AML006", path_, at ? at->first : line_of(n), at ? at->second : col_of(n), raw + ": " + problem,
@@ -608,7 +603,7 @@ class Checker {
     if (node["code"]) code = local_path(node["code"], base_, "code");
     YAML::Node cmd = node["command"];
     if (!cmd || !cmd.IsScalar()) return;
-    bindings(cmd, scope, false);
+    bindings(cmd, scope);
     command(cmd, code, node["code"].IsDefined());
   }
 
@@ -733,8 +728,8 @@ class Checker {
       // Child inputs/outputs bind to the pipeline.
       Scope values;
       values.parent = &pscope;
-      bindings(job["inputs"], values, true);
-      bindings(job["outputs"], values, true);
+      bindings(job["inputs"], values);
+      bindings(job["outputs"], values);
       if (job["component"]) {
         auto comp = component(job["component"], true);
         std::string ctype = comp && comp->IsMap() ? yaml_scalar_str((*comp)["type"]) : std::string();

@@ -77,8 +77,7 @@ bool looks_like_conda(const YAML::Node& root) {
   return root["channels"] || root["name"] || root["prefix"];
 }
 
-void check_conda(const std::string& path, const YAML::Node& root, const Text& text, Sink& sink) {
-  (void)text;
+void check_conda(const std::string& path, const YAML::Node& root, Sink& sink) {
   for (const auto& dep : root["dependencies"]) {
     if (dep.IsScalar()) {
       std::string spec = dep.Scalar();

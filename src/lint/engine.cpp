@@ -204,8 +204,7 @@ struct Scanner {
       if (!content) continue;
       try {
         YAML::Node root = YAML::Load(*content);
-        if (root.IsMap() && root["dependencies"] && root["dependencies"].IsSequence())
-          check_conda(rel, root, Text(*content), sink);
+        if (root.IsMap() && root["dependencies"] && root["dependencies"].IsSequence()) check_conda(rel, root, sink);
       } catch (const YAML::Exception&) {
       }
     }

@@ -105,7 +105,7 @@ void scan_secrets(const std::string& path, std::string_view content, Sink& sink)
 // Repository hygiene.
 void check_requirements(const std::string& path, std::string_view content, Sink& sink);
 bool looks_like_conda(const YAML::Node& root);
-void check_conda(const std::string& path, const YAML::Node& root, const Text& text, Sink& sink);
+void check_conda(const std::string& path, const YAML::Node& root, Sink& sink);
 
 // Azure ML YAML. Returns false when the document is not Azure ML YAML.
 struct AmlState {

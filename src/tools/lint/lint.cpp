@@ -30,7 +30,7 @@ ci::Severity host_severity(lint::Level l) {
   return ci::Severity::notice;
 }
 
-std::string sarif_sarif_level(lint::Level l) { return std::string(lint::level_name(l)); }
+std::string sarif_level(lint::Level l) { return std::string(lint::level_name(l)); }
 
 std::string build_sarif(const lint::Report& report) {
   report::sarif::Run run;
@@ -46,7 +46,7 @@ std::string build_sarif(const lint::Report& report) {
     s.full_description = std::string(r.description) + ".";
     s.help_text = std::string(r.help);
     s.help_markdown = "**" + std::string(r.description) + "**\n\n" + std::string(r.help);
-    s.level = sarif_sarif_level(r.level);
+    s.level = sarif_level(r.level);
     s.tags = {"ml", std::string(r.category)};
     if (r.category == "aml") s.tags.push_back("azureml");
     if (r.security) {
@@ -72,7 +72,7 @@ std::string build_sarif(const lint::Report& report) {
     const lint::Finding& f = *fp;
     report::sarif::Result res;
     res.rule_id = f.rule;
-    res.level = sarif_sarif_level(f.level);
+    res.level = sarif_level(f.level);
     res.message = f.message;
     res.uri = f.path;
     res.region.start_line = f.line;
