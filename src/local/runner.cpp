@@ -329,12 +329,40 @@ Runner::~Runner() { stop("amlops-local stopped while the job was running"); }
 
 bool Runner::terminal(const std::string& s) { return s == "Completed" || s == "Failed" || s == "Canceled"; }
 
+namespace {
+
+// Kills what is left of a job's process group after the server died: every process whose group
+// is `pgid` and whose environment names the job (so a reused pid is never hit).
+void kill_orphans(pid_t pgid, const std::string& job) {
+  std::error_code ec;
+  std::string marker = "AZUREML_RUN_ID=" + job;
+  for (auto& e : fs::directory_iterator("/proc", ec)) {
+    std::string name = e.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::string stat, environ;
+    try {
+      stat = files::read(e.path() / "stat");
+      environ = files::read(e.path() / "environ");
+    } catch (const std::exception&) {
+      continue;
+    }
+    auto close = stat.rfind(')');
+    if (close == std::string::npos || close + 2 > stat.size()) continue;
+    auto fields = str::split(std::string_view(stat).substr(close + 2), ' ');  // state ppid pgrp ...
+    if (fields.size() < 3 || fields[2] != std::to_string(pgid)) continue;
+    for (auto& var : str::split(environ, '\0'))
+      if (var == marker) ::kill(static_cast<pid_t>(std::stol(name)), SIGKILL);
+  }
+}
+
+}  // namespace
+
 void Runner::recover() {
   auto& st = app_.store();
   auto rows =
       st.query("SELECT ws, name, status, pid FROM jobs WHERE status NOT IN ('Completed', 'Failed', 'Canceled')");
   for (auto& r : rows) {
-    if (!r.is_null(3) && r.i64(3) > 1) ::kill(-static_cast<pid_t>(r.i64(3)), SIGKILL);
+    if (!r.is_null(3) && r.i64(3) > 1) kill_orphans(static_cast<pid_t>(r.i64(3)), r.str(1));
     std::string msg = "amlops-local stopped (or was killed) while this job was " + r.str(2) +
                       "; its processes were stopped and it cannot resume. Submit the job again.";
     append_log(r.str(0), r.str(1), "amlops-local: " + msg);

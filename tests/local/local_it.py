@@ -78,7 +78,13 @@ class Local:
 
     def cleanup(self):
         self.stop()
+        # A sanitizer build reports into the daemon's log: any report fails the test.
+        log = os.path.join(self.data, "server.log")
+        text = read(log) if os.path.exists(log) else ""
         shutil.rmtree(self.data, ignore_errors=True)
+        for marker in ("AddressSanitizer", "LeakSanitizer", "runtime error:", "UndefinedBehaviorSanitizer"):
+            if marker in text:
+                raise AssertionError("sanitizer report in server.log:\n" + text[-4000:])
 
     # --- HTTP
     def raw(self, method, url, body=None, headers=None, token=True):

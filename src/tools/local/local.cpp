@@ -144,8 +144,11 @@ int serve(Context& ctx, const std::vector<std::string>& args) {
     process::SpawnOptions so;
     so.stdout_file = data / "server.log";
     so.new_process_group = true;
-    // The daemon outlives this process: its Child handle is deliberately never destroyed.
-    auto* child = new process::Child(process::spawn(argv, so));
+    // The daemon outlives this process: its Child handle is deliberately never destroyed (the
+    // destructor would stop it); a static keeps it reachable.
+    static process::Child* daemon_handle = nullptr;
+    daemon_handle = new process::Child(process::spawn(argv, so));
+    auto* child = daemon_handle;
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     net::Client client;
     while (true) {
