@@ -34,4 +34,4 @@ for col in ref.columns:
         pr, pc = (r + 1) / (r.sum() + len(keys)), (c + 1) / (c.sum() + len(keys))
         out[col] = (jensenshannon(r / r.sum(), c / c.sum(), base=2), np.sum((pc - pr) * np.log(pc / pr)), chi[0], chi[1])
 for k, v in out.items():
-    print(k, ' '.join(f'{x:.6g}' for x in v))
+    print(k, ' '.join(repr(float(x)) for x in v))

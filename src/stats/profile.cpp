@@ -43,7 +43,8 @@ void finish_numeric(ColumnProfile& c, std::vector<double>&& values, size_t max_v
   }
 }
 
-ColumnProfile profile_column(const Column& col, const std::vector<size_t>* rows, size_t max_values) {
+ColumnProfile profile_column(const Column& col, const std::vector<size_t>* rows, size_t max_values,
+                             std::vector<double>* steal = nullptr) {
   ColumnProfile c;
   c.name = col.name;
   c.type = col.type;
@@ -51,10 +52,15 @@ ColumnProfile profile_column(const Column& col, const std::vector<size_t>* rows,
   auto row = [&](size_t i) { return rows ? (*rows)[i] : i; };
   if (col.is_numeric()) {
     std::vector<double> v;
-    v.reserve(n);
-    for (size_t i = 0; i < n; ++i) {
-      const double x = col.values[row(i)];
-      if (x == x) v.push_back(x);
+    if (steal) {  // compact the column's own buffer: drop NaN in place
+      v = std::move(*steal);
+      v.erase(std::remove_if(v.begin(), v.end(), [](double x) { return x != x; }), v.end());
+    } else {
+      v.reserve(n);
+      for (size_t i = 0; i < n; ++i) {
+        const double x = col.values[row(i)];
+        if (x == x) v.push_back(x);
+      }
     }
     c.missing = static_cast<int64_t>(n - v.size());
     // The reader tracked whether every value is whole; for a subset that stays true, and a
@@ -79,14 +85,16 @@ ColumnProfile profile_column(const Column& col, const std::vector<size_t>* rows,
   return c;
 }
 
-Profile build(const Table& t, const std::vector<size_t>* rows, const ProfileOptions& o) {
+Profile build(const Table& t, const std::vector<size_t>* rows, const ProfileOptions& o, Table* owned = nullptr) {
   Profile p;
   p.source = t.source;
   p.rows = static_cast<int64_t>(rows ? rows->size() : t.rows);
   p.columns.resize(t.columns.size());
   std::atomic<size_t> next{0};
   auto work = [&] {
-    for (size_t i; (i = next++) < t.columns.size();) p.columns[i] = profile_column(t.columns[i], rows, o.max_values);
+    for (size_t i; (i = next++) < t.columns.size();)
+      p.columns[i] = profile_column(t.columns[i], rows, o.max_values,
+                                    owned && t.columns[i].is_numeric() ? &owned->columns[i].values : nullptr);
   };
   unsigned threads = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
   threads = std::min<unsigned>(threads, static_cast<unsigned>(std::max<size_t>(1, t.columns.size())));
@@ -122,6 +130,7 @@ const ColumnProfile* Profile::find(std::string_view name) const {
 }
 
 Profile profile_table(const Table& t, const ProfileOptions& o) { return build(t, nullptr, o); }
+Profile profile_table(Table&& t, const ProfileOptions& o) { return build(t, nullptr, o, &t); }
 Profile profile_rows(const Table& t, const std::vector<size_t>& rows, const ProfileOptions& o) {
   return build(t, &rows, o);
 }

@@ -45,6 +45,8 @@ struct ProfileOptions {
 };
 
 Profile profile_table(const Table& t, const ProfileOptions& options = {});
+// The same, consuming the table (numeric buffers are reused: less memory and copying).
+Profile profile_table(Table&& t, const ProfileOptions& options = {});
 // Rows [begin, end) of a table only (windows).
 Profile profile_rows(const Table& t, const std::vector<size_t>& rows, const ProfileOptions& options = {});
 // Adds `other` (same columns by name; new columns are appended).

@@ -107,9 +107,7 @@ std::string_view trim_spaces(std::string_view s) {
 }
 
 // v is a whole number (no libm call: this runs once per parsed value).
-inline bool is_whole(double v) {
-  return !(std::abs(v) < 4.5e15) || v == static_cast<double>(static_cast<int64_t>(v));
-}
+inline bool is_whole(double v) { return !(std::abs(v) < 4.5e15) || v == static_cast<double>(static_cast<int64_t>(v)); }
 
 bool parse_number(std::string_view s, double& out) {
   s = trim_spaces(s);
@@ -269,10 +267,12 @@ void merge_into(Column& col, std::vector<ColBuf*>& parts) {
   if (col.is_numeric()) {
     size_t n = 0;
     for (auto* p : parts) n += p->values.size();
-    col.values.clear();
+    // Keep the first chunk's buffer (usually reserved large enough) and append the others.
+    col.values = std::move(parts[0]->values);
     col.values.reserve(n);
-    for (auto* p : parts) {
-      col.values.insert(col.values.end(), p->values.begin(), p->values.end());
+    for (size_t k = 0; k < parts.size(); ++k) {
+      auto* p = parts[k];
+      if (k > 0) col.values.insert(col.values.end(), p->values.begin(), p->values.end());
       col.missing += p->missing;
       col.integral = col.integral && p->integral;
       std::vector<double>().swap(p->values);

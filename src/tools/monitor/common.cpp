@@ -53,7 +53,8 @@ stats::ProfileOptions profile_options(const cli::Command& cmd) {
   return o;
 }
 
-Source load_source(const std::string& path, const stats::ReadOptions& ro, const stats::ProfileOptions& po) {
+Source load_source(const std::string& path, const stats::ReadOptions& ro, const stats::ProfileOptions& po,
+                   bool keep_table) {
   Source s;
   s.path = path;
   if (!std::filesystem::exists(path)) throw UsageError("no such file: " + path);
@@ -61,9 +62,14 @@ Source load_source(const std::string& path, const stats::ReadOptions& ro, const 
     s.profile = stats::load_profile(path);
   } else {
     const auto t0 = std::chrono::steady_clock::now();
-    s.table = stats::read_table(path, ro);
+    auto table = stats::read_table(path, ro);
     const auto t1 = std::chrono::steady_clock::now();
-    s.profile = stats::profile_table(*s.table, po);
+    if (keep_table) {
+      s.profile = stats::profile_table(table, po);
+      s.table = std::move(table);
+    } else {
+      s.profile = stats::profile_table(std::move(table), po);
+    }
     const auto t2 = std::chrono::steady_clock::now();
     log::debug(path, ": read ", std::chrono::duration<double>(t1 - t0).count(), " s, profile ",
                std::chrono::duration<double>(t2 - t1).count(), " s");

@@ -28,7 +28,9 @@ struct Source {
   std::optional<stats::Table> table;
   stats::Profile profile;
 };
-Source load_source(const std::string& path, const stats::ReadOptions& ro, const stats::ProfileOptions& po);
+// keep_table = false profiles the table in place and drops it (drift needs only the profile).
+Source load_source(const std::string& path, const stats::ReadOptions& ro, const stats::ProfileOptions& po,
+                   bool keep_table = true);
 
 // The `monitor:` section of amlops.yml (docs/monitor.md).
 struct PerformanceSignal {

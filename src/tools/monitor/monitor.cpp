@@ -1,5 +1,7 @@
 // amlops-monitor: data drift, prediction drift, performance and concept drift, and the retrain
 // decision. Subcommands: profile, drift, performance, decide.
+#include <malloc.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -47,7 +49,7 @@ int profile_cmd(Context& ctx, const std::vector<std::string>& args) {
   auto po = profile_options(cmd);
   stats::Profile p;
   for (size_t i = 0; i < inputs.size(); ++i) {
-    auto s = load_source(inputs[i], ro, po);
+    auto s = load_source(inputs[i], ro, po, false);
     if (i == 0)
       p = std::move(s.profile);
     else
@@ -130,8 +132,8 @@ int drift_cmd(Context& ctx, const std::vector<std::string>& args) {
   auto ro = read_options(cmd);
   auto po = profile_options(cmd);
   auto t0 = std::chrono::steady_clock::now();
-  auto ref = load_source(*ref_path, ro, po);
-  auto cur = load_source(*cur_path, ro, po);
+  auto ref = load_source(*ref_path, ro, po, false);
+  auto cur = load_source(*cur_path, ro, po, false);
   auto t1 = std::chrono::steady_clock::now();
 
   std::optional<stats::FeatureDrift> pred;
@@ -658,6 +660,10 @@ int decide_cmd(Context& ctx, const std::vector<std::string>& args) {
 }  // namespace
 
 int run_monitor(Context& ctx, const std::vector<std::string>& args) {
+  // Column buffers are large and short-lived: keep freed memory in the heap for reuse instead of
+  // returning it to the kernel and faulting fresh pages in again (glibc).
+  mallopt(M_MMAP_THRESHOLD, 256 << 20);
+  mallopt(M_TRIM_THRESHOLD, 512 << 20);
   return cli::dispatch(
       ctx, "amlops-monitor: data drift, prediction drift, performance and concept drift; retrain decision",
       {{"profile", "store a reference profile (merges partitions)", profile_cmd},
