@@ -137,6 +137,10 @@ BOOST_AUTO_TEST_CASE(secrets_are_found_redacted_and_azurite_is_allowed) {
   BOOST_TEST(secrets(std::string("-----BEGIN RSA ") + "PRIVATE KEY-----\nMIIE\n")[0].rule == "SEC004");
   BOOST_TEST(secrets(std::string("aws = 'AKIA") + "Q3EGRZ7XJ2LMPWTN'")[0].rule == "SEC005");
   BOOST_TEST(secrets("token = 'hf_" + std::string("abcdefghijklmnopqrstuvwxyzABCDEFGH") + "'")[0].rule == "SEC005");
+  BOOST_TEST(secrets("AZURE_CLIENT_SECRET = \"" + std::string("kL2mN4pQ6rS8tU0vW2xY4zA6bC8dE0fG2h") + "\"")[0].rule ==
+             "SEC003");
+  BOOST_TEST(secrets("client_secret: ${{ secrets.AZURE_CLIENT_SECRET }}").empty());
+  BOOST_TEST(secrets("AZURE_OPENAI_API_KEY=" + std::string("3f9a0c2b7d4e4f1a9b8c6d5e2f1a0b9c"))[0].rule == "SEC005");
   // Placeholders and ordinary text are not secrets.
   BOOST_TEST(secrets("AccountKey=" + std::string(86, 'x') + "==").empty());
   BOOST_TEST(secrets("the key to success is sig=nothing").empty());
