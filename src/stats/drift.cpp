@@ -318,6 +318,7 @@ DriftResult compute_drift(const Profile& reference, const Profile& current, cons
       throw UsageError("column '" + name + "' is not in both the reference (" + reference.source +
                        ") and the current (" + current.source + ") data");
   std::vector<std::pair<const ColumnProfile*, const ColumnProfile*>> pairs;
+  std::vector<FeatureDrift> empty;
   for (const auto& rc : reference.columns) {
     if (!wanted(rc.name)) continue;
     const auto* cc = current.find(rc.name);
@@ -329,6 +330,24 @@ DriftResult compute_drift(const Profile& reference, const Profile& current, cons
     const bool forced = rule != o.features.end() && rule->second.type;
     if (!forced && (rc.type == ColumnType::datetime || cc->type == ColumnType::datetime)) {
       log::debug("column '", rc.name, "' holds timestamps; not compared");
+      continue;
+    }
+    if (!forced && rc.numeric() != cc->numeric() && (rc.count == 0 || cc->count == 0)) {
+      // A column with no values has no type of its own: report it as empty, not as a mismatch.
+      FeatureDrift f;
+      f.name = rc.name;
+      f.type = (rc.count ? rc.numeric() : cc->numeric()) ? "numeric" : "categorical";
+      f.count = cc->count;
+      f.missing = cc->missing;
+      f.reference_count = rc.count;
+      f.reference_missing = rc.missing;
+      f.method = f.type == "numeric" ? (o.numeric_method ? *o.numeric_method : std::string("wasserstein_norm"))
+                                     : (o.categorical_method ? *o.categorical_method : std::string("jensen_shannon"));
+      f.threshold = default_threshold(f.method);
+      f.comparator = comparator_for(o.compat, f.method);
+      f.value = kNaN;
+      f.note = rc.count == 0 ? "no reference values" : "no current values";
+      empty.push_back(std::move(f));
       continue;
     }
     if (!forced && rc.numeric() != cc->numeric()) {
@@ -359,6 +378,7 @@ DriftResult compute_drift(const Profile& reference, const Profile& current, cons
   for (auto& t : pool) t.join();
   for (auto& e : errors)
     if (e) std::rethrow_exception(e);
+  for (auto& f : empty) r.features.push_back(std::move(f));
   auto& d = r.dataset;
   d.features = static_cast<int>(r.features.size());
   for (const auto& f : r.features) d.drifted_features += f.drifted ? 1 : 0;

@@ -106,4 +106,18 @@ BOOST_AUTO_TEST_CASE(dataset_rules) {
   BOOST_CHECK_EQUAL(rf.features[1].threshold, 0.5);
 }
 
+BOOST_AUTO_TEST_CASE(empty_columns_are_reported_not_compared) {
+  auto ref = profile_table(parse_csv("a,b\n1.5,x\n2.5,y\n", "r.csv"));
+  auto cur = profile_table(parse_csv("a,b\n,\n,\n", "c.csv"));
+  auto r = compute_drift(ref, cur, DriftOptions{});
+  BOOST_REQUIRE_EQUAL(r.features.size(), 2u);
+  for (const auto& f : r.features) {
+    BOOST_CHECK(!f.drifted);
+    BOOST_CHECK(std::isnan(f.value));
+    BOOST_CHECK_EQUAL(f.note, "no current values");
+    BOOST_CHECK_EQUAL(f.missing, 2);
+  }
+  BOOST_CHECK_EQUAL(r.features[1].type, "categorical");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
