@@ -40,7 +40,7 @@ struct Config {
   std::map<std::string, EnvironmentMapping> environments;
   bool run_jobs = true;  // false: jobs stay queued (router unit tests)
   bool recover = true;   // false: leave jobs of another live server alone (read-only helpers)
-  Duration tick = std::chrono::milliseconds(100);
+  Duration tick = std::chrono::milliseconds(50);
 };
 
 // Reads `environments:` from a YAML config file (see docs/local.md); throws ConfigError with file:line:col.

@@ -380,14 +380,25 @@ void Runner::start() {
       } catch (const std::exception& e) {
         log::error("amlops-local runner: ", e.what());
       }
-      auto end = steady::now() + app_.config().tick;
-      while (!stopping_ && steady::now() < end) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      // Sleep one tick, or less when a job was submitted or a process ended.
+      std::unique_lock lock(wake_mu_);
+      wake_cv_.wait_for(lock, app_.config().tick, [this] { return stopping_.load() || woken_; });
+      woken_ = false;
     }
   });
 }
 
+void Runner::wake() {
+  {
+    std::lock_guard lock(wake_mu_);
+    woken_ = true;
+  }
+  wake_cv_.notify_all();
+}
+
 void Runner::stop(const std::string& reason) {
   stopping_ = true;
+  wake();
   if (thread_.joinable()) thread_.join();
   std::lock_guard lock(tick_mu_);
   for (auto& [key, p] : procs_) {
@@ -467,6 +478,7 @@ void Runner::request_cancel(const std::string& ws, const std::string& name) {
       "ELSE 'CancelRequested' END "
       "WHERE ws=? AND name=?",
       {ws, name});
+  wake();
 }
 
 std::string Runner::create_job(const std::string& ws, const std::string& name, const json::Value& body,
@@ -552,6 +564,7 @@ std::string Runner::create_job(const std::string& ws, const std::string& name, c
   });
   json::Builder b2(doc.GetAllocator());
   b2.set(doc["properties"], "status", "NotStarted");
+  wake();
   return json::dump(doc);
 }
 
@@ -599,11 +612,8 @@ void Runner::step_command(const JobRow& j) {
     }
   }
   if (it == procs_.end()) {
-    if (j.status == "NotStarted") {
-      set_status(j, "Queued");
-      return;
-    }
-    if (j.status == "Queued") {
+    if (j.status == "NotStarted") set_status(j, "Queued");
+    if (j.status == "NotStarted" || j.status == "Queued") {
       if (running_processes() >= app_.config().max_running_jobs) return;
       launch(j);
       return;

@@ -6,6 +6,7 @@
 #pragma once
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -57,6 +58,8 @@ class Runner {
   std::string create_job(const std::string& ws, const std::string& name, const json::Value& body,
                          const std::optional<std::string>& parent);
   void request_cancel(const std::string& ws, const std::string& name);
+  // Runs the next scheduling pass now (a job was submitted or canceled).
+  void wake();
 
  private:
   struct Proc {
@@ -92,6 +95,9 @@ class Runner {
   std::thread thread_;
   std::atomic<bool> stopping_{false};
   std::mutex tick_mu_;
+  std::mutex wake_mu_;
+  std::condition_variable wake_cv_;
+  bool woken_ = false;
 };
 
 }  // namespace amlops::local

@@ -62,7 +62,13 @@ class Local:
             self.info = json.load(f)
         self.sub = self.env["AZURE_SUBSCRIPTION_ID"]
         self.ws_id = "/subscriptions/%s/resourceGroups/amlops-local/providers/Microsoft.MachineLearningServices/workspaces/local" % self.sub
-        self.token = self.get_token()
+        for _ in range(20):  # the token endpoint is subject to injected faults too
+            try:
+                self.token = self.get_token()
+            except (urllib.error.URLError, ConnectionError, http.client.HTTPException):
+                continue
+            if isinstance(self.token, str):
+                break
 
     def stop(self):
         subprocess.run([BIN, "stop", "--data", self.data], capture_output=True, timeout=60)
@@ -230,6 +236,7 @@ p.add_argument("--out")
 a = p.parse_args()
 rows = open(a.data).read().split()
 print("training with lr", a.lr, "label", a.label, "rows", len(rows))
+time.sleep(0.5)  # long enough for a poller to see Running
 for step in range(3):
     log_metric("loss", 1.0 / (step + 1), step)
 mlflow("runs/log-batch", {"run_id": os.environ["MLFLOW_RUN_ID"], "metrics": [{"key": "accuracy", "value": 0.9, "timestamp": 0, "step": 0}],

@@ -47,7 +47,14 @@ std::optional<ServerInfo> read_info(const fs::path& data) {
   }
 }
 
-bool alive(int64_t pid) { return pid > 0 && ::kill(static_cast<pid_t>(pid), 0) == 0; }
+// True while the process exists and is not a zombie (a killed daemon waits for init to reap it).
+bool alive(int64_t pid) {
+  if (pid <= 0 || ::kill(static_cast<pid_t>(pid), 0) != 0) return false;
+  std::ifstream st("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(st)), std::istreambuf_iterator<char>());
+  auto close = text.rfind(") ");
+  return close == std::string::npos || text.substr(close + 2, 1) != "Z";
+}
 
 std::string env_lines(const local::App& app) {
   const auto& id = app.identity();
@@ -252,18 +259,8 @@ int stop(Context& ctx, const std::vector<std::string>& args) {
   }
   ::kill(static_cast<pid_t>(info->pid), SIGTERM);
   auto deadline = std::chrono::steady_clock::now() + parse_duration(cmd.str("timeout"));
-  while (alive(info->pid) && std::chrono::steady_clock::now() < deadline) {
-    // Reap when the server is our own child (tests); otherwise kill(0) turns false at exit.
+  while (alive(info->pid) && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    if (::access(("/proc/" + std::to_string(info->pid) + "/status").c_str(), F_OK) == 0) {
-      std::ifstream st("/proc/" + std::to_string(info->pid) + "/status");
-      std::string line;
-      bool zombie = false;
-      while (std::getline(st, line))
-        if (line.rfind("State:", 0) == 0 && line.find('Z') != std::string::npos) zombie = true;
-      if (zombie) break;
-    }
-  }
   if (alive(info->pid) && std::chrono::steady_clock::now() >= deadline) {
     ::kill(static_cast<pid_t>(info->pid), SIGKILL);
     log::warn("amlops-local (pid ", info->pid, ") did not stop in time and was killed");
