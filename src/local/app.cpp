@@ -303,13 +303,18 @@ Resolved App::resolve_uri(const std::string& ws, const std::string& uri_in, int 
     return {std::nullopt, "unsupported URI " + uri_in};
   }
   if (uri.rfind("azureml:", 0) == 0) {
-    // Data asset: azureml:name:version, azureml:name@latest or an ARM id.
+    // Data or model asset: azureml:name:version, azureml:name@latest or an ARM id.
     std::string ref = uri.substr(8);
-    std::string name, version;
-    if (ref.rfind("/subscriptions/", 0) == 0 || ref.rfind("subscriptions/", 0) == 0) {
+    std::string name, version, scope = "ws/" + ws;
+    std::vector<std::string> kinds = {"data", "models"};
+    if (ref.find('/') != std::string::npos) {
       auto seg = str::split(ref, '/');
       for (size_t k = 0; k + 1 < seg.size(); ++k) {
-        if (seg[k] == "data") name = seg[k + 1];
+        if (seg[k] == "data" || seg[k] == "models") {
+          name = seg[k + 1];
+          kinds = {seg[k]};
+        }
+        if (seg[k] == "workspaces") scope = "ws/" + seg[k + 1];
         if (seg[k] == "versions") version = seg[k + 1];
       }
     } else if (auto at = ref.find('@'); at != std::string::npos) {
@@ -320,18 +325,22 @@ Resolved App::resolve_uri(const std::string& ws, const std::string& uri_in, int 
     } else {
       name = ref;
     }
-    std::optional<SqlRow> row;
-    if (version.empty())
-      row = store_->one("SELECT body FROM assets WHERE kind='data' AND scope=? AND name=? ORDER BY seq DESC LIMIT 1",
-                        {"ws/" + ws, name});
-    else
-      row = store_->one("SELECT body FROM assets WHERE kind='data' AND scope=? AND name=? AND version=?",
-                        {"ws/" + ws, name, version});
-    if (!row) return {std::nullopt, "data asset '" + ref + "' not found"};
-    auto body = json::parse(row->str(0));
-    auto du = json::opt_string(body, "/properties/dataUri");
-    if (!du) return {std::nullopt, "data asset '" + ref + "' has no dataUri"};
-    return resolve_uri(ws, *du, depth + 1);
+    for (auto& kind : kinds) {
+      std::optional<SqlRow> row;
+      if (version.empty())
+        row = store_->one("SELECT body FROM assets WHERE kind=? AND scope=? AND name=? ORDER BY seq DESC LIMIT 1",
+                          {kind, scope, name});
+      else
+        row = store_->one("SELECT body FROM assets WHERE kind=? AND scope=? AND name=? AND version=?",
+                          {kind, scope, name, version});
+      if (!row) continue;
+      auto body = json::parse(row->str(0));
+      const char* field = kind == "data" ? "/properties/dataUri" : "/properties/modelUri";
+      auto u = json::opt_string(body, field);
+      if (!u) return {std::nullopt, "asset '" + ref + "' has no " + std::string(field + 12)};
+      return resolve_uri(ws, *u, depth + 1);
+    }
+    return {std::nullopt, "data or model asset '" + ref + "' not found"};
   }
   if (uri.rfind("http://", 0) == 0 || uri.rfind("https://", 0) == 0) {
     auto scheme_end = uri.find("://") + 3;

@@ -571,6 +571,14 @@ class Models(Base):
         uri = rv["properties"]["modelUri"]
         s, _, b = srv.call("GET", uri.rstrip("/") + "/model.pkl", token=True)
         self.assertEqual(s, 200)
+        # Model and data assets as job inputs.
+        s, _, _ = srv.arm("PUT", "/data/d/versions/1", {"properties": {"dataType": "uri_file", "dataUri": "azureml://datastores/workspaceblobstore/paths/d/data.txt"}})
+        self.assertEqual(s, 201)
+        srv.put_job("job-assets", {"jobType": "Command", "command": "ls ${{inputs.m}}; cat ${{inputs.d}}",
+                                   "inputs": {"m": {"jobInputType": "custom_model", "uri": "azureml:fraud:1"},
+                                              "d": {"jobInputType": "uri_file", "uri": "azureml:d@latest"}}})
+        self.assertEqual(srv.wait("job-assets"), "Completed", srv.log("job-assets"))
+        self.assertIn("model.pkl", srv.log("job-assets"))
 
 
 class Restart(Base):
