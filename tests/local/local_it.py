@@ -471,6 +471,16 @@ class Pipelines(Base):
         s, _, child = srv.arm("GET", "/jobs/pipe-1_c")
         self.assertEqual(child["properties"]["parentJobName"], "pipe-1")
 
+    def test_steps_run_in_parallel_up_to_the_limit(self):
+        srv = self.srv
+        jobs = {"s%d" % i: {"type": "command", "command": "sleep 0.6"} for i in range(4)}
+        srv.put_job("pipe-par", {"jobType": "Pipeline", "settings": {"max_concurrency": 2}, "jobs": jobs})
+        self.assertEqual(srv.wait("pipe-par", 60), "Completed")
+        kids = srv.history("pipe-par", "children")["value"]
+        spans = [(k["startTimeUtc"], k["endTimeUtc"]) for k in kids]
+        overlap = max(sum(1 for (s2, e2) in spans if s2 <= s1 < e2) for (s1, _) in spans)
+        self.assertEqual(overlap, 2)
+
     def test_failed_step_fails_the_pipeline(self):
         srv = self.srv
         props = {"jobType": "Pipeline", "jobs": {
