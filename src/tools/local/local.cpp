@@ -90,8 +90,8 @@ int serve(Context& ctx, const std::vector<std::string>& args) {
       "fault-seed", cli::po::value<uint64_t>()->default_value(1), "seed of the fault injection")(
       "slow-delay", cli::po::value<std::string>()->default_value("2s"), "stall of a 'slow' fault")(
       "token-lifetime", cli::po::value<std::string>()->default_value("1h"), "lifetime of issued access tokens")(
-      "config", cli::po::value<std::string>(),
-      "YAML config (environments -> interpreter); default DATA/config.yml when present")(
+      "local-config", cli::po::value<std::string>(),
+      "YAML config (environment name -> interpreter); default DATA/config.yml when present")(
       "max-jobs", cli::po::value<int>()->default_value(4), "command processes running at once")(
       "pipeline-concurrency", cli::po::value<int>()->default_value(4), "steps of one pipeline running at once")(
       "page-size", cli::po::value<int>()->default_value(100), "items per list page before nextLink")(
@@ -132,8 +132,8 @@ int serve(Context& ctx, const std::vector<std::string>& args) {
   if (cmd.has("client-id")) cfg.client_id = cmd.str("client-id");
   cfg.resource_group = cmd.str("resource-group");
   cfg.location = cmd.str("location");
-  fs::path config_file = cmd.has("config") ? fs::path(cmd.str("config")) : cfg.data_dir / "config.yml";
-  if (cmd.has("config") || fs::exists(config_file)) local::load_config_file(config_file, cfg);
+  fs::path config_file = cmd.has("local-config") ? fs::path(cmd.str("local-config")) : cfg.data_dir / "config.yml";
+  if (cmd.has("local-config") || fs::exists(config_file)) local::load_config_file(config_file, cfg);
   fs::create_directories(cfg.data_dir);
   fs::path data = fs::absolute(cfg.data_dir);
 
