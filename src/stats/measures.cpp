@@ -74,16 +74,27 @@ void walk(std::span<const double> a, std::span<const double> b, double& maxS, do
   maxS = -std::numeric_limits<double>::infinity();
   minS = std::numeric_limits<double>::infinity();
   long double sum = 0;
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  auto at_a = [&](size_t k) { return k < n1 ? a[k] : kInf; };
+  auto at_b = [&](size_t k) { return k < n2 ? b[k] : kInf; };
   size_t i = 0, j = 0;
-  double x = (j >= n2 || (i < n1 && a[i] <= b[j])) ? a[i] : b[j];
+  double x = std::min(a[0], b[0]);
   while (true) {
-    while (i < n1 && a[i] <= x) ++i;
-    while (j < n2 && b[j] <= x) ++j;
+    // Consume the values equal to x without data-dependent branches (ties are rare: a loop).
+    i += at_a(i) == x;
+    j += at_b(j) == x;
+    double na = at_a(i), nb = at_b(j);
+    if (na == x || nb == x) [[unlikely]] {
+      while (at_a(i) == x) ++i;
+      while (at_b(j) == x) ++j;
+      na = at_a(i);
+      nb = at_b(j);
+    }
     const double diff = static_cast<double>(i) / d1 - static_cast<double>(j) / d2;
     maxS = std::max(maxS, diff);
     minS = std::min(minS, diff);
     if (i >= n1 && j >= n2) break;
-    const double next = (j >= n2 || (i < n1 && a[i] <= b[j])) ? a[i] : b[j];
+    const double next = na < nb ? na : nb;
     if (w) sum += static_cast<long double>(std::abs(diff) * (next - x));
     x = next;
   }
