@@ -191,9 +191,11 @@ BlobContainer Workspace::datastore_container(const std::string& name) {
   std::string container = json::get_string(ds, "/properties/containerName", "datastore " + name);
   std::string endpoint = json::opt_string(ds, "/properties/endpoint").value_or("core.windows.net");
   std::string protocol = json::opt_string(ds, "/properties/protocol").value_or("https");
-  // A full URL as the endpoint (emulators: http://127.0.0.1:PORT/ACCOUNT) is used as the service URL.
-  std::string service =
-      endpoint.find("://") != std::string::npos ? endpoint : protocol + "://" + account + ".blob." + endpoint;
+  // Emulators have no DNS name per account: they give the service URL (amlops-local's
+  // blobServiceUri, or a full URL as the endpoint, e.g. http://127.0.0.1:PORT/ACCOUNT).
+  std::string service = json::opt_string(ds, "/properties/blobServiceUri").value_or("");
+  if (service.empty())
+    service = endpoint.find("://") != std::string::npos ? endpoint : protocol + "://" + account + ".blob." + endpoint;
   while (!service.empty() && service.back() == '/') service.pop_back();
   std::string url = service + "/" + container;
   auto secrets = arm_.post(path("/datastores/" + name + "/listSecrets"), "", true);

@@ -388,8 +388,7 @@ class Converter {
             Target t{component, pointer + "/" + name + "/uri", "", ""};
             fs::path folder = p;
             if (fs::is_regular_file(p, ec)) {
-              folder = p.parent_path();
-              t.suffix = p.filename().string();
+              // A file input is uploaded alone; its URI names the file.
               if (type == "uri_folder")
                 fail(v["path"], "input '" + name + "' is uri_folder but " + p.string() + " is a file");
             }
@@ -773,8 +772,7 @@ class Converter {
             Target t{-1, "/properties/jobs/" + step + "/inputs/" + name + "/uri", "", ""};
             fs::path folder = p;
             if (fs::is_regular_file(p, ec)) {
-              folder = p.parent_path();
-              t.suffix = p.filename().string();
+              // A file input is uploaded alone; its URI names the file.
             }
             b.set(i, "uri", std::string("pending:input"));
             spec_.uploads.push_back({LocalUpload::Kind::input, folder, t, doc_.at(v["path"])});

@@ -101,9 +101,9 @@ outputs:
   BOOST_TEST(s.uploads[0].path == (t.path() / "src").lexically_normal());
   BOOST_TEST(s.uploads[0].target.pointer == "/properties/codeId");
   BOOST_TEST((s.uploads[1].kind == spec::LocalUpload::Kind::input));
-  BOOST_TEST(s.uploads[1].path == (t.path() / "data").lexically_normal());
+  BOOST_TEST(s.uploads[1].path == (t.path() / "data/d.csv").lexically_normal());
   BOOST_TEST(s.uploads[1].target.pointer == "/properties/inputs/training_data/uri");
-  BOOST_TEST(s.uploads[1].target.suffix == "d.csv");
+  BOOST_TEST(s.uploads[1].target.suffix.empty());
 }
 
 BOOST_AUTO_TEST_CASE(undefined_binding_is_a_config_error_with_location) {

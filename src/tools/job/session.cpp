@@ -310,12 +310,14 @@ void upload_files(azure::BlobContainer& container, const std::string& prefix,
   if (error) std::rethrow_exception(error);
 }
 
-std::string ensure_input(azure::Workspace& ws, const std::filesystem::path& dir, UploadStats& stats) {
-  auto files = spec::collect_code_files(dir);
-  if (files.empty()) throw ConfigError("input folder " + dir.string() + " has no files");
+std::string ensure_input(azure::Workspace& ws, const std::filesystem::path& path, UploadStats& stats) {
+  namespace fs = std::filesystem;
+  auto files = spec::collect_code_files(path);
+  if (files.empty()) throw ConfigError("input folder " + path.string() + " has no files");
+  bool single = fs::is_regular_file(path);
   std::string hash = spec::content_hash(files).substr(0, 32);
-  std::string folder = std::filesystem::absolute(dir).lexically_normal().filename().string();
-  std::string prefix = "LocalUpload/" + hash + "/" + folder + "/";
+  std::string folder = fs::absolute(path).lexically_normal().filename().string();
+  std::string prefix = "LocalUpload/" + hash + "/" + (single ? "" : folder + "/");
   auto container = ws.datastore_container("workspaceblobstore");
   ++stats.assets;
   auto head = container.head(prefix + files.front().rel);
@@ -328,7 +330,7 @@ std::string ensure_input(azure::Workspace& ws, const std::filesystem::path& dir,
     stats.files += files.size();
     for (auto& f : files) stats.bytes += f.size;
   }
-  return "azureml://datastores/workspaceblobstore/paths/" + prefix;
+  return "azureml://datastores/workspaceblobstore/paths/" + prefix + (single ? files.front().rel : "");
 }
 
 json::Document model_version_body(const std::string& type, const std::string& uri, const std::string& description,

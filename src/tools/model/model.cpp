@@ -117,8 +117,7 @@ int cmd_register(Context& ctx, const std::vector<std::string>& args) {
   } else {
     jobtool::UploadStats stats;
     fs::path p = fs::absolute(path);
-    std::string uri = jobtool::ensure_input(ws, fs::is_directory(p) ? p : p.parent_path(), stats);
-    model_uri = fs::is_directory(p) ? uri : uri + p.filename().string();
+    model_uri = jobtool::ensure_input(ws, p, stats);
   }
   if (tags.find("amlops.git_commit") == tags.end())
     for (auto& [k, v] : jobtool::provenance_tags(ctx)) tags[k] = v;

@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# amlops-job and amlops-model against amlops-local (started here on a free loopback port):
+# the starter-style command job, model registration/list/download, no re-upload of unchanged
+# code, failure, timeout, SIGTERM; then the same scenario with 20 % injected faults, checking
+# that nothing is created twice.
+# Usage: integration.sh BIN_DIR (holding amlops-job, amlops-model, amlops-local)
+set -u -o pipefail
+BIN=$(cd "$1" && pwd)
+HERE=$(cd "$(dirname "$0")" && pwd)
+PY=/usr/bin/python3
+for b in amlops-job amlops-model amlops-local; do
+  [ -x "$BIN/$b" ] || { echo "SKIP: $BIN/$b not built"; exit 77; }
+done
+JOB=$BIN/amlops-job
+MODEL=$BIN/amlops-model
+LOCAL=$BIN/amlops-local
+WORK=$(mktemp -d /tmp/amlops-jobmodel.XXXXXX)
+SERVERS=()
+cleanup() {
+  for d in "${SERVERS[@]}"; do "$LOCAL" stop --data "$d" >/dev/null 2>&1; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+FAILS=0
+fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
+pass() { echo "ok: $*"; }
+jget() { $PY -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
+
+start_server() {  # start_server DATA [extra args...]
+  local data=$1; shift
+  "$LOCAL" serve --port 0 --data "$data" --daemon --print-env "$@" > "$data.env" 2> "$data.serve.log" || { cat "$data.serve.log"; exit 1; }
+  SERVERS+=("$data")
+  # shellcheck disable=SC1090
+  . "$data.env"
+  export AMLOPS_ARM_ENDPOINT AZURE_AUTHORITY_HOST AZURE_TENANT_ID AZURE_CLIENT_ID AZURE_CLIENT_SECRET AMLOPS_WORKSPACE
+}
+
+# Authenticated GET with curl (retrying injected faults), for checks made outside the tools.
+arm_get() {
+  local tok
+  tok=$(curl -sS --fail --retry 20 --retry-all-errors --retry-delay 0 --retry-max-time 60 -X POST "$AZURE_AUTHORITY_HOST/$AZURE_TENANT_ID/oauth2/v2.0/token" \
+    -d "client_id=$AZURE_CLIENT_ID&client_secret=$AZURE_CLIENT_SECRET&grant_type=client_credentials&scope=https%3A%2F%2Fmanagement.azure.com%2F.default" |
+    $PY -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+  curl -sS --fail --retry 20 --retry-all-errors --retry-delay 0 --retry-max-time 60 -H "Authorization: Bearer $tok" "$AMLOPS_ARM_ENDPOINT$1"
+}
+ws_path() {
+  $PY - "$AMLOPS_WORKSPACE" <<'PY'
+import sys
+p = sys.argv[1].replace("azureml://", "").split("/")
+d = {p[i].lower(): p[i + 1] for i in range(0, len(p) - 1, 2)}
+print(f"/subscriptions/{d['subscriptions']}/resourceGroups/{d['resourcegroups']}/providers/Microsoft.MachineLearningServices/workspaces/{d['workspaces']}")
+PY
+}
+
+scenario() {  # scenario LABEL: the starter job, model register/list/download
+  local label=$1
+  cp -r "$HERE/starter" "$WORK/$label"
+  cd "$WORK/$label" || exit 1
+  "$JOB" submit -f job.yml --stream --name "train-$label" -o json > submit.json 2> submit.err
+  local rc=$?
+  [ $rc -eq 0 ] && pass "$label: submit --stream exits 0" || { fail "$label: submit exit $rc"; cat submit.err; }
+  [ "$(jget submit.json 'd["status"]')" = Completed ] && pass "$label: Completed" || fail "$label: status $(cat submit.json)"
+  [ "$(jget submit.json 'd["metrics"]["accuracy"]')" = 0.903 ] && pass "$label: metrics from MLflow" || fail "$label: metrics $(cat submit.json)"
+  grep -q "training lr=0.01 epochs=3" submit.err && pass "$label: log streamed" || { fail "$label: log not streamed"; cat submit.err; }
+  [ -n "$(jget submit.json 'd["studio_url"]')" ] && pass "$label: studio_url" || fail "$label: no studio_url"
+
+  "$MODEL" register --name fraud --from-job "train-$label" --tag stage=candidate -o json > reg1.json 2> reg1.err || { fail "$label: register"; cat reg1.err; }
+  "$MODEL" register --name fraud --from-job "train-$label" --tag stage=candidate -o json > reg2.json 2> reg2.err || { fail "$label: register again"; cat reg2.err; }
+  [ "$(jget reg1.json 'd["version"]')" = "$(jget reg2.json 'd["version"]')" ] && pass "$label: registering twice returns the same version" || fail "$label: versions differ"
+  [ "$(jget reg1.json 'd["tags"]["metric.accuracy"]')" = 0.903 ] && pass "$label: metrics copied into tags" || fail "$label: tags $(cat reg1.json)"
+  [ "$(jget reg1.json 'd["properties"]["amlops.job"]')" = "train-$label" ] && pass "$label: provenance in properties" || fail "$label: properties"
+  "$MODEL" list --name fraud --tag stage=candidate -o json > list.json || fail "$label: list"
+  [ "$(jget list.json 'len(d)')" = 1 ] && pass "$label: listed by tag" || fail "$label: list $(cat list.json)"
+  "$MODEL" list --name fraud --tag stage=prod -o json > list2.json || fail "$label: list prod"
+  [ "$(jget list2.json 'len(d)')" = 0 ] && pass "$label: tag filter excludes" || fail "$label: list prod $(cat list2.json)"
+  local v
+  v=$(jget reg1.json 'd["version"]')
+  "$MODEL" download "fraud:$v" --to dl -o json > dl.json 2> dl.err || { fail "$label: download"; cat dl.err; }
+  [ "$(cat dl/model.pkl 2>/dev/null)" = weights ] && pass "$label: model downloaded" || fail "$label: download content"
+}
+
+# ---- 1. the scenario against a clean server --------------------------------------------------
+start_server "$WORK/srv-plain"
+scenario plain
+cd "$WORK/plain" || exit 1
+
+# A second submit with unchanged code uploads no blob (amlops-local's request log).
+BASE=${AMLOPS_ARM_ENDPOINT}
+since=$(curl -sS "$BASE/_amlops/requests" | $PY -c 'import json,sys; print(json.load(sys.stdin)["next"])')
+"$JOB" submit -f job.yml --wait --name second -o json > second.json 2> second.err || { fail "second submit"; cat second.err; }
+curl -sS "$BASE/_amlops/requests?since=$since" > reqlog.json
+uploads=$($PY -c '
+import json,sys
+r = json.load(open("reqlog.json"))["requests"]
+print(sum(1 for x in r if x["method"] == "PUT" and "/providers/" not in x["path"]))' )
+puts=$($PY -c '
+import json
+r = json.load(open("reqlog.json"))["requests"]
+print(sum(1 for x in r if x["method"] == "PUT" and "/jobs/second" in x["path"]))')
+[ "$uploads" = 0 ] && [ "$puts" -ge 1 ] && pass "second submit: no blob upload (request log)" || { fail "second submit uploaded $uploads blobs"; cat reqlog.json; }
+
+# A failing script: exit 1 and its error in the log.
+"$JOB" submit -f job.yml --stream --set inputs.fail=yes --name failing > fail.out 2> fail.err
+rc=$?
+[ $rc -eq 1 ] && pass "failing job exits 1" || fail "failing job exit $rc"
+grep -q "ValueError: training data is empty" fail.err && pass "the script's error is in the streamed log" || { fail "error not in log"; cat fail.err; }
+"$JOB" logs failing > logs.out 2> logs.err
+grep -q "ValueError: training data is empty" logs.out && pass "amlops-job logs prints it" || { fail "logs"; cat logs.out logs.err; }
+
+# --timeout 2s on a sleeping job: exit 3, the job ends Canceled.
+"$JOB" submit -f job.yml --wait --timeout 2s --set inputs.sleep=60 --name sleepy > sleepy.out 2> sleepy.err
+rc=$?
+[ $rc -eq 3 ] && pass "timeout exits 3" || { fail "timeout exit $rc"; cat sleepy.err; }
+"$JOB" show sleepy -o json > sleepy.json
+[ "$(jget sleepy.json 'd["status"]')" = Canceled ] && pass "timed-out job Canceled" || fail "sleepy: $(cat sleepy.json)"
+
+# SIGTERM during a wait: exit 130, the job ends Canceled.
+"$JOB" submit -f job.yml --wait --set inputs.sleep=60 --name termed > termed.out 2> termed.err &
+pid=$!
+for _ in $(seq 1 100); do grep -q "termed: Running" termed.err 2>/dev/null && break; sleep 0.1; done
+kill -TERM $pid
+wait $pid
+rc=$?
+[ $rc -eq 130 ] && pass "SIGTERM exits 130" || { fail "SIGTERM exit $rc"; cat termed.err; }
+"$JOB" show termed -o json > termed.json
+[ "$(jget termed.json 'd["status"]')" = Canceled ] && pass "interrupted job Canceled" || fail "termed: $(cat termed.json)"
+
+# Usage errors: exit 2 with file:line:col.
+printf 'type: command\ncommand: echo ${{inputs.nope}}\nenvironment: azureml:e:1\n' > bad.yml
+"$JOB" submit -f bad.yml > bad.out 2> bad.err
+rc=$?
+[ $rc -eq 2 ] && grep -q "bad.yml:2:15: undefined input 'nope'" bad.err && pass "undefined binding: exit 2 with file:line:col" || { fail "bad yaml exit $rc"; cat bad.err; }
+
+# ---- 2. the same scenario with 20 % injected faults ------------------------------------------
+start_server "$WORK/srv-faulty" --faults 429=0.07,503=0.07,reset=0.06 --fault-seed 7
+scenario faulty
+WS=$(ws_path)
+arm_get "$WS/jobs?api-version=2025-12-01" > "$WORK/jobs.json"
+n=$($PY -c 'import json,sys; print(sum(1 for j in json.load(open(sys.argv[1]))["value"] if j["name"] == "train-faulty"))' "$WORK/jobs.json")
+total=$($PY -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["value"]))' "$WORK/jobs.json")
+[ "$n" = 1 ] && [ "$total" = 1 ] && pass "faults: one job" || fail "faults: $total jobs"
+code=$($PY -c 'import json,sys; j=[j for j in json.load(open(sys.argv[1]))["value"] if j["name"] == "train-faulty"][0]; print(j["properties"]["codeId"].split("/codes/")[1].split("/")[0])' "$WORK/jobs.json")
+arm_get "$WS/codes/$code/versions?api-version=2025-12-01" > "$WORK/codev.json"
+cv=$($PY -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["value"]))' "$WORK/codev.json")
+[ "$cv" = 1 ] && pass "faults: one code version" || fail "faults: $cv code versions of $code"
+arm_get "$WS/models/fraud/versions?api-version=2025-12-01" > "$WORK/models.json"
+mv=$($PY -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["value"]))' "$WORK/models.json")
+[ "$mv" = 1 ] && pass "faults: one model version" || fail "faults: $mv model versions"
+injected=$(curl -sS "$AMLOPS_ARM_ENDPOINT/_amlops/requests" | $PY -c 'import json,sys; r=json.load(sys.stdin)["requests"]; print(sum(1 for x in r if x.get("fault")), len(r))')
+echo "faults injected / requests: $injected"
+
+echo "failures: $FAILS"
+[ $FAILS -eq 0 ]
