@@ -74,6 +74,9 @@ struct HttpServer::Impl {
       acceptor.accept(*sock, ec);
       if (stopping) break;
       if (ec) continue;
+      // Responses go out as header + body writes: without TCP_NODELAY, Nagle holds the second
+      // until the client's delayed ACK (40 ms per request on a kept-alive connection).
+      sock->set_option(tcp::no_delay(true), ec);
       std::lock_guard lock(mu);
       ++active;
       sockets.insert(sock.get());
