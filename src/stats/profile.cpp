@@ -31,6 +31,10 @@ void finish_numeric(ColumnProfile& c, std::vector<double>&& values, size_t max_v
     c.std_pop = stddev(values, 0);
     c.std_sample = values.size() > 1 ? stddev(values, 1) : 0.0;
   }
+  if (!values.empty()) {
+    c.hist_edges = azure_edges(c.min, c.max, values.size());
+    c.hist_counts = histogram_sorted(values, c.hist_edges);
+  }
   if (max_values > 1 && values.size() > max_values) {
     std::vector<double> s(max_values);
     const double step = static_cast<double>(values.size() - 1) / static_cast<double>(max_values - 1);
@@ -220,6 +224,17 @@ std::string to_json(const Profile& p) {
           w.Null();
       }
       w.EndObject();
+      w.Key("histogram");
+      w.StartObject();
+      w.Key("edges");
+      w.StartArray();
+      for (double e : c.hist_edges) w.Double(e);
+      w.EndArray();
+      w.Key("counts");
+      w.StartArray();
+      for (double n : c.hist_counts) w.Int64(static_cast<int64_t>(n));
+      w.EndArray();
+      w.EndObject();
       w.Key("sampled");
       w.Bool(c.sampled);
       w.Key("values");
@@ -269,6 +284,12 @@ Profile profile_from_json(std::string_view text, const std::string& source) {
       c.std_pop = json::opt_number(v, "/std_pop").value_or(0);
       c.integral = json::opt_bool(v, "/integral").value_or(false);
       c.sampled = json::opt_bool(v, "/sampled").value_or(false);
+      if (const auto* h = json::find(v, "/histogram/edges"); h && h->IsArray())
+        for (const auto& e : h->GetArray())
+          if (e.IsNumber()) c.hist_edges.push_back(e.GetDouble());
+      if (const auto* h = json::find(v, "/histogram/counts"); h && h->IsArray())
+        for (const auto& e : h->GetArray())
+          if (e.IsNumber()) c.hist_counts.push_back(e.GetDouble());
       const auto* vals = json::find(v, "/values");
       if (!vals || !vals->IsArray()) throw ConfigError(source + ": " + at + "/values: expected an array");
       c.sorted.reserve(vals->Size());

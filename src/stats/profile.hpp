@@ -21,6 +21,7 @@ struct ColumnProfile {
   // numeric / datetime
   std::vector<double> sorted;  // present values ascending (or a sample when `sampled`)
   bool sampled = false;
+  std::vector<double> hist_edges, hist_counts;  // over the full values: Sturges bins on [min, max]
   bool integral = true;
   double min = 0, max = 0, mean = 0, std_pop = 0, std_sample = 0;
   // categorical / boolean: (category, count), sorted by category
