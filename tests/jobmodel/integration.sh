@@ -125,6 +125,15 @@ rc=$?
 "$JOB" show termed -o json > termed.json
 [ "$(jget termed.json 'd["status"]')" = Canceled ] && pass "interrupted job Canceled" || fail "termed: $(cat termed.json)"
 
+# A pipeline (two inline steps, a step output feeding the next) and a grid sweep.
+"$JOB" submit -f pipeline.yml --stream -o json > pipe.json 2> pipe.err
+rc=$?
+[ $rc -eq 0 ] && [ "$(jget pipe.json 'd["status"]')" = Completed ] && pass "pipeline Completed" || { fail "pipeline exit $rc"; cat pipe.err; }
+grep -q "train got \['clean.csv'\] lr 0.05" pipe.err && pass "pipeline: the step's logs streamed, the output bound" || { fail "pipeline logs"; cat pipe.err; }
+"$JOB" submit -f sweep.yml --wait -o json > sweep.json 2> sweep.err
+rc=$?
+[ $rc -eq 0 ] && [ "$(jget sweep.json 'd["status"]')" = Completed ] && pass "sweep Completed" || { fail "sweep exit $rc"; cat sweep.err; }
+
 # Usage errors: exit 2 with file:line:col.
 printf 'type: command\ncommand: echo ${{inputs.nope}}\nenvironment: azureml:e:1\n' > bad.yml
 "$JOB" submit -f bad.yml > bad.out 2> bad.err

@@ -197,7 +197,8 @@ void print_logs(Context& ctx, azure::Workspace& ws, const std::string& name, boo
   LogCursor cur;
   json::Document job;
   std::string status = poll_status(ws, name, &job);
-  bool pipeline = json::opt_string(job, "/properties/jobType").value_or("") == "Pipeline";
+  std::string jt = json::opt_string(job, "/properties/jobType").value_or("");
+  bool pipeline = jt == "Pipeline" || jt == "Sweep";  // jobs with child runs
   Duration delay = std::chrono::milliseconds(500);
   for (;;) {
     bool printed = stream_logs(ctx, ws, name, pipeline, cur);
@@ -253,7 +254,8 @@ JobResult wait_job(Context& ctx, azure::Workspace& ws, const std::string& name, 
                            (opts.cancel_on_timeout ? "; the job was canceled" : ""));
       }
       std::string status = poll_status(ws, name, &job);
-      pipeline = json::opt_string(job, "/properties/jobType").value_or("") == "Pipeline";
+      std::string jt = json::opt_string(job, "/properties/jobType").value_or("");
+      pipeline = jt == "Pipeline" || jt == "Sweep";
       bool changed = status != last;
       if (changed) {
         log::info(name, ": ", status, " (", format_duration(elapsed), ")");
