@@ -39,7 +39,7 @@ void sort_values(std::vector<double>& v) {
     std::sort(v.begin(), v.end());
     return;
   }
-  constexpr int kBits = 11, kBuckets = 1 << kBits, kPasses = (64 + kBits - 1) / kBits;
+  constexpr int kBits = 8, kBuckets = 1 << kBits, kPasses = (64 + kBits - 1) / kBits;
   std::vector<uint64_t> a(n), b(n);
   std::vector<size_t> count(static_cast<size_t>(kPasses) * kBuckets, 0);
   // One pass builds the keys and every digit's histogram.

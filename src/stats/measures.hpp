@@ -7,7 +7,7 @@
 
 namespace amlops::stats {
 
-// Sorts doubles (no NaN) ascending: LSD radix sort on the order-preserving bit pattern.
+// Sorts doubles (no NaN) ascending: LSD radix sort (8-bit digits) on the order-preserving bit pattern.
 void sort_values(std::vector<double>& v);
 
 struct KsResult {

@@ -42,41 +42,51 @@ struct ParseFailure {
   std::string message;
 };
 
+// Parses one field at p into f. Returns the position of the byte after the field (a delimiter,
+// a line end or `end`); nullptr with `fail` set on malformed quoting.
+inline const char* parse_field(const char* p, const char* end, char delim, Field& f, const char* base,
+                               ParseFailure& fail) {
+  f.quoted = f.escaped = false;
+  if (p < end && *p == '"') {
+    const char* open = p;
+    ++p;
+    const char* start = p;
+    while (true) {
+      const auto* q = static_cast<const char*>(std::memchr(p, '"', static_cast<size_t>(end - p)));
+      if (!q) {
+        fail = {static_cast<size_t>(open - base), "unterminated quoted field"};
+        return nullptr;
+      }
+      if (q + 1 < end && q[1] == '"') {
+        f.escaped = true;
+        p = q + 2;
+        continue;
+      }
+      f.raw = std::string_view(start, static_cast<size_t>(q - start));
+      p = q + 1;
+      break;
+    }
+    f.quoted = true;
+    if (p < end && *p != delim && *p != '\n' && *p != '\r') {
+      fail = {static_cast<size_t>(p - base), "unexpected character after a closing quote"};
+      return nullptr;
+    }
+    return p;
+  }
+  const char* start = p;
+  while (p < end && *p != delim && *p != '\n' && *p != '\r') ++p;
+  f.raw = std::string_view(start, static_cast<size_t>(p - start));
+  return p;
+}
+
 // Parses one record at p. Returns the position after its line terminator.
 const char* parse_record(const char* p, const char* end, char delim, std::vector<Field>& out, const char* base,
                          ParseFailure& fail) {
   out.clear();
   while (true) {
     Field f;
-    if (p < end && *p == '"') {
-      const char* open = p;
-      ++p;
-      const char* start = p;
-      while (true) {
-        const auto* q = static_cast<const char*>(std::memchr(p, '"', static_cast<size_t>(end - p)));
-        if (!q) {
-          fail = {static_cast<size_t>(open - base), "unterminated quoted field"};
-          return end;
-        }
-        if (q + 1 < end && q[1] == '"') {
-          f.escaped = true;
-          p = q + 2;
-          continue;
-        }
-        f.raw = std::string_view(start, static_cast<size_t>(q - start));
-        p = q + 1;
-        break;
-      }
-      f.quoted = true;
-      if (p < end && *p != delim && *p != '\n' && *p != '\r') {
-        fail = {static_cast<size_t>(p - base), "unexpected character after a closing quote"};
-        return end;
-      }
-    } else {
-      const char* start = p;
-      while (p < end && *p != delim && *p != '\n' && *p != '\r') ++p;
-      f.raw = std::string_view(start, static_cast<size_t>(p - start));
-    }
+    p = parse_field(p, end, delim, f, base, fail);
+    if (!p) return end;
     out.push_back(f);
     if (p >= end) return end;
     if (*p == delim) {
@@ -441,7 +451,6 @@ Table parse_csv(std::string_view text, const std::string& source, const ReadOpti
     std::vector<ParseFailure> fails(chunks.size());
     std::vector<size_t> rows(chunks.size(), 0);
     auto work = [&](size_t k) {
-      std::vector<Field> fs;
       const char* q = base + chunks[k].first;
       const char* e = base + chunks[k].second;
       auto& out = bufs[k];
@@ -452,18 +461,38 @@ Table parse_csv(std::string_view text, const std::string& source, const ReadOpti
         else
           out[i].codes.reserve(est);
       }
+      const char delim = options.delimiter;
+      std::vector<ColumnType> types;
+      for (const auto& c : t.columns) types.push_back(c.type);
+      Field f;
       while (q < e) {
         const char* rec = q;
-        q = parse_record(q, e, options.delimiter, fs, base, fails[k]);
-        if (!fails[k].message.empty()) return;
-        if (fs.size() == 1 && fs[0].raw.empty() && !fs[0].quoted && ncols != 1) continue;  // blank line
-        if (fs.size() != ncols) {
+        if (ncols != 1 && (*q == '\n' || *q == '\r')) {  // blank line
+          if (*q == '\r') ++q;
+          if (q < e && *q == '\n') ++q;
+          continue;
+        }
+        // Fields go straight into their columns; a short or long row is an error (the chunk's
+        // columns are then discarded with the whole parse).
+        size_t i = 0;
+        while (true) {
+          q = parse_field(q, e, delim, f, base, fails[k]);
+          if (!q) return;
+          if (i < ncols) add_value(types[i], out[i], f, na, static_cast<size_t>(f.raw.data() - base));
+          ++i;
+          if (q < e && *q == delim) {
+            ++q;
+            continue;
+          }
+          if (q < e && *q == '\r') ++q;
+          if (q < e && *q == '\n') ++q;
+          break;
+        }
+        if (i != ncols) {
           fails[k] = {static_cast<size_t>(rec - base),
-                      "expected " + std::to_string(ncols) + " fields, found " + std::to_string(fs.size())};
+                      "expected " + std::to_string(ncols) + " fields, found " + std::to_string(i)};
           return;
         }
-        for (size_t i = 0; i < ncols; ++i)
-          add_value(t.columns[i].type, out[i], fs[i], na, static_cast<size_t>(fs[i].raw.data() - base));
         ++rows[k];
       }
     };
