@@ -194,4 +194,23 @@ BOOST_AUTO_TEST_CASE(sigterm_cancels_the_job) {
   signals::reset_for_tests();
 }
 
+BOOST_AUTO_TEST_CASE(signal_during_a_request_still_cancels) {
+  FakeWorkspaceService svc;
+  Ctx c(svc.clock);
+  signals::install();
+  signals::reset_for_tests();
+  int polls = 0;
+  auto inner = svc.t->handler;
+  // The signal lands during a poll: the log request that follows is stopped by the client.
+  svc.t->handler = [&](const net::Request& r) {
+    if (r.url.find("/jobs/train-1?") != std::string::npos && ++polls == 2) std::raise(SIGINT);
+    return inner(r);
+  };
+  jobtool::WaitOptions w;
+  w.stream = true;
+  BOOST_CHECK_THROW(jobtool::wait_job(*c.ctx, *svc.ws, "train-1", w), InterruptedError);
+  BOOST_TEST(svc.cancels == 1);
+  signals::reset_for_tests();
+}
+
 BOOST_AUTO_TEST_SUITE_END()

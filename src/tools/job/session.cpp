@@ -229,20 +229,22 @@ JobResult wait_job(Context& ctx, azure::Workspace& ws, const std::string& name, 
     if (group_open) ctx.host.group_end();
     group_open = false;
   };
+  // SIGINT/SIGTERM: cancel the job (the flag is cleared so that the cancel requests go out).
+  auto on_interrupt = [&] {
+    int sig = signals::last_signal();
+    close_group();
+    if (opts.cancel_on_interrupt) {
+      log::warn("interrupted: canceling job ", name);
+      signals::reset_for_tests();
+      cancel_and_settle(ctx, ws, name);
+    }
+    throw InterruptedError(std::string(sig == SIGTERM ? "terminated (SIGTERM)" : "interrupted (SIGINT)") +
+                           " while waiting for job " + name +
+                           (opts.cancel_on_interrupt ? "; the job was canceled" : ""));
+  };
   try {
     for (;;) {
-      if (signals::interrupted()) {
-        int sig = signals::last_signal();
-        close_group();
-        if (opts.cancel_on_interrupt) {
-          log::warn("interrupted: canceling job ", name);
-          signals::reset_for_tests();  // let the cancel requests through
-          cancel_and_settle(ctx, ws, name);
-        }
-        throw InterruptedError(std::string(sig == SIGTERM ? "terminated (SIGTERM)" : "interrupted (SIGINT)") +
-                               " while waiting for job " + name +
-                               (opts.cancel_on_interrupt ? "; the job was canceled" : ""));
-      }
+      if (signals::interrupted()) on_interrupt();
       auto elapsed = std::chrono::duration_cast<Duration>(ctx.clock.now() - start);
       if (opts.timeout && elapsed >= *opts.timeout) {
         close_group();
@@ -274,6 +276,11 @@ JobResult wait_job(Context& ctx, azure::Workspace& ws, const std::string& name, 
       if (opts.timeout) sleep_for = std::min(sleep_for, std::max<Duration>(*opts.timeout - elapsed, Duration(1)));
       ctx.clock.sleep(sleep_for);
     }
+  } catch (const InterruptedError&) {
+    // The signal arrived during a request (the client stops at once): same handling.
+    if (signals::interrupted()) on_interrupt();
+    close_group();
+    throw;
   } catch (...) {
     close_group();
     throw;
