@@ -334,3 +334,59 @@ BOOST_AUTO_TEST_CASE(content_hash_202208_matches_the_sdk_algorithm) {
   BOOST_TEST(rels == (std::vector<std::string>{".gitignore", "data/big.csv", "keep.log", "run.log", "train.py"}),
              boost::test_tools::per_element());
 }
+
+BOOST_AUTO_TEST_CASE(mutated_yaml_fails_cleanly) {
+  // Deterministic mutations of a valid pipeline + command job: every outcome is a body or a
+  // typed amlops error (exit 2), never a crash or a third-party exception.
+  const std::string base = R"(type: pipeline
+inputs: {lr: 0.1, raw: {type: uri_folder, path: azureml:raw:1}}
+outputs: {m: {type: mlflow_model}}
+settings: {default_compute: azureml:cpu}
+jobs:
+  a:
+    command: python a.py --lr ${{inputs.lr}} --o ${{outputs.o}}
+    environment: azureml:e:1
+    inputs: {lr: '${{parent.inputs.lr}}'}
+    outputs: {o: {type: uri_folder}}
+  b:
+    command: echo ${{inputs.x}}
+    environment: {image: python:3.11}
+    inputs: {x: '${{parent.jobs.a.outputs.o}}'}
+    outputs: {y: '${{parent.outputs.m}}'}
+)";
+  const std::string alphabet = ":{}[]-'\"$#\n &*!|>%@`,?";
+  uint64_t seed = 42;
+  auto next = [&] {
+    seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<size_t>(seed >> 33);
+  };
+  int ok = 0, errors = 0;
+  for (int i = 0; i < 3000; ++i) {
+    std::string y = base;
+    int edits = 1 + static_cast<int>(next() % 4);
+    for (int e = 0; e < edits; ++e) {
+      size_t pos = next() % y.size();
+      switch (next() % 3) {
+        case 0:
+          y[pos] = alphabet[next() % alphabet.size()];
+          break;
+        case 1:
+          y.erase(pos, 1 + next() % 8);
+          break;
+        default:
+          y.insert(pos, 1, alphabet[next() % alphabet.size()]);
+          break;
+      }
+    }
+    try {
+      load(y);
+      ++ok;
+    } catch (const Error&) {
+      ++errors;
+    } catch (const std::exception& e) {
+      BOOST_FAIL("mutation " << i << " threw a non-amlops exception: " << e.what() << "\n" << y);
+    }
+  }
+  BOOST_TEST(ok > 0);
+  BOOST_TEST(errors > 0);
+}
