@@ -5,6 +5,7 @@
 #include "azure/auth.hpp"
 #include "azure/blob.hpp"
 #include "core/error.hpp"
+#include "core/files.hpp"
 #include "core/hash.hpp"
 #include "core/json.hpp"
 #include "core/redact.hpp"
@@ -276,4 +277,74 @@ BOOST_AUTO_TEST_CASE(shared_key_canonicalisation) {
       "x-ms-date:Thu, 26 Nov 2026 04:12:39 GMT\nx-ms-meta-name:v\nx-ms-version:2021-08-06\n"
       "/devstoreaccount1/devstoreaccount1/c/dir/a%20b.txt\nb:2\ncomp:metadata";
   BOOST_TEST(s == expected);
+}
+
+BOOST_FIXTURE_TEST_CASE(workload_identity_rereads_the_token_file, Fixture) {
+  files::TempDir t;
+  files::write_atomic(t.path() / "token", "jwt-file-1\n");
+  std::vector<std::string> seen;
+  transport->handler = [&](const net::Request& r) {
+    auto pos = r.body.find("client_assertion=");
+    seen.push_back(r.body.substr(pos + 17));
+    return respond(200, R"({"expires_in":600,"access_token":"wi-token"})");
+  };
+  MapEnv env({{"AZURE_CLIENT_ID", "app"},
+              {"AZURE_TENANT_ID", "t"},
+              {"AZURE_FEDERATED_TOKEN_FILE", (t.path() / "token").string()},
+              {"AZURE_AUTHORITY_HOST", "https://login.test"}});
+  auto cred = azure::make_credential(env, *http, clock);
+  BOOST_TEST(cred->name() == "workload-identity");
+  cred->get_token(azure::kArmScope);
+  files::write_atomic(t.path() / "token", "jwt-file-2\n");  // the kubelet rotates it
+  cred->get_token(azure::kArmScope);
+  BOOST_REQUIRE(seen.size() == 2u);
+  BOOST_TEST(seen[0] == "jwt-file-1");
+  BOOST_TEST(seen[1] == "jwt-file-2");
+}
+
+BOOST_FIXTURE_TEST_CASE(azure_devops_federation, Fixture) {
+  int oidc = 0;
+  transport->handler = [&](const net::Request& r) {
+    if (r.url.rfind("https://dev.test/oidc", 0) == 0) {
+      BOOST_TEST(r.method == "POST");
+      BOOST_TEST(r.url.find("serviceConnectionId=conn-1") != std::string::npos);
+      BOOST_TEST(str::to_lower(test::header_of(r, "Authorization")) == "bearer system-access-token");
+      ++oidc;
+      return respond(200, R"({"oidcToken":"ado-jwt-)" + std::to_string(oidc) + R"("})");
+    }
+    BOOST_TEST(r.body.find("client_assertion=ado-jwt-") != std::string::npos);
+    return respond(200, R"({"expires_in":600,"access_token":"ado-token"})");
+  };
+  MapEnv env({{"AZURE_CLIENT_ID", "app"},
+              {"AZURE_TENANT_ID", "t"},
+              {"SYSTEM_OIDCREQUESTURI", "https://dev.test/oidc"},
+              {"AZURESUBSCRIPTION_SERVICE_CONNECTION_ID", "conn-1"},
+              {"SYSTEM_ACCESSTOKEN", "system-access-token"},
+              {"AZURE_AUTHORITY_HOST", "https://login.test"}});
+  auto cred = azure::make_credential(env, *http, clock);
+  BOOST_TEST(cred->name() == "azure-devops-oidc");
+  BOOST_TEST(cred->get_token(azure::kArmScope).token == "ado-token");
+  cred->get_token(azure::kArmScope);
+  BOOST_TEST(oidc == 2);
+}
+
+BOOST_FIXTURE_TEST_CASE(blob_bearer_auth_headers, Fixture) {
+  std::vector<net::Request> seen;
+  transport->handler = [&](const net::Request& r) {
+    seen.push_back(r);
+    return respond(201, "");
+  };
+  azure::BlobContainer c(*http, "https://acct.blob.core.windows.net/ctr",
+                         azure::BlobAuth::with_bearer([] { return std::string("stor-tok"); }));
+  c.put_blob("a/b c.txt", "data");
+  BOOST_REQUIRE(seen.size() == 1u);
+  BOOST_TEST(seen[0].url == "https://acct.blob.core.windows.net/ctr/a/b%20c.txt");
+  BOOST_TEST(test::header_of(seen[0], "Authorization") == "Bearer stor-tok");
+  BOOST_TEST(test::header_of(seen[0], "x-ms-version") == azure::kBlobApiVersion);
+  BOOST_TEST(test::header_of(seen[0], "x-ms-blob-type") == "BlockBlob");
+  // A SAS container URI: the SAS rides on every request, no Authorization header.
+  auto s = azure::BlobContainer::from_sas_uri(*http, "https://acct.blob.core.windows.net/ctr?sv=2021&sig=abcd1234");
+  s.put_blob("x", "y");
+  BOOST_TEST(seen[1].url == "https://acct.blob.core.windows.net/ctr/x?sv=2021&sig=abcd1234");
+  BOOST_TEST(test::header_of(seen[1], "Authorization").empty());
 }

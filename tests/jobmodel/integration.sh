@@ -56,6 +56,9 @@ scenario() {  # scenario LABEL: the starter job, model register/list/download
   local label=$1
   cp -r "$HERE/starter" "$WORK/$label"
   cd "$WORK/$label" || exit 1
+  git init -q . && git add -A && git -c user.name=t -c user.email=t@example.com commit -qm starter
+  local head
+  head=$(git rev-parse HEAD)
   "$JOB" submit -f job.yml --stream --name "train-$label" -o json > submit.json 2> submit.err
   local rc=$?
   [ $rc -eq 0 ] && pass "$label: submit --stream exits 0" || { fail "$label: submit exit $rc"; cat submit.err; }
@@ -69,6 +72,7 @@ scenario() {  # scenario LABEL: the starter job, model register/list/download
   [ "$(jget reg1.json 'd["version"]')" = "$(jget reg2.json 'd["version"]')" ] && pass "$label: registering twice returns the same version" || fail "$label: versions differ"
   [ "$(jget reg1.json 'd["tags"]["metric.accuracy"]')" = 0.903 ] && pass "$label: metrics copied into tags" || fail "$label: tags $(cat reg1.json)"
   [ "$(jget reg1.json 'd["properties"]["amlops.job"]')" = "train-$label" ] && pass "$label: provenance in properties" || fail "$label: properties"
+  [ "$(jget reg1.json 'd["properties"]["amlops.git_commit"]')" = "$head" ] && pass "$label: the job's commit tag reaches the model" || fail "$label: git commit $(cat reg1.json)"
   "$MODEL" list --name fraud --tag stage=candidate -o json > list.json || fail "$label: list"
   [ "$(jget list.json 'len(d)')" = 1 ] && pass "$label: listed by tag" || fail "$label: list $(cat list.json)"
   "$MODEL" list --name fraud --tag stage=prod -o json > list2.json || fail "$label: list prod"

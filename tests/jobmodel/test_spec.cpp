@@ -390,3 +390,32 @@ jobs:
   BOOST_TEST(ok > 0);
   BOOST_TEST(errors > 0);
 }
+
+BOOST_AUTO_TEST_CASE(environment_yaml) {
+  files::TempDir t;
+  write(t.path() / "env/conda.yml", "dependencies: [python=3.11, scikit-learn]\n");
+  write(t.path() / "env/env.yml",
+        "name: sklearn-env\nversion: \"3\"\nimage: mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04\nconda_file: "
+        "conda.yml\ndescription: sk\ntags: {team: ml}\n");
+  auto e = spec::load_environment(t.path() / "env/env.yml");
+  BOOST_TEST(e.name == "sklearn-env");
+  BOOST_TEST(e.version == "3");
+  BOOST_TEST(json::get_string(e.body, "/properties/image") == "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04");
+  BOOST_TEST(json::get_string(e.body, "/properties/condaFile").find("scikit-learn") != std::string::npos);
+  BOOST_TEST(json::get_string(e.body, "/properties/tags/team") == "ml");
+  write(t.path() / "env/bad.yml", "name: x\nbuild: {path: ./docker}\nimage: y\n");
+  try {
+    spec::load_environment(t.path() / "env/bad.yml");
+    BOOST_FAIL("no error");
+  } catch (const ConfigError& err) {
+    BOOST_TEST(
+        std::string(err.what()).find("bad.yml:2:8: environments with a docker build context are not supported") !=
+            std::string::npos,
+        err.what());
+  }
+  // A job may name an environment YAML file: it is ensured under its own name and version.
+  write(t.path() / "job.yml", "type: command\ncommand: echo\nenvironment: env/env.yml\n");
+  auto j = spec::load_job(t.path() / "job.yml", {kWs, {}});
+  BOOST_REQUIRE(j.environments.size() == 1u);
+  BOOST_TEST(j.environments[0].env.name == "sklearn-env");
+}
