@@ -93,15 +93,24 @@ Profile build(const Table& t, const std::vector<size_t>* rows, const ProfileOpti
   Profile p;
   p.source = t.source;
   p.rows = static_cast<int64_t>(rows ? rows->size() : t.rows);
-  p.columns.resize(t.columns.size());
+  std::vector<size_t> cols;
+  for (size_t i = 0; i < t.columns.size(); ++i) {
+    const auto& name = t.columns[i].name;
+    if (!o.only.empty() && std::find(o.only.begin(), o.only.end(), name) == o.only.end()) continue;
+    if (std::find(o.exclude.begin(), o.exclude.end(), name) != o.exclude.end()) continue;
+    cols.push_back(i);
+  }
+  p.columns.resize(cols.size());
   std::atomic<size_t> next{0};
   auto work = [&] {
-    for (size_t i; (i = next++) < t.columns.size();)
-      p.columns[i] = profile_column(t.columns[i], rows, o.max_values,
+    for (size_t k; (k = next++) < cols.size();) {
+      const size_t i = cols[k];
+      p.columns[k] = profile_column(t.columns[i], rows, o.max_values,
                                     owned && t.columns[i].is_numeric() ? &owned->columns[i].values : nullptr);
+    }
   };
   unsigned threads = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
-  threads = std::min<unsigned>(threads, static_cast<unsigned>(std::max<size_t>(1, t.columns.size())));
+  threads = std::min<unsigned>(threads, static_cast<unsigned>(std::max<size_t>(1, cols.size())));
   std::vector<std::thread> pool;
   for (unsigned k = 1; k < threads; ++k) pool.emplace_back(work);
   work();

@@ -43,6 +43,8 @@ struct Profile {
 struct ProfileOptions {
   size_t max_values = 1000000;  // per numeric column; above it, evenly spaced order statistics
   unsigned threads = 0;
+  std::vector<std::string> only;     // profile only these columns (empty = all)
+  std::vector<std::string> exclude;  // never these
 };
 
 Profile profile_table(const Table& t, const ProfileOptions& options = {});

@@ -131,6 +131,12 @@ int drift_cmd(Context& ctx, const std::vector<std::string>& args) {
   if (!cur_path) throw UsageError("--current is required");
   auto ro = read_options(cmd);
   auto po = profile_options(cmd);
+  // Profile only what is compared (a profile file keeps every column).
+  po.exclude = o.exclude;
+  if (!o.only.empty()) {
+    po.only = o.only;
+    if (prediction) po.only.push_back(*prediction);
+  }
   auto t0 = std::chrono::steady_clock::now();
   auto ref = load_source(*ref_path, ro, po, false);
   auto cur = load_source(*cur_path, ro, po, false);
