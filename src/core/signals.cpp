@@ -40,7 +40,8 @@ void check() {
     throw InterruptedError(g_signal.load() == SIGTERM ? "terminated (SIGTERM)" : "interrupted (SIGINT)");
 }
 
-void reset_for_tests() { g_signal.store(0); }
+void clear() { g_signal.store(0); }
+void reset_for_tests() { clear(); }
 
 void register_child_group(pid_t pgid) {
   for (auto& g : g_groups) {

@@ -11,6 +11,9 @@ bool interrupted();
 int last_signal();
 // Throws InterruptedError when a signal arrived.
 void check();
+// Acknowledges the signal so that cleanup (cancelling a remote job) can make its requests; a
+// second signal sets the flag again.
+void clear();
 void reset_for_tests();
 // Children started with forwarding register their process group here.
 void register_child_group(pid_t pgid);

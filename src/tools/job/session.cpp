@@ -235,7 +235,7 @@ JobResult wait_job(Context& ctx, azure::Workspace& ws, const std::string& name, 
     close_group();
     if (opts.cancel_on_interrupt) {
       log::warn("interrupted: canceling job ", name);
-      signals::reset_for_tests();
+      signals::clear();
       cancel_and_settle(ctx, ws, name);
     }
     throw InterruptedError(std::string(sig == SIGTERM ? "terminated (SIGTERM)" : "interrupted (SIGINT)") +
