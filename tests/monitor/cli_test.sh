@@ -79,6 +79,9 @@ GITHUB_ACTIONS=true GITHUB_OUTPUT=$PWD/dec_out GITHUB_STEP_SUMMARY=$PWD/dec_sum 
 check "decide: retrain with reasons" jq_py decide.json "d['retrain'] and len(d['reasons']) >= 1 and len(d['windows']) == 14"
 check "decide: CI output retrain=true" grep -qx "true" dec_out
 check "decide: no retrain on stable data" bash -c "'$BIN' decide --config amlops.yml --current cur_same.csv | grep -qx 'retrain: false'"
+check "decide from another folder: data paths are relative to amlops.yml" bash -c "cd / && '$BIN' decide --config '$PWD/amlops.yml' --output json | grep -q '\"retrain\": true'"
+check "decide --window rejects nonsense" exit_is 2 "$BIN" decide --config amlops.yml --window hourly
+check "drift --config uses the monitor: section" bash -c "cd / && '$BIN' drift --config '$PWD/amlops.yml' --output json | grep -q '\"drifted\": true'"
 printf 'monitor:\n  reference: ref.csv\n  window: hourly\n' > bad.yml
 "$BIN" decide --config bad.yml 2> bad_err >/dev/null; code=$?
 check "bad config: exit 2 with file:line:col" bash -c "[ $code = 2 ] && grep -q 'bad.yml:3:11' bad_err"

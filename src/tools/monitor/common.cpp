@@ -221,6 +221,13 @@ MonitorConfig load_config(const std::filesystem::path& path) {
   return c;
 }
 
+std::string resolve_config_path(const std::string& config_file, const std::string& path, bool from_config) {
+  std::filesystem::path fp(path);
+  if (from_config && fp.is_relative() && !std::filesystem::exists(fp))
+    fp = std::filesystem::path(config_file).parent_path() / fp;
+  return fp.string();
+}
+
 // ---------------------------------------------------------------------------------------------
 // Drift options and rendering
 

@@ -49,6 +49,9 @@ struct MonitorConfig {
   std::optional<double> concept_max_drop;  // the "performance dropped while inputs did not drift" rule
 };
 MonitorConfig load_config(const std::filesystem::path& path);
+// A data path from amlops.yml is relative to the file's folder (unless it exists as given);
+// paths from the command line are used as given.
+std::string resolve_config_path(const std::string& config_file, const std::string& path, bool from_config);
 
 // Drift options from the command line (--compat, --metrics, --columns, --method COL=M, ...).
 void add_drift_options(cli::Command& cmd);

@@ -116,8 +116,8 @@ int drift_cmd(Context& ctx, const std::vector<std::string>& args) {
   if (cmd.vm().count("config")) {
     auto cfg = load_config(cmd.str("config"));
     o = cfg.drift;
-    ref_path = cfg.reference;
-    cur_path = cfg.current;
+    if (cfg.reference) ref_path = resolve_config_path(cfg.file, *cfg.reference, true);
+    if (cfg.current) cur_path = resolve_config_path(cfg.file, *cfg.current, true);
     prediction = cfg.prediction;
     if (cfg.label) o.exclude.push_back(*cfg.label);
     if (cfg.score) o.exclude.push_back(*cfg.score);
@@ -457,16 +457,14 @@ int decide_cmd(Context& ctx, const std::vector<std::string>& args) {
   if (cmd.vm().count("window")) c.window = cmd.str("window");
   if (!c.reference) throw ConfigError(c.file + ": monitor.reference is required (or --reference)");
   if (!c.current) throw ConfigError(c.file + ": monitor.current is required (or --current)");
-  auto resolve = [&](const std::string& p) {
-    std::filesystem::path fp(p);
-    if (fp.is_relative() && !cmd.vm().count("reference") && !std::filesystem::exists(fp))
-      fp = std::filesystem::path(c.file).parent_path() / fp;
-    return fp.string();
-  };
+  if (c.window != "daily" && c.window != "weekly" && !(str::parse_int(c.window) && *str::parse_int(c.window) > 0))
+    throw UsageError("--window must be daily, weekly or a number of rows, not '" + c.window + "'");
+  const bool ref_from_config = !cmd.vm().count("reference"), cur_from_config = !cmd.vm().count("current");
+  auto resolve = [&](const std::string& p, bool from_config) { return resolve_config_path(c.file, p, from_config); };
   auto ro = read_options(cmd);
   auto po = profile_options(cmd);
-  auto ref = load_source(resolve(*c.reference), ro, po);
-  auto cur_table = stats::read_table(resolve(*c.current), ro);
+  auto ref = load_source(resolve(*c.reference, ref_from_config), ro, po);
+  auto cur_table = stats::read_table(resolve(*c.current, cur_from_config), ro);
   auto order = time_order(cur_table, c.timestamp);
   auto windows = make_windows(cur_table, order, c);
   if (windows.empty()) throw CheckFailed("no rows in " + cur_table.source);
