@@ -1,7 +1,11 @@
 #include "stats/table.hpp"
 
 #include <fast_float/fast_float.h>
+#include <fcntl.h>
 #include <rapidjson/document.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <charconv>
@@ -11,6 +15,7 @@
 #include <limits>
 #include <memory>
 #include <mutex>
+#include <sstream>
 #include <thread>
 #include <unordered_map>
 
@@ -613,34 +618,54 @@ Table parse_jsonl(std::string_view text, const std::string& source, const ReadOp
 }
 
 namespace {
-// The whole file in one uninitialised buffer (no memset of hundreds of megabytes).
-struct Buffer {
-  std::unique_ptr<char[]> data;
-  size_t size = 0;
-  [[nodiscard]] std::string_view view() const { return {data.get(), size}; }
+// The whole file, memory-mapped read-only (no copy out of the page cache); empty files and
+// anything mmap refuses (pipes) are read into a buffer instead.
+class FileText {
+ public:
+  explicit FileText(const std::filesystem::path& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw ConfigError("cannot read " + path.string() + ": " + std::strerror(errno));
+    struct stat st {};
+    if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+      size_ = static_cast<size_t>(st.st_size);
+      void* m = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+      if (m != MAP_FAILED) {
+        map_ = static_cast<const char*>(m);
+        ::madvise(m, size_, MADV_SEQUENTIAL);
+        ::close(fd);
+        return;
+      }
+    }
+    ::close(fd);
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw ConfigError("cannot read " + path.string() + ": " + std::strerror(errno));
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    buf_ = ss.str();
+    size_ = buf_.size();
+  }
+  ~FileText() {
+    if (map_) ::munmap(const_cast<char*>(map_), size_);
+  }
+  FileText(const FileText&) = delete;
+  FileText& operator=(const FileText&) = delete;
+  [[nodiscard]] std::string_view view() const { return map_ ? std::string_view(map_, size_) : std::string_view(buf_); }
+
+ private:
+  const char* map_ = nullptr;
+  size_t size_ = 0;
+  std::string buf_;
 };
-Buffer slurp(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ConfigError("cannot read " + path.string() + ": " + std::strerror(errno));
-  in.seekg(0, std::ios::end);
-  Buffer b;
-  b.size = static_cast<size_t>(in.tellg());
-  b.data.reset(new char[b.size + 1]);
-  in.seekg(0);
-  in.read(b.data.get(), static_cast<std::streamsize>(b.size));
-  if (!in) throw ConfigError("cannot read " + path.string());
-  return b;
-}
 }  // namespace
 
 Table read_csv(const std::filesystem::path& path, const ReadOptions& options) {
-  auto buf = slurp(path);
-  return parse_csv(buf.view(), path.string(), options);
+  FileText text(path);
+  return parse_csv(text.view(), path.string(), options);
 }
 
 Table read_jsonl(const std::filesystem::path& path, const ReadOptions& options) {
-  auto buf = slurp(path);
-  return parse_jsonl(buf.view(), path.string(), options);
+  FileText text(path);
+  return parse_jsonl(text.view(), path.string(), options);
 }
 
 Table read_table(const std::filesystem::path& path, const ReadOptions& options) {
