@@ -100,7 +100,7 @@ int profile_cmd(Context& ctx, const std::vector<std::string>& args) {
 // ---------------------------------------------------------------------------------------------
 int drift_cmd(Context& ctx, const std::vector<std::string>& args) {
   cli::Command cmd(ctx, "drift", "Data drift and prediction drift of current data against a reference.",
-                   "--reference REF(.csv|.jsonl|.profile.json) --current CUR.csv [options]");
+                   "--reference REF(.csv|.jsonl|.profile.json) --current CUR.csv");
   add_read_options(cmd);
   add_drift_options(cmd);
   cmd.options()("reference", value<std::string>(), "reference data or profile")(
@@ -232,7 +232,7 @@ std::string ts_text(const stats::Table& t, const std::optional<std::string>& ts,
 
 int performance_cmd(Context& ctx, const std::vector<std::string>& args) {
   cli::Command cmd(ctx, "performance", "Model performance and concept drift from scored data.",
-                   "--data scored.csv --label y --prediction yhat [--score p] [options]");
+                   "--data scored.csv --label y --prediction yhat [--score p]");
   add_read_options(cmd);
   cmd.options()("data", value<std::string>(), "scored data: labels and predictions (CSV or JSON Lines)")(
       "label", value<std::string>(), "label column")("prediction", value<std::string>(), "prediction column")(
