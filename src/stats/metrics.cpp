@@ -148,6 +148,43 @@ Classification classification_metrics(const Labels& l, const std::vector<double>
   return c;
 }
 
+void multiclass_scores(Classification& c, const Labels& l, const std::vector<std::vector<double>>& probs) {
+  const size_t k = l.names.size(), n = l.y_true.size();
+  if (probs.size() != k) throw UsageError("one score column per label is needed (" + std::to_string(k) + " labels)");
+  // One-vs-rest over the labels present in y_true (sklearn's classes).
+  std::vector<int64_t> support(k, 0);
+  for (int y : l.y_true) ++support[static_cast<size_t>(y)];
+  double macro = 0, weighted = 0, classes = 0, total = 0;
+  bool defined = true;
+  for (size_t j = 0; j < k; ++j) {
+    if (support[j] == 0) continue;
+    std::vector<int> y01(n);
+    for (size_t i = 0; i < n; ++i) y01[i] = l.y_true[i] == static_cast<int>(j) ? 1 : 0;
+    auto a = roc_auc(y01, probs[j]);
+    if (!a) {
+      defined = false;
+      break;
+    }
+    macro += *a;
+    weighted += *a * static_cast<double>(support[j]);
+    classes += 1;
+    total += static_cast<double>(support[j]);
+  }
+  if (defined && classes > 1) {
+    c.roc_auc = macro / classes;
+    c.roc_auc_weighted = weighted / total;
+  }
+  const double eps = std::numeric_limits<double>::epsilon();
+  long double loss = 0;
+  for (size_t i = 0; i < n; ++i) {
+    double sum = 0;
+    for (size_t j = 0; j < k; ++j) sum += std::clamp(probs[j][i], eps, 1 - eps);
+    const double pt = std::clamp(probs[static_cast<size_t>(l.y_true[i])][i], eps, 1 - eps) / sum;
+    loss += -std::log(pt);
+  }
+  c.log_loss = static_cast<double>(loss / static_cast<long double>(n));
+}
+
 Regression regression_metrics(const std::vector<double>& y, const std::vector<double>& p) {
   Regression r;
   const size_t n = y.size();

@@ -28,10 +28,16 @@ struct Classification {
   ClassScores macro, micro, weighted;
   std::optional<ClassScores> binary;  // positive label = the last (greater) label when there are 2
   std::optional<double> roc_auc, log_loss;
+  std::optional<double> roc_auc_weighted;  // multiclass one-vs-rest, weighted by prevalence
   int64_t n = 0;
 };
 // `score`: probability of the positive class (the greater label); binary only.
 Classification classification_metrics(const Labels& l, const std::vector<double>* score = nullptr);
+
+// Multiclass scores: probs[k][row] = probability of label l.names[k] (one column per label).
+// Sets roc_auc (one-vs-rest macro, sklearn multi_class="ovr"), roc_auc_weighted and log_loss
+// (rows clipped to machine epsilon and renormalised, as sklearn does).
+void multiclass_scores(Classification& c, const Labels& l, const std::vector<std::vector<double>>& probs);
 
 // sklearn.metrics.roc_auc_score(y_true, score) for 0/1 labels; nullopt if one class only.
 std::optional<double> roc_auc(const std::vector<int>& y01, const std::vector<double>& score);

@@ -58,6 +58,11 @@ check "ADWIN flags the change in the second half" jq_py perf.json "d['detectors'
 check "performance --min breach exits 1 with --fail-on-drift" exit_is 1 "$BIN" performance --data cur.csv --label y --prediction yhat --min accuracy=0.9 --fail-on-drift
 check "regression refuses ddm" exit_is 2 "$BIN" performance --data cur.csv --label age --prediction income --task regression --detector ddm
 
+printf 'y,yhat,pa,pb,pc\na,a,0.7,0.2,0.1\nb,a,0.5,0.3,0.2\nc,c,0.1,0.2,0.7\nb,b,0.2,0.6,0.2\na,b,0.4,0.5,0.1\n' > multi.csv
+"$BIN" performance --data multi.csv --label y --prediction yhat --score a=pa,b=pb,c=pc --output json > multi.json
+check "multiclass ROC AUC (one-vs-rest) and log loss from LABEL=COL scores" jq_py multi.json "abs(d['metrics']['roc_auc'] - 0.888888888888889) < 1e-12 and 'log_loss' in d['metrics'] and 'roc_auc_weighted' in d['metrics']"
+check "multiclass score columns must cover every label" exit_is 2 "$BIN" performance --data multi.csv --label y --prediction yhat --score a=pa,b=pb
+
 # decide.
 cat > amlops.yml <<'YML'
 monitor:

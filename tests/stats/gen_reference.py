@@ -265,6 +265,21 @@ pb['f1'] = float(skm.f1_score(yb, ypb))
 pb['roc_auc'] = float(skm.roc_auc_score(yb, score))
 pb['log_loss'] = float(skm.log_loss(yb, score))
 perf['binary'] = pb
+# Multiclass with one probability column per label (softmax scores, some ties).
+logits = rng.normal(0, 1, (1200, 3))
+ym = rng.choice(labels, 1200)
+for j, lbl in enumerate(labels):
+    logits[ym == lbl, j] += 1.0
+P = np.exp(np.round(logits, 1))
+P /= P.sum(axis=1, keepdims=True)
+ypm = labels[P.argmax(axis=1)]
+write_csv(f'{out}/scored_multiproba.csv', {'y': list(ym), 'yhat': list(ypm), 'p_cat': list(P[:, 0]),
+                                           'p_dog': list(P[:, 1]), 'p_eel': list(P[:, 2])})
+pm = cls_metrics(ym, ypm)
+pm['roc_auc'] = float(skm.roc_auc_score(ym, P, multi_class='ovr', average='macro', labels=list(labels)))
+pm['roc_auc_weighted'] = float(skm.roc_auc_score(ym, P, multi_class='ovr', average='weighted', labels=list(labels)))
+pm['log_loss'] = float(skm.log_loss(ym, P, labels=list(labels)))
+perf['multiproba'] = pm
 # Regression (one zero target for MAPE's epsilon).
 y = rng.normal(10, 3, 1500)
 y[7] = 0.0

@@ -108,12 +108,22 @@ std::vector<std::string> texts(const Column& c) {
   for (size_t i = 0; i < c.size(); ++i) v.push_back(c.text(i));
   return v;
 }
-void check_classification(const std::string& file, const json::Value& want, const std::string& score = {}) {
+void check_classification(const std::string& file, const json::Value& want, const std::string& score = {},
+                          const std::vector<std::string>& proba = {}) {
   auto t = read_csv(dir() + "/" + file);
   auto labels = encode_labels(texts(t.at("y")), texts(t.at("yhat")));
   std::vector<double> p;
   if (!score.empty()) p = t.at(score).values;
   auto c = classification_metrics(labels, score.empty() ? nullptr : &p);
+  if (!proba.empty()) {
+    std::vector<std::vector<double>> probs;
+    for (const auto& col : proba) probs.push_back(t.at(col).values);
+    multiclass_scores(c, labels, probs);
+    BOOST_REQUIRE(c.roc_auc && c.roc_auc_weighted && c.log_loss);
+    CHECK_CLOSE(file + " roc_auc ovr macro", *c.roc_auc, want["roc_auc"].GetDouble());
+    CHECK_CLOSE(file + " roc_auc ovr weighted", *c.roc_auc_weighted, want["roc_auc_weighted"].GetDouble());
+    CHECK_CLOSE(file + " log_loss", *c.log_loss, want["log_loss"].GetDouble());
+  }
   CHECK_CLOSE(file + " accuracy", c.accuracy, want["accuracy"].GetDouble());
   const std::pair<const char*, const ClassScores*> avgs[] = {
       {"macro", &c.macro}, {"micro", &c.micro}, {"weighted", &c.weighted}};
@@ -123,7 +133,7 @@ void check_classification(const std::string& file, const json::Value& want, cons
     CHECK_CLOSE(file + " recall_" + name, s->recall, want[(std::string("recall_") + name).c_str()].GetDouble());
     CHECK_CLOSE(file + " f1_" + name, s->f1, want[(std::string("f1_") + name).c_str()].GetDouble());
   }
-  if (want.HasMember("roc_auc")) {
+  if (want.HasMember("roc_auc") && proba.empty()) {
     BOOST_REQUIRE(c.binary && c.roc_auc && c.log_loss);
     CHECK_CLOSE(file + " precision", c.binary->precision, want["precision"].GetDouble());
     CHECK_CLOSE(file + " recall", c.binary->recall, want["recall"].GetDouble());
@@ -139,6 +149,7 @@ BOOST_AUTO_TEST_CASE(performance_metrics_match_sklearn) {
   check_classification("scored_multiclass.csv", perf["multiclass"]);
   check_classification("scored_zerodiv.csv", perf["zerodiv"]);
   check_classification("scored_binary.csv", perf["binary"], "p");
+  check_classification("scored_multiproba.csv", perf["multiproba"], {}, {"p_cat", "p_dog", "p_eel"});
   auto t = read_csv(dir() + "/scored_regression.csv");
   auto r = regression_metrics(t.at("y").values, t.at("yhat").values);
   const auto& w = perf["regression"];

@@ -438,8 +438,27 @@ void drift_text(std::ostream& os, const stats::DriftResult& r, const stats::Feat
 PerfResult evaluate(const stats::Table& t, const PerfSpec& spec, const std::vector<size_t>* rows) {
   const auto& y = t.at(spec.label);
   const auto& p = t.at(spec.prediction);
-  const stats::Column* s = spec.score.empty() ? nullptr : &t.at(spec.score);
-  if (s && !s->is_numeric()) throw UsageError("score column '" + spec.score + "' is not numeric");
+  // --score COL (binary: probability of the greater label) or LABEL=COL,... (one per label).
+  const stats::Column* s = nullptr;
+  std::vector<std::pair<std::string, const stats::Column*>> multi;
+  if (spec.score.find('=') != std::string::npos) {
+    for (auto& part : str::split(spec.score, ',')) {
+      auto kv = str::split_key_value(str::trim(part));
+      if (!kv) throw UsageError("--score: expected COL or LABEL=COL,LABEL=COL, got '" + part + "'");
+      const auto& c = t.at(kv->second);
+      if (!c.is_numeric()) throw UsageError("score column '" + kv->second + "' is not numeric");
+      multi.emplace_back(kv->first, &c);
+    }
+  } else if (!spec.score.empty()) {
+    s = &t.at(spec.score);
+    if (!s->is_numeric()) throw UsageError("score column '" + spec.score + "' is not numeric");
+  }
+  auto scored = [&](size_t i) {
+    if (s && s->is_missing(i)) return false;
+    for (auto& [lbl, c] : multi)
+      if (c->is_missing(i)) return false;
+    return true;
+  };
   PerfResult r;
   std::vector<size_t> all;
   if (!rows) {
@@ -448,7 +467,7 @@ PerfResult evaluate(const stats::Table& t, const PerfSpec& spec, const std::vect
     rows = &all;
   }
   for (size_t i : *rows)
-    if (!y.is_missing(i) && !p.is_missing(i) && (!s || !s->is_missing(i))) r.rows.push_back(i);
+    if (!y.is_missing(i) && !p.is_missing(i) && scored(i)) r.rows.push_back(i);
   bool cls;
   if (spec.task == "classification")
     cls = true;
@@ -484,6 +503,15 @@ PerfResult evaluate(const stats::Table& t, const PerfSpec& spec, const std::vect
     }
     auto labels = stats::encode_labels(yt, yp);
     r.cls = stats::classification_metrics(labels, s ? &sc : nullptr);
+    if (!multi.empty()) {
+      std::vector<std::vector<double>> probs(labels.names.size());
+      for (size_t k = 0; k < labels.names.size(); ++k) {
+        auto it = std::find_if(multi.begin(), multi.end(), [&](auto& m) { return m.first == labels.names[k]; });
+        if (it == multi.end()) throw UsageError("--score: no probability column for label '" + labels.names[k] + "'");
+        for (size_t i : r.rows) probs[k].push_back(it->second->values[i]);
+      }
+      stats::multiclass_scores(r.cls, labels, probs);
+    }
     for (size_t k = 0; k < yt.size(); ++k) r.errors.push_back(labels.y_true[k] != labels.y_pred[k] ? 1.0 : 0.0);
   } else {
     if (!y.is_numeric() || !p.is_numeric()) throw UsageError("regression needs numeric label and prediction columns");
@@ -562,6 +590,7 @@ json::Value perf_json(const PerfResult& p, json::Builder& b) {
     b.set(o, "roc_auc", *c.roc_auc);
   else if (c.binary)
     b.set_null(o, "roc_auc");
+  if (c.roc_auc_weighted) b.set(o, "roc_auc_weighted", *c.roc_auc_weighted);
   if (c.log_loss) b.set(o, "log_loss", *c.log_loss);
   json::Value labels = b.arr();
   for (const auto& l : c.labels) b.push(labels, l);
