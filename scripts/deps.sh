@@ -3,11 +3,13 @@
 # scripts/apt-packages.txt that are missing, and the test-only npm packages (package-lock.json).
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
-mapfile -t wanted < <(grep -v '^\s*#' "$here/scripts/apt-packages.txt" | sed '/^\s*$/d')
 missing=()
-for p in "${wanted[@]}"; do
+while read -r p cmd _; do
+  [ -n "$p" ] || continue
+  case "$p" in \#*) continue ;; esac
+  if [ -n "${cmd:-}" ] && command -v "$cmd" >/dev/null 2>&1; then continue; fi
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
+done < "$here/scripts/apt-packages.txt"
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "deps: installing ${missing[*]}" >&2
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
