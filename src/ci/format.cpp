@@ -1,11 +1,29 @@
 #include "ci/format.hpp"
 
+#include <algorithm>
+#include <initializer_list>
+
 #include "core/strings.hpp"
 
 namespace amlops::ci {
 namespace {
 
 constexpr size_t kMaxMessage = 4096;
+
+// Replaces each character found in `table` by its escape; '%' is in every table, so escapes
+// cannot be confused with literal text.
+std::string escape(std::string_view s, std::initializer_list<std::pair<char, std::string_view>> table) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    auto it = std::find_if(table.begin(), table.end(), [c](const auto& e) { return e.first == c; });
+    if (it == table.end())
+      out += c;
+    else
+      out += it->second;
+  }
+  return out;
+}
 
 const char* severity_word(Severity s) {
   switch (s) {
@@ -23,38 +41,10 @@ const char* severity_word(Severity s) {
 
 namespace github {
 
-std::string escape_data(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '%')
-      out += "%25";
-    else if (c == '\r')
-      out += "%0D";
-    else if (c == '\n')
-      out += "%0A";
-    else
-      out += c;
-  }
-  return out;
-}
+std::string escape_data(std::string_view s) { return escape(s, {{'%', "%25"}, {'\r', "%0D"}, {'\n', "%0A"}}); }
 
 std::string escape_property(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '%')
-      out += "%25";
-    else if (c == '\r')
-      out += "%0D";
-    else if (c == '\n')
-      out += "%0A";
-    else if (c == ':')
-      out += "%3A";
-    else if (c == ',')
-      out += "%2C";
-    else
-      out += c;
-  }
-  return out;
+  return escape(s, {{'%', "%25"}, {'\r', "%0D"}, {'\n', "%0A"}, {':', "%3A"}, {',', "%2C"}});
 }
 
 std::string annotation(const Annotation& a) {
@@ -101,38 +91,10 @@ std::string group_end() { return "::endgroup::"; }
 
 namespace azure {
 
-std::string escape_data(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '%')
-      out += "%AZP25";
-    else if (c == '\r')
-      out += "%0D";
-    else if (c == '\n')
-      out += "%0A";
-    else
-      out += c;
-  }
-  return out;
-}
+std::string escape_data(std::string_view s) { return escape(s, {{'%', "%AZP25"}, {'\r', "%0D"}, {'\n', "%0A"}}); }
 
 std::string escape_property(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '%')
-      out += "%AZP25";
-    else if (c == '\r')
-      out += "%0D";
-    else if (c == '\n')
-      out += "%0A";
-    else if (c == ';')
-      out += "%3B";
-    else if (c == ']')
-      out += "%5D";
-    else
-      out += c;
-  }
-  return out;
+  return escape(s, {{'%', "%AZP25"}, {'\r', "%0D"}, {'\n', "%0A"}, {';', "%3B"}, {']', "%5D"}});
 }
 
 std::string logissue(const Annotation& a) {

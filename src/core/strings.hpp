@@ -16,6 +16,9 @@ std::string to_upper(std::string_view s);
 std::string replace_all(std::string s, std::string_view from, std::string_view to);
 bool iequals(std::string_view a, std::string_view b);
 
+// Escapes & < > " ' for XML and HTML text and attribute values.
+std::string xml_escape(std::string_view s);
+
 // RFC 3986 percent-encoding of everything but unreserved characters.
 std::string url_encode(std::string_view s);
 // Percent-decoding; '+' becomes a space only in form encoding.

@@ -19,37 +19,12 @@ namespace {
 
 const char* kStorageVersion = "2021-08-06";
 
-std::string xml_escape(const std::string& s) {
-  std::string o;
-  for (char c : s) {
-    switch (c) {
-      case '<':
-        o += "&lt;";
-        break;
-      case '>':
-        o += "&gt;";
-        break;
-      case '&':
-        o += "&amp;";
-        break;
-      case '"':
-        o += "&quot;";
-        break;
-      case '\'':
-        o += "&apos;";
-        break;
-      default:
-        o += c;
-    }
-  }
-  return o;
-}
-
 net::ServerResponse storage_error(int status, const std::string& code, const std::string& message) {
   net::ServerResponse r;
   r.status = status;
-  r.body = "<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>" + code + "</Code><Message>" + xml_escape(message) +
-           "\nTime:" + iso8601_utc(std::chrono::system_clock::now(), true) + "</Message></Error>";
+  r.body = "<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>" + code + "</Code><Message>" +
+           str::xml_escape(message) + "\nTime:" + iso8601_utc(std::chrono::system_clock::now(), true) +
+           "</Message></Error>";
   r.header("Content-Type", "application/xml");
   r.header("x-ms-error-code", code);
   r.header("x-ms-version", kStorageVersion);
@@ -207,7 +182,7 @@ net::ServerResponse App::route_blob(const net::ServerRequest& req, const std::ve
     if (m == "GET" && comp == "list") {
       std::string prefix = req.param("prefix").value_or("");
       std::string xml = "<?xml version=\"1.0\" encoding=\"utf-8\"?><EnumerationResults ServiceEndpoint=\"" +
-                        xml_escape(base_url_ + "/" + id_.account + "/") + "\"><Prefix>" + xml_escape(prefix) +
+                        str::xml_escape(base_url_ + "/" + id_.account + "/") + "\"><Prefix>" + str::xml_escape(prefix) +
                         "</Prefix><Containers>";
       std::vector<std::string> names;
       std::error_code ec;
@@ -216,7 +191,7 @@ net::ServerResponse App::route_blob(const net::ServerRequest& req, const std::ve
           names.push_back(e.path().filename().string());
       std::sort(names.begin(), names.end());
       for (auto& n : names)
-        xml += "<Container><Name>" + xml_escape(n) + "</Name><Properties><Last-Modified>" +
+        xml += "<Container><Name>" + str::xml_escape(n) + "</Name><Properties><Last-Modified>" +
                http_date(mtime_of(blob_root() / n)) + "</Last-Modified><Etag>" + etag_of(blob_root() / n) +
                "</Etag></Properties></Container>";
       xml += "</Containers><NextMarker /></EnumerationResults>";
@@ -288,10 +263,10 @@ net::ServerResponse App::route_blob(const net::ServerRequest& req, const std::ve
         metas[r.str(0)] = r.str(3);
       }
       std::string xml = "<?xml version=\"1.0\" encoding=\"utf-8\"?><EnumerationResults ServiceEndpoint=\"" +
-                        xml_escape(base_url_ + "/" + id_.account + "/") + "\" ContainerName=\"" +
-                        xml_escape(container) + "\"><Prefix>" + xml_escape(prefix) + "</Prefix><Marker>" +
-                        xml_escape(marker) + "</Marker><MaxResults>" + std::to_string(max) + "</MaxResults>";
-      if (!delimiter.empty()) xml += "<Delimiter>" + xml_escape(delimiter) + "</Delimiter>";
+                        str::xml_escape(base_url_ + "/" + id_.account + "/") + "\" ContainerName=\"" +
+                        str::xml_escape(container) + "\"><Prefix>" + str::xml_escape(prefix) + "</Prefix><Marker>" +
+                        str::xml_escape(marker) + "</Marker><MaxResults>" + std::to_string(max) + "</MaxResults>";
+      if (!delimiter.empty()) xml += "<Delimiter>" + str::xml_escape(delimiter) + "</Delimiter>";
       xml += "<Blobs>";
       size_t count = 0;
       std::string next;
@@ -311,31 +286,31 @@ net::ServerResponse App::route_blob(const net::ServerRequest& req, const std::ve
         ++count;
         if (!entry_prefix.empty()) {
           last_prefix = entry_prefix;
-          xml += "<BlobPrefix><Name>" + xml_escape(entry_prefix) + "</Name></BlobPrefix>";
+          xml += "<BlobPrefix><Name>" + str::xml_escape(entry_prefix) + "</Name></BlobPrefix>";
           continue;
         }
         fs::path p = cdir / n;
         std::error_code sec;
         auto size = fs::file_size(p, sec);
         auto pr = props.find(n);
-        xml +=
-            "<Blob><Name>" + xml_escape(n) + "</Name><Properties><Creation-Time>" + http_date(mtime_of(p)) +
-            "</Creation-Time><Last-Modified>" + http_date(mtime_of(p)) + "</Last-Modified><Etag>" + etag_of(p) +
-            "</Etag><Content-Length>" + std::to_string(size) + "</Content-Length><Content-Type>" +
-            xml_escape(pr != props.end() && !pr->second.first.empty() ? pr->second.first : "application/octet-stream") +
-            "</Content-Type><Content-MD5>" + (pr != props.end() ? pr->second.second : "") +
-            "</Content-MD5><BlobType>BlockBlob</BlobType><AccessTier>Hot</AccessTier><LeaseStatus>unlocked</"
-            "LeaseStatus><LeaseState>available</LeaseState><ServerEncrypted>true</ServerEncrypted></Properties>";
+        xml += "<Blob><Name>" + str::xml_escape(n) + "</Name><Properties><Creation-Time>" + http_date(mtime_of(p)) +
+               "</Creation-Time><Last-Modified>" + http_date(mtime_of(p)) + "</Last-Modified><Etag>" + etag_of(p) +
+               "</Etag><Content-Length>" + std::to_string(size) + "</Content-Length><Content-Type>" +
+               str::xml_escape(pr != props.end() && !pr->second.first.empty() ? pr->second.first
+                                                                              : "application/octet-stream") +
+               "</Content-Type><Content-MD5>" + (pr != props.end() ? pr->second.second : "") +
+               "</Content-MD5><BlobType>BlockBlob</BlobType><AccessTier>Hot</AccessTier><LeaseStatus>unlocked</"
+               "LeaseStatus><LeaseState>available</LeaseState><ServerEncrypted>true</ServerEncrypted></Properties>";
         if (with_meta) {
           xml += "<Metadata>";
           auto mi = metas.find(n);
           if (mi != metas.end())
-            for (auto& [k, v] : meta_from_json(mi->second)) xml += "<" + k + ">" + xml_escape(v) + "</" + k + ">";
+            for (auto& [k, v] : meta_from_json(mi->second)) xml += "<" + k + ">" + str::xml_escape(v) + "</" + k + ">";
           xml += "</Metadata>";
         }
         xml += "</Blob>";
       }
-      xml += "</Blobs><NextMarker>" + xml_escape(next) + "</NextMarker></EnumerationResults>";
+      xml += "</Blobs><NextMarker>" + str::xml_escape(next) + "</NextMarker></EnumerationResults>";
       auto r = ok(200);
       r.body = xml;
       r.header("Content-Type", "application/xml");

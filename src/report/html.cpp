@@ -5,36 +5,10 @@
 #include <cstdio>
 #include <sstream>
 
+#include "core/strings.hpp"
 #include "report/markdown.hpp"
 
 namespace amlops::report {
-
-std::string html_escape(std::string_view s) {
-  std::string o;
-  o.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        o += "&amp;";
-        break;
-      case '<':
-        o += "&lt;";
-        break;
-      case '>':
-        o += "&gt;";
-        break;
-      case '"':
-        o += "&quot;";
-        break;
-      case '\'':
-        o += "&#39;";
-        break;
-      default:
-        o += c;
-    }
-  }
-  return o;
-}
 
 namespace {
 std::string num(double v) {
@@ -56,9 +30,9 @@ std::string svg_histogram(const HistogramChart& c, int width, int height) {
   if (ymax <= 0) ymax = 1;
   std::ostringstream os;
   os << "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" width=\"" << width << "\" height=\"" << height
-     << "\" viewBox=\"0 0 " << width << " " << height << "\" role=\"img\" aria-label=\"" << html_escape(c.title)
+     << "\" viewBox=\"0 0 " << width << " " << height << "\" role=\"img\" aria-label=\"" << str::xml_escape(c.title)
      << "\">";
-  os << "<text x=\"" << left << "\" y=\"16\" class=\"title\">" << html_escape(c.title) << "</text>";
+  os << "<text x=\"" << left << "\" y=\"16\" class=\"title\">" << str::xml_escape(c.title) << "</text>";
   // Axes and horizontal grid.
   for (int i = 0; i <= 4; ++i) {
     const double y = top + h - h * i / 4.0;
@@ -73,8 +47,9 @@ std::string svg_histogram(const HistogramChart& c, int width, int height) {
       const double v = std::isfinite(s.values[i]) ? s.values[i] : 0;
       const double bh = h * v / ymax;
       os << "<rect class=\"bar\" x=\"" << num(left + bw * i + 0.5) << "\" y=\"" << num(top + h - bh) << "\" width=\""
-         << num(std::max(bw - 1.0, 0.5)) << "\" height=\"" << num(bh) << "\" fill=\"" << html_escape(s.color)
-         << "\" fill-opacity=\"0.55\"><title>" << html_escape(s.name) << ": " << fmt_number(v, 4) << "</title></rect>";
+         << num(std::max(bw - 1.0, 0.5)) << "\" height=\"" << num(bh) << "\" fill=\"" << str::xml_escape(s.color)
+         << "\" fill-opacity=\"0.55\"><title>" << str::xml_escape(s.name) << ": " << fmt_number(v, 4)
+         << "</title></rect>";
     }
   }
   os << "<line x1=\"" << left << "\" x2=\"" << num(left + w) << "\" y1=\"" << num(top + h) << "\" y2=\"" << num(top + h)
@@ -85,7 +60,7 @@ std::string svg_histogram(const HistogramChart& c, int width, int height) {
       std::string l = c.labels[i].size() > 12 ? c.labels[i].substr(0, 11) + "~" : c.labels[i];
       const double x = left + bw * (static_cast<double>(i) + 0.5);
       os << "<text class=\"tick\" x=\"" << num(x) << "\" y=\"" << num(top + h + 12) << "\" transform=\"rotate(30 "
-         << num(x) << " " << num(top + h + 12) << ")\">" << html_escape(l) << "</text>";
+         << num(x) << " " << num(top + h + 12) << ")\">" << str::xml_escape(l) << "</text>";
     }
   } else if (c.edges.size() >= 2) {
     const size_t step = std::max<size_t>(1, (c.edges.size() - 1) / 6);
@@ -99,9 +74,9 @@ std::string svg_histogram(const HistogramChart& c, int width, int height) {
   double lx = left;
   for (const auto& s : c.series) {
     os << "<rect x=\"" << num(lx) << "\" y=\"" << num(height - 14.0) << "\" width=\"10\" height=\"10\" fill=\""
-       << html_escape(s.color) << "\" fill-opacity=\"0.55\"/>";
-    os << "<text x=\"" << num(lx + 14) << "\" y=\"" << num(height - 5.0) << "\" class=\"tick\">" << html_escape(s.name)
-       << "</text>";
+       << str::xml_escape(s.color) << "\" fill-opacity=\"0.55\"/>";
+    os << "<text x=\"" << num(lx + 14) << "\" y=\"" << num(height - 5.0) << "\" class=\"tick\">"
+       << str::xml_escape(s.name) << "</text>";
     lx += 24 + 7.0 * static_cast<double>(s.name.size());
   }
   os << "</svg>";
@@ -110,19 +85,19 @@ std::string svg_histogram(const HistogramChart& c, int width, int height) {
 
 void HtmlPage::heading(int level, std::string_view text) {
   level = std::clamp(level, 1, 6);
-  body_ += "<h" + std::to_string(level) + ">" + html_escape(text) + "</h" + std::to_string(level) + ">\n";
+  body_ += "<h" + std::to_string(level) + ">" + str::xml_escape(text) + "</h" + std::to_string(level) + ">\n";
 }
 
-void HtmlPage::paragraph(std::string_view text) { body_ += "<p>" + html_escape(text) + "</p>\n"; }
+void HtmlPage::paragraph(std::string_view text) { body_ += "<p>" + str::xml_escape(text) + "</p>\n"; }
 
 void HtmlPage::table(const std::vector<std::string>& headers, const std::vector<std::vector<std::string>>& rows,
                      const std::vector<std::string>& classes) {
   std::string t = "<table><thead><tr>";
-  for (const auto& h : headers) t += "<th>" + html_escape(h) + "</th>";
+  for (const auto& h : headers) t += "<th>" + str::xml_escape(h) + "</th>";
   t += "</tr></thead><tbody>\n";
   for (size_t r = 0; r < rows.size(); ++r) {
-    t += r < classes.size() && !classes[r].empty() ? "<tr class=\"" + html_escape(classes[r]) + "\">" : "<tr>";
-    for (const auto& cell : rows[r]) t += "<td>" + html_escape(cell) + "</td>";
+    t += r < classes.size() && !classes[r].empty() ? "<tr class=\"" + str::xml_escape(classes[r]) + "\">" : "<tr>";
+    for (const auto& cell : rows[r]) t += "<td>" + str::xml_escape(cell) + "</td>";
     t += "</tr>\n";
   }
   t += "</tbody></table>\n";
@@ -133,7 +108,7 @@ std::string HtmlPage::render() const {
   return "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
          "<title>" +
-         html_escape(title_) +
+         str::xml_escape(title_) +
          "</title><style>"
          "body{font-family:system-ui,-apple-system,Segoe "
          "UI,Roboto,sans-serif;margin:24px;color:#1f2328;max-width:1160px}"

@@ -7,8 +7,6 @@
 
 namespace amlops::report {
 
-std::string html_escape(std::string_view s);
-
 struct Series {
   std::string name;
   std::vector<double> values;  // one per bin / category

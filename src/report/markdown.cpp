@@ -5,34 +5,15 @@
 #include <cstdio>
 #include <sstream>
 
+#include "core/strings.hpp"
+
 namespace amlops::report {
 
 std::string md_cell(std::string_view s) {
-  std::string o;
-  for (char c : s) {
-    switch (c) {
-      case '|':
-        o += "\\|";
-        break;
-      case '\n':
-        o += "<br>";
-        break;
-      case '\r':
-        break;
-      case '<':
-        o += "&lt;";
-        break;
-      case '>':
-        o += "&gt;";
-        break;
-      case '&':
-        o += "&amp;";
-        break;
-      default:
-        o += c;
-    }
-  }
-  return o;
+  // HTML-escape first, then what breaks a table row: pipes and line breaks.
+  std::string o = str::replace_all(str::xml_escape(s), "|", "\\|");
+  o = str::replace_all(std::move(o), "\r", "");
+  return str::replace_all(std::move(o), "\n", "<br>");
 }
 
 std::string MdTable::render() const {

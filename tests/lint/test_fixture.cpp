@@ -10,28 +10,13 @@
 #include "core/files.hpp"
 #include "core/process.hpp"
 #include "lint/lint.hpp"
+#include "support/git_repo.hpp"
 
 using namespace amlops;
 namespace fs = std::filesystem;
 
 namespace {
-
-void run_git(const fs::path& dir, std::vector<std::string> args) {
-  std::vector<std::string> argv = {"git",
-                                   "-C",
-                                   dir.string(),
-                                   "-c",
-                                   "user.name=T",
-                                   "-c",
-                                   "user.email=t@example.com",
-                                   "-c",
-                                   "init.defaultBranch=main",
-                                   "-c",
-                                   "commit.gpgsign=false"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  auto r = process::run_capture(argv);
-  BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.err);
-}
+using amlops::testing::run_git;
 
 void write(const fs::path& root, const std::string& rel, const std::string& content) {
   fs::create_directories((root / rel).parent_path());

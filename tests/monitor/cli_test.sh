@@ -27,6 +27,14 @@ check "prediction drift reported apart" jq_py drift.json "d['prediction']['name'
 check "unseen category drifts" jq_py drift.json "next(f for f in d['features'] if f['name']=='city')['drifted']"
 check "--fail-on-drift exits 1 on drift" exit_is 1 "$BIN" drift --reference ref.csv --current cur.csv --fail-on-drift
 check "--fail-on-drift exits 0 without drift" exit_is 0 "$BIN" drift --reference ref.csv --current cur_same.csv --fail-on-drift --exclude ts
+"$BIN" drift --reference ref.csv --current cur.csv --exclude ts,y,p > drift.txt
+check "text: drifted rows state the condition, others its negation" $PY -c "
+import re,sys; lines=[l for l in open('drift.txt') if l.startswith('  [')]
+assert lines
+for l in lines:
+    v,c,t=re.search(r': \S+ (\S+) (\S+) (\S+)',l).groups(); v,t=float(v),float(t)
+    held={'>':v>t,'>=':v>=t,'<':v<t,'<=':v<=t}[c]
+    assert held, l"
 check "evidently compat: dataset rule 50 %" exit_is 0 "$BIN" drift --reference ref.csv --current cur_same.csv --compat evidently --fail-on-drift --exclude ts
 
 # profile: stored baseline gives the same answer as the CSV; partitions merge.

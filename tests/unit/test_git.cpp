@@ -4,26 +4,12 @@
 #include "core/files.hpp"
 #include "core/process.hpp"
 #include "git/repo.hpp"
+#include "support/git_repo.hpp"
 
 using namespace amlops;
 
 namespace {
-void run_git(const std::filesystem::path& dir, std::vector<std::string> args) {
-  std::vector<std::string> argv = {"git",
-                                   "-C",
-                                   dir.string(),
-                                   "-c",
-                                   "user.name=T",
-                                   "-c",
-                                   "user.email=t@example.com",
-                                   "-c",
-                                   "init.defaultBranch=main",
-                                   "-c",
-                                   "commit.gpgsign=false"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  auto r = process::run_capture(argv);
-  BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.err);
-}
+using amlops::testing::run_git;
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(git_metadata)
