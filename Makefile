@@ -1,12 +1,15 @@
 # The two commands of the README: `make demo` and `make test`. Everything else is a helper.
 BUILD ?= build
 SAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_RUNS ?= 20000
+FUZZ_SECONDS ?= 60
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 LAUNCHER := $(shell command -v ccache >/dev/null 2>&1 && echo "-DCMAKE_CXX_COMPILER_LAUNCHER=ccache")
 
-.PHONY: all deps build build-asan test test-unit test-asan demo format clean
+.PHONY: all deps build build-asan build-fuzz fuzz fuzz-smoke test test-unit demo format clean
 
 all: build
 
@@ -25,8 +28,23 @@ $(SAN_BUILD)/CMakeCache.txt:
 build-asan: deps $(SAN_BUILD)/CMakeCache.txt
 	cmake --build $(SAN_BUILD) -j$(JOBS)
 
-# Every test: the Release build's whole suite, then the unit tests under ASan+UBSan.
-test: build build-asan
+$(FUZZ_BUILD)/CMakeCache.txt:
+	cmake -S . -B $(FUZZ_BUILD) $(GENERATOR) $(LAUNCHER) -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
+	  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAMLOPS_FUZZ=ON -DAMLOPS_ONLY="stats;spec;lint;fuzz"
+
+# libFuzzer targets (clang) for the parsers of user input: CSV/JSON Lines, job YAML, amlops.yml.
+build-fuzz: deps $(FUZZ_BUILD)/CMakeCache.txt
+	cmake --build $(FUZZ_BUILD) -j$(JOBS) --target fuzz_csv fuzz_job_yaml fuzz_config
+
+fuzz-smoke: build-fuzz
+	scripts/fuzz.sh $(FUZZ_BUILD)/bin runs=$(FUZZ_RUNS)
+
+fuzz: build-fuzz
+	scripts/fuzz.sh $(FUZZ_BUILD)/bin time=$(FUZZ_SECONDS)
+
+# Every test: a deterministic fuzz smoke run, the Release build's whole suite, then the unit
+# tests under ASan+UBSan.
+test: build build-asan fuzz-smoke
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 	cd $(SAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
