@@ -3,7 +3,8 @@
 #   scripts/fuzz.sh BIN_DIR runs=N     a fixed number of runs from seed 1: deterministic (CI)
 #   scripts/fuzz.sh BIN_DIR time=S     S seconds each, random seed (looking for bugs)
 # Seeds are the repository's own examples; new inputs go to a temporary folder, so the tree is
-# never written. A crash leaves its input in artifacts/fuzz/ and fails the run.
+# never written. A crash leaves its input in artifacts/fuzz/ and fails the run. The per-input
+# timeout is generous: on a loaded shared machine one slow input is not a hang.
 set -uo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 bin="$1"
@@ -23,7 +24,7 @@ passed=0 failed=0
 for target in fuzz_csv fuzz_job_yaml fuzz_config; do
   corpus="$(mktemp -d)"
   read -r -a dirs <<< "${seeds[$target]}"
-  if "$bin/$target" "${limit[@]}" -max_len=4096 -rss_limit_mb=2048 -timeout=20 \
+  if "$bin/$target" "${limit[@]}" -max_len=4096 -rss_limit_mb=2048 -timeout=120 \
       -artifact_prefix="$root/artifacts/fuzz/$target-" "$corpus" "${dirs[@]}" > "$corpus.log" 2>&1; then
     echo "$target: $(grep -Eo 'Done [0-9]+ runs' "$corpus.log" | tail -1 | cut -d' ' -f2) runs, no crash"
     passed=$((passed + 1))
