@@ -313,7 +313,7 @@ void merge_into(Column& col, std::vector<ColBuf*>& parts) {
 }
 
 // Splits [begin, end) into about `n` ranges of whole records.
-std::vector<std::pair<size_t, size_t>> split_chunks(std::string_view text, size_t begin, unsigned n) {
+std::vector<std::pair<size_t, size_t>> split_chunks(std::string_view text, size_t begin, unsigned n, char delim) {
   std::vector<std::pair<size_t, size_t>> out;
   const size_t end = text.size();
   if (n <= 1 || end - begin < (size_t{1} << 20)) {
@@ -331,13 +331,23 @@ std::vector<std::pair<size_t, size_t>> split_chunks(std::string_view text, size_
       cuts.push_back(static_cast<size_t>(nl - text.data()) + 1);
     }
   } else {
+    // The same quoting rule as parse_field: a '"' opens a quoted field only at the start of a
+    // field; elsewhere in an unquoted field it is a literal character.
     bool in_q = false;
     size_t next = begin + step;
     for (size_t i = begin; i < end && cuts.size() < n; ++i) {
       const char ch = text[i];
-      if (ch == '"')
-        in_q = !in_q;
-      else if (ch == '\n' && !in_q && i + 1 >= next) {
+      if (in_q) {
+        if (ch == '"') {
+          if (i + 1 < end && text[i + 1] == '"')
+            ++i;
+          else
+            in_q = false;
+        }
+      } else if (ch == '"') {
+        const char prev = i > begin ? text[i - 1] : '\n';
+        if (prev == delim || prev == '\n' || prev == '\r') in_q = true;
+      } else if (ch == '\n' && i + 1 >= next) {
         cuts.push_back(i + 1);
         next = begin + step * cuts.size();
       }
@@ -449,7 +459,7 @@ Table parse_csv(std::string_view text, const std::string& source, const ReadOpti
 
   unsigned threads = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
   threads = std::min(threads, 16u);
-  const auto chunks = split_chunks(text, body, threads);
+  const auto chunks = split_chunks(text, body, threads, options.delimiter);
 
   for (size_t attempt = 0; attempt <= ncols; ++attempt) {
     std::vector<std::vector<ColBuf>> bufs(chunks.size(), std::vector<ColBuf>(ncols));
