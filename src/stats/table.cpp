@@ -555,6 +555,7 @@ Table parse_jsonl(std::string_view text, const std::string& source, const ReadOp
   std::unordered_map<std::string, size_t> index;
   std::vector<std::vector<std::optional<std::string>>> cols;
   std::vector<bool> is_text;
+  std::vector<size_t> row_line;  // the file line of each row (blank lines are skipped)
   size_t rows = 0, line = 0, pos = 0;
   while (pos < text.size()) {
     size_t nl = text.find('\n', pos);
@@ -590,6 +591,7 @@ Table parse_jsonl(std::string_view text, const std::string& source, const ReadOp
       else
         throw ConfigError(SourceLocation{source, static_cast<int>(line), 0}, "field '" + key + "' is not a scalar");
     }
+    row_line.push_back(line);
     ++rows;
     for (auto& c : cols) c.resize(rows);
   }
@@ -613,7 +615,7 @@ Table parse_jsonl(std::string_view text, const std::string& source, const ReadOp
       }
       if (b.bad_offset != std::numeric_limits<size_t>::max()) {
         if (it != options.declared.end())
-          throw ConfigError(SourceLocation{source, static_cast<int>(b.bad_offset + 1), 0},
+          throw ConfigError(SourceLocation{source, static_cast<int>(row_line[b.bad_offset]), 0},
                             "field '" + c.name + "' does not match its declared type");
         c.type = ColumnType::categorical;
         continue;

@@ -99,6 +99,17 @@ BOOST_AUTO_TEST_CASE(parallel_split_ignores_quotes_inside_unquoted_fields) {
   for (size_t i = 1; i < b.rows; i += 997) BOOST_CHECK_EQUAL(a.at("txt").text(i), b.at("txt").text(i));
 }
 
+BOOST_AUTO_TEST_CASE(json_lines_errors_name_the_line_after_blank_lines) {
+  ReadOptions o;
+  o.declared["a"] = ColumnType::numeric;
+  try {
+    (void)parse_jsonl("{\"a\": 1}\n\n\n{\"a\": \"x\"}\n", "b.jsonl", o);
+    BOOST_FAIL("expected an error");
+  } catch (const ConfigError& e) {
+    BOOST_CHECK_EQUAL(std::string(e.what()).rfind("b.jsonl:4", 0), 0u);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(json_lines) {
   auto t = parse_jsonl(
       "{\"x\": 1.5, \"c\": \"a\", \"b\": true}\n\n{\"x\": null, \"c\": \"b\", \"b\": false, \"extra\": 3}\n",
