@@ -1,6 +1,7 @@
 #include "stats/detectors.hpp"
 
 #include <cmath>
+#include <limits>
 #include <map>
 #include <sstream>
 
@@ -217,19 +218,35 @@ std::unique_ptr<Detector> make_detector(const std::string& spec) {
     p.erase(it);
     return v;
   };
+  // Counts are whole numbers from `lo` on; `positive` numbers are > 0; probabilities lie in (0, 1].
+  auto take_count = [&](const char* key, int def, int lo) {
+    const double v = take(key, def);
+    if (!(v >= lo && v <= 1e9 && v == std::floor(v)))
+      throw UsageError("detector '" + spec + "': " + key + " must be a whole number >= " + std::to_string(lo));
+    return static_cast<int>(v);
+  };
+  auto take_positive = [&](const char* key, double def, double hi) {
+    const double v = take(key, def);
+    if (!(v > 0 && v <= hi))
+      throw UsageError("detector '" + spec + "': " + key + " must be in (0, " + (hi == 1 ? "1" : "inf") + "]");
+    return v;
+  };
+  constexpr double kInf = std::numeric_limits<double>::max();
   std::unique_ptr<Detector> d;
   if (name == "ddm") {
-    d = std::make_unique<DDM>(static_cast<int>(take("warm_start", 30)), take("warning_threshold", 2.0),
-                              take("drift_threshold", 3.0));
+    d = std::make_unique<DDM>(take_count("warm_start", 30, 0), take_positive("warning_threshold", 2.0, kInf),
+                              take_positive("drift_threshold", 3.0, kInf));
   } else if (name == "eddm") {
-    d = std::make_unique<EDDM>(static_cast<int>(take("warm_start", 30)), take("alpha", 0.95), take("beta", 0.9));
+    d = std::make_unique<EDDM>(take_count("warm_start", 30, 0), take_positive("alpha", 0.95, 1),
+                               take_positive("beta", 0.9, 1));
   } else if (name == "page_hinkley" || name == "ph" || name == "page-hinkley") {
-    d = std::make_unique<PageHinkley>(static_cast<int>(take("min_instances", 30)), take("delta", 0.005),
-                                      take("threshold", 50.0), take("alpha", 1 - 0.0001));
+    d = std::make_unique<PageHinkley>(take_count("min_instances", 30, 0), take("delta", 0.005),
+                                      take_positive("threshold", 50.0, kInf), take_positive("alpha", 1 - 0.0001, 1));
   } else if (name == "adwin") {
-    d = std::make_unique<ADWIN>(
-        take("delta", 0.002), static_cast<int>(take("clock", 32)), static_cast<int>(take("max_buckets", 5)),
-        static_cast<int>(take("min_window_length", 5)), static_cast<int>(take("grace_period", 10)));
+    const double delta = take_positive("delta", 0.002, 1);
+    if (delta >= 1) throw UsageError("detector '" + spec + "': delta must be in (0, 1)");
+    d = std::make_unique<ADWIN>(delta, take_count("clock", 32, 1), take_count("max_buckets", 5, 1),
+                                take_count("min_window_length", 5, 1), take_count("grace_period", 10, 0));
   } else {
     throw UsageError("unknown detector '" + name + "' (expected ddm, eddm, page_hinkley or adwin)");
   }

@@ -132,6 +132,17 @@ BOOST_AUTO_TEST_CASE(river_defaults_and_parameters) {
   BOOST_CHECK_EQUAL(make_detector("ph")->name(), "page_hinkley");
 }
 
+BOOST_AUTO_TEST_CASE(parameters_out_of_range_are_usage_errors) {
+  // adwin:clock=0 divided by zero and adwin:max_buckets=0 read past its buckets (SIGFPE, OOM).
+  for (const char* spec : {"adwin:clock=0", "adwin:max_buckets=0", "adwin:clock=1e300", "adwin:delta=0",
+                           "adwin:delta=1.5", "adwin:min_window_length=0", "adwin:grace_period=-1", "ddm:warm_start=-1",
+                           "ddm:warm_start=2.5", "eddm:beta=0", "page_hinkley:min_instances=1e20"}) {
+    BOOST_TEST_CONTEXT(spec) { BOOST_CHECK_THROW(make_detector(spec), amlops::UsageError); }
+  }
+  auto d = make_detector("adwin:clock=1,max_buckets=1,min_window_length=1,grace_period=0");
+  for (int i = 0; i < 200; ++i) (void)d->update(i < 100 ? 0.0 : 1.0);
+}
+
 BOOST_AUTO_TEST_CASE(ddm_follows_river_rules) {
   // Warm start: no decision in the first 30 values even on a stream of errors after successes.
   DDM d;
