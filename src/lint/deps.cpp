@@ -1,6 +1,7 @@
 // Unpinned dependencies in requirements files and conda environment files.
 #include <cctype>
 
+#include "core/redact.hpp"
 #include "core/strings.hpp"
 #include "lint/internal.hpp"
 
@@ -65,7 +66,7 @@ void check_requirements(const std::string& path, std::string_view content, Sink&
     std::string_view t = str::trim(line);
     size_t col = line.find(t.substr(0, 1));
     sink.add("REPO003", path, l, static_cast<int>(col) + 1,
-             "'" + std::string(t.substr(0, t.find(" #"))) + "' is not pinned (" + why + ")",
+             "'" + redact::url(t.substr(0, t.find(" #"))) + "' is not pinned (" + why + ")",
              static_cast<int>(col + t.size()) + 1);
   }
 }
@@ -105,7 +106,7 @@ void check_conda(const std::string& path, const YAML::Node& root, Sink& sink) {
         std::string why = pip_unpinned(p.Scalar());
         if (!why.empty())
           sink.add("REPO004", path, line_of(p), col_of(p),
-                   "pip dependency '" + p.Scalar() + "' is not pinned (" + why + ")",
+                   "pip dependency '" + redact::url(p.Scalar()) + "' is not pinned (" + why + ")",
                    col_of(p) + static_cast<int>(p.Scalar().size()));
       }
     }

@@ -175,6 +175,31 @@ BOOST_AUTO_TEST_CASE(requirement_pins_table) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(unpinned_dependency_messages_never_show_url_credentials) {
+  // A VCS requirement with a token in the URL (Azure DevOps PATs have no pattern of their own):
+  // the REPO003/REPO004 message names the dependency without the credentials.
+  const std::string pat = "s3cr3tAzureDevOpsPATvalue1234567890abcdefgh";
+  std::vector<Finding> out;
+  detail::Sink sink{out, {}};
+  detail::check_requirements("requirements.txt",
+                             "git+https://oauth2:" + pat +
+                                 "@dev.azure.com/org/p/_git/pkg\n"
+                                 "mypkg @ git+https://user:" +
+                                 pat + "@github.com/org/mypkg.git\n",
+                             sink);
+  YAML::Node conda = YAML::Load("dependencies:\n  - pip:\n    - git+https://x:" + pat + "@github.com/o/r.git\n");
+  detail::check_conda("env.yml", conda, sink);
+  BOOST_REQUIRE_EQUAL(out.size(), 3u);
+  for (auto& f : out) {
+    BOOST_TEST_CONTEXT(f.message) {
+      BOOST_TEST(f.message.find(pat) == std::string::npos);
+      const bool names_host =
+          f.message.find("github.com") != std::string::npos || f.message.find("dev.azure.com") != std::string::npos;
+      BOOST_TEST(names_host);
+    }
+  }
+}
+
 struct RefCase {
   const char* uses;
   bool moving;
