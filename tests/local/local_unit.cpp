@@ -5,6 +5,7 @@
 #include "core/files.hpp"
 #include "core/hash.hpp"
 #include "core/json.hpp"
+#include "core/process.hpp"
 #include "core/strings.hpp"
 #include "local/app.hpp"
 #include "local/faults.hpp"
@@ -64,6 +65,37 @@ BOOST_AUTO_TEST_CASE(values_are_single_shell_words) {
   BOOST_TEST(substitute_command("echo \"${{inputs.evil}}\"", lookup) == "echo 'x'\\''; rm -rf / #$(id)'");
   BOOST_TEST(substitute_command("echo '${{inputs.lr}}'", lookup) == "echo '0.01'");
   BOOST_TEST(substitute_command("no placeholders $HOME", lookup) == "no placeholders $HOME");
+}
+
+// The substituted command, run by /bin/sh, prints each argument on its own line: every value must
+// arrive exactly as given, whatever quotes surround its placeholder, and nothing in it may run.
+BOOST_AUTO_TEST_CASE(values_inside_quoted_words_are_not_evaluated) {
+  const std::string evil = "$(echo RAN >&2)`echo RAN >&2`'\"; echo RAN >&2; '\\";
+  auto look = [&](const std::string& ref) -> std::optional<std::string> {
+    if (ref == "inputs.v") return evil;
+    if (ref == "inputs.lr") return std::string("0.01");
+    return std::nullopt;
+  };
+  struct Case {
+    std::string command, expect;
+  };
+  std::vector<Case> cases = {
+      {"printf '%s\\n' \"--x=${{inputs.v}}\"", "--x=" + evil},
+      {"printf '%s\\n' \"${{inputs.v}}/f.csv\"", evil + "/f.csv"},
+      {"printf '%s\\n' 'a ${{inputs.v}} b'", "a " + evil + " b"},
+      {"printf '%s\\n' --x=${{inputs.v}}", "--x=" + evil},
+      {"printf '%s\\n' \"${{inputs.v}}\"", evil},
+      {"printf '%s\\n' \"a \\\" ${{inputs.v}}\"", "a \" " + evil},
+      {"printf '%s\\n' \"lr=${{inputs.lr}}$[[ v=${{inputs.v}}]]\"", "lr=0.01 v=" + evil},
+  };
+  for (auto& c : cases) {
+    std::string cmd = substitute_command(c.command, look);
+    auto r = process::run_capture({"/bin/sh", "-c", cmd});
+    BOOST_TEST_INFO("command: " << c.command << " -> " << cmd);
+    BOOST_TEST(r.exit_code == 0);
+    BOOST_TEST(r.err.find("RAN") == std::string::npos);
+    BOOST_TEST(r.out == c.expect + "\n");
+  }
 }
 
 BOOST_AUTO_TEST_CASE(optional_blocks_and_unknown_references) {
