@@ -231,6 +231,8 @@ Resolved App::resolve_uri(const std::string& ws, const std::string& uri_in, int 
   auto q = uri.find('?');
   if (q != std::string::npos && uri.rfind("http", 0) == 0) uri = uri.substr(0, q);
   auto safe = [&](BlobLocation loc) -> Resolved {
+    if (!valid_container(loc.container))
+      return {std::nullopt, "container '" + loc.container + "' in " + uri_in + " is not allowed"};
     std::string p = loc.path;
     while (!p.empty() && p.back() == '/') p.pop_back();
     if (!p.empty() && !files::is_safe_relative(p))

@@ -143,6 +143,8 @@ net::ServerResponse arm_error(int status, const std::string& code, const std::st
                               const std::string& detail_code = {});
 net::ServerResponse json_response(int status, const json::Value& v);
 bool valid_name(const std::string& name);
+// A blob container name as Azure Storage allows it (3-63 of a-z, 0-9 and single dashes).
+bool valid_container(const std::string& name);
 int64_t now_ms();
 std::string guid_from(const std::string& seed);
 std::string new_guid();

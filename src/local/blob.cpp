@@ -47,11 +47,6 @@ std::chrono::system_clock::time_point mtime_of(const fs::path& p) {
   return std::chrono::time_point_cast<std::chrono::system_clock::duration>(std::chrono::file_clock::to_sys(t));
 }
 
-bool valid_container(const std::string& c) {
-  static const std::regex re("^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$");
-  return std::regex_match(c, re) && c.find("--") == std::string::npos;
-}
-
 bool valid_blob_name(const std::string& n) {
   if (n.empty() || n.size() > 1024 || !files::is_safe_relative(n)) return false;
   for (auto& part : str::split(n, '/'))
@@ -83,6 +78,11 @@ std::map<std::string, std::string> meta_from_json(const std::string& s) {
 }
 
 }  // namespace
+
+bool valid_container(const std::string& c) {
+  static const std::regex re("^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$");
+  return std::regex_match(c, re) && c.find("--") == std::string::npos;
+}
 
 net::ServerResponse App::route_blob(const net::ServerRequest& req, const std::vector<std::string>& seg) {
   const std::string& m = req.method;

@@ -348,6 +348,21 @@ BOOST_AUTO_TEST_CASE(blob_sas_shared_key_range_and_list) {
   BOOST_TEST(send("PUT", base + "/a/../../x?" + sas, "x", {{"x-ms-blob-type", "BlockBlob"}}, false).status == 400);
 }
 
+BOOST_AUTO_TEST_CASE(uris_cannot_name_a_container_outside_the_blob_store) {
+  // A blob URL's container segment would otherwise climb out of DATA/blobs (to the database).
+  std::string db = "/" + app->identity().account + "/../amlops-local.db";
+  for (auto uri : {"http://127.0.0.1:1" + db, "https://127.0.0.1:1" + db,
+                   "http://127.0.0.1:1/" + app->identity().account + "/./jobs"}) {
+    auto res = app->resolve_uri("local", uri);
+    BOOST_TEST_INFO(uri);
+    BOOST_TEST(!res.loc.has_value());
+  }
+  std::string ok = "http://127.0.0.1:1/" + app->identity().account + "/" + app->blobstore_container("local") + "/a/b";
+  auto res = app->resolve_uri("local", ok);
+  BOOST_REQUIRE(res.loc.has_value());
+  BOOST_TEST(res.loc->path == "a/b");
+}
+
 BOOST_AUTO_TEST_CASE(mlflow_rest) {
   auto r = send("POST", mlflow("experiments/create"), R"({"name":"e1"})");
   BOOST_REQUIRE_EQUAL(r.status, 200);
