@@ -28,6 +28,10 @@ std::string camel(const std::string& snake) {
   return out;
 }
 
+std::string pointer_token(const std::string& key) {
+  return str::replace_all(str::replace_all(key, "~", "~0"), "/", "~1");
+}
+
 json::Value yaml_to_json(const YAML::Node& node, json::Allocator& a) {
   json::Builder b(a);
   if (!node || node.IsNull()) return json::Value(rapidjson::kNullType);
@@ -385,7 +389,7 @@ class Converter {
             fs::path p = resolve(*path);
             std::error_code ec;
             if (!fs::exists(p, ec)) fail(v["path"], "input path " + p.string() + " does not exist");
-            Target t{component, pointer + "/" + name + "/uri", "", ""};
+            Target t{component, pointer + "/" + pointer_token(name) + "/uri", "", ""};
             fs::path folder = p;
             if (fs::is_regular_file(p, ec)) {
               // A file input is uploaded alone; its URI names the file.
@@ -769,7 +773,7 @@ class Converter {
             fs::path p = resolve(*path);
             std::error_code ec;
             if (!fs::exists(p, ec)) fail(v["path"], "input path " + p.string() + " does not exist");
-            Target t{-1, "/properties/jobs/" + step + "/inputs/" + name + "/uri", "", ""};
+            Target t{-1, "/properties/jobs/" + pointer_token(step) + "/inputs/" + pointer_token(name) + "/uri", "", ""};
             fs::path folder = p;
             if (fs::is_regular_file(p, ec)) {
               // A file input is uploaded alone; its URI names the file.

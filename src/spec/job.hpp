@@ -93,4 +93,7 @@ json::Value yaml_to_json(const YAML::Node& node, json::Allocator& a);
 // snake_case -> camelCase.
 std::string camel(const std::string& snake);
 
+// A key as one RFC 6901 pointer token ('~' -> "~0", '/' -> "~1").
+std::string pointer_token(const std::string& key);
+
 }  // namespace amlops::spec

@@ -1,4 +1,6 @@
 #define BOOST_TEST_MODULE jobmodel_spec
+#include <rapidjson/pointer.h>
+
 #include <boost/test/unit_test.hpp>
 #include <filesystem>
 
@@ -418,4 +420,34 @@ BOOST_AUTO_TEST_CASE(environment_yaml) {
   auto j = spec::load_job(t.path() / "job.yml", {kWs, {}});
   BOOST_REQUIRE(j.environments.size() == 1u);
   BOOST_TEST(j.environments[0].env.name == "sklearn-env");
+}
+
+BOOST_AUTO_TEST_CASE(targets_are_valid_json_pointers_for_any_key) {
+  // Input and step names are YAML keys: '~' and '/' must be escaped (RFC 6901) in the pointer
+  // where the uploaded asset's id is written, or the submitter overwrites the whole body.
+  files::TempDir t;
+  write(t.path() / "data.csv", "a\n1\n");
+  auto resolve = [](const spec::JobSpec& s, const spec::Target& target) -> std::string {
+    rapidjson::Pointer p(target.pointer.c_str());
+    BOOST_REQUIRE_MESSAGE(p.IsValid(), target.pointer);
+    const json::Value* v = p.Get(s.body);
+    BOOST_REQUIRE_MESSAGE(v != nullptr, target.pointer);
+    return v->IsString() ? v->GetString() : "";
+  };
+  auto cmd = load(
+      "command: echo ${{inputs.d~x}}\nenvironment: azureml:e:1\ninputs:\n  d~x:\n    type: uri_file\n    path: "
+      "./data.csv\n",
+      t.path());
+  BOOST_REQUIRE_EQUAL(cmd.uploads.size(), 1u);
+  BOOST_TEST(resolve(cmd, cmd.uploads[0].target) == "pending:input");
+  auto pipe = load(
+      "type: pipeline\njobs:\n  a/b~c:\n    command: echo\n    environment: azureml:e:1\n    inputs:\n      in/1:\n"
+      "        type: uri_file\n        path: ./data.csv\n",
+      t.path());
+  BOOST_REQUIRE_EQUAL(pipe.uploads.size(), 1u);
+  BOOST_TEST(resolve(pipe, pipe.uploads[0].target) == "pending:input");
+  BOOST_REQUIRE_EQUAL(pipe.components.size(), 1u);
+  BOOST_TEST(spec::pointer_token("a/b~c") == "a~1b~0c");
+  spec::Target comp{-1, "/properties/jobs/" + spec::pointer_token(pipe.components[0].step) + "/componentId", "", ""};
+  BOOST_TEST(resolve(pipe, comp) == "pending:component");
 }

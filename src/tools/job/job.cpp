@@ -142,7 +142,7 @@ int cmd_submit(Context& ctx, const std::vector<std::string>& args) {
     auto& c = spec.components[i];
     std::string version = hash::sha256_hex(json::dump(c.body)).substr(0, 32);
     std::string id = ws.put_component("azureml_anonymous", version, c.body);
-    rapidjson::Pointer(("/properties/jobs/" + c.step + "/componentId").c_str())
+    rapidjson::Pointer(("/properties/jobs/" + spec::pointer_token(c.step) + "/componentId").c_str())
         .Set(spec.body, json::Value(id.c_str(), static_cast<rapidjson::SizeType>(id.size()), spec.body.GetAllocator()),
              spec.body.GetAllocator());
   }
