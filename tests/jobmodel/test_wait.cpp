@@ -214,3 +214,20 @@ BOOST_AUTO_TEST_CASE(signal_during_a_request_still_cancels) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_CASE(blob_relative_name_respects_folder_boundaries) {
+  using jobtool::blob_relative_name;
+  // A model URI ".../paths/models/v1" lists by the string prefix "models/v1", which also
+  // returns "models/v10/..." and "models/v1.bak": those are not part of the model.
+  BOOST_TEST(blob_relative_name("models/v1", "models/v1/model.pkl").value_or("-") == "model.pkl");
+  BOOST_TEST(blob_relative_name("models/v1/", "models/v1/sub/a.txt").value_or("-") == "sub/a.txt");
+  BOOST_TEST(!blob_relative_name("models/v1", "models/v10/model.pkl"));
+  BOOST_TEST(!blob_relative_name("models/v1", "models/v1.bak"));
+  BOOST_TEST(!blob_relative_name("models/v1/", "models/v10/model.pkl"));
+  // A prefix naming one file.
+  BOOST_TEST(blob_relative_name("LocalUpload/abc/model.pkl", "LocalUpload/abc/model.pkl").value_or("-") == "model.pkl");
+  BOOST_TEST(!blob_relative_name("LocalUpload/abc/model.pkl", "LocalUpload/abc/model.pkl.sha"));
+  // The whole container; folder marker blobs are skipped.
+  BOOST_TEST(blob_relative_name("", "a/b.txt").value_or("-") == "a/b.txt");
+  BOOST_TEST(!blob_relative_name("models/v1", "models/v1/"));
+}

@@ -342,6 +342,24 @@ std::string ensure_input(azure::Workspace& ws, const std::filesystem::path& path
   return "azureml://datastores/workspaceblobstore/paths/" + prefix + (single ? files.front().rel : "");
 }
 
+std::optional<std::string> blob_relative_name(const std::string& prefix, const std::string& blob) {
+  std::string p = prefix;
+  while (!p.empty() && p.back() == '/') p.pop_back();
+  std::string rel;
+  if (p.empty()) {
+    rel = blob;
+  } else if (blob == p) {
+    rel = std::filesystem::path(blob).filename().string();
+  } else if (blob.size() > p.size() && blob.compare(0, p.size(), p) == 0 && blob[p.size()] == '/') {
+    rel = blob.substr(p.size() + 1);
+  } else {
+    return std::nullopt;
+  }
+  while (!rel.empty() && rel.front() == '/') rel.erase(0, 1);
+  if (rel.empty() || rel.back() == '/') return std::nullopt;  // folder marker blobs
+  return rel;
+}
+
 json::Document model_version_body(const std::string& type, const std::string& uri, const std::string& description,
                                   const std::map<std::string, std::string>& tags,
                                   const std::map<std::string, std::string>& properties) {

@@ -68,6 +68,11 @@ void upload_files(azure::BlobContainer& container, const std::string& prefix, co
 // azureml://datastores/workspaceblobstore/paths/... URI.
 std::string ensure_input(azure::Workspace& ws, const std::filesystem::path& dir, UploadStats& stats);
 
+// The path of blob `blob` relative to `prefix` (a datastore path naming a folder or one file),
+// or nullopt when the blob is not inside it: "models/v1" holds "models/v1" and "models/v1/x",
+// not "models/v10/x" (which a List Blobs by that prefix also returns).
+std::optional<std::string> blob_relative_name(const std::string& prefix, const std::string& blob);
+
 // The body of a model version PUT (azureml-rest.md §4.1, Workspace/ModelVersion/createOrUpdate).
 json::Document model_version_body(const std::string& type, const std::string& uri, const std::string& description,
                                   const std::map<std::string, std::string>& tags,

@@ -276,14 +276,14 @@ int cmd_download(Context& ctx, const std::vector<std::string>& args) {
   size_t n = 0;
   uint64_t bytes = 0;
   for (auto& blob : blobs) {
-    std::string rel = blob.name.substr(prefix.size());
-    while (!rel.empty() && rel.front() == '/') rel.erase(0, 1);
-    if (rel.empty()) rel = fs::path(blob.name).filename().string();
-    if (!files::is_safe_relative(rel)) throw HttpError(200, "refusing unsafe blob name " + blob.name);
-    container.download(blob.name, to / rel);
+    auto rel = jobtool::blob_relative_name(prefix, blob.name);
+    if (!rel) continue;  // a sibling that only shares the string prefix (models/v10 for models/v1)
+    if (!files::is_safe_relative(*rel)) throw HttpError(200, "refusing unsafe blob name " + blob.name);
+    container.download(blob.name, to / *rel);
     ++n;
     bytes += blob.size;
   }
+  if (n == 0) throw HttpError(404, "no files under " + uri);
   json::Document doc(rapidjson::kObjectType);
   json::Builder b(doc.GetAllocator());
   b.set(doc, "name", name);
