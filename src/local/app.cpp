@@ -204,17 +204,21 @@ std::string App::mlflow_base(const std::string& ws) const {
          "/providers/Microsoft.MachineLearningServices/workspaces/" + ws;
 }
 
-bool App::has_workspace(const std::string& ws) const {
+std::optional<std::string> App::workspace_named(const std::string& ws) const {
   for (auto& w : cfg_.workspaces)
-    if (str::iequals(w, ws)) return true;
-  return false;
+    if (str::iequals(w, ws)) return w;
+  return std::nullopt;
 }
 
-bool App::has_registry(const std::string& reg) const {
+std::optional<std::string> App::registry_named(const std::string& reg) const {
   for (auto& r : cfg_.registries)
-    if (str::iequals(r, reg)) return true;
-  return false;
+    if (str::iequals(r, reg)) return r;
+  return std::nullopt;
 }
+
+bool App::has_workspace(const std::string& ws) const { return workspace_named(ws).has_value(); }
+
+bool App::has_registry(const std::string& reg) const { return registry_named(reg).has_value(); }
 
 fs::path App::job_dir(const std::string& ws, const std::string& job) const { return cfg_.data_dir / "jobs" / ws / job; }
 
@@ -256,7 +260,7 @@ Resolved App::resolve_uri(const std::string& ws, const std::string& uri_in, int 
     size_t i = 0;
     if (seg.size() >= 6 && str::iequals(seg[0], "subscriptions") && str::iequals(seg[2], "resourcegroups") &&
         str::iequals(seg[4], "workspaces")) {
-      w = seg[5];
+      w = workspace_named(seg[5]).value_or(seg[5]);
       i = 6;
     }
     if (seg.size() >= i + 3 && seg[i] == "datastores" && seg[i + 2] == "paths") {
@@ -581,16 +585,18 @@ net::ServerResponse App::dispatch(const net::ServerRequest& req, const std::vect
   if (seg.size() >= 3 && seg[0] == "mlflow" && seg[1] == "v1.0") {
     // /mlflow/v1.0/subscriptions/S/resourceGroups/RG/providers/Microsoft.MachineLearningServices/workspaces/W/api/2.0/mlflow/...
     if (seg.size() >= 10 && seg[2] == "subscriptions" && str::iequals(seg[6], "providers") && seg[8] == "workspaces") {
-      if (seg[3] != id_.subscription || !str::iequals(seg[5], cfg_.resource_group) || !has_workspace(seg[9]))
+      auto w = workspace_named(seg[9]);
+      if (seg[3] != id_.subscription || !str::iequals(seg[5], cfg_.resource_group) || !w)
         throw ArmError(404, "ResourceNotFound", "The workspace was not found.", "WorkspaceNotFound");
-      return route_mlflow(req, seg[9], seg, 10);
+      return route_mlflow(req, *w, seg, 10);
     }
   }
   if (seg.size() >= 3 && seg[0] == "history" && seg[1] == "v1.0") {
     if (seg.size() >= 10 && seg[2] == "subscriptions" && str::iequals(seg[6], "providers") && seg[8] == "workspaces") {
-      if (seg[3] != id_.subscription || !str::iequals(seg[5], cfg_.resource_group) || !has_workspace(seg[9]))
+      auto w = workspace_named(seg[9]);
+      if (seg[3] != id_.subscription || !str::iequals(seg[5], cfg_.resource_group) || !w)
         throw ArmError(404, "ResourceNotFound", "The workspace was not found.", "WorkspaceNotFound");
-      return route_history(req, seg[9], seg, 10);
+      return route_history(req, *w, seg, 10);
     }
   }
   if (seg.size() == 5 && seg[0] == "registrymanagement" && seg[2] == "registries" && seg[4] == "discovery") {

@@ -84,6 +84,10 @@ class App {
   [[nodiscard]] std::string mlflow_base(const std::string& ws) const;  // http(s)://.../mlflow/v1.0/...workspaces/ws
   [[nodiscard]] bool has_workspace(const std::string& ws) const;
   [[nodiscard]] bool has_registry(const std::string& reg) const;
+  // The configured spelling of a workspace or registry name, which ARM matches case-insensitively
+  // (the store, containers and job directories are keyed by it); nullopt when there is none.
+  [[nodiscard]] std::optional<std::string> workspace_named(const std::string& ws) const;
+  [[nodiscard]] std::optional<std::string> registry_named(const std::string& reg) const;
   // Resolves datastore, job output, data asset and blob URIs of workspace `ws`.
   Resolved resolve_uri(const std::string& ws, const std::string& uri, int depth = 0);
   [[nodiscard]] std::filesystem::path job_dir(const std::string& ws, const std::string& job) const;

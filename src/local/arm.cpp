@@ -281,18 +281,20 @@ net::ServerResponse App::route_arm(const net::ServerRequest& req, const std::vec
     throw ArmError(404, "NotFound", "No route for " + req.path + ".");
   std::vector<std::string> rest(seg.begin() + 8, seg.end());
   if (seg[6] == "workspaces") {
-    if (!has_workspace(seg[7]))
+    auto ws = workspace_named(seg[7]);
+    if (!ws)
       throw ArmError(404, "ResourceNotFound",
                      "The Resource '" + std::string(kProvider) + "/workspaces/" + seg[7] + "' under resource group '" +
                          seg[3] + "' was not found.");
-    return route_workspace(req, seg[7], rest);
+    return route_workspace(req, *ws, rest);
   }
   if (seg[6] == "registries") {
-    if (!has_registry(seg[7]))
+    auto reg = registry_named(seg[7]);
+    if (!reg)
       throw ArmError(404, "ResourceNotFound",
                      "The Resource '" + std::string(kProvider) + "/registries/" + seg[7] + "' under resource group '" +
                          seg[3] + "' was not found.");
-    return route_registry(req, seg[7], rest);
+    return route_registry(req, *reg, rest);
   }
   throw ArmError(404, "NotFound", "No route for " + req.path + ".");
 }
@@ -637,6 +639,7 @@ net::ServerResponse App::route_assets(const net::ServerRequest& req, const std::
     auto dver = json::opt_string(body, "/destinationVersion").value_or(version);
     if (!reg || !has_registry(*reg))
       throw ArmError(404, "UserError", "Registry " + reg.value_or("") + " not found.", "RegistryNotFound");
+    reg = registry_named(*reg);
     require_name("destination name", dname);
     require_name("destination version", dver);
     auto src = store_->one("SELECT body FROM assets WHERE kind=? AND scope=? AND name=? AND version=?",

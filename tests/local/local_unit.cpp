@@ -363,6 +363,21 @@ BOOST_AUTO_TEST_CASE(uris_cannot_name_a_container_outside_the_blob_store) {
   BOOST_TEST(res.loc->path == "a/b");
 }
 
+BOOST_AUTO_TEST_CASE(workspace_names_match_case_insensitively_and_name_one_workspace) {
+  // ARM names are case-insensitive: a job put under .../workspaces/LOCAL is the workspace 'local''s job.
+  std::string upper = str::replace_all(ws(), "/workspaces/local", "/workspaces/LOCAL");
+  BOOST_TEST(send("PUT", upper + "/jobs/cased?api-version=2025-12-01",
+                  R"({"properties":{"jobType":"Command","command":"echo hi"}})")
+                 .status == 201);
+  auto r = send("GET", ws() + "/jobs/cased?api-version=2025-12-01");
+  BOOST_TEST(r.status == 200);
+  BOOST_TEST(json::get_string(json::parse(r.body), "/id") == ws() + "/jobs/cased");
+  r = send("POST", str::replace_all(mlflow("experiments/create"), "/workspaces/local/", "/workspaces/Local/"),
+           R"({"name":"cased"})");
+  BOOST_TEST(r.status == 200);
+  BOOST_TEST(send("GET", mlflow("experiments/get-by-name?experiment_name=cased")).status == 200);
+}
+
 BOOST_AUTO_TEST_CASE(mlflow_rest) {
   auto r = send("POST", mlflow("experiments/create"), R"({"name":"e1"})");
   BOOST_REQUIRE_EQUAL(r.status, 200);
