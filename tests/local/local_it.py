@@ -631,6 +631,26 @@ class Restart(Base):
         time.sleep(0.2)
         self.assertFalse(alive(pid), "the orphaned job process survived the restart")
 
+    def test_stale_server_json_names_no_process_to_stop(self):
+        # After kill -9, server.json stays behind; its pid may by now be another program's.
+        srv = self.srv
+        srv.kill9()
+        other = subprocess.Popen(["sleep", "60"])
+        try:
+            info = dict(srv.info, pid=other.pid)
+            with open(os.path.join(srv.data, "server.json"), "w") as f:
+                json.dump(info, f)
+            st = subprocess.run([BIN, "status", "--data", srv.data], capture_output=True, text=True, timeout=60)
+            self.assertEqual(st.returncode, 1, st.stdout + st.stderr)
+            subprocess.run([BIN, "stop", "--data", srv.data], capture_output=True, timeout=60)
+            time.sleep(0.2)
+            self.assertIsNone(other.poll(), "amlops-local stop signalled an unrelated process")
+            srv.start()  # --daemon does not take the stale file for a running server
+            self.assertNotEqual(srv.info["pid"], other.pid)
+        finally:
+            other.kill()
+            other.wait()
+
 
 class Auth(Base):
     extra = ("--token-lifetime", "2s")

@@ -56,6 +56,24 @@ bool alive(int64_t pid) {
   return close == std::string::npos || text.substr(close + 2, 1) != "Z";
 }
 
+// True while a server holds DATA/server.lock (serve takes it for its lifetime; the kernel drops it
+// when the process dies, even by kill -9). server.json alone is no proof: it outlives a killed
+// server, and its pid may since belong to an unrelated process.
+bool lock_held(const fs::path& data) {
+  int fd = ::open((data / "server.lock").c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  bool held = ::flock(fd, LOCK_SH | LOCK_NB) != 0;
+  ::close(fd);
+  return held;
+}
+
+// The server of DATA when one runs.
+std::optional<ServerInfo> running_server(const fs::path& data) {
+  auto info = read_info(data);
+  if (!info || !alive(info->pid) || !lock_held(data)) return std::nullopt;
+  return info;
+}
+
 std::string env_lines(const local::App& app) {
   const auto& id = app.identity();
   const auto& cfg = app.config();
@@ -138,7 +156,7 @@ int serve(Context& ctx, const std::vector<std::string>& args) {
   fs::path data = fs::absolute(cfg.data_dir);
 
   if (cmd.flag("daemon")) {
-    if (auto info = read_info(data); info && alive(info->pid))
+    if (auto info = running_server(data))
       throw UsageError("amlops-local is already running for " + data.string() + " (pid " + std::to_string(info->pid) +
                        ", " + info->url + ")");
     // Re-run ourselves in the foreground, detached, and wait until the server answers.
@@ -252,8 +270,8 @@ int stop(Context& ctx, const std::vector<std::string>& args) {
       "timeout", cli::po::value<std::string>()->default_value("20s"), "time to wait before killing it");
   if (!cmd.parse(args)) return 0;
   fs::path data = fs::absolute(cmd.str("data"));
-  auto info = read_info(data);
-  if (!info || !alive(info->pid)) {
+  auto info = running_server(data);
+  if (!info) {
     log::info("amlops-local is not running for ", data.string());
     return 0;
   }
@@ -274,8 +292,8 @@ int status(Context& ctx, const std::vector<std::string>& args) {
   cmd.options()("data", cli::po::value<std::string>()->default_value(".amlops-local"), "data directory of the server");
   if (!cmd.parse(args)) return 0;
   fs::path data = fs::absolute(cmd.str("data"));
-  auto info = read_info(data);
-  bool up = info && alive(info->pid);
+  auto info = running_server(data);
+  bool up = info.has_value();
   json::Document d(rapidjson::kObjectType);
   json::Builder b(d.GetAllocator());
   b.set(d, "running", up);
