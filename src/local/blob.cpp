@@ -2,7 +2,9 @@
 // Azurite), Put Blob, Put Block, Put Block List, Get Blob (Range), Get Blob Properties, metadata,
 // List Blobs, containers. Authorised by a service SAS, Shared Key or a bearer token.
 #include <algorithm>
+#include <charconv>
 #include <fstream>
+#include <limits>
 #include <regex>
 
 #include "core/error.hpp"
@@ -477,15 +479,21 @@ net::ServerResponse App::route_blob(const net::ServerRequest& req, const std::ve
       if (!std::regex_match(range, mm, re) || (mm[1].str().empty() && mm[2].str().empty()))
         return storage_error(416, "InvalidRange",
                              "The range specified is invalid for the current size of the resource.");
+      // Digits beyond uint64_t saturate (a position past any blob), as HTTP reads them.
+      auto position = [](const std::string& digits) {
+        uint64_t v = 0;
+        auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
+        return ec == std::errc() ? v : std::numeric_limits<uint64_t>::max();
+      };
       uint64_t first = 0, last = size ? size - 1 : 0;
       if (mm[1].str().empty()) {  // suffix range
-        uint64_t n = std::stoull(mm[2].str());
+        uint64_t n = position(mm[2].str());
         first = n >= size ? 0 : size - n;
       } else {
-        first = std::stoull(mm[1].str());
-        if (!mm[2].str().empty()) last = std::min<uint64_t>(std::stoull(mm[2].str()), size ? size - 1 : 0);
+        first = position(mm[1].str());
+        if (!mm[2].str().empty()) last = std::min<uint64_t>(position(mm[2].str()), size ? size - 1 : 0);
       }
-      if (first >= size || (!mm[2].str().empty() && !mm[1].str().empty() && std::stoull(mm[2].str()) < first)) {
+      if (first >= size || (!mm[2].str().empty() && !mm[1].str().empty() && position(mm[2].str()) < first)) {
         auto e =
             storage_error(416, "InvalidRange", "The range specified is invalid for the current size of the resource.");
         e.header("Content-Range", "bytes */" + std::to_string(size));
