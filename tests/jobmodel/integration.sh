@@ -144,6 +144,19 @@ printf 'type: command\ncommand: echo ${{inputs.nope}}\nenvironment: azureml:e:1\
 rc=$?
 [ $rc -eq 2 ] && grep -q "bad.yml:2:15: undefined input 'nope'" bad.err && pass "undefined binding: exit 2 with file:line:col" || { fail "bad yaml exit $rc"; cat bad.err; }
 
+# A SAS URI as --path: its signature reaches neither the results nor the CI step summary.
+SAS='https://acct.blob.core.windows.net/c/m.pkl?sv=2021-08-06&sr=b&sp=r&sig=SECRETSIG42'
+for fmt in text json; do
+  GITHUB_ACTIONS=true GITHUB_STEP_SUMMARY="$WORK/sas.summary" GITHUB_OUTPUT="$WORK/sas.outputs" \
+    "$MODEL" register --name sasmodel --path "$SAS" -o $fmt > "sas.$fmt" 2> sas.err || { fail "register SAS URI"; cat sas.err; }
+done
+"$MODEL" show sasmodel:1 -o json > sas.show 2>> sas.err || fail "show SAS model"
+if grep -q SECRETSIG42 sas.text sas.json sas.show "$WORK/sas.summary"; then
+  fail "the SAS signature was printed"; grep SECRETSIG42 sas.text sas.json sas.show "$WORK/sas.summary"
+else
+  grep -q "sig=REDACTED" sas.json && pass "SAS signature redacted in results and summary" || { fail "no model_uri"; cat sas.json; }
+fi
+
 # ---- 2. the same scenario with 20 % injected faults ------------------------------------------
 start_server "$WORK/srv-faulty" --faults 429=0.07,503=0.07,reset=0.06 --fault-seed 7
 scenario faulty

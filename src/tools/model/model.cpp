@@ -8,6 +8,7 @@
 #include "core/files.hpp"
 #include "core/hash.hpp"
 #include "core/log.hpp"
+#include "core/redact.hpp"
 #include "core/strings.hpp"
 #include "tools/job/session.hpp"
 
@@ -44,7 +45,8 @@ json::Document version_result(const std::string& name, const json::Value& v) {
   b.set(doc, "name", name);
   b.set(doc, "version", json::opt_string(v, "/name").value_or(""));
   b.set(doc, "id", json::opt_string(v, "/id").value_or(""));
-  b.set(doc, "model_uri", json::opt_string(v, "/properties/modelUri").value_or(""));
+  // A SAS in the URI (e.g. --path https://...?sig=...) is a secret: never printed.
+  b.set(doc, "model_uri", redact::url(json::opt_string(v, "/properties/modelUri").value_or("")));
   b.set(doc, "type", json::opt_string(v, "/properties/modelType").value_or(""));
   if (auto c = json::opt_string(v, "/systemData/createdAt")) b.set(doc, "created", *c);
   json::Value tags = b.obj(), props = b.obj();
@@ -160,7 +162,7 @@ int cmd_register(Context& ctx, const std::vector<std::string>& args) {
   ctx.host.set_output("name", name);
   ctx.host.set_output("version", version);
   ctx.host.set_output("model_id", "azureml:" + name + ":" + version);
-  ctx.host.summary("### Model `" + name + ":" + version + "` registered\n\nfrom `" + model_uri + "`\n");
+  ctx.host.summary("### Model `" + name + ":" + version + "` registered\n\nfrom `" + redact::url(model_uri) + "`\n");
   ctx.emit(r, [&](std::ostream& os) { print_version(os, r); });
   return 0;
 }
