@@ -6,6 +6,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/error.hpp"
@@ -32,9 +33,66 @@ SourceLocation offset_location(std::string_view text, size_t offset, const std::
                     (missing ? ")" : ""));
 }
 
+// Debian's RapidJSON 1.1.0 reads out of bounds (full-precision path) on numbers far below the
+// double range with many digits, e.g. 0.7777777777777777777e-330. Such numbers are refused
+// before parsing: the decimal exponent of their first significant digit must be >= -320.
+constexpr long kMinDecimalExponent = -320;
+
+void check_number_ranges(std::string_view text, const std::string& source) {
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+      continue;
+    }
+    if (c != '-' && (c < '0' || c > '9')) continue;
+    size_t start = i;
+    if (c == '-') ++i;
+    long int_digits = 0, leading_frac_zeros = 0;
+    bool significant = false;
+    auto digit = [&](size_t k) { return k < text.size() && text[k] >= '0' && text[k] <= '9'; };
+    for (; digit(i); ++i) {
+      if (text[i] != '0') significant = true;
+      if (significant) ++int_digits;
+    }
+    if (i < text.size() && text[i] == '.') {
+      for (++i; digit(i); ++i) {
+        if (!significant && text[i] != '0') significant = true;
+        if (!significant) ++leading_frac_zeros;
+      }
+    }
+    long exponent = 0;
+    if (i < text.size() && (text[i] == 'e' || text[i] == 'E')) {
+      ++i;
+      bool negative = i < text.size() && text[i] == '-';
+      if (i < text.size() && (text[i] == '-' || text[i] == '+')) ++i;
+      for (; digit(i); ++i) exponent = std::min(exponent * 10 + (text[i] - '0'), 1'000'000'000L);
+      if (negative) exponent = -exponent;
+    }
+    if (significant) {
+      long first = int_digits > 0 ? int_digits - 1 : -(leading_frac_zeros + 1);
+      if (first + exponent < kMinDecimalExponent) {
+        throw ConfigError(offset_location(text, start, source),
+                          "JSON parse error: number below the range of a double (" +
+                              std::string(text.substr(start, std::min<size_t>(i - start, 40))) + ")");
+      }
+    }
+    if (i > start) --i;  // the loop's ++i moves past the token
+  }
+}
+
 }  // namespace
 
 Document parse(std::string_view text, const std::string& source) {
+  check_number_ranges(text, source);
   Document d;
   d.Parse<rapidjson::kParseFullPrecisionFlag | rapidjson::kParseNanAndInfFlag>(text.data(), text.size());
   if (d.HasParseError()) {
