@@ -933,6 +933,10 @@ void Runner::step_pipeline(const JobRow& j) {
       std::map<std::string, std::set<std::string>> graph;
       for (auto& s : steps->GetObject()) {
         std::string sname = s.name.GetString();
+        // The step name becomes part of its child job's name, and so of paths under DATA.
+        if (!valid_name(sname))
+          throw JobFailure("UserError",
+                           "step name '" + sname + "' is not allowed (letters, digits, '_', '-' and '.', no '..')");
         graph[sname] = step_deps(s.value);
       }
       for (auto& [s, deps] : graph)

@@ -500,6 +500,20 @@ class Pipelines(Base):
         self.assertEqual(srv.wait("pipe-cycle", 30), "Failed")
         self.assertIn("cycle", srv.history("pipe-cycle")["error"]["error"]["message"])
 
+    def test_step_name_cannot_climb_out_of_the_data_directory(self):
+        # A step's child job is <pipeline>_<step>: its directories would be DATA/jobs/local/pipe_../../..
+        srv = self.srv
+        outside = tempfile.mkdtemp(prefix="amlops-local-outside-")
+        try:
+            step = "../" * 8 + outside.lstrip("/")
+            props = {"jobType": "Pipeline", "jobs": {step: {"type": "command", "command": "echo ran > marker"}}}
+            srv.put_job("pipe-escape", props)
+            self.assertEqual(srv.wait("pipe-escape", 30), "Failed")
+            self.assertIn("step name", srv.history("pipe-escape")["error"]["error"]["message"])
+            self.assertEqual(os.listdir(outside), [])
+        finally:
+            shutil.rmtree(outside, ignore_errors=True)
+
 
 TRIAL = MLFLOW_LOGGER + r'''
 lr = float(sys.argv[1]); batch = int(sys.argv[2])
