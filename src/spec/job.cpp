@@ -967,6 +967,8 @@ JobSpec load_job_text(const std::string& text, const std::string& source, const 
 }
 
 JobSpec load_job(const fs::path& file, const LoadOptions& opts) {
+  std::error_code ec;
+  if (fs::is_directory(file, ec)) throw ConfigError(file.string() + " is a directory, not a job YAML");
   std::string text = files::read(file);
   fs::path base = fs::absolute(file).parent_path();
   return load_job_text(text, file.string(), base, opts);

@@ -451,3 +451,15 @@ BOOST_AUTO_TEST_CASE(targets_are_valid_json_pointers_for_any_key) {
   spec::Target comp{-1, "/properties/jobs/" + spec::pointer_token(pipe.components[0].step) + "/componentId", "", ""};
   BOOST_TEST(resolve(pipe, comp) == "pending:component");
 }
+
+BOOST_AUTO_TEST_CASE(a_directory_is_not_a_job_yaml) {
+  files::TempDir t;
+  spec::LoadOptions lo;
+  lo.workspace_id = kWs;
+  try {
+    spec::load_job(t.path(), lo);
+    BOOST_FAIL("no error");
+  } catch (const ConfigError& e) {
+    BOOST_TEST(std::string(e.what()).find("is a directory") != std::string::npos, e.what());
+  }
+}
