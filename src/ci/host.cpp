@@ -5,6 +5,7 @@
 #include "ci/format.hpp"
 #include "core/files.hpp"
 #include "core/log.hpp"
+#include "core/redact.hpp"
 #include "core/strings.hpp"
 
 namespace amlops::ci {
@@ -69,7 +70,8 @@ class GitHubHost : public Host {
   void summary(const std::string& markdown) override {
     auto path = env_.nonempty("GITHUB_STEP_SUMMARY");
     if (!path) return;
-    std::string md = markdown;
+    // The runner does not mask step summaries as reliably as logs: redact here.
+    std::string md = redact::text(markdown);
     if (!md.empty() && md.back() != '\n') md += '\n';
     // The runner drops a step summary over 1 MiB entirely: cut ours below that instead.
     constexpr size_t kLimit = 1024 * 1024 - 1024;
@@ -120,7 +122,7 @@ class AzureHost : public Host {
   void group_begin(const std::string& title) override { line(azure::group_begin(title)); }
   void group_end() override { line(azure::group_end()); }
   void summary(const std::string& markdown) override {
-    summary_ += markdown;
+    summary_ += redact::text(markdown);
     if (!summary_.empty() && summary_.back() != '\n') summary_ += '\n';
   }
   void fail(const std::string& message) override { line(azure::complete("Failed", message)); }

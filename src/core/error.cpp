@@ -29,7 +29,8 @@ ErrorReport describe_error(const std::exception& e) {
     else if (dynamic_cast<const TimeoutError*>(err))
       prefix = "timed out: ";
     std::string msg = prefix + err->what();
-    if (const auto* http = dynamic_cast<const HttpError*>(err); http && !http->correlation_id().empty()) {
+    if (const auto* http = dynamic_cast<const HttpError*>(err);
+        http && !http->correlation_id().empty() && msg.find(http->correlation_id()) == std::string::npos) {
       msg += " (correlation id " + http->correlation_id() + ")";
     }
     return {err->exit_code(), msg};

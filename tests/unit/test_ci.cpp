@@ -5,6 +5,7 @@
 #include "ci/format.hpp"
 #include "ci/host.hpp"
 #include "core/files.hpp"
+#include "core/redact.hpp"
 #include "core/strings.hpp"
 
 using namespace amlops;
@@ -132,6 +133,9 @@ BOOST_AUTO_TEST_CASE(github_host_writes_files_and_caps_annotations) {
   host->set_output("log", "a\nb");
   host->summary("# Title");
   host->summary("row");
+  redact::add_secret("summary-secret-value");
+  host->summary("uri https://a.blob/c/m?sv=1&sig=abcdef and summary-secret-value");
+  redact::clear_for_tests();
   for (int i = 0; i < 12; ++i) host->annotate({Severity::error, "e" + std::to_string(i), "f", i + 1, 0, 0, 0, "", ""});
   host->annotate({Severity::warning, "w", "f", 1, 0, 0, 0, "", ""});
   host->mask("supersecret");
@@ -139,7 +143,7 @@ BOOST_AUTO_TEST_CASE(github_host_writes_files_and_caps_annotations) {
   BOOST_TEST(o.find("status<<ghadelimiter_") == 0);
   BOOST_TEST(o.find("\nCompleted\nghadelimiter_") != std::string::npos);
   BOOST_TEST(o.find("\na\nb\nghadelimiter_") != std::string::npos);
-  BOOST_TEST(files::read(summary) == "# Title\nrow\n");
+  BOOST_TEST(files::read(summary) == "# Title\nrow\nuri https://a.blob/c/m?sv=1&sig=REDACTED and ***\n");
   std::string c = cmds.str();
   BOOST_TEST(c.find("::error file=f,line=10::e9") != std::string::npos);
   BOOST_TEST(c.find("e10") == std::string::npos);

@@ -34,6 +34,8 @@ BOOST_AUTO_TEST_CASE(exit_codes) {
        2, "job.yml:3:5: bad"},
       {[] { throw HttpError(503, "GET x: HTTP 503", "ServiceUnavailable", "corr-1"); }, 4,
        "GET x: HTTP 503 (correlation id corr-1)"},
+      {[] { throw HttpError(409, "PUT x: Conflict [correlation id corr-2]", "Conflict", "corr-2"); }, 4,
+       "PUT x: Conflict [correlation id corr-2]"},  // not twice
       {[] { throw GitError("no repo"); }, 2, "git: no repo"},
       {[] { throw TimeoutError("job x after 2s"); }, 3, "timed out: job x after 2s"},
       {[] { throw InterruptedError(); }, 130, "interrupted"},

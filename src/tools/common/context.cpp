@@ -1,6 +1,7 @@
 #include "tools/common/context.hpp"
 
 #include <iostream>
+#include <sstream>
 
 #include "core/error.hpp"
 #include "core/log.hpp"
@@ -13,7 +14,10 @@ void Context::emit(const json::Value& result, const std::function<void(std::ostr
   if (format == OutputFormat::json) {
     out << redact::secrets(json::dump(result, true)) << '\n';
   } else {
-    text(out);
+    // Rendered first, so that no registered secret reaches stdout in either format.
+    std::ostringstream rendered;
+    text(rendered);
+    out << redact::secrets(rendered.str());
   }
   out.flush();
 }
