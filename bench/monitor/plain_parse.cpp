@@ -27,8 +27,10 @@ int main(int argc, char** argv) {
         while (p < end && *p != ',' && *p != '\n') ++p;
         double v;
         auto r = std::from_chars(b, p, v);
-        if (r.ec == std::errc() && r.ptr == p) num[col % 16].push_back(v);
-        else txt[col % 16].emplace_back(b, p);
+        if (r.ec == std::errc() && r.ptr == p)
+          num[col % 16].push_back(v);
+        else
+          txt[col % 16].emplace_back(b, p);
         if (p < end && *p++ == '\n') break;
       }
     }
