@@ -1,5 +1,8 @@
 #include "ci/host.hpp"
 
+#include <unistd.h>
+
+#include <iostream>
 #include <ostream>
 
 #include "ci/format.hpp"
@@ -35,7 +38,19 @@ namespace {
 
 class TerminalHost : public Host {
  public:
-  TerminalHost(const Env& env, std::ostream& commands) : Host(env, commands) {}
+  TerminalHost(const Env& env, std::ostream& commands, bool interactive)
+      : Host(env, commands), live_(interactive && env.get_or("TERM", "") != "dumb") {}
+  ~TerminalHost() override { status_clear(); }
+  void status(const std::string& text) override {
+    if (!live_) return;
+    cmd_ << "\r\033[K" << text << std::flush;
+    shown_ = true;
+  }
+  void status_clear() override {
+    if (!shown_) return;
+    cmd_ << "\r\033[K" << std::flush;
+    shown_ = false;
+  }
   [[nodiscard]] Kind kind() const override { return Kind::terminal; }
   [[nodiscard]] std::string name() const override { return "terminal"; }
   [[nodiscard]] std::optional<std::string> input(const std::string&) const override { return std::nullopt; }
@@ -45,6 +60,10 @@ class TerminalHost : public Host {
   void group_begin(const std::string&) override {}
   void group_end() override {}
   void summary(const std::string&) override {}
+
+ private:
+  bool live_;
+  bool shown_ = false;
 };
 
 class GitHubHost : public Host {
@@ -158,7 +177,9 @@ std::unique_ptr<Host> make_host(Kind kind, const Env& env, std::ostream& command
     case Kind::terminal:
       break;
   }
-  return std::make_unique<TerminalHost>(env, commands);
+  // Live status lines only when the command stream is an interactive terminal's stderr.
+  bool interactive = &commands == &std::cerr && ::isatty(STDERR_FILENO) == 1;
+  return std::make_unique<TerminalHost>(env, commands, interactive);
 }
 
 std::unique_ptr<Host> detect(const Env& env, std::ostream& commands) {

@@ -44,6 +44,10 @@ class Host {
   virtual void group_end() = 0;
   // Appends markdown to the job summary.
   virtual void summary(const std::string& markdown) = 0;
+  // A live status line for long waits: redrawn in place on an interactive terminal; nothing on
+  // CI hosts, whose logs get plain lines. Clear it before writing anything else to stderr.
+  virtual void status(const std::string& /*text*/) {}
+  virtual void status_clear() {}
   // Marks the task failed in the way the host reads (Azure: task.complete); no-op elsewhere.
   virtual void fail(const std::string& /*message*/) {}
   // URL of this CI run, for provenance; nullopt on a terminal.

@@ -118,6 +118,18 @@ BOOST_AUTO_TEST_CASE(host_reads_inputs_with_both_spellings) {
   BOOST_TEST(!detect(term, cmds)->input("fail-on").has_value());
 }
 
+BOOST_AUTO_TEST_CASE(status_lines_only_on_an_interactive_terminal) {
+  // A captured stream (a pipe, a CI log) never gets carriage-return redraws.
+  std::ostringstream cmds;
+  for (auto kind : {Kind::terminal, Kind::github, Kind::azure}) {
+    MapEnv env(std::map<std::string, std::string>{{"AGENT_TEMPDIRECTORY", "/tmp"}});
+    auto host = make_host(kind, env, cmds);
+    host->status("job-1: Running 3.0s");
+    host->status_clear();
+  }
+  BOOST_TEST(cmds.str().empty());
+}
+
 BOOST_AUTO_TEST_CASE(github_host_writes_files_and_caps_annotations) {
   files::TempDir dir;
   auto out = dir.path() / "output";

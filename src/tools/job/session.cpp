@@ -232,6 +232,7 @@ JobResult wait_job(Context& ctx, azure::Workspace& ws, const std::string& name, 
   // SIGINT/SIGTERM: cancel the job (the flag is cleared so that the cancel requests go out).
   auto on_interrupt = [&] {
     int sig = signals::last_signal();
+    ctx.host.status_clear();
     close_group();
     if (opts.cancel_on_interrupt) {
       log::warn("interrupted: canceling job ", name);
@@ -247,6 +248,7 @@ JobResult wait_job(Context& ctx, azure::Workspace& ws, const std::string& name, 
       if (signals::interrupted()) on_interrupt();
       auto elapsed = std::chrono::duration_cast<Duration>(ctx.clock.now() - start);
       if (opts.timeout && elapsed >= *opts.timeout) {
+        ctx.host.status_clear();
         close_group();
         if (opts.cancel_on_timeout) {
           log::warn("timeout after ", format_duration(*opts.timeout), ": canceling job ", name);
@@ -259,6 +261,7 @@ JobResult wait_job(Context& ctx, azure::Workspace& ws, const std::string& name, 
       std::string jt = json::opt_string(job, "/properties/jobType").value_or("");
       pipeline = jt == "Pipeline" || jt == "Sweep";
       bool changed = status != last;
+      ctx.host.status_clear();
       if (changed) {
         log::info(name, ": ", status, " (", format_duration(elapsed), ")");
         last = status;
@@ -269,6 +272,7 @@ JobResult wait_job(Context& ctx, azure::Workspace& ws, const std::string& name, 
         flush_partial(ctx, cur);
         break;
       }
+      ctx.host.status(name + ": " + status + " " + format_duration(elapsed));
       delay = (changed || printed)
                   ? opts.poll_min
                   : std::min<Duration>(std::chrono::duration_cast<Duration>(delay * 3 / 2), opts.poll_max);
@@ -277,14 +281,17 @@ JobResult wait_job(Context& ctx, azure::Workspace& ws, const std::string& name, 
       ctx.clock.sleep(sleep_for);
     }
   } catch (const InterruptedError&) {
+    ctx.host.status_clear();
     // The signal arrived during a request (the client stops at once): same handling.
     if (signals::interrupted()) on_interrupt();
     close_group();
     throw;
   } catch (...) {
+    ctx.host.status_clear();
     close_group();
     throw;
   }
+  ctx.host.status_clear();
   close_group();
   JobResult r = describe_job(ws, name, job);
   if (r.duration_s == 0) r.duration_s = std::chrono::duration<double>(ctx.clock.now() - start).count();
