@@ -35,8 +35,8 @@ struct HistoryBlob {
 
 struct HistoryOptions {
   size_t max_commits = 0;  // 0 = all
-  // Each distinct blob is visited once, at the oldest commit that introduced it (walk is newest
-  // first; we report the first commit seen that adds it, which is the newest unless dedup_oldest).
+  // Merge commits add nothing of their own in most histories; skipping them saves a diff each.
+  // Each distinct blob is visited once, at the newest commit (the walk's first) that adds it.
   bool skip_merges = false;
 };
 
