@@ -187,13 +187,24 @@ int cmd_submit(Context& ctx, const std::vector<std::string>& args) {
   return jobtool::emit_result(ctx, jobtool::wait_job(ctx, ws, name, *wait));
 }
 
+// NAME (positional) and the connection options: the arguments of every command on one job.
+void add_job_arguments(cli::Command& cmd) {
+  cmd.options()("name", cli::po::value<std::string>(), "job name");
+  cmd.positional("name");
+  jobtool::add_connection_options(cmd);
+}
+
+json::Document require_job(Session& s, const std::string& name) {
+  auto job = s.ws->get_job(name);
+  if (!job) throw UsageError("job " + name + " not found in workspace " + s.ws->ref().name);
+  return std::move(*job);
+}
+
 int cmd_wait(Context& ctx, const std::vector<std::string>& args) {
   cli::Command cmd(ctx, "wait", "Waits for a job to end, optionally streaming its logs.", "NAME");
-  cmd.options()("name", cli::po::value<std::string>(), "job name")("stream", cli::po::bool_switch(),
-                                                                   "stream the job's logs");
-  cmd.positional("name");
+  add_job_arguments(cmd);
+  cmd.options()("stream", cli::po::bool_switch(), "stream the job's logs");
   add_wait_options(cmd);
-  jobtool::add_connection_options(cmd);
   if (!cmd.parse(args)) return 0;
   std::string name = cmd.required("name");
   auto w = wait_options(cmd);
@@ -204,10 +215,8 @@ int cmd_wait(Context& ctx, const std::vector<std::string>& args) {
 
 int cmd_logs(Context& ctx, const std::vector<std::string>& args) {
   cli::Command cmd(ctx, "logs", "Prints a job's logs (user_logs/std_log*.txt; pipelines: every step).", "NAME");
-  cmd.options()("name", cli::po::value<std::string>(), "job name")("follow,f", cli::po::bool_switch(),
-                                                                   "keep printing until the job ends");
-  cmd.positional("name");
-  jobtool::add_connection_options(cmd);
+  add_job_arguments(cmd);
+  cmd.options()("follow,f", cli::po::bool_switch(), "keep printing until the job ends");
   if (!cmd.parse(args)) return 0;
   std::string name = cmd.required("name");
   Session s = jobtool::connect(ctx, cmd);
@@ -219,13 +228,11 @@ int cmd_logs(Context& ctx, const std::vector<std::string>& args) {
 
 int cmd_metrics(Context& ctx, const std::vector<std::string>& args) {
   cli::Command cmd(ctx, "metrics", "Prints the latest value of each metric of a job (MLflow).", "NAME");
-  cmd.options()("name", cli::po::value<std::string>(), "job name");
-  cmd.positional("name");
-  jobtool::add_connection_options(cmd);
+  add_job_arguments(cmd);
   if (!cmd.parse(args)) return 0;
   std::string name = cmd.required("name");
   Session s = jobtool::connect(ctx, cmd);
-  if (!s.ws->get_job(name)) throw UsageError("job " + name + " not found");
+  require_job(s, name);
   auto m = s.ws->metrics(name);
   json::Document doc(rapidjson::kObjectType);
   json::Builder b(doc.GetAllocator());
@@ -239,26 +246,20 @@ int cmd_metrics(Context& ctx, const std::vector<std::string>& args) {
 
 int cmd_show(Context& ctx, const std::vector<std::string>& args) {
   cli::Command cmd(ctx, "show", "Shows a job's status, studio URL, metrics and duration.", "NAME");
-  cmd.options()("name", cli::po::value<std::string>(), "job name");
-  cmd.positional("name");
-  jobtool::add_connection_options(cmd);
+  add_job_arguments(cmd);
   if (!cmd.parse(args)) return 0;
   std::string name = cmd.required("name");
   Session s = jobtool::connect(ctx, cmd);
-  auto job = s.ws->get_job(name);
-  if (!job) throw UsageError("job " + name + " not found in workspace " + s.ws->ref().name);
-  return jobtool::emit_result(ctx, jobtool::describe_job(*s.ws, name, *job));
+  return jobtool::emit_result(ctx, jobtool::describe_job(*s.ws, name, require_job(s, name)));
 }
 
 int cmd_cancel(Context& ctx, const std::vector<std::string>& args) {
   cli::Command cmd(ctx, "cancel", "Cancels a job.", "NAME");
-  cmd.options()("name", cli::po::value<std::string>(), "job name");
-  cmd.positional("name");
-  jobtool::add_connection_options(cmd);
+  add_job_arguments(cmd);
   if (!cmd.parse(args)) return 0;
   std::string name = cmd.required("name");
   Session s = jobtool::connect(ctx, cmd);
-  if (!s.ws->get_job(name)) throw UsageError("job " + name + " not found");
+  require_job(s, name);
   s.ws->cancel_job(name);
   auto job = s.ws->get_job(name);
   std::string status = job ? json::opt_string(*job, "/properties/status").value_or("?") : "?";
