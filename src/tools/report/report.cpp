@@ -72,6 +72,7 @@ int comment_cmd(Context& ctx, const std::vector<std::string>& args) {
                  "Azure DevOps: leave the thread active, so that a 'resolve comments' policy blocks completion");
   if (!cmd.parse(args)) return 0;
 
+  if (cmd.list("fragment").empty()) throw UsageError("give at least one --fragment (a file or a directory)");
   report::PublishOptions opt;
   opt.fragments = load_fragments(cmd);
   opt.title = cmd.str("title", "amlops report");
@@ -132,8 +133,8 @@ int summary_cmd(Context& ctx, const std::vector<std::string>& args) {
                    "--fragment F...");
   add_fragment_options(cmd);
   if (!cmd.parse(args)) return 0;
+  if (cmd.list("fragment").empty()) throw UsageError("give at least one --fragment (a file or a directory)");
   auto fragments = load_fragments(cmd);
-  if (fragments.empty()) throw UsageError("give at least one --fragment");
   std::string md = report::summary_markdown(fragments, cmd.str("title", "amlops report"));
   bool terminal = ctx.host.kind() == ci::Kind::terminal;
   if (!terminal) {
