@@ -90,24 +90,28 @@ Posted azdo_upsert(net::Client& http, const AzdoTarget& t, const std::string& ma
     if (!thread_id || !comment_id) continue;
 
     std::string thread_url = pr + "/threads/" + std::to_string(*thread_id);
-    json::Document c(rapidjson::kObjectType);
-    json::Builder b(c.GetAllocator());
-    b.set(c, "content", body);
-    auto req =
-        azdo_request(t, "PATCH", thread_url + "/comments/" + std::to_string(*comment_id) + "?" + kApi, json::dump(c));
-    req.idempotent = true;
-    auto u = http.send(req);
-    check(u, "updating thread " + std::to_string(*thread_id) + " of " + where);
+    Posted p;
+    p.id = std::to_string(*thread_id);
+    p.url = web_url(t, pr, *thread_id);
+    p.changed = false;
+    if (*content != body) {
+      json::Document c(rapidjson::kObjectType);
+      json::Builder b(c.GetAllocator());
+      b.set(c, "content", body);
+      auto req =
+          azdo_request(t, "PATCH", thread_url + "/comments/" + std::to_string(*comment_id) + "?" + kApi, json::dump(c));
+      req.idempotent = true;
+      check(http.send(req), "updating thread " + std::to_string(*thread_id) + " of " + where);
+      p.changed = true;
+    }
     // Blocking follows this run: re-activate a thread that must block, close one that no longer must.
     int status = thread_status(th);
     if ((t.blocking && status != kThreadActive) || (!t.blocking && status == kThreadActive)) {
       auto s = azdo_request(t, "PATCH", thread_url + "?" + kApi, "{\"status\":" + std::to_string(want_status) + "}");
       s.idempotent = true;
       check(http.send(s), "setting the status of thread " + std::to_string(*thread_id) + " of " + where);
+      p.changed = true;
     }
-    Posted p;
-    p.id = std::to_string(*thread_id);
-    p.url = web_url(t, pr, *thread_id);
     return p;
   }
 

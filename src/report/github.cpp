@@ -125,7 +125,7 @@ Posted github_upsert(net::Client& http, const GitHubTarget& t, const std::string
   std::string where = t.repository + "#" + std::to_string(t.issue);
 
   std::optional<std::string> found_id;
-  std::string found_url;
+  std::string found_url, found_body;
   std::string url = list_url;
   for (int page = 1; !url.empty() && !found_id; ++page) {
     if (page > 1000) throw HttpError(0, "listing the comments of " + where + ": more than 1000 pages");
@@ -145,6 +145,7 @@ Posted github_upsert(net::Client& http, const GitHubTarget& t, const std::string
       if (!id) continue;
       found_id = std::to_string(*id);
       found_url = json::opt_string(c, "/html_url").value_or("");
+      found_body = *text;
       break;
     }
     log::debug("comments page ", page, " of ", where, ": ", doc.Size(), " comments");
@@ -152,6 +153,13 @@ Posted github_upsert(net::Client& http, const GitHubTarget& t, const std::string
   }
 
   Posted p;
+  if (found_id && found_body == body) {
+    // A re-run with the same report: no edit (GitHub would mark the comment "edited").
+    p.id = *found_id;
+    p.url = found_url;
+    p.changed = false;
+    return p;
+  }
   if (found_id) {
     auto req = github_request(t, "PATCH", base + repo_path + "/issues/comments/" + *found_id);
     req.headers.emplace_back("Content-Type", "application/json");

@@ -38,6 +38,7 @@ struct GitHubTarget {
 
 struct Posted {
   bool created = false;  // false: updated in place
+  bool changed = true;   // false: the comment already said exactly this (no request made)
   std::string id;
   std::string url;  // html_url / the pull request
 };

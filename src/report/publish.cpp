@@ -126,7 +126,7 @@ class Flow {
   }
 
   PublishResult posted(const Posted& p) {
-    res_.action = p.created ? "created" : "updated";
+    res_.action = p.created ? "created" : p.changed ? "updated" : "unchanged";
     res_.id = p.id;
     res_.url = p.url;
     if (res_.left_out) {

@@ -36,7 +36,7 @@ struct PublishOptions {
 
 struct PublishResult {
   std::string host;    // github, azure-devops, none
-  std::string action;  // created, updated, summary
+  std::string action;  // created, updated, unchanged, summary
   std::string id;      // comment or thread id
   std::string url;
   std::string reason;  // why the summary was written instead

@@ -42,6 +42,7 @@ class State:
         self.write_tokens = set()
         self.read_tokens = set()
         self.requests = []  # (method, path, query, token)
+        self.fail_next = []  # statuses answered to the next requests (fault injection)
         # GitHub: repo "owner/name" -> repository id; (repo, issue) -> list of comments
         self.repo_ids = {}
         self.comments = {}
@@ -124,6 +125,10 @@ class Handler(BaseHTTPRequestHandler):
         st = self.state
         with st.lock:
             st.requests.append((method, u.path, u.query, tok))
+            fail = st.fail_next.pop(0) if st.fail_next else None
+        if fail:
+            self.body_json()
+            return self.send_json(fail, {"message": "Service Unavailable"})
         if "/_apis/" in u.path:
             return self.azdo(method, u.path, query, tok)
         return self.github(method, u.path, query, tok)

@@ -129,6 +129,14 @@ def github(tmp):
     patches = [r for r in st.requests if r[0] == "PATCH"]
     check(len(patches) == 1 and patches[0][3] == WRITE_TOKEN, "one PATCH with the job token")
 
+    # The same report again: no edit; a 502 on the way is retried by the HTTP client.
+    st.fail_next = [502]
+    n_requests = len(st.requests)
+    p, out_same = run(["comment", "--fragment", lint2, "--fragment", drift], env, "same report")
+    check(p.returncode == 0 and out_same.get("action") == "unchanged", "the same report leaves the comment unchanged")
+    check(len([r for r in st.requests if r[0] == "PATCH"]) == 1, "no PATCH for an unchanged report")
+    check(len(st.requests) - n_requests == 3, "the 502 was retried (3 requests for 2 pages)")
+
     p, out3 = run(["comment", "--fragment", lint2, "--key", "nightly"], env, "other key")
     check(p.returncode == 0 and out3.get("action") == "created", "another key creates a second comment")
     check(len(ours()) == 1 and len(ours("nightly")) == 1, "one comment per key")
@@ -243,6 +251,11 @@ def azure(tmp):
     check(ours() and "3 errors" in ours()[0]["comments"][0]["content"], "its first comment holds the new report")
     deleted = [t for t in st.threads[(project, repo, pr)] if t["isDeleted"]]
     check(deleted[0]["comments"][0]["content"].endswith("old"), "the deleted thread was left alone")
+
+    n_requests = len(st.requests)
+    p, out_same = run(["comment", "--fragment", lint2], env, "same report")
+    check(p.returncode == 0 and out_same.get("action") == "unchanged" and len(st.requests) - n_requests == 1,
+          "the same report again: unchanged, only the list request")
 
     p, out3 = run(["comment", "--fragment", lint2, "--key", "deploy"], env, "other key")
     check(p.returncode == 0 and out3.get("action") == "created" and len(ours("deploy")) == 1,
