@@ -21,6 +21,11 @@ void init_libgit2() {
     // A container action runs as root on a checkout owned by the runner user: do not refuse it
     // ("dubious ownership"). We only read.
     git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, 0);
+    // Partial clones made by older git (or converted by `git fetch --filter`) name their promisor
+    // remote in extensions.partialClone, which libgit2 refuses unless told the caller copes: we do,
+    // by reading only the objects that are there (walk_history skips and counts the others).
+    const char* extensions[] = {"partialclone"};
+    git_libgit2_opts(GIT_OPT_SET_EXTENSIONS, extensions, size_t{1});
   });
 }
 

@@ -161,6 +161,13 @@ try:
     check(rc == 1 and ("SEC001", "deploy.env") in rules_at(doc) and "history-partial-clone" in notes(doc),
           "blobless clone: a working-tree secret still fails it (exit %d)" % rc)
 
+    # Older git (and `git fetch --filter` on a full clone) names the promisor in extensions.partialClone,
+    # which libgit2 refuses by default: the repository still opens, with the same note.
+    git(blobless, "config", "extensions.partialClone", "origin")
+    rc, doc = lint_json(blobless)
+    check(rc == 1 and "history-partial-clone" in notes(doc) and doc["summary"]["commits"] == 5,
+          "blobless clone with extensions.partialClone: opened as a partial clone: %s" % doc["notes"])
+
     # 3. Treeless partial clone: old commits' trees are missing too; still no error.
     treeless = clone("treeless", "--filter=tree:0")
     rc, doc = lint_json(treeless)
@@ -198,6 +205,19 @@ try:
     rc, doc = lint_json(full, "--no-history")
     check(rc == 0 and rules_at(doc) == tree_findings and doc["summary"]["history"]["mode"] == "none"
           and doc["notes"] == [], "--no-history: tree only, mode none, no note")
+
+    # 6. A history that cannot be read (a corrupt object) is a warning note; the tree is still checked.
+    corrupt = os.path.join(tmp, "corrupt")
+    shutil.copytree(src, corrupt)
+    blob = git(corrupt, "rev-parse", "HEAD~3:settings.env").strip()
+    obj = os.path.join(corrupt, ".git", "objects", blob[:2], blob[2:])
+    os.chmod(obj, 0o644)
+    with open(obj, "wb") as f:
+        f.write(b"not a zlib stream")
+    rc, doc = lint_json(corrupt)
+    n = notes(doc).get("history-unreadable")
+    check(rc == 0 and rules_at(doc) == tree_findings and n is not None and n["level"] == "warning",
+          "corrupt history: exit by the tree's findings, warning note: %s" % doc["notes"])
 
     # 6. CI summaries carry the note with the fix.
     summary = os.path.join(tmp, "summary.md")
