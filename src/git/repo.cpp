@@ -260,9 +260,7 @@ HistoryCoverage Repo::walk_history(const std::function<void(const HistoryBlob&)>
   Odb odb;
   if (git_repository_odb(odb.out(), repo_) != 0) fail("cannot open the object database");
   // Only the local object database is asked: nothing here can fetch from a promisor remote.
-  auto present = [&](const git_oid* id) {
-    return git_odb_exists_ext(odb.get(), id, GIT_ODB_LOOKUP_NO_REFRESH) == 1;
-  };
+  auto present = [&](const git_oid* id) { return git_odb_exists_ext(odb.get(), id, GIT_ODB_LOOKUP_NO_REFRESH) == 1; };
 
   // Newest commit first (as GIT_SORT_TIME); on equal times the one queued first, so a child (always
   // queued before its parents) comes before them. libgit2's own revwalk (1.5) stops at a shallow
@@ -329,7 +327,8 @@ HistoryCoverage Repo::walk_history(const std::function<void(const HistoryBlob&)>
         ++cov.unreadable_commits;
         continue;
       }
-      if (git_commit_tree(parent_tree.out(), parent.get()) != 0) fail("cannot read the tree of " + oid_hex(&parents[0]));
+      if (git_commit_tree(parent_tree.out(), parent.get()) != 0)
+        fail("cannot read the tree of " + oid_hex(&parents[0]));
     }
     Diff diff;
     git_diff_options dopts = GIT_DIFF_OPTIONS_INIT;
@@ -349,14 +348,13 @@ HistoryCoverage Repo::walk_history(const std::function<void(const HistoryBlob&)>
       git_repository* repo = repo_;
       bool have = present(&blob_oid);
       if (!have) ++cov.missing_blobs;
-      HistoryBlob hb{&info, d->new_file.path, blob_id, static_cast<uint64_t>(d->new_file.size), have,
-                     [repo, blob_oid]() {
-                       Blob blob;
-                       if (git_blob_lookup(blob.out(), repo, &blob_oid) != 0)
-                         fail("cannot read blob " + oid_hex(&blob_oid));
-                       return std::string(static_cast<const char*>(git_blob_rawcontent(blob.get())),
-                                          static_cast<size_t>(git_blob_rawsize(blob.get())));
-                     }};
+      HistoryBlob hb{
+          &info, d->new_file.path, blob_id, static_cast<uint64_t>(d->new_file.size), have, [repo, blob_oid]() {
+            Blob blob;
+            if (git_blob_lookup(blob.out(), repo, &blob_oid) != 0) fail("cannot read blob " + oid_hex(&blob_oid));
+            return std::string(static_cast<const char*>(git_blob_rawcontent(blob.get())),
+                               static_cast<size_t>(git_blob_rawsize(blob.get())));
+          }};
       if (hb.size == 0 && have) {
         // Sizes are not filled in by tree diffs: ask the object database (the header only).
         size_t len = 0;

@@ -326,8 +326,9 @@ struct Scanner {
         what = plural(h.blobs_not_scanned, "blob") + " added in " + plural(commits_missing_blobs, "commit");
       if (cov.unreadable_commits)
         what += (what.empty() ? "" : " and ") + plural(cov.unreadable_commits, "commit") + " whose trees it lacks";
-      std::string clone = cov.partial ? "this partial clone" + (cov.filter.empty() ? "" : " (--filter=" + cov.filter + ")")
-                                      : "this clone";
+      std::string clone = cov.partial
+                              ? "this partial clone" + (cov.filter.empty() ? "" : " (--filter=" + cov.filter + ")")
+                              : "this clone";
       report.notes.push_back(
           {cov.partial ? "history-partial-clone" : "history-missing-objects", Level::note,
            "history not scanned: " + what + ", which " + clone +
@@ -335,11 +336,12 @@ struct Scanner {
                "(actions/checkout: fetch-depth: 0 and no filter; Azure Pipelines: fetchDepth: 0 and no fetchFilter)."});
     }
     if (cov.truncated) {
-      report.notes.push_back({"history-depth", Level::note,
-                              "history: scanned the newest " + plural(cov.commits, "commit") + " (--history-depth " +
-                                  std::to_string(opt.config.max_commits) +
-                                  " or lint.max_commits); older history was not scanned. Without --history-depth the whole history "
-                                  "the clone has is scanned."});
+      report.notes.push_back(
+          {"history-depth", Level::note,
+           "history: scanned the newest " + plural(cov.commits, "commit") + " (--history-depth " +
+               std::to_string(opt.config.max_commits) +
+               " or lint.max_commits); older history was not scanned. Without --history-depth the whole history "
+               "the clone has is scanned."});
     } else if (cov.boundary_commits) {
       report.notes.push_back(
           {"history-shallow", Level::note,
@@ -429,9 +431,9 @@ Report check(const Options& opt) {
       sc.history_rules(*repo);
     } catch (const GitError& e) {
       sc.history.clear();
-      sc.report.notes.push_back({"history-unreadable", Level::warning,
-                                 std::string("history: not scanned (") + e.what() +
-                                     "); the working tree was checked."});
+      sc.report.notes.push_back(
+          {"history-unreadable", Level::warning,
+           std::string("history: not scanned (") + e.what() + "); the working tree was checked."});
     }
     // A secret still in the working tree is reported there, not again for history.
     std::set<std::string> tree_keys;

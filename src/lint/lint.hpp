@@ -92,12 +92,12 @@ struct Note {
 
 // How much of the git history the scan covered.
 struct HistoryScan {
-  std::string mode = "none";  // full, depth (--history-depth N), none (--no-history, or not a git repository)
-  size_t depth = 0;           // the --history-depth limit
-  bool complete = false;      // every commit reachable from HEAD and every blob they add was scanned
-  bool shallow = false;       // a shallow clone: older history than its boundary is not there
-  bool partial = false;       // a partial clone (--filter)
-  std::string filter;         // its filter, when known ("blob:none")
+  std::string mode = "none";       // full, depth (--history-depth N), none (--no-history, or not a git repository)
+  size_t depth = 0;                // the --history-depth limit
+  bool complete = false;           // every commit reachable from HEAD and every blob they add was scanned
+  bool shallow = false;            // a shallow clone: older history than its boundary is not there
+  bool partial = false;            // a partial clone (--filter)
+  std::string filter;              // its filter, when known ("blob:none")
   size_t blobs_not_scanned = 0;    // blobs of checked paths the partial clone does not have
   size_t commits_not_scanned = 0;  // commits with such blobs, or whose trees are missing
 };

@@ -67,7 +67,8 @@ struct Run {
   std::vector<Result> results;
   std::string automation_id;  // runAutomationDetails.id ("category/run-id"); empty = omit
   std::string source_root;    // absolute directory URI for %SRCROOT%; empty = omit
-  std::vector<Notification> notifications;  // non-empty: one invocation (executionSuccessful) carrying them
+  // Non-empty: written as one invocation (executionSuccessful) carrying them.
+  std::vector<Notification> notifications;
 };
 
 // The SARIF log (one run) as pretty JSON. Results whose rule_id is not in rules throw std::invalid_argument.

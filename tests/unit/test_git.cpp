@@ -119,8 +119,8 @@ BOOST_AUTO_TEST_CASE(history_walk_on_partial_and_shallow_clones) {
   BOOST_TEST(missing == 3u);
   BOOST_TEST(cov.missing_blobs == 3u);
   BOOST_TEST(!cov.complete());
-  auto r = process::run_capture({"git", "-C", (dir.path() / "blobless").string(), "rev-list", "--objects", "--all",
-                                 "--missing=print"});
+  auto r = process::run_capture(
+      {"git", "-C", (dir.path() / "blobless").string(), "rev-list", "--objects", "--all", "--missing=print"});
   BOOST_TEST(std::count(r.out.begin(), r.out.end(), '?') == 3);  // nothing fetched
 
   // Shallow, depth 2: two commits, the older one is the boundary and shows its whole tree.
