@@ -27,7 +27,8 @@ void require_map(const yaml::Document& d, const YAML::Node& n, const std::string
 
 std::string scalar_of(const yaml::Document& d, const YAML::Node& m, const std::string& key, const std::string& what) {
   const YAML::Node n = m[key];
-  if (!n.IsScalar() || yaml::scalar(n).empty()) d.fail(n.IsDefined() ? n : m, what + " must be a non-empty string");
+  if (!n.IsDefined()) d.fail(m, what + " must be a non-empty string");
+  if (!n.IsScalar() || yaml::scalar(n).empty()) d.fail(n, what + " must be a non-empty string");
   return yaml::scalar(n);
 }
 
