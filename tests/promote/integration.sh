@@ -37,13 +37,29 @@ start_server() {  # start_server [extra args...]
   . "$DATA.env"
   export AMLOPS_ARM_ENDPOINT AZURE_AUTHORITY_HOST AZURE_TENANT_ID AZURE_CLIENT_ID AZURE_CLIENT_SECRET AMLOPS_WORKSPACE
 }
-arm_get() {
-  local tok
-  tok=$(curl -sS --fail --retry 30 --retry-all-errors --retry-delay 0 --retry-max-time 60 -X POST "$AZURE_AUTHORITY_HOST/$AZURE_TENANT_ID/oauth2/v2.0/token" \
-    -d "client_id=$AZURE_CLIENT_ID&client_secret=$AZURE_CLIENT_SECRET&grant_type=client_credentials&scope=https%3A%2F%2Fmanagement.azure.com%2F.default" |
-    $PY -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
-  curl -sS --retry 30 --retry-delay 0 --retry-max-time 60 -H "Authorization: Bearer $tok" "$AMLOPS_ARM_ENDPOINT$1" "${@:2}"
+# Authenticated GET with curl for checks made outside the tool; injected faults (429, 503, resets)
+# are retried here, so ARM_CODE is the real answer's status and stdout its body.
+token() {
+  local i tok
+  for i in $(seq 1 50); do
+    tok=$(curl -sS --fail -X POST "$AZURE_AUTHORITY_HOST/$AZURE_TENANT_ID/oauth2/v2.0/token" \
+      -d "client_id=$AZURE_CLIENT_ID&client_secret=$AZURE_CLIENT_SECRET&grant_type=client_credentials&scope=https%3A%2F%2Fmanagement.azure.com%2F.default" 2>/dev/null |
+      $PY -c 'import json,sys; print(json.load(sys.stdin)["access_token"])' 2>/dev/null) && [ -n "$tok" ] && { echo "$tok"; return; }
+  done
+  echo "no token" >&2
 }
+arm_get() {
+  local tok i code
+  tok=$(token)
+  for i in $(seq 1 50); do
+    code=$(curl -sS -o "$WORK/arm.body" -w '%{http_code}' -H "Authorization: Bearer $tok" "$AMLOPS_ARM_ENDPOINT$1" 2>/dev/null)
+    case $code in 429|500|502|503|504|000) continue ;; esac
+    break
+  done
+  echo "$code" > "$WORK/arm.code"
+  cat "$WORK/arm.body"
+}
+arm_code() { arm_get "$1" > /dev/null; cat "$WORK/arm.code"; }
 
 mkdir -p "$DATA"
 start_server
@@ -150,7 +166,7 @@ cmp -s "$WORK/before-h.txt" "$WORK/after-h.txt" && pass "(h) nothing changed the
 # ---- (b) worse on a maximize metric -------------------------------------------------------------
 check "$(run b promote --candidate churn:3 --to prod)" 1 "(b) worse f1 blocked (exit 1)"
 check "$(jq_py "$WORK/b.json" '[r["passed"] for r in d["rules"] if r["metric"] == "f1"][0]')" False "(b) the f1 rule fails"
-check "$(arm_get "$REG/models/churn/versions/3?$API" -o /dev/null -w '%{http_code}' | tail -c 3)" 404 "(b) churn:3 not in the registry"
+check "$(arm_code "$REG/models/churn/versions/3?$API")" 404 "(b) churn:3 not in the registry"
 
 # ---- (c) minimize metric -----------------------------------------------------------------------
 check "$(run c-up evaluate --candidate churn:4 --policy minimize.yml --env prod)" 1 "(c) log_loss up (0.40 vs 0.35) blocked"
@@ -190,7 +206,7 @@ for i in 1 2 3 4 5; do
   rc=$(run "f-worse$i" promote --candidate churn:3 --to prod)
   case $rc in 1|4) pass "(f) worse candidate under faults: exit $rc" ;; *) fail "(f) worse candidate under faults exit $rc: $(tail -3 "$WORK/f-worse$i.err")" ;; esac
 done
-code=$(arm_get "$REG/models/churn/versions/3?$API" -o /dev/null -w '%{http_code}' | tail -c 3)
+code=$(arm_code "$REG/models/churn/versions/3?$API")
 check "$code" 404 "(f) the blocked candidate never reached the registry"
 ok=""
 for i in 1 2 3 4 5 6 7 8; do
