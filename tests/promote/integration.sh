@@ -85,6 +85,7 @@ promotion:
 environments:
   dev:  {workspace: $DEV}
   prod: {workspace: $PROD, registry: shared}
+  staging: {workspace: $PROD}
 YML
 }
 write_config amlops.yml f1 maximize promote
@@ -199,6 +200,14 @@ f=$(sed -n 's/^##vso\[task.uploadsummary\]//p' "$WORK/ado.err" | tr -d '\r' | he
 [ -n "$f" ] && grep -q "| f1 | 0.83 | 0.85 |" "$f" && pass "(i) ##vso[task.uploadsummary] with the table" || fail "(i) azure devops: $(cat "$WORK/ado.err")"
 grep -q "##vso\[task.setvariable variable=decision;isOutput=true\]block" "$WORK/ado.err" && pass "(i) azure devops decision output" || fail "(i) ado output: $(grep vso "$WORK/ado.err")"
 
+# ---- a target without a registry: the version is registered in the workspace ---------------------
+PRODWS=/subscriptions/$SUB/resourceGroups/$RG/providers/Microsoft.MachineLearningServices/workspaces/prod
+check "$(run ws promote --candidate churn:2 --to staging)" 0 "promotion to a workspace without a registry"
+arm_get "$PRODWS/models/churn/versions/2?$API" > "$WORK/ws2.json"
+check "$(jq_py "$WORK/ws2.json" 'd["properties"]["tags"]["stage"]')" production "churn:2 is stage=production in workspace prod"
+check "$(jq_py "$WORK/ws2.json" 'd["properties"]["modelUri"].startswith("azureml://subscriptions/")')" True "its modelUri names the dev workspace's files"
+check "$(jq_py "$WORK/ws.json" 'd["model_id"]')" "azureml:churn:2" "model id in the workspace"
+
 # ---- (f) 30 % injected 429/503/resets ------------------------------------------------------------
 "$LOCAL" stop --data "$DATA" > /dev/null 2>&1
 start_server --faults 429=0.1,503=0.1,reset=0.1 --fault-seed 11
@@ -224,6 +233,25 @@ n=$(arm_get "$REG/models/churn/versions?tags=stage%3Dproduction&$API" | $PY -c '
 check "$n" 1 "(f) exactly one champion"
 injected=$(curl -sS "$AMLOPS_ARM_ENDPOINT/_amlops/requests" | $PY -c 'import json,sys; r=json.load(sys.stdin)["requests"]; print(sum(1 for x in r if x.get("fault")), len(r))')
 echo "faults injected / requests: $injected"
+
+# Service errors after retries: at 90 % faults most runs run out of attempts (exit 4, decision
+# output block); none may promote churn:4 (f1 0.90 = champion's 0.90, short of min_improvement).
+"$LOCAL" stop --data "$DATA" > /dev/null 2>&1
+start_server --faults 503=0.6,reset=0.3 --fault-seed 5
+seen4=""
+for i in 1 2; do
+  rc=$(GITHUB_ACTIONS=true GITHUB_OUTPUT=$WORK/f90-$i.out GITHUB_STEP_SUMMARY=$WORK/f90-$i.md run "f90-$i" promote --candidate churn:4 --to prod)
+  case $rc in
+    1) pass "(f) 90 % faults: blocked on complete data (exit 1)" ;;
+    4) seen4=1; grep -q "^block$" "$WORK/f90-$i.out" && pass "(f) 90 % faults: exit 4 with decision=block" || fail "(f) exit 4 without decision=block: $(cat "$WORK/f90-$i.out")" ;;
+    *) fail "(f) 90 % faults: exit $rc" ;;
+  esac
+done
+[ -n "$seen4" ] && pass "(f) service errors after retries seen (exit 4)" || echo "note: no run ran out of retries"
+"$LOCAL" stop --data "$DATA" > /dev/null 2>&1
+start_server
+check "$(arm_code "$REG/models/churn/versions/4?$API")" 404 "(f) churn:4 never reached the registry"
+check "$(stage_of 5)" production "(f) churn:5 still the champion"
 
 echo "failures: $FAILS"
 [ $FAILS -eq 0 ]
