@@ -89,10 +89,10 @@ Decision decide(const Policy& policy, const ModelFacts& candidate, const std::op
       double improvement = p.goal == Goal::maximize ? *c - *h : *h - *c;
       r.passed = improvement + kTolerance >= p.min_improvement;
       std::string dir = p.goal == Goal::maximize ? "higher" : "lower";
-      r.reason = format_number(*c) + " vs " + format_number(*h) + ": " +
-                 (improvement >= 0 ? "improves by " + format_number(improvement)
-                                   : "worse by " + format_number(-improvement)) +
-                 " (" + dir + " is better; needed " + format_number(p.min_improvement) + ")";
+      r.reason =
+          format_number(*c) + " vs " + format_number(*h) + ": " +
+          (improvement >= 0 ? "improves by " + format_number(improvement) : "worse by " + format_number(-improvement)) +
+          " (" + dir + " is better; needed " + format_number(p.min_improvement) + ")";
     }
     d.rules.push_back(r);
   } else if (!champion_error.empty()) {

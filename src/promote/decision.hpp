@@ -14,7 +14,7 @@ namespace amlops::promote {
 
 // What the decision needs to know of one model version.
 struct ModelFacts {
-  std::string id;  // "churn:7" (or a registry asset id)
+  std::string id;                         // "churn:7" (or a registry asset id)
   std::map<std::string, double> metrics;  // NaN kept as NaN (it must fail)
   std::map<std::string, std::string> tags;
   std::string job;  // producing job, when known
@@ -45,6 +45,7 @@ std::string format_number(double v);
 json::Document decision_json(const Decision& d);
 std::string decision_text(const Decision& d);
 // Markdown body: verdict, rules table, candidate vs champion with links to the producing jobs.
-std::string decision_markdown(const Decision& d, const ModelFacts& candidate, const std::optional<ModelFacts>& champion);
+std::string decision_markdown(const Decision& d, const ModelFacts& candidate,
+                              const std::optional<ModelFacts>& champion);
 
 }  // namespace amlops::promote

@@ -40,7 +40,8 @@ ChampionSelector parse_champion(const yaml::Document& d, const YAML::Node& n) {
   if (n["tag"]) {
     std::string t = scalar_of(d, n, "tag", "champion.tag");
     auto kv = str::split_key_value(t);
-    if (!kv || kv->first.empty() || kv->second.empty()) d.fail(n["tag"], "champion.tag must be KEY=VALUE, got '" + t + "'");
+    if (!kv || kv->first.empty() || kv->second.empty())
+      d.fail(n["tag"], "champion.tag must be KEY=VALUE, got '" + t + "'");
     s.kind = ChampionSelector::Kind::tag;
     s.key = kv->first;
     s.value = kv->second;
@@ -109,8 +110,8 @@ void parse_thresholds(const yaml::Document& d, const YAML::Node& n, Policy& p) {
       p.thresholds.push_back(th);
     }
     if (th.min && th.max && *th.min > *th.max)
-      d.fail(t, "metric '" + th.metric + "': min " + format_number(*th.min) + " > max " +
-                    format_number(*th.max) + " can never pass");
+      d.fail(t, "metric '" + th.metric + "': min " + format_number(*th.min) + " > max " + format_number(*th.max) +
+                    " can never pass");
   }
   // A primary metric whose goal contradicts its only threshold (maximize with just a max, ...)
   // is allowed: a ceiling on a maximized metric is a legitimate sanity check.
@@ -128,8 +129,7 @@ Config parse_config(const yaml::Document& d) {
   if (const YAML::Node m = root["promotion"]; m.IsDefined() && !m.IsNull()) {
     c.has_promotion = true;
     require_map(d, m, "promotion");
-    only_keys(d, m, "promotion.",
-              {"model", "champion", "primary", "thresholds", "require_tags", "on_no_champion"});
+    only_keys(d, m, "promotion.", {"model", "champion", "primary", "thresholds", "require_tags", "on_no_champion"});
     Policy& p = c.policy;
     if (m["model"]) p.model = scalar_of(d, m, "model", "promotion.model");
     if (m["champion"]) p.champion = parse_champion(d, m["champion"]);

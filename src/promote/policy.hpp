@@ -17,7 +17,7 @@ enum class Goal { maximize, minimize };
 // `alias=<name>`).
 struct ChampionSelector {
   enum class Kind { tag, version, alias } kind = Kind::tag;
-  std::string key = "stage";  // tag key (Kind::tag, Kind::alias)
+  std::string key = "stage";         // tag key (Kind::tag, Kind::alias)
   std::string value = "production";  // tag value, version, alias name
 };
 

@@ -27,8 +27,8 @@ std::string qualified_uri(const std::string& uri, const azure::WorkspaceRef& ws)
   if (uri.rfind(pfx, 0) != 0) return uri;
   std::string rest = uri.substr(pfx.size());
   if (rest.rfind("datastores/", 0) != 0 && rest.rfind("jobs/", 0) != 0) return uri;
-  return pfx + "subscriptions/" + ws.subscription + "/resourcegroups/" + ws.resource_group + "/workspaces/" +
-         ws.name + "/" + rest;
+  return pfx + "subscriptions/" + ws.subscription + "/resourcegroups/" + ws.resource_group + "/workspaces/" + ws.name +
+         "/" + rest;
 }
 
 json::Document properties_body(const json::Value& version) {
@@ -112,7 +112,7 @@ std::map<std::string, std::string> string_map(const json::Value& v, const char* 
   return out;
 }
 
-ModelFacts facts_of(const json::Value& version, const std::string& id, azure::Workspace* source) {
+ModelFacts facts_of(const json::Value& version, const std::string& id, azure::Workspace* source, bool job_metrics) {
   ModelFacts f;
   f.id = id;
   f.tags = string_map(version, "/properties/tags");
@@ -126,7 +126,7 @@ ModelFacts facts_of(const json::Value& version, const std::string& id, azure::Wo
     }
   f.job = props.count("amlops.job") ? props["amlops.job"] : (f.tags.count("amlops.job") ? f.tags["amlops.job"] : "");
   if (source && !f.job.empty()) {
-    if (f.metrics.empty()) {
+    if (f.metrics.empty() && job_metrics) {
       log::info(id, " has no metric.* tags: reading job ", f.job, "'s MLflow metrics");
       for (auto& [k, v] : source->metrics(f.job)) f.metrics[k] = v;
     }
@@ -194,7 +194,8 @@ Outcome promote(azure::Workspace& source, Models& target, const Policy& policy, 
                       " with different properties: it is another model, not this candidate");
   auto [key, value] = champion_tag(policy);
   ChampionLookup champ = find_champion(target, policy, cand.name, std::nullopt, cand.version);
-  if (champ.ref && champ.doc) o.champion = facts_of(*champ.doc, champ.ref->str(), nullptr);
+  // The champion's job is linked when the candidate's workspace knows it; its metrics are its own.
+  if (champ.ref && champ.doc) o.champion = facts_of(*champ.doc, champ.ref->str(), &source, false);
   if (champ.ref) o.previous = champ.ref->str();
 
   bool cand_is_champion = existing && string_map(*existing, "/properties/tags")[key] == value;
@@ -202,8 +203,8 @@ Outcome promote(azure::Workspace& source, Models& target, const Policy& policy, 
     o.already = true;
     o.decision.promote = true;
     o.decision.candidate = cand.str();
-    o.decision.reasons.push_back(cand.str() + " is already the champion in " + scope.label + " (" + key + "=" +
-                                 value + "): nothing to do");
+    o.decision.reasons.push_back(cand.str() + " is already the champion in " + scope.label + " (" + key + "=" + value +
+                                 "): nothing to do");
     o.previous.clear();
     return o;
   }

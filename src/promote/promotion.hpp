@@ -23,8 +23,8 @@ struct ModelRef {
 // Where model versions live: a workspace, or a registry (in the workspace's subscription and
 // resource group).
 struct Scope {
-  std::string label;  // "workspace prod", "registry shared"
-  std::string base;   // ARM path of the workspace or registry
+  std::string label;     // "workspace prod", "registry shared"
+  std::string base;      // ARM path of the workspace or registry
   std::string registry;  // registry name, empty for a workspace
   azure::WorkspaceRef workspace;
   static Scope of_workspace(const azure::WorkspaceRef& ws);
@@ -49,18 +49,20 @@ class Models {
 
 std::map<std::string, std::string> string_map(const json::Value& v, const char* pointer);
 
-// The decision's view of a version: `metric.*` properties (then tags); when there are none,
-// the producing job's MLflow metrics through `source` (if given). Unparsable values are NaN.
-ModelFacts facts_of(const json::Value& version, const std::string& id, azure::Workspace* source);
+// The decision's view of a version: `metric.*` properties (then tags); when there are none and
+// `job_metrics`, the producing job's MLflow metrics in `source`. Unparsable values are NaN. The
+// link to the producing job comes from `source` when it knows the job.
+ModelFacts facts_of(const json::Value& version, const std::string& id, azure::Workspace* source,
+                    bool job_metrics = true);
 
 // The tag that marks the champion (selector's tag; stage=production for a version selector).
 std::pair<std::string, std::string> champion_tag(const Policy& p);
 
 struct ChampionLookup {
-  std::optional<ModelRef> ref;         // the champion (newest when several carry the tag)
+  std::optional<ModelRef> ref;  // the champion (newest when several carry the tag)
   std::optional<json::Document> doc;
-  std::vector<ModelRef> also_tagged;   // older versions that still carry the champion tag
-  std::string error;                   // a champion that cannot be read
+  std::vector<ModelRef> also_tagged;  // older versions that still carry the champion tag
+  std::string error;                  // a champion that cannot be read
 };
 // `explicit_champion` (--champion NAME:VERSION) overrides the policy's selector; `exclude` is the
 // candidate's own version in that scope (never its own champion).
@@ -74,8 +76,8 @@ struct Outcome {
   std::vector<std::string> plan;  // the steps (done, or to do with --dry-run)
   bool already = false;           // promoted before: nothing changed
   bool changed = false;
-  std::string model_id;           // the candidate's id in the target
-  std::string previous;           // the previous champion (NAME:VERSION), empty when none
+  std::string model_id;  // the candidate's id in the target
+  std::string previous;  // the previous champion (NAME:VERSION), empty when none
 };
 
 struct PromoteOptions {

@@ -49,12 +49,12 @@ BOOST_AUTO_TEST_CASE(primary_rule_table) {
     bool promote;
   };
   const Row rows[] = {
-      {Goal::maximize, 0.0, 0.90, 0.85, true},     {Goal::maximize, 0.0, 0.80, 0.85, false},
-      {Goal::maximize, 0.0, 0.85, 0.85, true},     {Goal::maximize, 0.005, 0.855, 0.85, true},
-      {Goal::maximize, 0.005, 0.854, 0.85, false}, {Goal::maximize, 0.005, 0.905, 0.90, true},  // decimal rounding
-      {Goal::minimize, 0.0, 0.30, 0.35, true},     {Goal::minimize, 0.0, 0.40, 0.35, false},
-      {Goal::minimize, 0.01, 0.345, 0.35, false},  {Goal::minimize, 0.01, 0.34, 0.35, true},
-      {Goal::maximize, 0.0, kNaN, 0.85, false},    {Goal::maximize, 0.0, 0.9, kNaN, false},
+      {Goal::maximize, 0.0, 0.90, 0.85, true},         {Goal::maximize, 0.0, 0.80, 0.85, false},
+      {Goal::maximize, 0.0, 0.85, 0.85, true},         {Goal::maximize, 0.005, 0.855, 0.85, true},
+      {Goal::maximize, 0.005, 0.854, 0.85, false},     {Goal::maximize, 0.005, 0.905, 0.90, true},  // decimal rounding
+      {Goal::minimize, 0.0, 0.30, 0.35, true},         {Goal::minimize, 0.0, 0.40, 0.35, false},
+      {Goal::minimize, 0.01, 0.345, 0.35, false},      {Goal::minimize, 0.01, 0.34, 0.35, true},
+      {Goal::maximize, 0.0, kNaN, 0.85, false},        {Goal::maximize, 0.0, 0.9, kNaN, false},
       {Goal::minimize, 0.0, std::nullopt, 0.3, false}, {Goal::minimize, 0.0, 0.3, std::nullopt, false},
       {Goal::maximize, 0.0, INFINITY, 0.85, false},
   };
@@ -106,10 +106,17 @@ BOOST_AUTO_TEST_CASE(threshold_table) {
     bool passed;
   };
   const Row rows[] = {
-      {0.85, std::nullopt, 0.86, true}, {0.85, std::nullopt, 0.85, true}, {0.85, std::nullopt, 0.849, false},
-      {std::nullopt, 0.45, 0.45, true}, {std::nullopt, 0.45, 0.46, false}, {0.1, 0.2, 0.15, true},
-      {0.1, 0.2, 0.25, false},          {0.1, 0.2, 0.05, false},           {0.1, std::nullopt, kNaN, false},
-      {std::nullopt, 0.45, kNaN, false}, {0.1, std::nullopt, std::nullopt, false},
+      {0.85, std::nullopt, 0.86, true},
+      {0.85, std::nullopt, 0.85, true},
+      {0.85, std::nullopt, 0.849, false},
+      {std::nullopt, 0.45, 0.45, true},
+      {std::nullopt, 0.45, 0.46, false},
+      {0.1, 0.2, 0.15, true},
+      {0.1, 0.2, 0.25, false},
+      {0.1, 0.2, 0.05, false},
+      {0.1, std::nullopt, kNaN, false},
+      {std::nullopt, 0.45, kNaN, false},
+      {0.1, std::nullopt, std::nullopt, false},
   };
   int i = 0;
   for (const Row& r : rows) {
@@ -143,7 +150,20 @@ BOOST_AUTO_TEST_CASE(every_rule_is_a_row_and_fails_are_reasons) {
   BOOST_TEST(json::get_string(j, "/decision") == "block");
   BOOST_TEST(j["rules"].Size() == 4u);
   BOOST_TEST(j["rules"][1]["candidate"].IsNull());
-  BOOST_TEST(decision_markdown(d, c, h).find(R"(| log\_loss | 0.5 | - | log\_loss \<= 0.45 | **fail** |)") != std::string::npos);
+  BOOST_TEST(decision_markdown(d, c, h).find(R"(| log\_loss | 0.5 | - | log\_loss \<= 0.45 | **fail** |)") !=
+             std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(markdown_links_both_producing_jobs) {
+  Policy p = base_policy(Goal::maximize, 0);
+  ModelFacts c = facts("churn:2", 0.9), h = facts("churn:1", 0.8);
+  c.job = "train-2";
+  c.job_url = "https://ml.azure.com/runs/train-2";
+  h.job = "train-1";
+  std::string md = decision_markdown(decide(p, c, h), c, h);
+  BOOST_TEST(
+      md.find("| candidate | `churn:2` | [job train-2](https://ml.azure.com/runs/train-2) |") != std::string::npos, md);
+  BOOST_TEST(md.find("| champion | `churn:1` | job `train-1` |") != std::string::npos, md);
 }
 
 BOOST_AUTO_TEST_CASE(a_policy_without_rules_blocks) {

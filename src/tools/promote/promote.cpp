@@ -129,8 +129,8 @@ int guarded(Context& ctx, const std::string& candidate, F&& fn) {
     return fn();
   } catch (const HttpError& e) {
     ctx.host.set_output("decision", "block");
-    ctx.host.summary("### Promotion of `" + candidate + "`\n\n**Blocked**: service error after retries: " +
-                     std::string(e.what()) + "\n");
+    ctx.host.summary("### Promotion of `" + candidate +
+                     "`\n\n**Blocked**: service error after retries: " + std::string(e.what()) + "\n");
     log::error("blocked: a service error leaves no complete data to decide on");
     throw;
   }
@@ -149,7 +149,8 @@ int cmd_evaluate(Context& ctx, const std::vector<std::string>& args) {
   azure::WorkspaceRef src_ref = source_workspace(cmd, c);
   std::optional<ModelRef> explicit_champion;
   if (std::string ch = cmd.str("champion", "auto"); ch != "auto") explicit_champion = ModelRef::parse(ch);
-  Scope target = cmd.str("env").empty() ? Scope::of_workspace(src_ref) : Scope::of_environment(environment(c, cmd.str("env")));
+  Scope target =
+      cmd.str("env").empty() ? Scope::of_workspace(src_ref) : Scope::of_environment(environment(c, cmd.str("env")));
   return guarded(ctx, cand.str(), [&] {
     Connection conn = connect(ctx, cmd);
     azure::Workspace src(*conn.arm, src_ref);
@@ -160,7 +161,7 @@ int cmd_evaluate(Context& ctx, const std::vector<std::string>& args) {
     bool same_scope = target.registry.empty() && target.base == src_ref.arm_id();
     ChampionLookup champ = find_champion(models, c.policy, cand.name, explicit_champion, cand.version);
     std::optional<ModelFacts> hf;
-    if (champ.ref && champ.doc) hf = facts_of(*champ.doc, champ.ref->str(), same_scope ? &src : nullptr);
+    if (champ.ref && champ.doc) hf = facts_of(*champ.doc, champ.ref->str(), &src, same_scope);
     Decision d = decide(c.policy, cf, hf, champ.error);
     report(ctx, cmd, d, cf, hf);
     ctx.emit(decision_json(d), [&](std::ostream& os) { os << decision_text(d); });
@@ -233,11 +234,11 @@ int cmd_promote(Context& ctx, const std::vector<std::string>& args) {
 }  // namespace
 
 int run_promote(Context& ctx, const std::vector<std::string>& args) {
-  return cli::dispatch(ctx, "Gated promotion: candidate vs champion and thresholds from a policy.",
-                       {{"evaluate", "evaluate a candidate against the champion and the policy", cmd_evaluate},
-                        {"promote", "promote a candidate that passes to an environment's registry or workspace",
-                         cmd_promote}},
-                       args);
+  return cli::dispatch(
+      ctx, "Gated promotion: candidate vs champion and thresholds from a policy.",
+      {{"evaluate", "evaluate a candidate against the champion and the policy", cmd_evaluate},
+       {"promote", "promote a candidate that passes to an environment's registry or workspace", cmd_promote}},
+      args);
 }
 
 }  // namespace amlops
