@@ -139,7 +139,9 @@ cmp -s "$WORK/before.txt" "$WORK/after.txt" && pass "(g) registry unchanged by -
 check "$(jq_py "$WORK/dry.json" 'len(d["plan"]) >= 3 and d["changed"] is False')" True "(g) dry run prints the plan (publish, tag, archive)"
 
 # ---- (a) a better candidate is promoted ---------------------------------------------------------
+t0=$(date +%s%N)
 check "$(run p2 promote --candidate churn:2 --to prod)" 0 "(a) better candidate churn:2 promoted"
+echo "time: promote churn:2 (evaluate, publish LRO, 2 tag PUTs) $(( ($(date +%s%N) - t0) / 1000000 )) ms"
 check "$(jq_py "$WORK/p2.json" 'd["model_id"]')" "azureml://registries/shared/models/churn/versions/2" "(a) model id in the target"
 check "$(jq_py "$WORK/p2.json" 'd["previous_champion"]')" "churn:1" "(a) previous champion output"
 check "$(stage_of 2)" production "(a) churn:2 is stage=production in the registry"
@@ -239,6 +241,7 @@ echo "faults injected / requests: $injected"
 "$LOCAL" stop --data "$DATA" > /dev/null 2>&1
 start_server --faults 503=0.6,reset=0.3 --fault-seed 5
 seen4=""
+t0=$(date +%s%N)
 for i in 1 2; do
   rc=$(GITHUB_ACTIONS=true GITHUB_OUTPUT=$WORK/f90-$i.out GITHUB_STEP_SUMMARY=$WORK/f90-$i.md run "f90-$i" promote --candidate churn:4 --to prod)
   case $rc in
@@ -247,6 +250,7 @@ for i in 1 2; do
     *) fail "(f) 90 % faults: exit $rc" ;;
   esac
 done
+echo "time: 2 runs at 90 % faults $(( ($(date +%s%N) - t0) / 1000000 )) ms"
 [ -n "$seen4" ] && pass "(f) service errors after retries seen (exit 4)" || echo "note: no run ran out of retries"
 "$LOCAL" stop --data "$DATA" > /dev/null 2>&1
 start_server
