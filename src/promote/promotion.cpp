@@ -238,11 +238,12 @@ Outcome promote(azure::Workspace& source, Models& target, const Policy& policy, 
       b.set(body, "destinationVersion", cand.version);
       b.set(body, "registryName", scope.registry);
       try {
-        // Safe to repeat: a publish that already happened answers 409, checked below.
-        source.arm().post(ws_model + "/publish", json::dump(body), true);
+        // Not repeated blindly (POST): when the answer is lost or an error, the registry's state decides.
+        source.arm().post(ws_model + "/publish", json::dump(body), false);
       } catch (const HttpError& e) {
-        if (e.status() != 409) throw;
-        log::info("registry ", scope.registry, " already holds ", cand.str(), " (", e.what(), ")");
+        if (e.status() != 409 && !target.get(cand)) throw;
+        log::info("publish of ", cand.str(), " answered ", e.what(), "; registry ", scope.registry,
+                  " holds it: checking it is this candidate");
       }
     } else {
       json::Document body = properties_body(*cand_doc);
