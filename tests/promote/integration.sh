@@ -236,7 +236,7 @@ check "$n" 1 "(f) exactly one champion"
 injected=$(curl -sS "$AMLOPS_ARM_ENDPOINT/_amlops/requests" | $PY -c 'import json,sys; r=json.load(sys.stdin)["requests"]; print(sum(1 for x in r if x.get("fault")), len(r))')
 echo "faults injected / requests: $injected"
 
-# Service errors after retries: at 90 % faults most runs run out of attempts (exit 4, decision
+# Service errors after retries: at 90 % faults a run runs out of attempts (exit 4, decision
 # output block); none may promote churn:4 (f1 0.90 = champion's 0.90, short of min_improvement).
 "$LOCAL" stop --data "$DATA" > /dev/null 2>&1
 start_server --faults 503=0.6,reset=0.3 --fault-seed 5
