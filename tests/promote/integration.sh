@@ -257,5 +257,12 @@ start_server
 check "$(arm_code "$REG/models/churn/versions/4?$API")" 404 "(f) churn:4 never reached the registry"
 check "$(stage_of 5)" production "(f) churn:5 still the champion"
 
+# ---- champion: {version: N} ---------------------------------------------------------------------
+sed 's/champion: {tag: stage=production}/champion: {version: 1}/' amlops.yml > v1.yml
+check "$(run ver evaluate --candidate churn:5 --policy v1.yml --env prod)" 0 "champion {version: 1}: churn:5 beats churn:1"
+check "$(jq_py "$WORK/ver.json" 'd["champion"]')" "churn:1" "champion {version: 1} is churn:1 whatever its tags"
+sed 's/champion: {tag: stage=production}/champion: {version: 42}/' amlops.yml > v42.yml
+check "$(run ver42 evaluate --candidate churn:5 --policy v42.yml --env prod)" 1 "champion {version: 42} that does not exist blocks"
+
 echo "failures: $FAILS"
 [ $FAILS -eq 0 ]
