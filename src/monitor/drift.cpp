@@ -23,8 +23,8 @@ DriftCheck check_drift(const stats::Profile& reference, const stats::Profile& cu
   for (const auto* side : {&reference, &current}) {
     if (side->rows >= min_rows) continue;
     c.outcome = Outcome::too_few_rows;
-    c.reason = std::string(side == &reference ? "the reference" : "the current data") + " (" + side->source +
-               ") has " + std::to_string(side->rows) + (side->rows == 1 ? " row" : " rows") + ", fewer than " +
+    c.reason = std::string(side == &reference ? "the reference" : "the current data") + " (" + side->source + ") has " +
+               std::to_string(side->rows) + (side->rows == 1 ? " row" : " rows") + ", fewer than " +
                std::to_string(min_rows) + " (--min-rows)";
     return c;
   }
