@@ -209,7 +209,7 @@ int drift_cmd(Context& ctx, const std::vector<std::string>& args) {
   }
   ctx.emit(doc, [&](std::ostream& os) { drift_text(os, check); });
   if (cmd.flag("fail-on-drift")) {
-    if (too_few) throw CheckFailed("too few rows: " + check.reason + " (--fail-on-drift)");
+    if (too_few) throw CheckFailed("too few rows to judge drift: " + check.reason);
     if (check.drifted()) throw CheckFailed("drift found (--fail-on-drift)");
   }
   return 0;
