@@ -21,7 +21,7 @@ stats::FeatureRule parse_rule(const yaml::Document& d, const YAML::Node& n) {
   stats::FeatureRule r;
   if (!n.IsMap()) d.fail(n, "expected a map with method, threshold and/or type");
   for (auto it : n) {
-    const auto key = it.first.as<std::string>();
+    const auto key = yaml::scalar(it.first);
     if (key != "method" && key != "threshold" && key != "type")
       d.fail(it.first, "unknown key '" + key + "' (expected method, threshold or type)");
   }
@@ -69,7 +69,7 @@ MonitorConfig parse_config(const std::string& text, const std::string& source) {
       "reference", "current", "timestamp",   "label",       "prediction", "score",  "task",    "compat",   "columns",
       "exclude",   "numeric", "categorical", "drift_share", "features",   "window", "signals", "debounce", "metrics"};
   for (auto it : m) {
-    const auto key = it.first.as<std::string>();
+    const auto key = yaml::scalar(it.first);
     if (!known.count(key)) d.fail(it.first, "unknown key 'monitor." + key + "'");
   }
   c.reference = opt_str(d, m, "reference");
@@ -104,7 +104,7 @@ MonitorConfig parse_config(const std::string& text, const std::string& source) {
   c.drift.drift_share = d.opt_number(m, "drift_share");
   if (const YAML::Node f = m["features"]) {
     if (!f.IsMap()) d.fail(f, "'features' must map column names to {method, threshold, type}");
-    for (auto it : f) c.drift.features[it.first.as<std::string>()] = parse_rule(d, it.second);
+    for (auto it : f) c.drift.features[yaml::scalar(it.first)] = parse_rule(d, it.second);
   }
   if (const YAML::Node w = m["window"]) {
     c.window = yaml::scalar(w);
@@ -113,7 +113,7 @@ MonitorConfig parse_config(const std::string& text, const std::string& source) {
   if (const YAML::Node s = m["signals"]) {
     if (!s.IsMap()) d.fail(s, "'signals' must be a map");
     for (auto it : s) {
-      const auto key = it.first.as<std::string>();
+      const auto key = yaml::scalar(it.first);
       if (key != "data_drift" && key != "prediction_drift" && key != "performance" && key != "concept_drift")
         d.fail(it.first,
                "unknown signal '" + key + "' (expected data_drift, prediction_drift, performance, concept_drift)");

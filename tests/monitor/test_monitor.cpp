@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -149,6 +150,46 @@ BOOST_AUTO_TEST_CASE(errors_name_file_line_and_column) {
   BOOST_TEST(config_error("just text\n") == "amlops.yml:1:1: expected a map with a 'monitor:' section");
   BOOST_TEST(config_error("monitor: [1]\n") == "amlops.yml:1:10: 'monitor' must be a map");
   BOOST_TEST(config_error("monitor:\n  window: [\n").rfind("amlops.yml:", 0) == 0);  // syntax error, located
+}
+
+BOOST_AUTO_TEST_CASE(mangled_configurations_fail_only_with_typed_errors) {
+  const std::string base = R"(monitor:
+  reference: r.csv
+  columns: [a, b]
+  features: {a: {method: psi, threshold: 0.2, type: numeric}}
+  window: 7
+  signals: {data_drift: {share: 0.5}, performance: {metric: accuracy, min: 0.8}, concept_drift: {detector: adwin}}
+  debounce: {breaches: 2, windows: 3}
+)";
+  const std::string alphabet = "{}[]:,-?&*!|>'\"%@` \n\tab01.#";
+  std::mt19937 rng(7);
+  int accepted = 0;
+  for (int i = 0; i < 3000; ++i) {
+    std::string text = base;
+    const int edits = 1 + static_cast<int>(rng() % 4);
+    for (int e = 0; e < edits; ++e) {
+      const size_t pos = rng() % text.size();
+      const char ch = alphabet[rng() % alphabet.size()];
+      switch (rng() % 3) {
+        case 0:
+          text[pos] = ch;
+          break;
+        case 1:
+          text.insert(pos, 1, ch);
+          break;
+        default:
+          text.erase(pos, 1);
+      }
+    }
+    try {
+      parse_config(text, "amlops.yml");
+      ++accepted;
+    } catch (const amlops::Error&) {
+    } catch (const std::exception& e) {
+      BOOST_FAIL("untyped exception " << e.what() << " for:\n" << text);
+    }
+  }
+  BOOST_TEST(accepted > 0);
 }
 
 BOOST_AUTO_TEST_CASE(windows_and_paths) {
