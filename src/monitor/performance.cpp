@@ -4,10 +4,14 @@
 #include <cmath>
 #include <numeric>
 #include <set>
+#include <sstream>
 
 #include "core/error.hpp"
 #include "core/strings.hpp"
+#include "monitor/render.hpp"
+#include "report/markdown.hpp"
 #include "stats/detectors.hpp"
+#include "stats/profile.hpp"
 
 namespace amlops::monitor {
 
@@ -197,6 +201,153 @@ std::vector<DetectorRun> run_detectors(const std::vector<std::string>& specs, co
     out.push_back(std::move(r));
   }
   return out;
+}
+
+namespace {
+std::string row_text(const stats::Table& t, const std::optional<std::string>& ts, size_t row) {
+  if (!ts) return "row " + std::to_string(row + 2);  // +1 header, +1 one-based
+  return t.at(*ts).text(row);
+}
+}  // namespace
+
+PerformanceCheck check_performance(const stats::Table& data, const PerfSpec& spec, const std::vector<size_t>& order,
+                                   const std::optional<std::string>& timestamp, const PerformanceRules& rules,
+                                   const stats::Table* reference, stats::DriftOptions drift) {
+  PerformanceCheck c;
+  c.perf = evaluate(data, spec, &order);
+  auto bound = [&](const std::vector<MetricBound>& bounds, bool is_min) {
+    for (const auto& x : bounds) {
+      auto m = metric_value(c.perf, x.metric);
+      if (!m)
+        throw UsageError(std::string(is_min ? "--min" : "--max") + ": unknown or undefined metric '" + x.metric +
+                         "' for this task");
+      if (is_min ? *m < x.value : *m > x.value)
+        c.failures.push_back(x.metric + " " + report::fmt_number(*m) + (is_min ? " < " : " > ") +
+                             report::fmt_number(x.value));
+    }
+  };
+  bound(rules.min, true);
+  bound(rules.max, false);
+
+  c.detectors = run_detectors(rules.detectors, c.perf.errors, c.perf.classification);
+  for (const auto& r : c.detectors) {
+    std::vector<std::string> at;
+    for (size_t i : r.alarms) at.push_back(row_text(data, timestamp, c.perf.rows[i]));
+    c.alarm_at.push_back(std::move(at));
+    c.concept_drift = c.concept_drift || !r.alarms.empty();
+  }
+
+  if (!rules.max_drop.empty() && !reference) throw UsageError("--max-drop needs --reference");
+  if (!reference) return c;
+  c.reference = evaluate(*reference, spec);
+  drift.exclude.insert(drift.exclude.end(), {spec.label, spec.prediction});
+  if (!spec.score.empty()) drift.exclude.push_back(spec.score);
+  if (timestamp) drift.exclude.push_back(*timestamp);
+  c.input_drift = stats::compute_drift(stats::profile_table(*reference), stats::profile_table(data), drift).dataset;
+  for (const auto& x : rules.max_drop) {
+    auto now = metric_value(c.perf, x.metric), then = metric_value(*c.reference, x.metric);
+    if (!now || !then) throw UsageError("--max-drop " + x.metric + ": unknown metric");
+    const double drop = higher_is_better(x.metric) ? *then - *now : *now - *then;
+    c.drops.emplace_back(x.metric, drop);
+    if (drop <= x.value) continue;
+    if (!c.input_drift->drifted) {
+      c.concept_drift = true;
+      c.concept_reason = x.metric + " dropped by " + report::fmt_number(drop) + " (> " + report::fmt_number(x.value) +
+                         ") while the inputs did not drift";
+    } else {
+      c.failures.push_back(x.metric + " dropped by " + report::fmt_number(drop) + " with input drift (" +
+                           std::to_string(c.input_drift->drifted_features) + " features drifted)");
+    }
+  }
+  return c;
+}
+
+json::Value performance_json(const PerformanceCheck& c, json::Builder& b) {
+  json::Value doc = b.obj();
+  b.set(doc, "metrics", perf_json(c.perf, b));
+  json::Value dets = b.arr();
+  for (size_t k = 0; k < c.detectors.size(); ++k) {
+    const auto& r = c.detectors[k];
+    json::Value o = b.obj();
+    b.set(o, "detector", r.spec);
+    b.set(o, "drift", !r.alarms.empty());
+    json::Value al = b.arr();
+    for (size_t j = 0; j < r.alarms.size(); ++j) {
+      json::Value a = b.obj();
+      b.set(a, "index", static_cast<int64_t>(r.alarms[j]));
+      b.set(a, "at", c.alarm_at[k][j]);
+      b.push(al, std::move(a));
+    }
+    b.set(o, "alarms", std::move(al));
+    b.push(dets, std::move(o));
+  }
+  b.set(doc, "detectors", std::move(dets));
+  if (c.reference) {
+    b.set(doc, "reference_metrics", perf_json(*c.reference, b));
+    b.set(doc, "input_drift", dataset_json(*c.input_drift, b));
+    json::Value drops = b.obj();
+    for (const auto& [k, v] : c.drops) b.set(drops, k, v);
+    b.set(doc, "drops", std::move(drops));
+  }
+  json::Value cd = b.obj();
+  b.set(cd, "detected", c.concept_drift);
+  if (!c.concept_reason.empty()) b.set(cd, "reason", c.concept_reason);
+  b.set(doc, "concept_drift", std::move(cd));
+  json::Value fj = b.arr();
+  for (const auto& f : c.failures) b.push(fj, f);
+  b.set(doc, "failures", std::move(fj));
+  return doc;
+}
+
+std::string performance_markdown(const PerformanceCheck& c, const std::string& title) {
+  std::ostringstream md;
+  md << "### " << title << "\n\n";
+  report::MdTable t;
+  t.headers = {"metric", "value"};
+  auto add = [&](const std::string& k) {
+    if (auto v = metric_value(c.perf, k)) t.rows.push_back({k, report::fmt_number(*v)});
+  };
+  if (c.perf.classification)
+    for (const char* k : {"accuracy", "precision", "recall", "f1", "f1_macro", "f1_weighted", "roc_auc", "log_loss"})
+      add(k);
+  else
+    for (const char* k : {"mae", "rmse", "r2", "mape"}) add(k);
+  md << t.render();
+  if (c.concept_drift)
+    md << "\n**Concept drift**" << (c.concept_reason.empty() ? " (detector alarm)" : ": " + c.concept_reason) << "\n";
+  for (const auto& f : c.failures) md << "\n- " << report::md_cell(f);
+  return md.str() + "\n";
+}
+
+void performance_text(std::ostream& os, const PerformanceCheck& c) {
+  const auto& perf = c.perf;
+  if (perf.classification) {
+    const auto& m = perf.cls;
+    os << "classification, " << m.n << " rows, labels " << str::join(m.labels, ", ") << "\n";
+    os << "  accuracy " << report::fmt_number(m.accuracy) << "\n";
+    os << "  macro     precision " << report::fmt_number(m.macro.precision) << " recall "
+       << report::fmt_number(m.macro.recall) << " f1 " << report::fmt_number(m.macro.f1) << "\n";
+    os << "  weighted  precision " << report::fmt_number(m.weighted.precision) << " recall "
+       << report::fmt_number(m.weighted.recall) << " f1 " << report::fmt_number(m.weighted.f1) << "\n";
+    if (m.binary)
+      os << "  binary (positive '" << m.labels.back() << "') precision " << report::fmt_number(m.binary->precision)
+         << " recall " << report::fmt_number(m.binary->recall) << " f1 " << report::fmt_number(m.binary->f1) << "\n";
+    if (m.roc_auc) os << "  roc_auc " << report::fmt_number(*m.roc_auc) << "\n";
+    if (m.log_loss) os << "  log_loss " << report::fmt_number(*m.log_loss) << "\n";
+  } else {
+    const auto& r = perf.reg;
+    os << "regression, " << r.n << " rows: mae " << report::fmt_number(r.mae) << ", rmse " << report::fmt_number(r.rmse)
+       << ", r2 " << report::fmt_number(r.r2) << ", mape " << report::fmt_number(r.mape) << "\n";
+  }
+  for (size_t k = 0; k < c.detectors.size(); ++k) {
+    const auto& r = c.detectors[k];
+    os << "  detector " << r.spec << ": "
+       << (r.alarms.empty() ? std::string("no drift")
+                            : std::to_string(r.alarms.size()) + " alarm(s), first at " + c.alarm_at[k].front())
+       << "\n";
+  }
+  if (c.concept_drift) os << "CONCEPT DRIFT" << (c.concept_reason.empty() ? "" : ": " + c.concept_reason) << "\n";
+  for (const auto& f : c.failures) os << "FAILED: " << f << "\n";
 }
 
 }  // namespace amlops::monitor

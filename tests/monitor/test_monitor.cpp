@@ -16,6 +16,7 @@
 #include "monitor/data.hpp"
 #include "monitor/decide.hpp"
 #include "monitor/drift.hpp"
+#include "monitor/performance.hpp"
 #include "monitor/render.hpp"
 #include "monitor/windows.hpp"
 #include "stats/profile.hpp"
@@ -500,6 +501,49 @@ BOOST_AUTO_TEST_CASE(performance_and_concept_drift_signals) {
   BOOST_TEST((names == std::vector<std::string>{"performance", "concept_drift"}));
   // prediction drift: yhat is excluded from the data drift and compared on its own.
   BOOST_TEST(d.window_results[1].data_drift->features == 1);
+}
+
+BOOST_AUTO_TEST_CASE(performance_check_bounds_detectors_and_the_drop_rule) {
+  // y alternates; yhat is right on the reference and on the first half of the data, then wrong.
+  auto scored = [](size_t n, size_t wrong_from, double shift) {
+    std::string s = "x,y,yhat\n";
+    for (size_t i = 0; i < n; ++i) {
+      const int y = static_cast<int>(i % 2);
+      s += std::to_string(shift + static_cast<double>(i % 50) / 10) + "," + std::to_string(y) + "," +
+           std::to_string(i >= wrong_from ? 1 - y : y) + "\n";
+    }
+    return s;
+  };
+  auto ref = csv(scored(400, 400, 0));
+  auto data = csv(scored(400, 200, 0));
+  const PerfSpec spec{"y", "yhat", "", "auto"};
+  std::vector<size_t> order(data.rows);
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  PerformanceRules rules;
+  rules.min = {{"accuracy", 0.9}};
+  rules.max_drop = {{"accuracy", 0.05}};
+  rules.detectors = {"adwin"};
+  auto c = check_performance(data, spec, order, std::nullopt, rules, &ref, {});
+  BOOST_TEST(c.perf.cls.accuracy == 0.5);
+  BOOST_TEST(c.failures.front() == "accuracy 0.5 < 0.9");
+  BOOST_TEST(!c.input_drift->drifted);
+  BOOST_TEST(c.drops.at(0).second == 0.5);
+  BOOST_TEST(c.concept_drift);
+  BOOST_TEST(c.concept_reason == "accuracy dropped by 0.5 (> 0.05) while the inputs did not drift");
+  BOOST_REQUIRE(!c.detectors.at(0).alarms.empty());
+  BOOST_TEST(c.alarm_at[0][0].rfind("row ", 0) == 0u);
+  // With input drift the drop is a failure, not concept drift.
+  auto shifted = csv(scored(400, 0, 3));
+  rules.min.clear();
+  rules.detectors.clear();
+  auto d = check_performance(shifted, spec, order, std::nullopt, rules, &ref, {});
+  BOOST_TEST(d.input_drift->drifted);
+  BOOST_TEST(!d.concept_drift);
+  BOOST_TEST(d.failures.front() == "accuracy dropped by 1 with input drift (1 features drifted)");
+  BOOST_CHECK_THROW(check_performance(data, spec, order, std::nullopt, rules, nullptr, {}), UsageError);
+  rules.max_drop.clear();
+  rules.min = {{"rmse", 1}};
+  BOOST_CHECK_THROW(check_performance(data, spec, order, std::nullopt, rules, nullptr, {}), UsageError);
 }
 
 BOOST_AUTO_TEST_CASE(no_rows_is_not_a_decision) {

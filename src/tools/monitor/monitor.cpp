@@ -2,20 +2,14 @@
 // decision. Subcommands: profile, drift, performance, decide.
 #include <malloc.h>
 
-#include <algorithm>
 #include <chrono>
-#include <cmath>
 #include <filesystem>
-#include <map>
 #include <ostream>
-#include <set>
-#include <sstream>
 
 #include "core/error.hpp"
 #include "core/files.hpp"
 #include "core/log.hpp"
 #include "core/strings.hpp"
-#include "core/time.hpp"
 #include "monitor/config.hpp"
 #include "monitor/data.hpp"
 #include "monitor/decide.hpp"
@@ -216,11 +210,6 @@ int drift_cmd(Context& ctx, const std::vector<std::string>& args) {
 }
 
 // ---------------------------------------------------------------------------------------------
-std::string ts_text(const stats::Table& t, const std::optional<std::string>& ts, size_t row) {
-  if (!ts) return "row " + std::to_string(row + 2);  // +1 header, +1 one-based
-  return t.at(*ts).text(row);
-}
-
 int performance_cmd(Context& ctx, const std::vector<std::string>& args) {
   cli::Command cmd(ctx, "performance", "Model performance and concept drift from scored data.",
                    "--data scored.csv --label y --prediction yhat [--score p]");
@@ -241,153 +230,44 @@ int performance_cmd(Context& ctx, const std::vector<std::string>& args) {
       "fail-on-drift", bool_switch(), "exit 1 on concept drift, a detector alarm or a breached --min/--max");
   if (!cmd.parse(args)) return 0;
   PerfSpec spec{cmd.required("label"), cmd.required("prediction"), cmd.str("score"), cmd.str("task", "auto")};
+  auto bounds = [&](const std::string& opt) {
+    std::vector<MetricBound> out;
+    for (auto& [k, v] : cli::key_values(cmd.list(opt), "--" + opt)) {
+      auto x = str::parse_double(v);
+      if (!x) throw UsageError("--" + opt + " " + k + "=" + v + ": not a number");
+      out.push_back({k, *x});
+    }
+    return out;
+  };
+  PerformanceRules rules{bounds("min"), bounds("max"), bounds("max-drop"), cmd.list("detector")};
   auto ro = read_options(cmd);
   auto table = stats::read_table(cmd.required("data"), ro);
   const auto ts = cmd.vm().count("timestamp") ? std::optional<std::string>(cmd.str("timestamp")) : std::nullopt;
-  auto order = time_order(table, ts);
-  auto perf = evaluate(table, spec, &order);
+  std::optional<stats::Table> reference;
+  if (cmd.vm().count("reference")) reference = stats::read_table(cmd.str("reference"), ro);
+  stats::DriftOptions drift;
+  auto compat = stats::parse_compat(cmd.str("compat"));
+  if (!compat) throw UsageError("--compat must be azure or evidently, not '" + cmd.str("compat") + "'");
+  drift.compat = *compat;
+  apply_declared_types(ro.declared, drift);
+  const auto c =
+      check_performance(table, spec, time_order(table, ts), ts, rules, reference ? &*reference : nullptr, drift);
 
   json::Document doc(rapidjson::kObjectType);
   json::Builder b(doc.GetAllocator());
   b.set(doc, "data", cmd.str("data"));
-  b.set(doc, "metrics", perf_json(perf, b));
-  std::vector<std::string> failures;
+  auto body = performance_json(c, b);
+  for (auto& m : body.GetObject()) doc.AddMember(m.name, m.value, doc.GetAllocator());
 
-  // Thresholds.
-  auto check = [&](const std::string& opt, bool is_min) {
-    for (auto& [k, v] : cli::key_values(cmd.list(opt), "--" + opt)) {
-      auto x = str::parse_double(v);
-      if (!x) throw UsageError("--" + opt + " " + k + "=" + v + ": not a number");
-      auto m = metric_value(perf, k);
-      if (!m) throw UsageError("--" + opt + ": unknown or undefined metric '" + k + "' for this task");
-      if (is_min ? *m < *x : *m > *x)
-        failures.push_back(k + " " + report::fmt_number(*m) + (is_min ? " < " : " > ") + report::fmt_number(*x));
-    }
-  };
-  check("min", true);
-  check("max", false);
-
-  // Detectors over the ordered error stream.
-  auto specs = cmd.list("detector");
-  auto runs = run_detectors(specs, perf.errors, perf.classification);
-  json::Value dets = b.arr();
-  bool alarm = false;
-  for (const auto& r : runs) {
-    json::Value o = b.obj();
-    b.set(o, "detector", r.spec);
-    b.set(o, "drift", !r.alarms.empty());
-    json::Value al = b.arr();
-    for (size_t i : r.alarms) {
-      json::Value a = b.obj();
-      b.set(a, "index", static_cast<int64_t>(i));
-      b.set(a, "at", ts_text(table, ts, perf.rows[i]));
-      b.push(al, std::move(a));
-    }
-    b.set(o, "alarms", std::move(al));
-    b.push(dets, std::move(o));
-    alarm = alarm || !r.alarms.empty();
-  }
-  b.set(doc, "detectors", std::move(dets));
-
-  // Concept drift: performance dropped while inputs did not drift.
-  std::optional<bool> dropped;
-  std::string concept_reason;
-  if (cmd.vm().count("reference")) {
-    auto ref_table = stats::read_table(cmd.str("reference"), ro);
-    auto base = evaluate(ref_table, spec);
-    json::Value bj = perf_json(base, b);
-    b.set(doc, "reference_metrics", std::move(bj));
-    stats::DriftOptions o;
-    o.compat = stats::parse_compat(cmd.str("compat")).value_or(stats::Compat::azure);
-    o.exclude = {spec.label, spec.prediction};
-    if (!spec.score.empty()) o.exclude.push_back(spec.score);
-    if (ts) o.exclude.push_back(*ts);
-    auto drift = stats::compute_drift(stats::profile_table(ref_table), stats::profile_table(table), o);
-    b.set(doc, "input_drift", dataset_json(drift.dataset, b));
-    json::Value drops = b.obj();
-    dropped = false;
-    for (auto& [k, v] : cli::key_values(cmd.list("max-drop"), "--max-drop")) {
-      auto x = str::parse_double(v);
-      auto now = metric_value(perf, k), then = metric_value(base, k);
-      if (!x || !now || !then) throw UsageError("--max-drop " + k + "=" + v + ": unknown metric or not a number");
-      const double drop = higher_is_better(k) ? *then - *now : *now - *then;
-      b.set(drops, k, drop);
-      if (drop > *x) {
-        if (!drift.dataset.drifted) {
-          dropped = true;
-          concept_reason = k + " dropped by " + report::fmt_number(drop) + " (> " + report::fmt_number(*x) +
-                           ") while the inputs did not drift";
-        } else {
-          failures.push_back(k + " dropped by " + report::fmt_number(drop) + " with input drift (" +
-                             std::to_string(drift.dataset.drifted_features) + " features drifted)");
-        }
-      }
-    }
-    b.set(doc, "drops", std::move(drops));
-  }
-  json::Value cd = b.obj();
-  b.set(cd, "detected", dropped.value_or(false) || alarm);
-  if (!concept_reason.empty()) b.set(cd, "reason", concept_reason);
-  b.set(doc, "concept_drift", std::move(cd));
-  json::Value fj = b.arr();
-  for (auto& f : failures) b.push(fj, f);
-  b.set(doc, "failures", std::move(fj));
-
-  const bool concept_drift = dropped.value_or(false) || alarm;
-  ctx.host.set_output("concept_drift", bool_text(concept_drift));
-  ctx.host.set_output("performance_ok", bool_text(failures.empty()));
-  if (auto acc = metric_value(perf, perf.classification ? "accuracy" : "rmse"))
-    ctx.host.set_output(perf.classification ? "accuracy" : "rmse", report::fmt_number(*acc, 6));
-
-  std::ostringstream md;
-  md << "### Model performance: " << std::filesystem::path(cmd.str("data")).filename().string() << "\n\n";
-  report::MdTable t;
-  t.headers = {"metric", "value"};
-  auto add = [&](const std::string& k) {
-    if (auto v = metric_value(perf, k)) t.rows.push_back({k, report::fmt_number(*v)});
-  };
-  if (perf.classification)
-    for (const char* k : {"accuracy", "precision", "recall", "f1", "f1_macro", "f1_weighted", "roc_auc", "log_loss"})
-      add(k);
-  else
-    for (const char* k : {"mae", "rmse", "r2", "mape"}) add(k);
-  md << t.render();
-  if (concept_drift)
-    md << "\n**Concept drift**" << (concept_reason.empty() ? " (detector alarm)" : ": " + concept_reason) << "\n";
-  for (auto& f : failures) md << "\n- " << report::md_cell(f);
-  ctx.host.summary(md.str() + "\n");
-
-  ctx.emit(doc, [&](std::ostream& os) {
-    if (perf.classification) {
-      const auto& c = perf.cls;
-      os << "classification, " << c.n << " rows, labels " << str::join(c.labels, ", ") << "\n";
-      os << "  accuracy " << report::fmt_number(c.accuracy) << "\n";
-      os << "  macro     precision " << report::fmt_number(c.macro.precision) << " recall "
-         << report::fmt_number(c.macro.recall) << " f1 " << report::fmt_number(c.macro.f1) << "\n";
-      os << "  weighted  precision " << report::fmt_number(c.weighted.precision) << " recall "
-         << report::fmt_number(c.weighted.recall) << " f1 " << report::fmt_number(c.weighted.f1) << "\n";
-      if (c.binary)
-        os << "  binary (positive '" << c.labels.back() << "') precision " << report::fmt_number(c.binary->precision)
-           << " recall " << report::fmt_number(c.binary->recall) << " f1 " << report::fmt_number(c.binary->f1) << "\n";
-      if (c.roc_auc) os << "  roc_auc " << report::fmt_number(*c.roc_auc) << "\n";
-      if (c.log_loss) os << "  log_loss " << report::fmt_number(*c.log_loss) << "\n";
-    } else {
-      const auto& r = perf.reg;
-      os << "regression, " << r.n << " rows: mae " << report::fmt_number(r.mae) << ", rmse "
-         << report::fmt_number(r.rmse) << ", r2 " << report::fmt_number(r.r2) << ", mape " << report::fmt_number(r.mape)
-         << "\n";
-    }
-    for (const auto& r : runs)
-      os << "  detector " << r.spec << ": "
-         << (r.alarms.empty() ? std::string("no drift")
-                              : std::to_string(r.alarms.size()) + " alarm(s), first at " +
-                                    ts_text(table, ts, perf.rows[r.alarms.front()]))
-         << "\n";
-    if (concept_drift) os << "CONCEPT DRIFT" << (concept_reason.empty() ? "" : ": " + concept_reason) << "\n";
-    for (auto& f : failures) os << "FAILED: " << f << "\n";
-  });
-  if (cmd.flag("fail-on-drift") && (concept_drift || !failures.empty()))
-    throw CheckFailed(concept_drift ? "concept drift detected" : "performance check failed: " + failures.front());
+  ctx.host.set_output("concept_drift", bool_text(c.concept_drift));
+  ctx.host.set_output("performance_ok", bool_text(c.failures.empty()));
+  if (auto acc = metric_value(c.perf, c.perf.classification ? "accuracy" : "rmse"))
+    ctx.host.set_output(c.perf.classification ? "accuracy" : "rmse", report::fmt_number(*acc, 6));
+  ctx.host.summary(
+      performance_markdown(c, "Model performance: " + std::filesystem::path(cmd.str("data")).filename().string()));
+  ctx.emit(doc, [&](std::ostream& os) { performance_text(os, c); });
+  if (cmd.flag("fail-on-drift") && (c.concept_drift || !c.failures.empty()))
+    throw CheckFailed(c.concept_drift ? "concept drift detected" : "performance check failed: " + c.failures.front());
   return 0;
 }
 
