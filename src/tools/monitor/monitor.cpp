@@ -133,7 +133,7 @@ int drift_cmd(Context& ctx, const std::vector<std::string>& args) {
   if (!ref_path) throw UsageError("--reference is required");
   if (!cur_path) throw UsageError("--current is required");
   const auto min_rows = cmd.get<int64_t>("min-rows");
-  if (min_rows < 1) throw UsageError("--min-rows must be at least 1");
+  if (min_rows < 1) throw UsageError("--min-rows must be at least 1");  // before reading any data
   auto ro = read_options(cmd);
   apply_declared_types(ro.declared, o);
   auto po = profile_options(cmd);
