@@ -75,8 +75,7 @@ std::vector<size_t> time_order(const stats::Table& t, const std::optional<std::s
 void apply_declared_types(const std::map<std::string, stats::ColumnType>& declared, stats::DriftOptions& o) {
   for (const auto& [column, type] : declared) {
     if (type != stats::ColumnType::numeric && type != stats::ColumnType::categorical) continue;
-    auto& rule = o.features[column];
-    if (!rule.type) rule.type = type;
+    o.features[column].type = type;
   }
 }
 

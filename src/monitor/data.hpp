@@ -28,7 +28,8 @@ Source load_source(const std::string& path, const stats::ReadOptions& ro, const 
 std::vector<size_t> time_order(const stats::Table& t, const std::optional<std::string>& timestamp);
 
 // A type declared for reading (--type COL=numeric|categorical) is also the type the column is
-// compared as: it wins over the whole-number rule. A per-feature type already set is kept.
+// compared as: it wins over the whole-number rule and, as a command-line flag, over a type from
+// amlops.yml (monitor.features.COL.type).
 void apply_declared_types(const std::map<std::string, stats::ColumnType>& declared, stats::DriftOptions& o);
 
 }  // namespace amlops::monitor

@@ -361,11 +361,18 @@ BOOST_AUTO_TEST_CASE(a_declared_numeric_type_wins_over_the_whole_number_rule) {
   auto declared = check_drift(ref, cur, o, std::nullopt);
   BOOST_TEST(declared.result.features.front().type == "numeric");
   BOOST_TEST(declared.result.features.front().method == "wasserstein_norm");
-  // A per-feature type from amlops.yml is kept.
+  // The flag also wins over a per-feature type from amlops.yml; its method and threshold stay.
   stats::DriftOptions own;
   own.features["x"].type = stats::ColumnType::categorical;
+  own.features["x"].threshold = 0.5;
   apply_declared_types(ro.declared, own);
-  BOOST_TEST(check_drift(ref, cur, own, std::nullopt).result.features.front().type == "categorical");
+  const auto f = check_drift(ref, cur, own, std::nullopt).result.features.front();
+  BOOST_TEST(f.type == "numeric");
+  BOOST_TEST(f.threshold == 0.5);
+  // Boolean and datetime declarations do not change how a column is compared.
+  stats::DriftOptions other;
+  apply_declared_types({{"b", stats::ColumnType::boolean}, {"t", stats::ColumnType::datetime}}, other);
+  BOOST_TEST(other.features.empty());
 }
 
 BOOST_AUTO_TEST_CASE(prediction_drift_is_reported_apart_from_the_features) {
