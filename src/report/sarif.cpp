@@ -180,6 +180,24 @@ std::string write(const Run& run) {
     b.set(base, "%SRCROOT%", std::move(root));
     b.set(r, "originalUriBaseIds", std::move(base));
   }
+  if (!run.notifications.empty()) {
+    json::Value notes = b.arr();
+    for (auto& n : run.notifications) {
+      json::Value o = b.obj();
+      json::Value d = b.obj();
+      b.set(d, "id", n.id);
+      b.set(o, "descriptor", std::move(d));
+      b.set(o, "level", n.level);
+      b.set(o, "message", text_obj(b, n.message));
+      b.push(notes, std::move(o));
+    }
+    json::Value inv = b.obj();
+    b.set(inv, "executionSuccessful", true);
+    b.set(inv, "toolExecutionNotifications", std::move(notes));
+    json::Value invs = b.arr();
+    b.push(invs, std::move(inv));
+    b.set(r, "invocations", std::move(invs));
+  }
   b.set(r, "columnKind", "unicodeCodePoints");
   json::Value runs = b.arr();
   b.push(runs, std::move(r));

@@ -51,6 +51,14 @@ struct Result {
   std::map<std::string, std::string> properties;
 };
 
+// Something about the run rather than a result (e.g. history a shallow clone does not have):
+// written as a toolExecutionNotification of the run's invocation.
+struct Notification {
+  std::string id;              // descriptor.id
+  std::string level = "note";  // error | warning | note
+  std::string message;
+};
+
 struct Run {
   std::string tool_name;
   std::string tool_version;
@@ -59,6 +67,8 @@ struct Run {
   std::vector<Result> results;
   std::string automation_id;  // runAutomationDetails.id ("category/run-id"); empty = omit
   std::string source_root;    // absolute directory URI for %SRCROOT%; empty = omit
+  // Non-empty: written as one invocation (executionSuccessful) carrying them.
+  std::vector<Notification> notifications;
 };
 
 // The SARIF log (one run) as pretty JSON. Results whose rule_id is not in rules throw std::invalid_argument.

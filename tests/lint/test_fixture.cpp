@@ -417,7 +417,9 @@ BOOST_AUTO_TEST_CASE(every_planted_problem_is_found_at_its_file_line_and_rule) {
     }
   }
   BOOST_TEST(report.suppressed >= 2u);       // the inline disable and the amlops.yml path ignore
-  BOOST_TEST(report.commits_scanned == 2u);  // commits that add or change files (the deletion adds none)
+  BOOST_TEST(report.commits_scanned == 3u);  // every commit walked, the deletion too
+  BOOST_TEST(report.history.complete);
+  BOOST_TEST(report.notes.empty());
 
   // Without history, the history-only findings go away.
   opt.history = false;

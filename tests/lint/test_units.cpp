@@ -312,4 +312,21 @@ BOOST_AUTO_TEST_CASE(sarif_has_what_code_scanning_requires) {
   BOOST_CHECK_THROW(report::sarif::write(run), std::invalid_argument);
 }
 
+// Notes about the run (history a clone does not have) go to the invocation, not to the results.
+BOOST_AUTO_TEST_CASE(sarif_notifications_go_to_the_invocation) {
+  report::sarif::Run run;
+  run.tool_name = "amlops-lint";
+  auto doc = json::parse(report::sarif::write(run));
+  BOOST_TEST(!json::find(doc, "/runs/0/invocations"));  // none: no invocation written
+  run.notifications.push_back({"history-shallow", "note", "history: shallow clone: scanned the 1 commit it has"});
+  doc = json::parse(report::sarif::write(run));
+  BOOST_TEST(json::get_bool(doc, "/runs/0/invocations/0/executionSuccessful"));
+  BOOST_TEST(json::get_string(doc, "/runs/0/invocations/0/toolExecutionNotifications/0/descriptor/id") ==
+             "history-shallow");
+  BOOST_TEST(json::get_string(doc, "/runs/0/invocations/0/toolExecutionNotifications/0/level") == "note");
+  BOOST_TEST(json::get_string(doc, "/runs/0/invocations/0/toolExecutionNotifications/0/message/text") ==
+             "history: shallow clone: scanned the 1 commit it has");
+  BOOST_TEST(json::find(doc, "/runs/0/results")->Size() == 0u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

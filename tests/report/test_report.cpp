@@ -1,4 +1,4 @@
-#define BOOST_TEST_MODULE report_unit
+// report::sarif checker runs (code scanning) and mermaid charts.
 #include <boost/test/unit_test.hpp>
 #include <string>
 #include <vector>

@@ -52,7 +52,9 @@ std::string build_sarif(const lint::Report& report) {
   }
   const report::sarif::Checker checker{"amlops-lint", kVersion,
                                        "https://github.com/amlops/amlops/blob/main/docs/lint.md", report.root.string()};
-  return report::sarif::write(report::sarif::checker_run(checker, rules, findings));
+  auto run = report::sarif::checker_run(checker, rules, findings);
+  for (auto& n : report.notes) run.notifications.push_back({n.id, sarif_level(n.level), n.message});
+  return report::sarif::write(run);
 }
 
 json::Value finding_json(json::Builder& b, const lint::Finding& f) {
@@ -107,7 +109,9 @@ int check(Context& ctx, const std::vector<std::string>& args) {
       "baseline", cli::po::value<std::string>(), "JSON baseline: findings listed there are not reported")(
       "update-baseline", cli::po::bool_switch(), "write every current finding to --baseline and exit 0")(
       "no-history", cli::po::bool_switch(), "do not scan git history (secrets, large blobs)")(
-      "max-commits", cli::po::value<size_t>(), "scan at most this many commits of history (0 = all)");
+      "history-depth", cli::po::value<size_t>(),
+      "scan only the newest N commits of history (default 0: all the clone has)")(
+      "max-commits", cli::po::value<size_t>(), "old name of --history-depth");
   cmd.positional("path");
   if (!cmd.parse(args)) return 0;
 
@@ -130,6 +134,7 @@ int check(Context& ctx, const std::vector<std::string>& args) {
   if (format == "json") ctx.format = OutputFormat::json;
   opt.history = !cmd.flag("no-history") && opt.config.history.value_or(true);
   if (cmd.has("max-commits")) opt.config.max_commits = cmd.get<size_t>("max-commits");
+  if (cmd.has("history-depth")) opt.config.max_commits = cmd.get<size_t>("history-depth");
   bool update = cmd.flag("update-baseline");
   if (cmd.has("baseline"))
     opt.baseline = fs::path(cmd.str("baseline"));
@@ -183,6 +188,7 @@ int check(Context& ctx, const std::vector<std::string>& args) {
        << " files";
     if (report.commits_scanned) md << " and " << report.commits_scanned << " commits";
     md << "\n\n";
+    for (auto& n : report.notes) md << "> **" << lint::level_name(n.level) << "**: " << md_escape(n.message) << "\n\n";
     if (!report.findings.empty()) {
       md << "| severity | rule | location | message |\n|---|---|---|---|\n";
       size_t n = 0;
@@ -209,6 +215,15 @@ int check(Context& ctx, const std::vector<std::string>& args) {
     json::Value list = b.arr();
     for (auto& f : report.findings) b.push(list, finding_json(b, f));
     b.set(doc, "findings", std::move(list));
+    json::Value notes = b.arr();
+    for (auto& n : report.notes) {
+      json::Value o = b.obj();
+      b.set(o, "id", n.id);
+      b.set(o, "level", std::string(lint::level_name(n.level)));
+      b.set(o, "message", n.message);
+      b.push(notes, std::move(o));
+    }
+    b.set(doc, "notes", std::move(notes));
     json::Value s = b.obj();
     b.set(s, "errors", static_cast<uint64_t>(counts[2]));
     b.set(s, "warnings", static_cast<uint64_t>(counts[1]));
@@ -218,12 +233,23 @@ int check(Context& ctx, const std::vector<std::string>& args) {
     b.set(s, "blobs", static_cast<uint64_t>(report.blobs_scanned));
     b.set(s, "suppressed", static_cast<uint64_t>(report.suppressed));
     b.set(s, "seconds", report.seconds);
+    json::Value h = b.obj();
+    b.set(h, "mode", report.history.mode);
+    if (report.history.depth) b.set(h, "depth", static_cast<uint64_t>(report.history.depth));
+    b.set(h, "complete", report.history.complete);
+    b.set(h, "shallow", report.history.shallow);
+    b.set(h, "partial", report.history.partial);
+    if (!report.history.filter.empty()) b.set(h, "filter", report.history.filter);
+    b.set(h, "blobs_not_scanned", static_cast<uint64_t>(report.history.blobs_not_scanned));
+    b.set(h, "commits_not_scanned", static_cast<uint64_t>(report.history.commits_not_scanned));
+    b.set(s, "history", std::move(h));
     b.set(doc, "summary", std::move(s));
     ctx.emit(doc, [&](std::ostream& os) {
       for (auto& f : report.findings) {
         os << f.path << ":" << f.line << ":" << f.col << ": " << lint::level_name(f.level) << " " << f.rule << " "
            << f.message << "\n";
       }
+      for (auto& n : report.notes) os << lint::level_name(n.level) << ": " << n.message << "\n";
       char secs[32];
       std::snprintf(secs, sizeof secs, "%.2f", report.seconds);
       os << counts[2] << " errors, " << counts[1] << " warnings, " << counts[0] << " notes (" << report.files_scanned
