@@ -816,7 +816,9 @@ class Converter {
     fs::path comp_base = base_;
     YAML::Node def = s;
     if (comp && comp.IsScalar()) {
-      fs::path p = resolve(comp.Scalar());
+      auto local = local_path(comp.Scalar());
+      if (!local) fail(comp, "component '" + comp.Scalar() + "' must be azureml:<name>:<version> or a local YAML file");
+      fs::path p = resolve(*local);
       std::error_code ec;
       if (!fs::is_regular_file(p, ec)) fail(comp, "component file " + p.string() + " not found");
       comp_doc = yaml::load_file(p);

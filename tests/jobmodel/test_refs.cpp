@@ -1,8 +1,13 @@
 // spec/refs.hpp, shared by the job loader and amlops-lint: globs (lint excludes and ignores,
 // .amlignore), local paths versus remote references, and ${{ }} bindings.
 #include <boost/test/unit_test.hpp>
+#include <filesystem>
 
+#include "core/error.hpp"
+#include "core/files.hpp"
+#include "core/json.hpp"
 #include "spec/code_asset.hpp"
+#include "spec/job.hpp"
 #include "spec/refs.hpp"
 
 using namespace amlops;
@@ -155,6 +160,35 @@ BOOST_AUTO_TEST_CASE(bindings_in_text_with_offsets) {
   BOOST_TEST(bs[2].offset + bs[2].length == text.size());
   BOOST_TEST((bs[2].kind == Binding::Kind::parent_job_output));
   BOOST_TEST(spec::find_bindings("no bindings, just $HOME and {{x}}").empty());
+}
+
+BOOST_AUTO_TEST_CASE(job_loader_reads_local_paths_by_the_same_rule) {
+  namespace fs = std::filesystem;
+  files::TempDir t;
+  files::write_atomic(
+      t.path() / "comp.yml",
+      "type: command\ncommand: echo ${{inputs.x}}\nenvironment: azureml:e:1\ninputs: {x: {type: string}}\n");
+  fs::create_directories(t.path() / "src");
+  spec::LoadOptions lo;
+  lo.workspace_id = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/w";
+  // "file:" names a local component file, as amlops-lint reads it.
+  auto s = spec::load_job_text("type: pipeline\njobs:\n  a:\n    component: file:./comp.yml\n    inputs: {x: hi}\n",
+                               "job.yml", t.path(), lo);
+  BOOST_TEST(s.components.size() == 1u);
+  // A URL or a binding is not uploaded as a local folder.
+  auto r = spec::load_job_text(
+      "type: command\ncommand: echo ${{inputs.d}}\nenvironment: azureml:e:1\ncode: src\n"
+      "inputs: {d: {type: uri_folder, path: 'https://a.blob.core.windows.net/c/d'}}\n",
+      "job.yml", t.path(), lo);
+  BOOST_TEST(json::get_string(r.body, "/properties/inputs/d/uri") == "https://a.blob.core.windows.net/c/d");
+  BOOST_TEST(r.uploads.size() == 1u);  // the code folder only
+  try {
+    (void)spec::load_job_text("type: command\ncommand: echo\nenvironment: azureml:e:1\ncode: git+https://x/y\n",
+                              "job.yml", t.path(), lo);
+    BOOST_FAIL("no error");
+  } catch (const ConfigError& e) {
+    BOOST_TEST(std::string(e.what()).find("job.yml:4:7: 'code' must be a local path") == 0, e.what());
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
