@@ -205,8 +205,8 @@ struct Scanner {
       const std::string* content = ws.text(rel);
       if (!content) continue;
       try {
-        YAML::Node root = YAML::Load(*content);
-        if (root.IsMap() && root["dependencies"] && root["dependencies"].IsSequence()) check_conda(rel, root, sink);
+        for (const YAML::Node& root : YAML::LoadAll(*content))
+          if (root.IsMap() && root["dependencies"] && root["dependencies"].IsSequence()) check_conda(rel, root, sink);
       } catch (const YAML::Exception&) {
       }
     }
