@@ -91,14 +91,15 @@ struct Scanner {
   std::vector<Finding> tree;
   std::vector<Finding> history;
   Report report;
+  std::vector<spec::Glob> exclude = {opt.config.exclude.begin(), opt.config.exclude.end()};
 
   bool wanted(const std::string& rel) const {
     if (!prefix.empty() && rel.rfind(prefix, 0) != 0) return false;
     // Vendored third-party code (even when committed) is not the project's: its READMEs are full of sample tokens.
     for (std::string_view dir : {"node_modules/", "site-packages/", "bower_components/", ".venv/"})
       if (rel.rfind(dir, 0) == 0 || rel.find("/" + std::string(dir)) != std::string::npos) return false;
-    for (auto& g : opt.config.exclude)
-      if (spec::glob_match(g, rel)) return false;
+    for (auto& g : exclude)
+      if (g.covers(rel)) return false;
     return true;
   }
 
