@@ -38,7 +38,7 @@ for l in lines:
 check "evidently compat: dataset rule 50 %" exit_is 0 "$BIN" drift --reference ref.csv --current cur_same.csv --compat evidently --fail-on-drift --exclude ts
 
 # profile: stored baseline gives the same answer as the CSV; partitions merge.
-"$BIN" profile ref.csv -o ref.profile.json >/dev/null
+"$BIN" profile ref.csv --out ref.profile.json >/dev/null
 check "profile written" test -s ref.profile.json
 "$BIN" drift --reference ref.profile.json --current cur.csv --metrics all --exclude ts --output json > from_profile.json
 "$BIN" drift --reference ref.csv --current cur.csv --metrics all --exclude ts --output json > from_csv.json
@@ -46,7 +46,7 @@ check "profile reference == CSV reference" $PY -c "
 import json; a=json.load(open('from_profile.json')); b=json.load(open('from_csv.json'))
 assert a['features'] == b['features'] and a['dataset'] == b['dataset']"
 head -1501 ref.csv > part1.csv; (head -1 ref.csv; tail -n +1502 ref.csv) > part2.csv
-"$BIN" profile part1.csv part2.csv -o merged.profile.json >/dev/null
+"$BIN" profile part1.csv part2.csv --out merged.profile.json >/dev/null
 "$BIN" drift --reference merged.profile.json --current cur.csv --metrics all --exclude ts --output json > from_merged.json
 check "merged partition profiles == whole" $PY -c "
 import json; a=json.load(open('from_merged.json')); b=json.load(open('from_csv.json'))
