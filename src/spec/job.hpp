@@ -83,9 +83,6 @@ void apply_overrides(YAML::Node root, const Overrides& overrides);
 // "azureml:/subscriptions/..." and "azureml://registries/..." are kept as ids.
 std::string asset_id(const std::string& workspace_id, const std::string& kind, const std::string& ref);
 
-// Every ${{...}} expression in a text: (offset, inner text).
-std::vector<std::pair<size_t, std::string>> find_expressions(const std::string& text);
-
 // YAML -> JSON with scalar typing (quoted scalars stay strings; plain ones become numbers,
 // booleans or null when they read as such).
 json::Value yaml_to_json(const YAML::Node& node, json::Allocator& a);

@@ -67,7 +67,7 @@ check "whole numbers with few values: categorical by default" jq_py y_rule.json 
 check "--type y=numeric: compared as numeric" jq_py y_declared.json "d['features'][0]['type'] == 'numeric' and d['features'][0]['method'] == 'wasserstein_norm'"
 
 # profile: stored baseline gives the same answer as the CSV; partitions merge.
-"$BIN" profile ref.csv -o ref.profile.json >/dev/null
+"$BIN" profile ref.csv --out ref.profile.json >/dev/null
 check "profile written" test -s ref.profile.json
 "$BIN" drift --reference ref.profile.json --current cur.csv --metrics all --exclude ts --output json > from_profile.json
 "$BIN" drift --reference ref.csv --current cur.csv --metrics all --exclude ts --output json > from_csv.json
@@ -75,7 +75,7 @@ check "profile reference == CSV reference" $PY -c "
 import json; a=json.load(open('from_profile.json')); b=json.load(open('from_csv.json'))
 assert a['features'] == b['features'] and a['dataset'] == b['dataset']"
 head -1501 ref.csv > part1.csv; (head -1 ref.csv; tail -n +1502 ref.csv) > part2.csv
-"$BIN" profile part1.csv part2.csv -o merged.profile.json >/dev/null
+"$BIN" profile part1.csv part2.csv --out merged.profile.json >/dev/null
 "$BIN" drift --reference merged.profile.json --current cur.csv --metrics all --exclude ts --output json > from_merged.json
 check "merged partition profiles == whole" $PY -c "
 import json; a=json.load(open('from_merged.json')); b=json.load(open('from_csv.json'))

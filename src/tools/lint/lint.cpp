@@ -100,7 +100,7 @@ int check(Context& ctx, const std::vector<std::string>& args) {
                    "dependencies and CI pipelines.",
                    "[PATH]");
   cmd.options()("path", cli::po::value<std::string>()->default_value("."), "repository or folder to check")(
-      "format,f", cli::po::value<std::string>(), "text, json or sarif (default: --output)")(
+      "format", cli::po::value<std::string>(), "text, json or sarif (default: --output)")(
       "sarif-file", cli::po::value<std::string>(), "also write SARIF 2.1.0 to this file")(
       "fail-on", cli::po::value<std::string>(),
       "exit 1 when a finding is at or above: error (default), warning, note, never")(

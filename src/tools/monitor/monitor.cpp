@@ -31,17 +31,13 @@ using namespace monitor;
 int profile_cmd(Context& ctx, const std::vector<std::string>& args) {
   cli::Command cmd(ctx, "profile",
                    "Stores what drift needs from a data set (sorted values, category counts, quantiles).",
-                   "DATA... -o OUT.profile.json");
+                   "DATA... --out OUT.profile.json");
   add_read_options(cmd);
   cmd.options()("data", value<std::vector<std::string>>()->composing(),
                 "CSV, JSON Lines or .profile.json inputs; several are merged (partitions)")(
-      "out", value<std::string>(), "(-o) where to write the profile (name it *.profile.json)");
+      "out", value<std::string>(), "where to write the profile (name it *.profile.json)");
   cmd.positional("data", -1);
-  // "-o" would be ambiguous with the common --output for Program_options' guessing.
-  std::vector<std::string> a = args;
-  for (auto& x : a)
-    if (x == "-o") x = "--out";
-  if (!cmd.parse(a)) return 0;
+  if (!cmd.parse(args)) return 0;
   auto inputs = cmd.list("data");
   if (inputs.empty()) throw UsageError("give at least one data file (see --help)");
   const auto out = cmd.required("out");
