@@ -157,6 +157,17 @@ void categorical_metrics(FeatureDrift& f, const std::vector<std::pair<std::strin
   }
 }
 
+// A feature reported without being measured: its name and counts.
+FeatureDrift unmeasured(const ColumnProfile& ref, const ColumnProfile& cur) {
+  FeatureDrift f;
+  f.name = ref.name;
+  f.count = cur.count;
+  f.missing = cur.missing;
+  f.reference_count = ref.count;
+  f.reference_missing = ref.missing;
+  return f;
+}
+
 }  // namespace
 
 std::optional<Compat> parse_compat(std::string_view s) {
@@ -336,13 +347,8 @@ DriftResult compute_drift(const Profile& reference, const Profile& current, cons
     }
     if (!forced && rc.numeric() != cc->numeric() && empty_side) {
       // A column with no values has no type of its own: report it as empty, not as a mismatch.
-      FeatureDrift f;
-      f.name = rc.name;
+      FeatureDrift f = unmeasured(rc, *cc);
       f.type = (rc.count ? rc.numeric() : cc->numeric()) ? "numeric" : "categorical";
-      f.count = cc->count;
-      f.missing = cc->missing;
-      f.reference_count = rc.count;
-      f.reference_missing = rc.missing;
       f.method = f.type == "numeric" ? (o.numeric_method ? *o.numeric_method : std::string("wasserstein_norm"))
                                      : (o.categorical_method ? *o.categorical_method : std::string("jensen_shannon"));
       f.threshold = default_threshold(f.method);
@@ -355,13 +361,8 @@ DriftResult compute_drift(const Profile& reference, const Profile& current, cons
     if (!forced && (rc.numeric() != cc->numeric() || ref_dt != cur_dt)) {
       // The type itself changed (e.g. one value that is not a number makes a numeric column
       // categorical): that is drift of the feature.
-      FeatureDrift f;
-      f.name = rc.name;
+      FeatureDrift f = unmeasured(rc, *cc);
       f.type = std::string(type_name(cc->type));
-      f.count = cc->count;
-      f.missing = cc->missing;
-      f.reference_count = rc.count;
-      f.reference_missing = rc.missing;
       f.method = "type_change";
       f.value = 1;
       f.threshold = 0;
