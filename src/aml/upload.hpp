@@ -1,0 +1,36 @@
+// Local folders into the workspace: code versions (reused by content hash) and input folders
+// under the default datastore, as the Azure ML SDK uploads them.
+#pragma once
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "azure/blob.hpp"
+#include "azure/workspace.hpp"
+#include "spec/code_asset.hpp"
+
+namespace amlops::aml {
+
+struct UploadStats {
+  int assets = 0;
+  int reused = 0;
+  size_t files = 0;
+  uint64_t bytes = 0;
+};
+
+// Uploads files under `prefix` of the container, `parallelism` at a time; the first error is
+// rethrown once every worker has stopped.
+void upload_files(azure::BlobContainer& container, const std::string& prefix, const std::vector<spec::CodeFile>& files,
+                  int parallelism = 4);
+
+// A code folder: reuses a code version with the same content hash, else startPendingUpload,
+// upload, mark the upload complete, and create the version. Returns the code version's ARM id.
+std::string ensure_code(azure::Workspace& ws, const std::filesystem::path& dir, UploadStats& stats);
+
+// A local folder (or file) uploaded to the default datastore under LocalUpload/<hash>/<folder>/
+// as the SDK does (skipped when the indicator blob says a previous upload completed). Returns
+// its azureml://datastores/workspaceblobstore/paths/... URI.
+std::string ensure_input(azure::Workspace& ws, const std::filesystem::path& path, UploadStats& stats);
+
+}  // namespace amlops::aml
