@@ -3,7 +3,6 @@
 #include <csignal>
 #include <ostream>
 #include <regex>
-#include <sstream>
 
 #include "core/error.hpp"
 #include "core/log.hpp"
@@ -73,9 +72,12 @@ std::vector<std::string> LogCursor::feed(const std::string& key, int status, con
     return lines;
   }
   partial_[key] = text.substr(last_nl + 1);
-  std::istringstream in(text.substr(0, last_nl));
-  std::string line;
-  while (std::getline(in, line)) lines.push_back(line);
+  size_t start = 0;
+  while (start <= last_nl) {
+    size_t nl = text.find('\n', start);
+    lines.push_back(text.substr(start, nl - start));
+    start = nl + 1;
+  }
   return lines;
 }
 

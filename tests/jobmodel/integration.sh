@@ -138,6 +138,28 @@ grep -q "train got \['clean.csv'\] lr 0.05" pipe.err && pass "pipeline: the step
 rc=$?
 [ $rc -eq 0 ] && [ "$(jget sweep.json 'd["status"]')" = Completed ] && pass "sweep Completed" || { fail "sweep exit $rc"; cat sweep.err; }
 
+# environment: azureml:NAME@latest is submitted as the newest version of NAME.
+WS=$(ws_path)
+for v in 1 2; do
+  printf 'name: latestenv\nversion: "%s"\nimage: python:3.11-slim\n' $v > env$v.yml
+  "$JOB" submit -f job.yml --wait --set environment=env$v.yml --name "env-v$v" > env$v.out 2> env$v.err || { fail "submit with env$v.yml"; cat env$v.err; }
+done
+"$JOB" submit -f job.yml --wait --set environment=azureml:latestenv@latest --name env-latest > envl.out 2> envl.err || { fail "submit @latest"; cat envl.err; }
+arm_get "$WS/jobs/env-latest?api-version=2025-12-01" > envl.json
+case "$(jget envl.json 'd["properties"]["environmentId"]')" in
+  */environments/latestenv/versions/2) pass "@latest resolved to the newest environment version" ;;
+  *) fail "@latest: $(cat envl.json)" ;;
+esac
+"$JOB" submit -f job.yml --set environment=azureml:nosuchenv@latest --name env-none > envn.out 2> envn.err
+rc=$?
+[ $rc -eq 2 ] && grep -q "nosuchenv@latest: no version" envn.err && pass "@latest of a missing environment: exit 2" || { fail "missing @latest exit $rc"; cat envn.err; }
+
+# -f means --file everywhere: 'logs' follows with --follow only.
+"$JOB" logs --follow env-latest > follow.out 2> follow.err && grep -q "training lr=0.01" follow.out && pass "logs --follow" || { fail "logs --follow"; cat follow.err; }
+"$JOB" logs -f env-latest > /dev/null 2> logsf.err
+rc=$?
+[ $rc -eq 2 ] && pass "logs -f is not --follow (exit 2)" || { fail "logs -f exit $rc"; cat logsf.err; }
+
 # Usage errors: exit 2 with file:line:col.
 printf 'type: command\ncommand: echo ${{inputs.nope}}\nenvironment: azureml:e:1\n' > bad.yml
 "$JOB" submit -f bad.yml > bad.out 2> bad.err
