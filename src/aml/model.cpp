@@ -45,9 +45,45 @@ int64_t next_version(const json::Value* container, const std::vector<json::Docum
   return next;
 }
 
+namespace {
+// list_model_versions, where a 404 means "no such model" only when the workspace exists.
+std::vector<json::Document> model_versions(azure::Workspace& ws, const std::string& name, const std::string& tags = {},
+                                           const std::string& props = {}) {
+  try {
+    return ws.list_model_versions(name, tags, props);
+  } catch (const HttpError& e) {
+    if (e.status() != 404) throw;
+    ws.info();  // throws the workspace's own error (URL and status) when it is the workspace that is missing
+    return {};
+  }
+}
+}  // namespace
+
 std::string next_model_version(azure::Workspace& ws, const std::string& name) {
   auto c = ws.get_model_container(name);
-  return std::to_string(next_version(c ? &*c : nullptr, ws.list_model_versions(name)));
+  return std::to_string(next_version(c ? &*c : nullptr, model_versions(ws, name)));
+}
+
+std::vector<json::Document> list_models(azure::Workspace& ws, const std::string& name,
+                                        const std::vector<std::string>& tag_filters) {
+  std::vector<std::pair<std::string, std::optional<std::string>>> want;
+  for (auto& t : tag_filters) {
+    if (auto kv = str::split_key_value(t))
+      want.emplace_back(kv->first, kv->second);
+    else
+      want.emplace_back(t, std::nullopt);
+  }
+  std::vector<json::Document> out;
+  for (auto& v : model_versions(ws, name, str::join(tag_filters, ","))) {
+    const json::Value* tags = json::find(v, "/properties/tags");
+    bool ok = true;
+    for (auto& [k, val] : want) {
+      const json::Value* t = tags && tags->IsObject() && tags->HasMember(k.c_str()) ? &(*tags)[k.c_str()] : nullptr;
+      if (!t || (val && json::scalar_text(*t) != *val)) ok = false;
+    }
+    if (ok) out.push_back(std::move(v));
+  }
+  return out;
 }
 
 std::string model_source(const std::string& model_uri) { return hash::sha256_hex(model_uri).substr(0, 32); }
@@ -113,7 +149,7 @@ Registered register_model(azure::Workspace& ws, const RegisterRequest& req) {
   props["amlops.source"] = source;
 
   // The same source registered again returns the existing version.
-  for (auto& v : ws.list_model_versions(req.name, {}, "amlops.source=" + source)) {
+  for (auto& v : model_versions(ws, req.name, {}, "amlops.source=" + source)) {
     if (source_of(v) != source) continue;
     out.version = std::move(v);
     out.version_name = json::opt_string(out.version, "/name").value_or("");

@@ -50,6 +50,12 @@ struct Registered {
 // Errors: UsageError (job or output not found), CheckFailed (job not Completed), HttpError.
 Registered register_model(azure::Workspace& ws, const RegisterRequest& req);
 
+// A model's versions, newest first, with every tag filter ("k=v": tag k is v; "k": tag k is set),
+// sent to the service and checked again here. A model without versions lists none; a 404 from a
+// workspace that does not exist is an HttpError (exit 4), not an empty list.
+std::vector<json::Document> list_models(azure::Workspace& ws, const std::string& name,
+                                        const std::vector<std::string>& tag_filters = {});
+
 // The model version's own storage URI: azureml://jobs/<j>/outputs/<o>[/paths/<p>] resolved to the
 // job output's URI; others unchanged.
 std::string resolve_model_uri(azure::Workspace& ws, const std::string& uri);

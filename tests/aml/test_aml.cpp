@@ -19,8 +19,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const std::string kWs =
-    "/subscriptions/s/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/w";
+const std::string kWs = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/w";
 
 // A workspace client whose requests go to `handler`.
 struct FakeWorkspace {
@@ -180,9 +179,9 @@ BOOST_AUTO_TEST_CASE(log_cursor_lines_offsets_and_ignored_ranges) {
 }
 
 BOOST_AUTO_TEST_CASE(streamed_log_names) {
-  for (std::string yes : {"user_logs/std_log.txt", "user_logs/std_log_0.txt", "user_logs/std_log_process_0.txt",
-                          "azureml-logs/70_driver_log.txt", "logs/azureml/executionlogs.txt",
-                          "azureml-logs/hyperdrive.txt"})
+  for (std::string yes :
+       {"user_logs/std_log.txt", "user_logs/std_log_0.txt", "user_logs/std_log_process_0.txt",
+        "azureml-logs/70_driver_log.txt", "logs/azureml/executionlogs.txt", "azureml-logs/hyperdrive.txt"})
     BOOST_TEST(aml::is_streamed_log(yes), yes);
   for (std::string no : {"user_logs/std_log_1.txt", "system_logs/lifecycler/execution-wrapper.txt", "outputs/x.txt"})
     BOOST_TEST(!aml::is_streamed_log(no), no);
@@ -267,9 +266,9 @@ BOOST_AUTO_TEST_CASE(model_registration_is_repeat_safe) {
       return respond(200, R"({"value":[)" + items + "]}");
     }
     if (has(u, "/models/fraud?"))
-      return versions.empty() ? respond(404, R"({"error":{"code":"NotFound","message":"no"}})")
-                              : respond(200, R"({"properties":{"latestVersion":")" + versions.rbegin()->first +
-                                                 R"("}})");
+      return versions.empty()
+                 ? respond(404, R"({"error":{"code":"NotFound","message":"no"}})")
+                 : respond(200, R"({"properties":{"latestVersion":")" + versions.rbegin()->first + R"("}})");
     return respond(404, R"({"error":{"code":"NotFound","message":"no route"}})");
   };
   aml::RegisterRequest req;
@@ -303,6 +302,41 @@ BOOST_AUTO_TEST_CASE(model_registration_is_repeat_safe) {
   req.path = "azureml://datastores/ds/paths/models/c";
   req.version = "1";
   BOOST_CHECK_THROW(aml::register_model(*f.ws, req), HttpError);
+}
+
+// Listing: tag filters sent and checked again; no model -> no versions; a missing workspace -> its error.
+BOOST_AUTO_TEST_CASE(model_list_filters_and_missing_workspace) {
+  FakeWorkspace f;
+  bool workspace_exists = true;
+  f.t->handler = [&](const net::Request& r) {
+    if (has(r.url, "/models/fraud/versions?")) {
+      BOOST_TEST(has(r.url, "tags=stage%3Dprod%2Cowner"), r.url);
+      // The service ignores the filter here: the client checks it.
+      return respond(200, R"({"value":[{"name":"3","properties":{"tags":{"stage":"prod","owner":"a"}}},
+        {"name":"2","properties":{"tags":{"stage":"candidate","owner":"a"}}},
+        {"name":"1","properties":{"tags":{"stage":"prod"}}}]})");
+    }
+    if (has(r.url, "/models/")) return respond(404, R"({"error":{"code":"NotFound","message":"no model"}})");
+    if (has(r.url, "/workspaces/w?"))
+      return workspace_exists ? respond(200, R"({"properties":{}})")
+                              : respond(404, R"({"error":{"code":"ResourceNotFound","message":"no workspace"}})");
+    return respond(404, R"({"error":{"code":"NotFound","message":"no route"}})");
+  };
+  auto v = aml::list_models(*f.ws, "fraud", {"stage=prod", "owner"});
+  BOOST_REQUIRE(v.size() == 1u);
+  BOOST_TEST(json::opt_string(v[0], "/name").value_or("") == "3");
+  BOOST_TEST(aml::list_models(*f.ws, "other").empty());
+  workspace_exists = false;
+  FakeWorkspace g;  // no cached workspace
+  g.t->handler = f.t->handler;
+  try {
+    aml::list_models(*g.ws, "other");
+    BOOST_FAIL("no error");
+  } catch (const HttpError& e) {
+    BOOST_TEST(e.status() == 404);
+    BOOST_TEST(has(e.what(), "workspaces/w: HTTP 404"), e.what());
+    BOOST_TEST(static_cast<int>(e.exit_code()) == 4);
+  }
 }
 
 // environment: azureml:myenv@latest is sent as the newest version's id, looked up once.

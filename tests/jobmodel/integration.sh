@@ -154,6 +154,15 @@ esac
 rc=$?
 [ $rc -eq 2 ] && grep -q "nosuchenv@latest: no version" envn.err && pass "@latest of a missing environment: exit 2" || { fail "missing @latest exit $rc"; cat envn.err; }
 
+# A workspace that does not exist is an error (exit 4, its URL and status), not an empty list.
+BADWS=$(echo "$AMLOPS_WORKSPACE" | sed 's|workspaces/[^/]*|workspaces/nosuch|')
+"$MODEL" list --name fraud --workspace "$BADWS" -o json > badws.out 2> badws.err
+rc=$?
+[ $rc -eq 4 ] && grep -q "workspaces/nosuch: HTTP 404" badws.err && [ ! -s badws.out ] && pass "model list in a missing workspace: exit 4" || { fail "model list missing workspace exit $rc"; cat badws.out badws.err; }
+"$MODEL" list --name no-such-model -o json > nomodel.json 2> nomodel.err
+rc=$?
+[ $rc -eq 0 ] && [ "$(jget nomodel.json 'len(d)')" = 0 ] && pass "model list of a model without versions: []" || { fail "no-such-model exit $rc"; cat nomodel.err; }
+
 # -f means --file everywhere: 'logs' follows with --follow only.
 "$JOB" logs --follow env-latest > follow.out 2> follow.err && grep -q "training lr=0.01" follow.out && pass "logs --follow" || { fail "logs --follow"; cat follow.err; }
 "$JOB" logs -f env-latest > /dev/null 2> logsf.err

@@ -108,29 +108,9 @@ int cmd_list(Context& ctx, const std::vector<std::string>& args) {
   cli::add_connection_options(cmd);
   if (!cmd.parse(args)) return 0;
   std::string name = cmd.required("name");
-  std::vector<std::pair<std::string, std::optional<std::string>>> want;
-  std::vector<std::string> filter;
-  for (auto& t : cmd.list("tag")) {
-    auto kv = str::split_key_value(t);
-    if (kv) {
-      want.emplace_back(kv->first, kv->second);
-      filter.push_back(kv->first + "=" + kv->second);
-    } else {
-      want.emplace_back(t, std::nullopt);
-      filter.push_back(t);
-    }
-  }
   aml::Connection s = cli::connect(ctx, cmd);
-  auto versions = s.ws->list_model_versions(name, str::join(filter, ","));
   json::Document doc(rapidjson::kArrayType);
-  for (auto& v : versions) {
-    auto tags = string_map(v, "/properties/tags");
-    bool ok = true;
-    for (auto& [k, val] : want) {
-      auto it = tags.find(k);
-      if (it == tags.end() || (val && it->second != *val)) ok = false;
-    }
-    if (!ok) continue;
+  for (auto& v : aml::list_models(*s.ws, name, cmd.list("tag"))) {
     auto r = version_result(name, v);
     doc.PushBack(json::Value(r, doc.GetAllocator()), doc.GetAllocator());
   }
