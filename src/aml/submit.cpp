@@ -100,6 +100,24 @@ json::Document put_job_repeat_safe(azure::Workspace& ws, const std::string& name
   }
 }
 
+std::string spec_fingerprint(const json::Value& body) {
+  json::Document copy;
+  copy.CopyFrom(body, copy.GetAllocator());
+  json::Value* tags = copy.IsObject() && copy.HasMember("properties") && copy["properties"].IsObject() &&
+                              copy["properties"].HasMember("tags")
+                          ? &copy["properties"]["tags"]
+                          : nullptr;
+  if (tags && tags->IsObject()) {
+    for (auto it = tags->MemberBegin(); it != tags->MemberEnd();) {
+      if (std::string(it->name.GetString()).rfind("amlops.", 0) == 0)
+        it = tags->EraseMember(it);
+      else
+        ++it;
+    }
+  }
+  return hash::sha256_hex(json::dump(copy)).substr(0, 32);
+}
+
 Submitted submit_job(azure::Workspace& ws, spec::JobSpec& spec, const SubmitOptions& opts) {
   Submitted s;
   resolve_assets(ws, spec, s.stats);
@@ -112,6 +130,17 @@ Submitted submit_job(azure::Workspace& ws, spec::JobSpec& spec, const SubmitOpti
   b.set(props, "experimentName", experiment);
   if (!props.HasMember("tags")) b.set(props, "tags", b.obj());
   for (auto& [k, v] : opts.tags) b.set(props["tags"], k, v);
+  std::string fingerprint = spec_fingerprint(spec.body);
+  b.set(props["tags"], "amlops.spec", fingerprint);
+  if (auto existing = ws.get_job(s.name)) {
+    if (json::opt_string(*existing, "/properties/tags/amlops.spec").value_or("") != fingerprint)
+      throw UsageError("job name '" + s.name + "' is taken in workspace " + ws.ref().name +
+                       " by a job with a different spec; choose another --name (or leave it out)");
+    log::info("job ", s.name, " exists with the same spec: not submitted again");
+    s.job = std::move(*existing);
+    s.existing = true;
+    return s;
+  }
   log::debug("job body: ", json::dump(spec.body));
   s.job = put_job_repeat_safe(ws, s.name, spec.body, str::random_hex(8));
   return s;

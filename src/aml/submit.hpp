@@ -47,8 +47,15 @@ struct Submitted {
   std::string name;
   json::Document job;  // the service's answer
   UploadStats stats;
+  bool existing = false;  // a job of that name with the same spec was there already
 };
 
+// A fingerprint of a job body (its amlops.* tags left out): the same YAML, code, inputs and
+// settings give the same fingerprint. Sent as the tag amlops.spec.
+std::string spec_fingerprint(const json::Value& body);
+
+// A job name that exists already is taken (UsageError, exit 2) unless that job has the same
+// spec fingerprint: then it is returned as it is (existing = true) and nothing is submitted.
 Submitted submit_job(azure::Workspace& ws, spec::JobSpec& spec, const SubmitOptions& opts);
 
 }  // namespace amlops::aml

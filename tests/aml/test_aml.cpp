@@ -393,6 +393,59 @@ BOOST_AUTO_TEST_CASE(latest_environment_is_resolved_before_submission) {
   BOOST_CHECK_THROW(aml::resolve_label(*f.ws, "environments", "myenv", "prod"), ConfigError);
 }
 
+// --name of an existing job: taken unless it is the same spec (then nothing is submitted).
+BOOST_AUTO_TEST_CASE(job_name_taken_unless_same_spec) {
+  FakeWorkspace f;
+  std::map<std::string, std::string> jobs;
+  f.t->handler = [&](const net::Request& r) {
+    auto pos = r.url.find("/jobs/");
+    if (pos == std::string::npos) return respond(404, R"({"error":{"code":"NotFound","message":"no route"}})");
+    std::string name = r.url.substr(pos + 6, r.url.find('?') - pos - 6);
+    if (r.method == "PUT") {
+      auto d = json::parse(r.body);
+      json::Builder b(d.GetAllocator());
+      b.set(d["properties"], "status", "NotStarted");
+      jobs[name] = json::dump(d);
+      return respond(201, jobs[name]);
+    }
+    if (!jobs.count(name)) return respond(404, R"({"error":{"code":"NotFound","message":"no job"}})");
+    return respond(200, jobs[name]);
+  };
+  files::TempDir dir;
+  spec::LoadOptions lo;
+  lo.workspace_id = kWs;
+  auto load = [&](const std::string& cmd) {
+    return spec::load_job_text("type: command\ncommand: " + cmd + "\nenvironment: azureml:e:1\n", "job.yml", dir.path(),
+                               lo);
+  };
+  aml::SubmitOptions o;
+  o.name = "train-1";
+  o.default_experiment = "exp";
+  o.tags = {{"amlops.git_commit", "c1"}};
+  auto a = load("python train.py");
+  auto s1 = aml::submit_job(*f.ws, a, o);
+  BOOST_TEST(!s1.existing);
+  BOOST_TEST(f.requests("PUT", "/jobs/").size() == 1u);
+  // The same spec (from another commit): the job is there, nothing is submitted.
+  o.tags = {{"amlops.git_commit", "c2"}};
+  auto b = load("python train.py");
+  auto s2 = aml::submit_job(*f.ws, b, o);
+  BOOST_TEST(s2.existing);
+  BOOST_TEST(f.requests("PUT", "/jobs/").size() == 1u);
+  // Another spec under that name: refused, exit 2.
+  auto c = load("python train.py --lr 0.5");
+  try {
+    aml::submit_job(*f.ws, c, o);
+    BOOST_FAIL("no error");
+  } catch (const UsageError& e) {
+    BOOST_TEST(has(e.what(), "job name 'train-1' is taken"), e.what());
+    BOOST_TEST(static_cast<int>(e.exit_code()) == 2);
+  }
+  BOOST_TEST(f.requests("PUT", "/jobs/").size() == 1u);
+  BOOST_TEST(aml::spec_fingerprint(a.body) == aml::spec_fingerprint(b.body));
+  BOOST_TEST(aml::spec_fingerprint(a.body) != aml::spec_fingerprint(c.body));
+}
+
 BOOST_AUTO_TEST_CASE(generated_job_names) {
   auto n = aml::generate_job_name("jobs/Train Model.yml");
   BOOST_TEST(n.rfind("train_model_", 0) == 0u, n);

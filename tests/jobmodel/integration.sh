@@ -103,6 +103,20 @@ r = json.load(open("reqlog.json"))["requests"]
 print(sum(1 for x in r if x["method"] == "PUT" and "/jobs/second" in x["path"]))')
 [ "$uploads" = 0 ] && [ "$puts" -ge 1 ] && pass "second submit: no blob upload (request log)" || { fail "second submit uploaded $uploads blobs"; cat reqlog.json; }
 
+# --name of an existing job: the same spec is not submitted again; another spec is refused (exit 2).
+"$JOB" submit -f job.yml --wait --name second -o json > again.json 2> again.err
+rc=$?
+[ $rc -eq 0 ] && grep -q "already submitted second" again.err && [ "$(jget again.json 'd["status"]')" = Completed ] && pass "same spec, same name: the existing job" || { fail "resubmit same spec exit $rc"; cat again.err; }
+"$JOB" submit -f job.yml --set inputs.lr=0.5 --name second > taken.out 2> taken.err
+rc=$?
+[ $rc -eq 2 ] && grep -q "job name 'second' is taken" taken.err && pass "another spec under a taken name: exit 2" || { fail "taken name exit $rc"; cat taken.err; }
+
+# Each step output is written once.
+GITHUB_ACTIONS=true GITHUB_OUTPUT="$WORK/once.outputs" GITHUB_STEP_SUMMARY="$WORK/once.summary" \
+  "$JOB" submit -f job.yml --name outputs-once > once.out 2> once.err || { fail "submit on GitHub"; cat once.err; }
+n=$(grep -c '^name<<' "$WORK/once.outputs")
+[ "$n" = 1 ] && pass "submit writes the name output once" || { fail "name output written $n times"; cat "$WORK/once.outputs"; }
+
 # A failing script: exit 1 and its error in the log.
 "$JOB" submit -f job.yml --stream --set inputs.fail=yes --name failing > fail.out 2> fail.err
 rc=$?

@@ -112,9 +112,9 @@ int cmd_submit(Context& ctx, const std::vector<std::string>& args) {
   for (auto& [k, v] : extra_tags) so.tags[k] = v;
   aml::Submitted sub = aml::submit_job(*s.ws, spec, so);
   std::string url = aml::studio_url(sub.job);
-  log::info("submitted ", sub.name, " (", json::opt_string(sub.job, "/properties/status").value_or("?"), ")",
-            url.empty() ? "" : " " + url, "; code assets: ", sub.stats.assets, ", reused: ", sub.stats.reused,
-            ", uploaded files: ", sub.stats.files);
+  log::info(sub.existing ? "already submitted " : "submitted ", sub.name, " (",
+            json::opt_string(sub.job, "/properties/status").value_or("?"), ")", url.empty() ? "" : " " + url,
+            "; code assets: ", sub.stats.assets, ", reused: ", sub.stats.reused, ", uploaded files: ", sub.stats.files);
   if (!wait) {
     aml::JobResult r;
     r.name = sub.name;
