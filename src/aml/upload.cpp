@@ -47,11 +47,38 @@ uint64_t total_bytes(const std::vector<spec::CodeFile>& files) {
 }
 
 std::string folder_name(const fs::path& dir) { return fs::absolute(dir).lexically_normal().filename().string(); }
+
+bool inside(const fs::path& p, const fs::path& base) {
+  auto rel = p.lexically_relative(base);
+  return !rel.empty() && *rel.begin() != "..";
+}
 }  // namespace
+
+void refuse_links_outside(const fs::path& root, const std::vector<spec::CodeFile>& files) {
+  std::error_code ec;
+  if (!fs::is_directory(root, ec)) return;  // a single file named by the user
+  fs::path base = fs::weakly_canonical(fs::absolute(root), ec);
+  if (ec) return;
+  for (auto& f : files) {
+    fs::path target = fs::weakly_canonical(f.path, ec);
+    if (!ec && inside(target, base)) continue;
+    // The first symbolic link on the way to the file.
+    fs::path link = root;
+    for (auto& part : fs::path(f.rel)) {
+      link /= part;
+      if (fs::is_symlink(link, ec)) break;
+    }
+    std::string to = fs::is_symlink(link, ec) ? fs::read_symlink(link, ec).string() : target.string();
+    throw ConfigError(root.string() + ": " + link.string() + " is a symbolic link to " + to +
+                      ", outside the folder; it is not uploaded (copy what it points to into the folder, or remove "
+                      "the link)");
+  }
+}
 
 std::string ensure_code(azure::Workspace& ws, const fs::path& dir, UploadStats& stats) {
   auto files = spec::collect_code_files(dir);
   if (files.empty()) throw ConfigError("code folder " + dir.string() + " has no files (after its ignore rules)");
+  refuse_links_outside(dir, files);
   std::string hash = spec::content_hash(files);
   std::string name = "amlops-code-" + hash.substr(0, 32);
   const std::string version = "1";
@@ -87,6 +114,7 @@ std::string ensure_code(azure::Workspace& ws, const fs::path& dir, UploadStats& 
 std::string ensure_input(azure::Workspace& ws, const fs::path& path, UploadStats& stats) {
   auto files = spec::collect_code_files(path);
   if (files.empty()) throw ConfigError("input folder " + path.string() + " has no files");
+  refuse_links_outside(path, files);
   bool single = fs::is_regular_file(path);
   std::string hash = spec::content_hash(files).substr(0, 32);
   std::string folder = folder_name(path);

@@ -446,6 +446,47 @@ BOOST_AUTO_TEST_CASE(job_name_taken_unless_same_spec) {
   BOOST_TEST(aml::spec_fingerprint(a.body) != aml::spec_fingerprint(c.body));
 }
 
+// A symbolic link in a code folder that leads outside it: refused, naming the link, before any request.
+BOOST_AUTO_TEST_CASE(code_links_outside_the_folder_are_refused) {
+  FakeWorkspace f;
+  f.t->handler = [&](const net::Request& r) {
+    if (has(r.url, "/codes/") && has(r.url, "hash="))
+      return respond(200, R"({"value":[{"id":")" + kWs + R"(/codes/c/versions/1"}]})");
+    return respond(404, R"({"error":{"code":"NotFound","message":"no route"}})");
+  };
+  files::TempDir t;
+  fs::create_directories(t.path() / "code" / "pkg");
+  fs::create_directories(t.path() / "secrets");
+  files::write_atomic(t.path() / "code" / "train.py", "print(1)\n");
+  files::write_atomic(t.path() / "secrets" / "id_rsa", "PRIVATE\n");
+  files::write_atomic(t.path() / "outside.txt", "x\n");
+  // A link to a file inside the folder is fine.
+  fs::create_symlink("../train.py", t.path() / "code" / "pkg" / "alias.py");
+  aml::UploadStats stats;
+  BOOST_TEST(aml::ensure_code(*f.ws, t.path() / "code", stats) == kWs + "/codes/c/versions/1");
+  size_t before = f.t->snapshot().size();
+
+  fs::create_symlink(t.path() / "outside.txt", t.path() / "code" / "pkg" / "data.txt");
+  try {
+    aml::ensure_code(*f.ws, t.path() / "code", stats);
+    BOOST_FAIL("no error");
+  } catch (const ConfigError& e) {
+    BOOST_TEST(has(e.what(), (t.path() / "code" / "pkg" / "data.txt").string() + " is a symbolic link to "), e.what());
+    BOOST_TEST(static_cast<int>(e.exit_code()) == 2);
+  }
+  fs::remove(t.path() / "code" / "pkg" / "data.txt");
+  // A linked folder outside: the link is named, not the file inside it.
+  fs::create_directory_symlink("../../secrets", t.path() / "code" / "pkg" / "keys");
+  try {
+    aml::ensure_input(*f.ws, t.path() / "code", stats);
+    BOOST_FAIL("no error");
+  } catch (const ConfigError& e) {
+    BOOST_TEST(has(e.what(), (t.path() / "code" / "pkg" / "keys").string() + " is a symbolic link to ../../secrets"),
+               e.what());
+  }
+  BOOST_TEST(f.t->snapshot().size() == before);
+}
+
 BOOST_AUTO_TEST_CASE(generated_job_names) {
   auto n = aml::generate_job_name("jobs/Train Model.yml");
   BOOST_TEST(n.rfind("train_model_", 0) == 0u, n);
