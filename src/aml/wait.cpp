@@ -25,6 +25,16 @@ std::string job_status(const json::Value& job) {
   return json::opt_string(job, "/properties/status").value_or("Unknown");
 }
 
+std::string run_error(const json::Value& details) {
+  const json::Value* e = json::find(details, "/error/error");
+  if (!e || !e->IsObject()) e = json::find(details, "/error");
+  if (!e || !e->IsObject()) return {};
+  std::string code = json::opt_string(*e, "/code").value_or("");
+  std::string message = json::opt_string(*e, "/message").value_or("");
+  if (message.empty()) return code;
+  return code.empty() ? message : code + ": " + message;
+}
+
 JobResult describe_job(azure::Workspace& ws, const std::string& name, const json::Value& job) {
   JobResult r;
   r.name = name;
@@ -40,6 +50,7 @@ JobResult describe_job(azure::Workspace& ws, const std::string& name, const json
     auto start = json::opt_string(d, "/startTimeUtc");
     auto end = json::opt_string(d, "/endTimeUtc");
     if (start && end) r.duration_s = std::chrono::duration<double>(parse_iso8601(*end) - parse_iso8601(*start)).count();
+    r.error = run_error(d);
   } catch (const std::exception& e) {
     log::debug("run details of ", name, ": ", e.what());
   }

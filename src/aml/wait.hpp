@@ -37,13 +37,16 @@ struct JobResult {
   std::string studio_url;
   std::map<std::string, double> metrics;
   double duration_s = 0;
+  std::string error;  // why it failed, "<code>: <message>" (run history), empty when none
 };
 
 // The job, or UsageError "job N not found in workspace W".
 json::Document require_job(azure::Workspace& ws, const std::string& name);
 std::string studio_url(const json::Value& job);
 std::string job_status(const json::Value& job);  // "Unknown" when absent
-// Status, studio URL, metrics (MLflow) and duration (run history) of a job.
+// The error of a run's details ({"error": {"error": {"code", "message"}}}): "<code>: <message>".
+std::string run_error(const json::Value& details);
+// Status, studio URL, metrics (MLflow), duration and error (run history) of a job.
 JobResult describe_job(azure::Workspace& ws, const std::string& name, const json::Value& job);
 
 // Polls until the job is terminal, streaming logs when asked. Timeout: cancels (unless told not

@@ -178,6 +178,17 @@ BOOST_AUTO_TEST_CASE(log_cursor_lines_offsets_and_ignored_ranges) {
              boost::test_tools::per_element());
 }
 
+BOOST_AUTO_TEST_CASE(run_errors) {
+  auto err = [](const std::string& d) { return aml::run_error(json::parse(d)); };
+  BOOST_TEST(err(R"({"error":{"error":{"code":"ServiceRestarted","message":"the server restarted"}}})") ==
+             "ServiceRestarted: the server restarted");
+  BOOST_TEST(err(R"({"error":{"code":"UserError","message":"boom"}})") == "UserError: boom");
+  BOOST_TEST(err(R"({"error":{"error":{"message":"only a message"}}})") == "only a message");
+  BOOST_TEST(err(R"({"error":{"error":{"code":"JobTimeout"}}})") == "JobTimeout");
+  BOOST_TEST(err(R"({"runId":"x","status":"Completed"})").empty());
+  BOOST_TEST(err(R"({"error":null})").empty());
+}
+
 BOOST_AUTO_TEST_CASE(streamed_log_names) {
   for (std::string yes :
        {"user_logs/std_log.txt", "user_logs/std_log_0.txt", "user_logs/std_log_process_0.txt",

@@ -202,6 +202,22 @@ else
   grep -q "sig=REDACTED" sas.json && pass "SAS signature redacted in results and summary" || { fail "no model_uri"; cat sas.json; }
 fi
 
+# A wait that outlives a restart of the server: the job ends Failed and its error is printed.
+start_server "$WORK/srv-restart"
+PORT=${AMLOPS_ARM_ENDPOINT##*:}
+"$JOB" submit -f job.yml --wait --set inputs.sleep=60 --name restarted -o json > restarted.json 2> restarted.err &
+pid=$!
+for _ in $(seq 1 100); do grep -q "restarted: Running" restarted.err 2>/dev/null && break; sleep 0.1; done
+"$LOCAL" stop --data "$WORK/srv-restart" > /dev/null 2>&1
+"$LOCAL" serve --port "$PORT" --data "$WORK/srv-restart" --daemon > /dev/null 2>> "$WORK/srv-restart.serve.log" || fail "restart the server"
+wait $pid
+rc=$?
+if [ $rc -eq 1 ] && grep -q "job restarted ended Failed: Service" restarted.err && grep -q "Service" <<< "$(jget restarted.json 'd.get("error", "")')"; then
+  pass "wait across a server restart: exit 1 with the job's error"
+else
+  fail "restart: exit $rc"; cat restarted.err restarted.json
+fi
+
 # ---- 2. the same scenario with 20 % injected faults ------------------------------------------
 start_server "$WORK/srv-faulty" --faults 429=0.07,503=0.07,reset=0.06 --fault-seed 7
 scenario faulty

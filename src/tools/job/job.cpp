@@ -26,6 +26,7 @@ int emit_result(Context& ctx, const aml::JobResult& r) {
   for (auto& [k, v] : r.metrics) b.set(m, k, v);
   b.set(doc, "metrics", std::move(m));
   b.set(doc, "duration_s", r.duration_s);
+  if (!r.error.empty()) b.set(doc, "error", r.error);
   ctx.host.set_output("name", r.name);
   ctx.host.set_output("status", r.status);
   ctx.host.set_output("studio_url", r.studio_url);
@@ -35,6 +36,7 @@ int emit_result(Context& ctx, const aml::JobResult& r) {
   ctx.host.set_output("duration_s", dur);
   std::ostringstream md;
   md << "### Azure ML job `" << r.name << "`: " << r.status << "\n\n";
+  if (!r.error.empty()) md << "Error: `" << r.error << "`\n\n";
   if (!r.studio_url.empty()) md << "[Open in Azure ML studio](" << r.studio_url << ")\n\n";
   if (!r.metrics.empty()) {
     md << "| metric | value |\n|---|---|\n";
@@ -45,12 +47,14 @@ int emit_result(Context& ctx, const aml::JobResult& r) {
     os << "name:       " << r.name << "\nstatus:     " << r.status << "\n";
     if (!r.studio_url.empty()) os << "studio_url: " << r.studio_url << "\n";
     os << "duration_s: " << dur << "\n";
+    if (!r.error.empty()) os << "error:      " << r.error << "\n";
     for (auto& [k, v] : r.metrics) os << "metric " << k << " = " << v << "\n";
   });
   if (r.status == "Completed") return 0;
   if (azure::job_terminal(r.status)) {
-    log::error("job ", r.name, " ended ", r.status);
-    ctx.host.fail("job " + r.name + " ended " + r.status);
+    std::string why = r.error.empty() ? "" : ": " + r.error;
+    log::error("job ", r.name, " ended ", r.status, why);
+    ctx.host.fail("job " + r.name + " ended " + r.status + why);
     return 1;
   }
   return 0;
