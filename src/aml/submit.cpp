@@ -2,6 +2,8 @@
 
 #include <rapidjson/pointer.h>
 
+#include <utility>
+
 #include "core/error.hpp"
 #include "core/hash.hpp"
 #include "core/log.hpp"
@@ -108,12 +110,10 @@ std::string spec_fingerprint(const json::Value& body) {
                           ? &copy["properties"]["tags"]
                           : nullptr;
   if (tags && tags->IsObject()) {
-    for (auto it = tags->MemberBegin(); it != tags->MemberEnd();) {
-      if (std::string(it->name.GetString()).rfind("amlops.", 0) == 0)
-        it = tags->EraseMember(it);
-      else
-        ++it;
-    }
+    std::vector<std::string> ours;
+    for (auto& m : std::as_const(*tags).GetObject())
+      if (std::string(m.name.GetString()).rfind("amlops.", 0) == 0) ours.emplace_back(m.name.GetString());
+    for (auto& k : ours) tags->EraseMember(k.c_str());
   }
   return hash::sha256_hex(json::dump(copy)).substr(0, 32);
 }
