@@ -3,17 +3,11 @@
 #include "aml/model.hpp"
 
 #include <filesystem>
-#include <set>
-#include <sstream>
 
 #include "aml/submit.hpp"
 #include "aml/uri.hpp"
 #include "core/error.hpp"
-#include "core/files.hpp"
-#include "core/hash.hpp"
-#include "core/log.hpp"
 #include "core/redact.hpp"
-#include "core/strings.hpp"
 #include "tools/common/connection.hpp"
 
 namespace amlops {
