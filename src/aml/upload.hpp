@@ -28,11 +28,12 @@ void upload_files(azure::BlobContainer& container, const std::string& prefix, co
 // `root` (such files are never uploaded). A `root` that is a single file is not checked.
 void refuse_links_outside(const std::filesystem::path& root, const std::vector<spec::CodeFile>& files);
 
-// A code folder (its links checked by refuse_links_outside): reuses a code version with the same content hash, else
+// A code folder (its links checked by refuse_links_outside; data folders may link to a cache
+// elsewhere, as DVC does, code may not): reuses a code version with the same content hash, else
 // startPendingUpload, upload, mark the upload complete, and create the version. Returns the code version's ARM id.
 std::string ensure_code(azure::Workspace& ws, const std::filesystem::path& dir, UploadStats& stats);
 
-// A local folder (or file; links checked as for code) uploaded to the default datastore under
+// A local folder (or file) uploaded to the default datastore under
 // LocalUpload/<hash>/<folder>/ as the SDK does (skipped when the indicator blob says a previous upload completed).
 // Returns its azureml://datastores/workspaceblobstore/paths/... URI.
 std::string ensure_input(azure::Workspace& ws, const std::filesystem::path& path, UploadStats& stats);

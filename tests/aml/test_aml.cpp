@@ -489,7 +489,7 @@ BOOST_AUTO_TEST_CASE(code_links_outside_the_folder_are_refused) {
   // A linked folder outside: the link is named, not the file inside it.
   fs::create_directory_symlink("../../secrets", t.path() / "code" / "pkg" / "keys");
   try {
-    aml::ensure_input(*f.ws, t.path() / "code", stats);
+    aml::ensure_code(*f.ws, t.path() / "code", stats);
     BOOST_FAIL("no error");
   } catch (const ConfigError& e) {
     BOOST_TEST(has(e.what(), (t.path() / "code" / "pkg" / "keys").string() + " is a symbolic link to ../../secrets"),
