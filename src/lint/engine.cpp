@@ -12,6 +12,7 @@
 #include "core/yaml.hpp"
 #include "git/repo.hpp"
 #include "lint/internal.hpp"
+#include "spec/refs.hpp"
 
 namespace amlops::lint {
 namespace {
@@ -90,14 +91,15 @@ struct Scanner {
   std::vector<Finding> tree;
   std::vector<Finding> history;
   Report report;
+  std::vector<spec::Glob> exclude = {opt.config.exclude.begin(), opt.config.exclude.end()};
 
   bool wanted(const std::string& rel) const {
     if (!prefix.empty() && rel.rfind(prefix, 0) != 0) return false;
     // Vendored third-party code (even when committed) is not the project's: its READMEs are full of sample tokens.
     for (std::string_view dir : {"node_modules/", "site-packages/", "bower_components/", ".venv/"})
       if (rel.rfind(dir, 0) == 0 || rel.find("/" + std::string(dir)) != std::string::npos) return false;
-    for (auto& g : opt.config.exclude)
-      if (glob_match(g, rel)) return false;
+    for (auto& g : exclude)
+      if (g.covers(rel)) return false;
     return true;
   }
 
@@ -156,7 +158,6 @@ struct Scanner {
 
   void file_rules(Sink& sink, AmlState& aml) {
     std::set<std::string> conda;
-    std::vector<std::pair<std::string, YAML::Node>> yamls;
     for (auto& [rel, content] : ws.texts) {
       scan_secrets(rel, content, sink);
       std::string b = base_name(rel);
@@ -175,9 +176,10 @@ struct Scanner {
         static const Regex placeholder(R"((?<![$\w])\{\{\s*[A-Za-z_][\w.]*\s*\}\})");
         Regex::Match pm;
         if (placeholder.search(content, 0, pm)) continue;
-        YAML::Node root;
+        // Every document of a multi-document file ("---"); marks count lines from the file's start.
+        std::vector<YAML::Node> docs;
         try {
-          root = YAML::Load(content);
+          docs = YAML::LoadAll(content);
         } catch (const YAML::Exception& e) {
           bool pipeline = rel.find(".github/workflows/") != std::string::npos || starts_with(b, "azure-pipelines") ||
                           rel.find(".azuredevops/") != std::string::npos ||
@@ -189,13 +191,14 @@ struct Scanner {
           continue;
         }
         Text text(content);
-        if (check_aml(ws, rel, root, text, sink, aml)) continue;
-        if (rel.find(".github/workflows/") != std::string::npos && check_github_workflow(rel, root, text, sink))
-          continue;
-        if (check_azure_pipeline(rel, root, text, sink)) continue;
-        if (check_github_workflow(rel, root, text, sink)) continue;
-        if (looks_like_conda(root)) conda.insert(rel);
-        yamls.emplace_back(rel, root);
+        for (const YAML::Node& root : docs) {
+          if (check_aml(ws, rel, root, text, sink, aml)) continue;
+          if (rel.find(".github/workflows/") != std::string::npos && check_github_workflow(rel, root, text, sink))
+            continue;
+          if (check_azure_pipeline(rel, root, text, sink)) continue;
+          if (check_github_workflow(rel, root, text, sink)) continue;
+          if (looks_like_conda(root)) conda.insert(rel);
+        }
       }
     }
     for (auto& c : aml.conda_files) conda.insert(c);
@@ -203,8 +206,8 @@ struct Scanner {
       const std::string* content = ws.text(rel);
       if (!content) continue;
       try {
-        YAML::Node root = YAML::Load(*content);
-        if (root.IsMap() && root["dependencies"] && root["dependencies"].IsSequence()) check_conda(rel, root, sink);
+        for (const YAML::Node& root : YAML::LoadAll(*content))
+          if (root.IsMap() && root["dependencies"] && root["dependencies"].IsSequence()) check_conda(rel, root, sink);
       } catch (const YAML::Exception&) {
       }
     }
@@ -456,7 +459,7 @@ Report check(const Options& opt) {
       continue;
     }
     bool ignored = std::any_of(opt.config.ignore.begin(), opt.config.ignore.end(), [&](const PathIgnore& pi) {
-      return (pi.rules.empty() || pi.rules.count(f.rule)) && glob_match(pi.glob, f.path);
+      return (pi.rules.empty() || pi.rules.count(f.rule)) && spec::glob_match(pi.glob, f.path);
     });
     if (ignored) {
       ++sc.report.suppressed;

@@ -59,7 +59,7 @@ struct PathIgnore {
 struct Config {
   std::set<std::string> disabled;            // rule ids
   std::vector<PathIgnore> ignore;            // per-path suppression
-  std::vector<std::string> exclude;          // globs never scanned
+  std::vector<std::string> exclude;          // globs never scanned (spec::Glob, covering folders)
   std::map<std::string, Level> severity;     // overrides
   uint64_t max_file_size = 5 * 1024 * 1024;  // REPO001/REPO002
   std::optional<bool> history;               // scan git history (default on)
@@ -121,10 +121,6 @@ Report check(const Options& options);
 // Baseline: a JSON file of fingerprints; findings in it are not reported.
 std::set<std::string> load_baseline(const std::filesystem::path& file);
 void write_baseline(const std::filesystem::path& file, const std::vector<Finding>& findings);
-
-// Glob over '/'-separated paths: '*' and '?' stop at '/', '**' spans directories, a pattern
-// without '/' matches the file name at any depth.
-bool glob_match(std::string_view pattern, std::string_view path);
 
 // "AccountKey=Eby8…(88 chars)": enough to find the value, never the value.
 std::string redact_value(std::string_view value);

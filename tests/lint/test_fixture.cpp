@@ -461,4 +461,23 @@ BOOST_AUTO_TEST_CASE(baseline_hides_known_findings_and_reports_new_ones) {
   BOOST_TEST(second.baselined == 2u);
 }
 
+BOOST_AUTO_TEST_CASE(every_document_of_a_multi_document_yaml_is_checked) {
+  // tests/lint/fixtures/multidoc/deploy/online.yml: endpoint, then two deployments after "---".
+  files::TempDir dir("amlops-lint-multidoc");
+  fs::path root = fs::canonical(dir.path());
+  fs::copy(fs::path(AMLOPS_SOURCE_DIR) / "tests/lint/fixtures/multidoc", root, fs::copy_options::recursive);
+  lint::Options opt;
+  opt.path = root;
+  opt.history = false;
+  lint::Report report = lint::check(opt);
+  std::set<std::tuple<std::string, int, std::string>> found;
+  for (auto& f : report.findings) found.insert({f.path, f.line, f.rule});
+  const std::set<std::tuple<std::string, int, std::string>> expected = {
+      {"deploy/online.yml", 10, "AML007"},  // second document: model@latest
+      {"deploy/online.yml", 24, "AML005"},  // third document: scoring.py missing
+      {"deploy/online.yml", 28, "AML004"},  // third document: unknown field
+  };
+  BOOST_TEST((found == expected), "findings:\n" << describe(report.findings));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -33,65 +33,26 @@ ci::Severity host_severity(lint::Level l) {
 std::string sarif_level(lint::Level l) { return std::string(lint::level_name(l)); }
 
 std::string build_sarif(const lint::Report& report) {
-  report::sarif::Run run;
-  run.tool_name = "amlops-lint";
-  run.tool_version = kVersion;
-  run.information_uri = "https://github.com/amlops/amlops/blob/main/docs/lint.md";
-  run.source_root = report::sarif::directory_uri(report.root.string());
+  std::vector<report::sarif::CheckerRule> rules;
   for (auto& r : lint::rules()) {
-    report::sarif::Rule s;
-    s.id = std::string(r.id);
-    s.name = std::string(r.name);
-    s.short_description = std::string(r.description);
-    s.full_description = std::string(r.description) + ".";
-    s.help_text = std::string(r.help);
-    s.help_markdown = "**" + std::string(r.description) + "**\n\n" + std::string(r.help);
-    s.level = sarif_level(r.level);
-    s.tags = {"ml", std::string(r.category)};
-    if (r.category == "aml") s.tags.push_back("azureml");
-    if (r.security) {
-      s.tags.push_back("security");
-      s.security_severity = 8.0;
-      s.precision = "high";
-    } else {
-      s.precision = r.category == "repo" || r.category == "code" ? "medium" : "high";
-    }
-    run.rules.push_back(std::move(s));
+    std::vector<std::string> tags{"ml", std::string(r.category)};
+    if (r.category == "aml") tags.push_back("azureml");
+    const char* precision = r.category == "repo" || r.category == "code" ? "medium" : "high";
+    rules.push_back({std::string(r.id), std::string(r.name), std::string(r.description), std::string(r.help),
+                     sarif_level(r.level), std::move(tags), precision, r.security});
   }
-  // Code scanning accepts at most 25,000 results per run: keep the most severe.
-  constexpr size_t kMaxResults = 25000;
-  std::vector<const lint::Finding*> order;
-  for (auto& f : report.findings) order.push_back(&f);
-  std::stable_sort(order.begin(), order.end(), [](auto* a, auto* b) { return a->level > b->level; });
-  if (order.size() > kMaxResults) {
-    log::warn("SARIF: keeping the ", kMaxResults, " most severe of ", order.size(),
-              " findings (the code scanning limit)");
-    order.resize(kMaxResults);
+  std::vector<report::sarif::Finding> findings;
+  for (auto& f : report.findings) {
+    report::sarif::Finding s{f.rule,    sarif_level(f.level), f.message, f.path,      f.line, f.col,
+                             f.end_col, f.fingerprint,        f.commit,  std::nullopt};
+    if (f.fix)
+      s.fix = report::sarif::CheckerFix{
+          f.fix->description, {f.fix->line, f.fix->col, f.fix->end_line, f.fix->end_col}, f.fix->text};
+    findings.push_back(std::move(s));
   }
-  for (const lint::Finding* fp : order) {
-    const lint::Finding& f = *fp;
-    report::sarif::Result res;
-    res.rule_id = f.rule;
-    res.level = sarif_level(f.level);
-    res.message = f.message;
-    res.uri = f.path;
-    res.region.start_line = f.line;
-    res.region.start_column = f.col;
-    if (f.end_col > f.col) res.region.end_column = f.end_col;
-    res.partial_fingerprints["primaryLocationLineHash"] = f.fingerprint;
-    if (!f.commit.empty()) res.properties["commit"] = f.commit;
-    if (f.fix) {
-      report::sarif::Fix fix;
-      fix.description = f.fix->description;
-      fix.uri = f.path;
-      report::sarif::Replacement rep;
-      rep.deleted = {f.fix->line, f.fix->col, f.fix->end_line, f.fix->end_col};
-      rep.inserted = f.fix->text;
-      fix.replacements.push_back(rep);
-      res.fixes.push_back(std::move(fix));
-    }
-    run.results.push_back(std::move(res));
-  }
+  const report::sarif::Checker checker{"amlops-lint", kVersion,
+                                       "https://github.com/amlops/amlops/blob/main/docs/lint.md", report.root.string()};
+  auto run = report::sarif::checker_run(checker, rules, findings);
   for (auto& n : report.notes) run.notifications.push_back({n.id, sarif_level(n.level), n.message});
   return report::sarif::write(run);
 }
@@ -139,7 +100,7 @@ int check(Context& ctx, const std::vector<std::string>& args) {
                    "dependencies and CI pipelines.",
                    "[PATH]");
   cmd.options()("path", cli::po::value<std::string>()->default_value("."), "repository or folder to check")(
-      "format,f", cli::po::value<std::string>(), "text, json or sarif (default: --output)")(
+      "format", cli::po::value<std::string>(), "text, json or sarif (default: --output)")(
       "sarif-file", cli::po::value<std::string>(), "also write SARIF 2.1.0 to this file")(
       "fail-on", cli::po::value<std::string>(),
       "exit 1 when a finding is at or above: error (default), warning, note, never")(
