@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "aml/uri.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/strings.hpp"
@@ -48,11 +49,8 @@ json::Document properties_body(const json::Value& version) {
 }  // namespace
 
 ModelRef ModelRef::parse(const std::string& text) {
-  std::string t = text.rfind("azureml:", 0) == 0 && text.rfind("azureml://", 0) != 0 ? text.substr(8) : text;
-  auto colon = t.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == t.size() || t.find('/') != std::string::npos)
-    throw UsageError("expected NAME:VERSION, got '" + text + "'");
-  return {t.substr(0, colon), t.substr(colon + 1)};
+  auto nv = aml::parse_name_version(text);
+  return {nv.name, nv.version};
 }
 
 Scope Scope::of_workspace(const azure::WorkspaceRef& ws) {

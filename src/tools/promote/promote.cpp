@@ -1,15 +1,14 @@
 // amlops-promote: decide from the written policy (candidate vs champion, thresholds, required
 // tags), fail closed, explain every rule; promote exactly the version that passed.
 #include <filesystem>
-#include <memory>
 
-#include "azure/auth.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/time.hpp"
 #include "promote/promotion.hpp"
 #include "report/fragment.hpp"
 #include "tools/common/cli.hpp"
+#include "tools/common/connection.hpp"
 
 namespace amlops {
 namespace {
@@ -21,41 +20,15 @@ void add_options(cli::Command& cmd) {
       "policy", cli::po::value<std::string>(), "YAML file whose 'promotion:' section is the policy")(
       "config", cli::po::value<std::string>(), "amlops.yml (environments, and the policy unless --policy)")(
       "from", cli::po::value<std::string>(), "environment holding the candidate when --workspace is not given (dev)")(
-      "markdown", cli::po::value<std::string>(), "write the decision as a markdown fragment to this file")(
-      "workspace", cli::po::value<std::string>(),
-      "the candidate's workspace: azureml://subscriptions/S/resourcegroups/RG/workspaces/W or an ARM id")(
-      "arm-endpoint", cli::po::value<std::string>()->default_value(azure::kDefaultArmEndpoint),
-      "Azure Resource Manager endpoint")(
-      "api-version", cli::po::value<std::string>()->default_value(azure::kDefaultApiVersion), "ARM api-version")(
-      "auth", cli::po::value<std::string>(),
-      "credential: client-secret, workload-identity, github-oidc, azure-devops-oidc, managed-identity, azure-cli");
+      "markdown", cli::po::value<std::string>(), "write the decision as a markdown fragment to this file");
+  cli::add_connection_options(cmd);  // --workspace: the candidate's workspace
 }
 
-struct Connection {
-  std::unique_ptr<net::Client> http;
-  std::shared_ptr<azure::TokenCache> tokens;
-  std::unique_ptr<azure::ArmClient> arm;
-};
-
-Connection connect(Context& ctx, const cli::Command& cmd) {
-  Connection c;
-  std::optional<azure::CredentialKind> only;
-  if (!cmd.str("auth").empty()) {
-    only = azure::parse_credential_kind(cmd.str("auth"));
-    if (!only) throw UsageError("--auth: unknown credential '" + cmd.str("auth") + "'");
-  }
-  net::ClientOptions co;
-  co.clock = &ctx.clock;
-  co.user_agent = "amlops/" + ctx.tool;
-  c.http = std::make_unique<net::Client>(co);
-  c.tokens = std::make_shared<azure::TokenCache>(azure::make_credential(ctx.env, *c.http, ctx.clock, only), ctx.clock);
-  azure::ArmOptions ao;
-  ao.endpoint = cmd.str("arm-endpoint", azure::kDefaultArmEndpoint);
-  ao.api_version = cmd.str("api-version", azure::kDefaultApiVersion);
-  auto tokens = c.tokens;
-  c.arm = std::make_unique<azure::ArmClient>(
-      *c.http, [tokens] { return tokens->token(azure::kArmScope); }, ctx.clock, ao);
-  return c;
+// The clients, connected to the candidate's workspace (--workspace, or the --from environment's).
+aml::Connection connect(Context& ctx, const cli::Command& cmd, const azure::WorkspaceRef& source) {
+  aml::ConnectOptions o = cli::connection_options(ctx, cmd);
+  o.workspace = source.arm_id();
+  return aml::connect(o, ctx.env, ctx.clock);
 }
 
 // The policy (from --policy, else the config) and the environments (config, else the policy file).
@@ -152,8 +125,8 @@ int cmd_evaluate(Context& ctx, const std::vector<std::string>& args) {
   Scope target =
       cmd.str("env").empty() ? Scope::of_workspace(src_ref) : Scope::of_environment(environment(c, cmd.str("env")));
   return guarded(ctx, cand.str(), [&] {
-    Connection conn = connect(ctx, cmd);
-    azure::Workspace src(*conn.arm, src_ref);
+    aml::Connection conn = connect(ctx, cmd, src_ref);
+    azure::Workspace& src = *conn.ws;
     Models models(*conn.arm, target);
     auto cand_doc = src.get_model_version(cand.name, cand.version);
     if (!cand_doc) throw UsageError("candidate " + cand.str() + " not found in workspace " + src_ref.name);
@@ -186,8 +159,8 @@ int cmd_promote(Context& ctx, const std::vector<std::string>& args) {
   po.dry_run = cmd.flag("dry-run");
   po.promoted_at = iso8601_utc(ctx.clock.wall());
   return guarded(ctx, cand.str(), [&] {
-    Connection conn = connect(ctx, cmd);
-    azure::Workspace src(*conn.arm, src_ref);
+    aml::Connection conn = connect(ctx, cmd, src_ref);
+    azure::Workspace& src = *conn.ws;
     Models models(*conn.arm, target);
     Outcome o = promote::promote(src, models, c.policy, cand, po);
     std::string extra;
