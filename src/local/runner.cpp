@@ -15,6 +15,7 @@
 #include "core/log.hpp"
 #include "core/strings.hpp"
 #include "local/app.hpp"
+#include "local/shims.hpp"
 
 namespace amlops::local {
 
@@ -784,20 +785,7 @@ void Runner::launch(const JobRow& j) {
   const auto& envs = app_.config().environments;
   auto mit = envs.find(env_name);
   if (mit == envs.end()) mit = envs.find("*");
-  if (mit != envs.end()) {
-    const auto& m = mit->second;
-    std::string prefix = m.path_prefix;
-    if (!m.python.empty()) {
-      fs::path shim = dir / "bin";
-      fs::create_directories(shim);
-      for (const char* n : {"python", "python3"}) {
-        fs::remove(shim / n, ec);
-        fs::create_symlink(m.python, shim / n, ec);
-      }
-      prefix = shim.string() + (prefix.empty() ? "" : ":" + prefix);
-    }
-    if (!prefix.empty()) base["PATH"] = prefix + ":" + base["PATH"];
-  }
+  base["PATH"] = job_path(dir / "bin", mit != envs.end() ? &mit->second : nullptr, base["PATH"]);
   if (props.HasMember("environmentVariables") && props["environmentVariables"].IsObject())
     for (auto& e : props["environmentVariables"].GetObject()) base[e.name.GetString()] = json::scalar_text(e.value);
   for (auto& [k, v] : env) base[k] = v;

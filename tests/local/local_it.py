@@ -43,14 +43,15 @@ def read(path):
 class Local:
     """One amlops-local daemon on a fresh data directory."""
 
-    def __init__(self, *extra, data=None):
+    def __init__(self, *extra, data=None, env=None):
         self.data = data or tempfile.mkdtemp(prefix="amlops-local-it-")
         self.extra = list(extra)
+        self.server_env = env  # the daemon's environment (None: this process's)
         self.start()
 
     def start(self):
         out = subprocess.run([BIN, "serve", "--daemon", "--print-env", "--data", self.data] + self.extra,
-                             capture_output=True, text=True, timeout=60)
+                             capture_output=True, text=True, timeout=60, env=self.server_env)
         if out.returncode != 0:
             raise RuntimeError("serve failed: " + out.stderr)
         self.env = {}
@@ -799,6 +800,37 @@ class Environments(unittest.TestCase):
         out = subprocess.run([BIN, "status", "--data", self.data], capture_output=True, text=True, timeout=30)
         self.assertEqual(out.returncode, 0)
         self.assertIn("running", out.stdout)
+
+
+class PythonShims(unittest.TestCase):
+    """No configuration, and a PATH with python3 but no python or pip (a pristine Debian 12)."""
+
+    def setUp(self):
+        self.data = tempfile.mkdtemp(prefix="amlops-local-it-")
+        self.bin = os.path.join(self.data, "hostbin")
+        os.makedirs(self.bin)
+        os.symlink(PY, os.path.join(self.bin, "python3"))
+        env = dict(os.environ, PATH=self.bin)
+        self.srv = Local(data=os.path.join(self.data, "srv"), env=env)
+
+    def tearDown(self):
+        self.srv.cleanup()
+        shutil.rmtree(self.data, ignore_errors=True)
+
+    def test_python_and_pip_resolve_to_the_hosts_python3(self):
+        srv = self.srv
+        srv.put_job("py-1", {"jobType": "Command",
+                             "command": "python -c 'import sys; print(\"python is\", sys.version_info[0])' && "
+                                        "python3 -c 'print(\"python3 ok\")'; pip --version; pip3 --version; echo end"})
+        self.assertEqual(srv.wait("py-1"), "Completed", srv.log("py-1"))
+        log = srv.log("py-1")
+        self.assertIn("python is 3", log)
+        self.assertIn("python3 ok", log)
+        self.assertNotIn("not found", log)
+        # pip runs as `python3 -m pip`: its version line, or python's own complaint when the host
+        # has no pip module; never the shell's "pip: not found".
+        for _ in range(2):
+            self.assertTrue("pip " in log or "No module named pip" in log, log)
 
 
 class Faults(Base):
