@@ -270,33 +270,46 @@ net::ServerResponse App::route_arm(const net::ServerRequest& req, const std::vec
   if (seg.size() < 2 || seg[1] != id_.subscription)
     throw ArmError(404, "SubscriptionNotFound",
                    "The subscription '" + (seg.size() > 1 ? seg[1] : "") + "' could not be found.");
-  // /subscriptions/S/providers/Microsoft.MachineLearningServices/locations/L/mfeOperation*/ID
-  if (seg.size() == 8 && str::iequals(seg[2], "providers") && str::iequals(seg[3], kProvider) && seg[4] == "locations")
-    return route_operation(req, seg[6], seg[7]);
-  if (seg.size() < 4 || !str::iequals(seg[2], "resourceGroups"))
-    throw ArmError(404, "NotFound", "No route for " + req.path + ".");
-  if (!str::iequals(seg[3], cfg_.resource_group))
-    throw ArmError(404, "ResourceGroupNotFound", "Resource group '" + seg[3] + "' could not be found.");
-  if (seg.size() < 8 || !str::iequals(seg[4], "providers") || !str::iequals(seg[5], kProvider))
-    throw ArmError(404, "NotFound", "No route for " + req.path + ".");
-  std::vector<std::string> rest(seg.begin() + 8, seg.end());
-  if (seg[6] == "workspaces") {
-    auto ws = workspace_named(seg[7]);
-    if (!ws)
-      throw ArmError(404, "ResourceNotFound",
-                     "The Resource '" + std::string(kProvider) + "/workspaces/" + seg[7] + "' under resource group '" +
-                         seg[3] + "' was not found.");
-    return route_workspace(req, *ws, rest);
-  }
-  if (seg[6] == "registries") {
-    auto reg = registry_named(seg[7]);
-    if (!reg)
-      throw ArmError(404, "ResourceNotFound",
-                     "The Resource '" + std::string(kProvider) + "/registries/" + seg[7] + "' under resource group '" +
-                         seg[3] + "' was not found.");
-    return route_registry(req, *reg, rest);
-  }
-  throw ArmError(404, "NotFound", "No route for " + req.path + ".");
+  auto found = arm_routes_.find(req.method, seg);
+  if (!found.handler) throw ArmError(404, "NotFound", "No route for " + req.path + ".");
+  return (*found.handler)(req, found.match);
+}
+
+RouteTable App::arm_routes() {
+  using Req = net::ServerRequest;
+  const std::string rg_path = "subscriptions/{sub}/resourceGroups/{rg}";
+  auto check_rg = [this](const RouteMatch& m) {
+    if (!str::iequals(m["rg"], cfg_.resource_group))
+      throw ArmError(404, "ResourceGroupNotFound", "Resource group '" + m["rg"] + "' could not be found.");
+  };
+  auto not_found = [](const std::string& type, const RouteMatch& m) {
+    return ArmError(404, "ResourceNotFound",
+                    "The Resource '" + std::string(kProvider) + "/" + type + "/" + m["name"] +
+                        "' under resource group '" + m["rg"] + "' was not found.");
+  };
+  RouteTable t;
+  // Long-running operation status: /subscriptions/S/providers/P/locations/L/mfeOperation*/ID
+  t.add("*", std::string("subscriptions/{sub}/providers/") + kProvider + "/locations/{location}/{kind}/{id}",
+        [this](const Req& req, const RouteMatch& m) { return route_operation(req, m["kind"], m["id"]); })
+      .add("*", rg_path + "/providers/" + kProvider + "/workspaces/{name}/{rest*}",
+           [this, check_rg, not_found](const Req& req, const RouteMatch& m) {
+             check_rg(m);
+             auto ws = workspace_named(m["name"]);
+             if (!ws) throw not_found("workspaces", m);
+             return route_workspace(req, *ws, m.rest);
+           })
+      .add("*", rg_path + "/providers/" + kProvider + "/registries/{name}/{rest*}",
+           [this, check_rg, not_found](const Req& req, const RouteMatch& m) {
+             check_rg(m);
+             auto reg = registry_named(m["name"]);
+             if (!reg) throw not_found("registries", m);
+             return route_registry(req, *reg, m.rest);
+           })
+      .add("*", rg_path + "/{rest*}", [check_rg](const Req& req, const RouteMatch& m) -> net::ServerResponse {
+        check_rg(m);
+        throw ArmError(404, "NotFound", "No route for " + req.path + ".");
+      });
+  return t;
 }
 
 net::ServerResponse App::route_workspace(const net::ServerRequest& req, const std::string& ws,

@@ -20,7 +20,6 @@ std::optional<std::filesystem::path> find_in_path(const std::string& name, const
 //   no mapping:                 SHIMS:PATH
 // Without a mapped interpreter the shims point at python3 found on `path`; when there is none,
 // no shims are written.
-std::string job_path(const std::filesystem::path& shim_dir, const EnvironmentMapping* mapping,
-                     const std::string& path);
+std::string job_path(const std::filesystem::path& shim_dir, const EnvironmentMapping* mapping, const std::string& path);
 
 }  // namespace amlops::local

@@ -1,4 +1,6 @@
 // The pid, lock and background-start logic of amlops-local (local/daemon.hpp), with real processes.
+#include "local/daemon.hpp"
+
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -9,7 +11,6 @@
 #include "core/error.hpp"
 #include "core/files.hpp"
 #include "core/process.hpp"
-#include "local/daemon.hpp"
 
 using namespace amlops;
 using namespace amlops::local;

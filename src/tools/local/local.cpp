@@ -123,8 +123,7 @@ int serve(Context& ctx, const std::vector<std::string>& args) {
       app.set_base_url(info.url);
       ctx.out << env_lines(app);
     }
-    log::info("amlops-local running in the background: ", info.url, " (pid ", info.pid, ", data ", data.string(),
-              ")");
+    log::info("amlops-local running in the background: ", info.url, " (pid ", info.pid, ", data ", data.string(), ")");
     ctx.host.set_output("url", info.url);
     ctx.host.set_output("port", std::to_string(info.port));
     return 0;
