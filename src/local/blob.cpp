@@ -14,6 +14,7 @@
 #include "core/hash.hpp"
 #include "core/strings.hpp"
 #include "local/app.hpp"
+#include "local/tokens.hpp"
 
 namespace amlops::local {
 
@@ -194,7 +195,7 @@ net::ServerResponse App::route_blob(const net::ServerRequest& req, const std::ve
                            "Server failed to authenticate the request. Make sure the value of Authorization header is "
                            "formed correctly including the signature.");
   } else if (auth && auth->size() > 7 && str::iequals(auth->substr(0, 7), "bearer ")) {
-    if (!check_token(std::string(str::trim(auth->substr(7)))).empty())
+    if (!check_token(std::string(str::trim(auth->substr(7))), storage_audiences()).empty())
       return storage_error(401, "InvalidAuthenticationInfo",
                            "Server failed to authenticate the request. The token is invalid or expired.");
   } else {

@@ -15,6 +15,14 @@ namespace amlops::local {
 
 namespace fs = std::filesystem;
 
+std::string server_url(const std::string& address, uint16_t port) {
+  std::string host = address;
+  if (host == "0.0.0.0") host = "127.0.0.1";
+  if (host == "::") host = "::1";
+  if (host.find(':') != std::string::npos) host = "[" + host + "]";
+  return "http://" + host + ":" + std::to_string(port);
+}
+
 std::optional<ServerInfo> read_server_info(const fs::path& data) {
   auto file = data / "server.json";
   std::error_code ec;

@@ -14,6 +14,10 @@
 
 namespace amlops::local {
 
+// The URL clients use for a server bound to `address`: IPv6 addresses in brackets
+// (http://[::1]:8080), a wildcard address as the loopback address of its family.
+std::string server_url(const std::string& address, uint16_t port);
+
 struct ServerInfo {
   int64_t pid = 0;
   int64_t port = 0;

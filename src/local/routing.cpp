@@ -97,7 +97,7 @@ net::ServerResponse App::dispatch(const net::ServerRequest& req, const std::vect
     return unauthorized("AuthenticationFailed",
                         "Authentication failed. The 'Authorization' header is provided in an invalid format.",
                         authority);
-  std::string why = check_token(std::string(str::trim(auth->substr(7))));
+  std::string why = check_token(std::string(str::trim(auth->substr(7))), arm_audiences());
   if (why == "expired")
     return unauthorized("ExpiredAuthenticationToken",
                         "The access token expiry UTC time is earlier than current UTC time.", authority);

@@ -63,8 +63,9 @@ JwtCheck jwt_verify_hs256(std::string_view key, const std::string& token, int64_
   } catch (const std::exception&) {
     return fail(JwtError::malformed, "the access token is malformed");
   }
-  auto alg = json::opt_string(parts.header, "/alg");
-  if (!alg || *alg != "HS256") return fail(JwtError::bad_algorithm, "the access token is not signed with HS256");
+  const auto* alg = json::find(parts.header, "/alg");
+  if (!alg || !alg->IsString() || std::string(alg->GetString()) != "HS256")
+    return fail(JwtError::bad_algorithm, "the access token is not signed with HS256");
   std::string expected = hash::base64url_encode(hash::hmac_sha256(key, std::string_view(token).substr(0, dot)));
   if (parts.signature.size() != expected.size() ||
       CRYPTO_memcmp(parts.signature.data(), expected.data(), expected.size()) != 0)
@@ -200,6 +201,13 @@ net::ServerResponse App::route_token(const net::ServerRequest& req, const std::s
     } catch (const std::exception&) {
       return oauth_error(400, "invalid_client", "50027", "JWT token is invalid or malformed.");
     }
+    // A federated assertion is signed by its issuer (RS256 from GitHub or Azure DevOps, whose
+    // keys this server does not fetch); an unsigned one (alg none, no signature) is refused.
+    const auto* alg_value = json::find(jwt.header, "/alg");
+    std::string alg = alg_value && alg_value->IsString() ? alg_value->GetString() : "";
+    if (alg.empty() || str::iequals(alg, "none") || jwt.signature.empty())
+      return oauth_error(400, "invalid_client", "50027",
+                         "JWT token is invalid or malformed: the assertion is not signed.");
     {
       const json::Document& payload = jwt.payload;
       auto now = unix_seconds(std::chrono::system_clock::now());

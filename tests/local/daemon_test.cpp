@@ -57,6 +57,14 @@ BOOST_AUTO_TEST_CASE(server_json_is_read_only_when_complete_and_written_owner_on
   BOOST_TEST(!fs::exists(dir.path() / "server.json"));
 }
 
+BOOST_AUTO_TEST_CASE(urls_bracket_ipv6_and_name_loopback_for_wildcards) {
+  BOOST_TEST(server_url("127.0.0.1", 80) == "http://127.0.0.1:80");
+  BOOST_TEST(server_url("::1", 8080) == "http://[::1]:8080");
+  BOOST_TEST(server_url("fe80::1", 1) == "http://[fe80::1]:1");
+  BOOST_TEST(server_url("0.0.0.0", 5) == "http://127.0.0.1:5");
+  BOOST_TEST(server_url("::", 5) == "http://[::1]:5");
+}
+
 BOOST_AUTO_TEST_CASE(process_alive_is_false_for_zombies_and_reaped_children) {
   BOOST_TEST(process_alive(::getpid()));
   BOOST_TEST(!process_alive(0));

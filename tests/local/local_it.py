@@ -125,9 +125,8 @@ class Local:
         url = self.ws_id + rel + "?api-version=" + api + query
         return self.call(method, url, body)
 
-    def get_token(self, secret=None, assertion=None, tenant=None):
-        form = {"grant_type": "client_credentials", "client_id": self.env["AZURE_CLIENT_ID"],
-                "scope": "https://management.azure.com/.default"}
+    def get_token(self, secret=None, assertion=None, tenant=None, scope="https://management.azure.com/.default"):
+        form = {"grant_type": "client_credentials", "client_id": self.env["AZURE_CLIENT_ID"], "scope": scope}
         if assertion:
             form["client_assertion"] = assertion
             form["client_assertion_type"] = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
@@ -594,7 +593,11 @@ class Models(Base):
         self.assertEqual(s, 200, rv)
         self.assertEqual(rv["properties"]["tags"]["stage"], "candidate")
         uri = rv["properties"]["modelUri"]
+        # Blob storage takes a storage token, not the ARM one.
         s, _, b = srv.call("GET", uri.rstrip("/") + "/model.pkl", token=True)
+        self.assertEqual(s, 401)
+        storage = srv.get_token(scope="https://storage.azure.com/.default")
+        s, _, b = srv.call("GET", uri.rstrip("/") + "/model.pkl", headers={"Authorization": "Bearer " + storage})
         self.assertEqual(s, 200)
         # Model and data assets as job inputs.
         s, _, _ = srv.arm("PUT", "/data/d/versions/1", {"properties": {"dataType": "uri_file", "dataUri": "azureml://datastores/workspaceblobstore/paths/d/data.txt"}})
@@ -758,6 +761,41 @@ class Safety(Base):
             names += [v["name"] for v in page["value"]]
             url = page.get("nextLink")
         self.assertEqual(names, ["5", "4", "3", "2", "1"])
+
+
+class Private(unittest.TestCase):
+    """What holds secrets is owner-only; IPv6 loopback gets a valid URL."""
+
+    def test_server_json_store_and_data_folder_are_owner_only(self):
+        parent = tempfile.mkdtemp(prefix="amlops-local-it-")
+        self.addCleanup(shutil.rmtree, parent, True)
+        srv = Local(data=os.path.join(parent, "data"))
+        self.addCleanup(srv.cleanup)
+        mode = lambda p: os.stat(os.path.join(srv.data, p)).st_mode & 0o777
+        self.assertEqual(mode("."), 0o700)
+        self.assertEqual(mode("server.json"), 0o600)
+        self.assertEqual(mode("amlops-local.db"), 0o600)
+        for extra in ("amlops-local.db-wal", "amlops-local.db-shm"):
+            if os.path.exists(os.path.join(srv.data, extra)):
+                self.assertEqual(mode(extra), 0o600, extra)
+
+    def test_ipv6_loopback_prints_a_valid_url(self):
+        import socket
+        try:
+            with socket.socket(socket.AF_INET6) as s:
+                s.bind(("::1", 0))
+        except OSError:
+            self.skipTest("no IPv6 loopback on this host")
+        srv = Local("--address", "::1")
+        self.addCleanup(srv.cleanup)
+        url = srv.info["url"]
+        self.assertEqual(url, "http://[::1]:%d" % srv.info["port"])
+        self.assertEqual(srv.base, url)
+        parsed = urllib.parse.urlsplit(url)
+        self.assertEqual((parsed.hostname, parsed.port), ("::1", srv.info["port"]))
+        s, _, j = srv.arm("GET", "")
+        self.assertEqual(s, 200, j)
+        self.assertTrue(j["properties"]["discoveryUrl"].startswith(url + "/"))
 
 
 class Environments(unittest.TestCase):

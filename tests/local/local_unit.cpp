@@ -1,4 +1,6 @@
 #define BOOST_TEST_MODULE local
+#include <sys/stat.h>
+
 #include <boost/test/unit_test.hpp>
 #include <pugixml.hpp>
 
@@ -250,6 +252,82 @@ BOOST_AUTO_TEST_CASE(bearer_required_with_arm_error_body) {
   BOOST_TEST(send("GET", "/discovery", {}, {}, false).status == 200);
   BOOST_TEST(json::get_string(json::parse(send("GET", "/discovery", {}, {}, false).body), "/api") ==
              "http://127.0.0.1:9");
+}
+
+BOOST_AUTO_TEST_CASE(tokens_are_refused_outside_their_audience) {
+  const auto& id = app->identity();
+  auto token_for = [&](const std::string& scope) {
+    std::string form = "grant_type=client_credentials&client_id=" + id.client_id +
+                       "&client_secret=" + str::url_encode(id.client_secret) + "&scope=" + str::url_encode(scope);
+    auto r = send("POST", "/" + id.tenant + "/oauth2/v2.0/token", form, {}, false);
+    BOOST_REQUIRE_EQUAL(r.status, 200);
+    return json::get_string(json::parse(r.body), "/access_token");
+  };
+  std::string storage = token_for("https://storage.azure.com/.default");
+  std::string arm = token_for("https://management.azure.com/.default");
+  std::string other = token_for("api://some-other-app/.default");
+  auto arm_status = [&](const std::string& t) {
+    auto r = send("GET", ws() + "?api-version=2025-12-01", {}, {{"authorization", "Bearer " + t}});
+    if (r.status == 401)
+      BOOST_TEST(json::get_string(json::parse(r.body), "/error/code") == "InvalidAuthenticationToken");
+    return r.status;
+  };
+  BOOST_TEST(arm_status(arm) == 200);
+  BOOST_TEST(arm_status(storage) == 401);
+  BOOST_TEST(arm_status(other) == 401);
+  BOOST_TEST(
+      send("GET", mlflow("experiments/get-by-name?experiment_name=x"), {}, {{"authorization", "Bearer " + storage}})
+          .status == 401);
+  std::string blob = "/" + id.account + "/" + app->blobstore_container("local") + "?restype=container&comp=list";
+  auto blob_status = [&](const std::string& t) {
+    return send("GET", blob, {}, {{"authorization", "Bearer " + t}, {"x-ms-version", "2021-08-06"}}, false).status;
+  };
+  BOOST_TEST(blob_status(storage) == 200);
+  BOOST_TEST(blob_status(arm) == 401);
+  BOOST_TEST(blob_status(other) == 401);
+}
+
+BOOST_AUTO_TEST_CASE(an_unsigned_client_assertion_is_refused) {
+  const auto& id = app->identity();
+  int64_t now = unix_seconds(std::chrono::system_clock::now());
+  std::string payload = hash::base64url_encode(R"({"aud":"api://AzureADTokenExchange","sub":"repo:o/r","exp":)" +
+                                               std::to_string(now + 300) + "}");
+  auto status = [&](const std::string& header, const std::string& signature) {
+    std::string assertion = hash::base64url_encode(header) + "." + payload + "." + signature;
+    std::string form =
+        "grant_type=client_credentials&client_id=" + id.client_id +
+        "&client_assertion_type=" + str::url_encode("urn:ietf:params:oauth:client-assertion-type:jwt-bearer") +
+        "&client_assertion=" + assertion + "&scope=" + str::url_encode("https://management.azure.com/.default");
+    return send("POST", "/" + id.tenant + "/oauth2/v2.0/token", form, {}, false).status;
+  };
+  BOOST_TEST(status(R"({"alg":"RS256","typ":"JWT"})", "c2ln") == 200);
+  BOOST_TEST(status(R"({"alg":"none","typ":"JWT"})", "") == 400);
+  BOOST_TEST(status(R"({"alg":"None","typ":"JWT"})", "c2ln") == 400);
+  BOOST_TEST(status(R"({"alg":"RS256","typ":"JWT"})", "") == 400);
+  BOOST_TEST(status(R"({"typ":"JWT"})", "c2ln") == 400);
+}
+
+BOOST_AUTO_TEST_CASE(the_data_folder_and_the_store_are_owner_only) {
+  files::TempDir tmp("amlops-perm");
+  auto mode = [](const std::filesystem::path& p) {
+    struct stat st {};
+    BOOST_REQUIRE(::stat(p.c_str(), &st) == 0);
+    return st.st_mode & 0777;
+  };
+  Config cfg;
+  cfg.data_dir = tmp.path() / "fresh" / "data";
+  cfg.run_jobs = false;
+  { App fresh(cfg); }
+  BOOST_TEST(mode(cfg.data_dir) == 0700u);
+  BOOST_TEST(mode(cfg.data_dir / "amlops-local.db") == 0600u);
+  // A data folder left readable by an older version is tightened on start.
+  std::filesystem::permissions(cfg.data_dir, std::filesystem::perms::all);
+  std::filesystem::permissions(cfg.data_dir / "amlops-local.db", std::filesystem::perms::owner_read |
+                                                                     std::filesystem::perms::owner_write |
+                                                                     std::filesystem::perms::others_read);
+  { App again(cfg); }
+  BOOST_TEST(mode(cfg.data_dir) == 0700u);
+  BOOST_TEST(mode(cfg.data_dir / "amlops-local.db") == 0600u);
 }
 
 BOOST_AUTO_TEST_CASE(workspace_points_back_at_the_server) {

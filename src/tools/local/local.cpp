@@ -99,7 +99,7 @@ int serve(Context& ctx, const std::vector<std::string>& args) {
   cfg.location = cmd.str("location");
   fs::path config_file = cmd.has("local-config") ? fs::path(cmd.str("local-config")) : cfg.data_dir / "config.yml";
   if (cmd.has("local-config") || fs::exists(config_file)) local::load_config_file(config_file, cfg);
-  fs::create_directories(cfg.data_dir);
+  local::ensure_data_dir(cfg.data_dir);
   fs::path data = fs::absolute(cfg.data_dir);
 
   if (cmd.flag("daemon")) {
@@ -141,13 +141,14 @@ int serve(Context& ctx, const std::vector<std::string>& args) {
   } catch (const std::exception& e) {
     throw UsageError("cannot listen on " + address + ":" + std::to_string(port) + ": " + e.what());
   }
-  app.set_base_url(server.base_url());
+  std::string url = local::server_url(address, server.port());
+  app.set_base_url(url);
   app.start_runner();
   json::Document d(rapidjson::kObjectType);
   json::Builder b(d.GetAllocator());
   b.set(d, "pid", static_cast<int64_t>(::getpid()));
   b.set(d, "port", static_cast<int64_t>(server.port()));
-  b.set(d, "url", server.base_url());
+  b.set(d, "url", url);
   b.set(d, "data", data.string());
   b.set(d, "subscription", app.identity().subscription);
   b.set(d, "tenant", app.identity().tenant);
@@ -160,7 +161,7 @@ int serve(Context& ctx, const std::vector<std::string>& args) {
     ctx.out << env_lines(app);
     ctx.out.flush();
   }
-  log::info("amlops-local listening on ", server.base_url(), " (data ", data.string(), ")");
+  log::info("amlops-local listening on ", url, " (data ", data.string(), ")");
   while (!signals::interrupted()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   log::info("amlops-local stopping");
   server.stop();
