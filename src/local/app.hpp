@@ -110,10 +110,10 @@ class App {
   RouteTable arm_routes();  // below /subscriptions/S (arm.cpp)
   net::ServerResponse route_token(const net::ServerRequest& req, const std::string& tenant, bool v2);
   net::ServerResponse route_arm(const net::ServerRequest& req, const std::vector<std::string>& seg);
-  net::ServerResponse route_workspace(const net::ServerRequest& req, const std::string& ws,
-                                      const std::vector<std::string>& rest);
-  net::ServerResponse route_registry(const net::ServerRequest& req, const std::string& reg,
-                                     const std::vector<std::string>& rest);
+  net::ServerResponse workspace_resource(const std::string& ws);
+  net::ServerResponse registry_resource(const std::string& reg);
+  std::string datastore_resource(const std::string& ws, const std::string& name);  // 404 for an unknown one
+  net::ServerResponse datastore_secrets(const net::ServerRequest& req, const std::string& ws, const std::string& name);
   net::ServerResponse route_assets(const net::ServerRequest& req, const std::string& scope, const std::string& kind,
                                    const std::vector<std::string>& rest, size_t i);
   net::ServerResponse route_jobs(const net::ServerRequest& req, const std::string& ws,

@@ -38,10 +38,13 @@ RouteTable& RouteTable::add(std::string method, const std::string& pattern, Rout
 
 RouteTable::Found RouteTable::find(const std::string& method, const std::vector<std::string>& seg) const {
   Found f;
+  const std::string* owner = nullptr;  // the first pattern that matched owns the path
   for (auto& r : routes_) {
+    if (owner && r.pattern != *owner) continue;
     auto m = match(r.pattern, seg);
     if (!m) continue;
     f.path_known = true;
+    owner = &r.pattern;
     if (r.method == "*" || r.method == method) {
       f.handler = &r.handler;
       f.match = std::move(*m);

@@ -1,7 +1,9 @@
 // A route table: method + path pattern -> handler, matched on the decoded path segments.
 // Pattern segments are literals (matched case-insensitively, as ARM does), `{name}` (one
 // segment, captured) or a final `{name*}` (zero or more segments, captured as `rest`).
-// Routes are tried in the order they were added; the first whose pattern and method match wins.
+// Routes are tried in the order they were added. The first pattern that matches the path owns it:
+// a route with that same pattern and the method (or "*") answers, else the path is known but the
+// method is not allowed (405); later, broader patterns do not catch it.
 #pragma once
 #include <functional>
 #include <map>

@@ -20,6 +20,9 @@ net::ServerResponse unauthorized(const std::string& code, const std::string& mes
 void App::build_routes() {
   using Req = net::ServerRequest;
   // Unauthenticated: health, request log, discovery, the token endpoint, blob (SAS or Shared Key or bearer).
+  // The blob account first: its containers may have any name, "oauth2" included.
+  public_routes_.add("*", id_.account + "/{path*}",
+                     [this](const Req& req, const RouteMatch& m) { return route_blob(req, *m.seg); });
   public_routes_
       .add("*", "_amlops/health",
            [](const Req&, const RouteMatch&) { return net::ServerResponse::json(200, R"({"status":"ok"})"); })
@@ -42,9 +45,7 @@ void App::build_routes() {
       .add("POST", "{tenant}/oauth2/v2.0/token",
            [this](const Req& req, const RouteMatch& m) { return route_token(req, m["tenant"], true); })
       .add("POST", "{tenant}/oauth2/token",
-           [this](const Req& req, const RouteMatch& m) { return route_token(req, m["tenant"], false); })
-      .add("*", id_.account + "/{path*}",
-           [this](const Req& req, const RouteMatch& m) { return route_blob(req, *m.seg); });
+           [this](const Req& req, const RouteMatch& m) { return route_token(req, m["tenant"], false); });
 
   // Bearer token required.
   auto workspace = [this](const RouteMatch& m) {

@@ -330,6 +330,33 @@ BOOST_AUTO_TEST_CASE(the_data_folder_and_the_store_are_owner_only) {
   BOOST_TEST(mode(cfg.data_dir / "amlops-local.db") == 0600u);
 }
 
+BOOST_AUTO_TEST_CASE(arm_route_table_answers_in_arms_shape) {
+  const std::string v = "?api-version=2025-12-01";
+  auto code = [&](const std::string& method, const std::string& path) {
+    auto r = send(method, path + v, method == "GET" ? "" : "{}");
+    return std::make_pair(r.status, json::get_string(json::parse(r.body), "/error/code"));
+  };
+  using P = std::pair<int, std::string>;
+  BOOST_TEST((code("PUT", ws()) == P{405, "MethodNotAllowed"}));
+  BOOST_TEST((code("DELETE", ws() + "/datastores/workspaceblobstore") == P{405, "MethodNotAllowed"}));
+  BOOST_TEST((code("GET", ws() + "/datastores/other") == P{404, "UserError"}));
+  BOOST_TEST((code("POST", ws() + "/datastores/other/listSecrets") == P{404, "UserError"}));
+  BOOST_TEST((code("GET", ws() + "/computes/cpu") == P{404, "NotFound"}));
+  std::string sub = "/subscriptions/" + app->identity().subscription;
+  BOOST_TEST((code("GET", sub + "/resourceGroups/other/providers/Microsoft.MachineLearningServices/workspaces/local") ==
+              P{404, "ResourceGroupNotFound"}));
+  BOOST_TEST(
+      (code("GET",
+            sub + "/resourceGroups/amlops-local/providers/Microsoft.MachineLearningServices/workspaces/nope/jobs") ==
+       P{404, "ResourceNotFound"}));
+  BOOST_TEST((code("GET", "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/amlops-local") ==
+              P{404, "SubscriptionNotFound"}));
+  // Path literals match case-insensitively, as in ARM.
+  auto r = send("GET", str::replace_all(ws(), "/resourceGroups/", "/RESOURCEGROUPS/") + "/DataStores" + v);
+  BOOST_TEST(r.status == 200);
+  BOOST_TEST(json::parse(r.body)["value"].Size() == 2U);
+}
+
 BOOST_AUTO_TEST_CASE(workspace_points_back_at_the_server) {
   auto r = send("GET", ws() + "?api-version=2024-10-01");
   BOOST_REQUIRE_EQUAL(r.status, 200);
@@ -473,6 +500,14 @@ BOOST_AUTO_TEST_CASE(blob_xml_lists_any_name_and_block_lists_are_parsed_as_xml) 
   BOOST_TEST(r.status == 200);
   BOOST_REQUIRE(r.file);
   BOOST_TEST(files::read(*r.file) == "twoone ");
+  // A container may be called "oauth2": the blob account owns its paths, not the token route.
+  std::string osas = app->make_sas("oauth2", "", "racwdl", std::chrono::minutes(5));
+  std::string obase = "/" + app->identity().account + "/oauth2";
+  BOOST_TEST(send("PUT", obase + "?restype=container&" + osas, {}, {}, false).status == 201);
+  BOOST_TEST(send("PUT", obase + "/token?" + osas, "t", {{"x-ms-blob-type", "BlockBlob"}}, false).status == 201);
+  auto post = send("POST", obase + "/token?" + osas, "", {}, false);  // a blob answer, not a token endpoint
+  BOOST_TEST(post.body.rfind("<?xml", 0) == 0);
+  BOOST_TEST(send("GET", obase + "/token?" + osas, {}, {}, false).status == 200);
   // Errors are XML too.
   r = send("GET", base + "/missing.txt?" + sas, {}, {}, false);
   BOOST_TEST(r.status == 404);

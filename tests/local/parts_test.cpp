@@ -60,6 +60,7 @@ BOOST_AUTO_TEST_CASE(first_match_wins_and_methods_are_told_apart) {
   net::ServerRequest req;
   t.add("POST", "{tenant}/oauth2/token", [](auto&, auto& m) { return named("token " + m["tenant"]); })
       .add("GET", "items/special", [](auto&, auto&) { return named("special"); })
+      .add("PUT", "items/special", [](auto&, auto&) { return named("put special"); })
       .add("*", "items/{id}", [](auto&, auto& m) { return named("item " + m["id"]); });
   auto f = t.find("POST", segs("/t1/oauth2/token"));
   BOOST_REQUIRE(f.handler);
@@ -69,8 +70,13 @@ BOOST_AUTO_TEST_CASE(first_match_wins_and_methods_are_told_apart) {
   BOOST_TEST(f.path_known);  // 405, not 404
   f = t.find("GET", segs("/items/special"));
   BOOST_TEST((*f.handler)(req, f.match).body == "special");
-  f = t.find("DELETE", segs("/items/special"));  // falls through to the wildcard route
-  BOOST_TEST((*f.handler)(req, f.match).body == "item special");
+  f = t.find("PUT", segs("/items/special"));  // same pattern, another method
+  BOOST_TEST((*f.handler)(req, f.match).body == "put special");
+  f = t.find("DELETE", segs("/items/special"));  // the specific route owns its path: 405, not the broader one
+  BOOST_TEST(!f.handler);
+  BOOST_TEST(f.path_known);
+  f = t.find("DELETE", segs("/items/other"));
+  BOOST_TEST((*f.handler)(req, f.match).body == "item other");
   f = t.find("GET", segs("/nothing/here"));
   BOOST_TEST(!f.handler);
   BOOST_TEST(!f.path_known);
