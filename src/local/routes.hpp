@@ -43,8 +43,12 @@ class RouteTable {
   struct Route {
     std::string method;
     std::string pattern;
+    std::vector<std::string> parts;  // the pattern split once, at add()
     RouteHandler handler;
   };
+  static std::vector<std::string> split(const std::string& pattern);
+  static std::optional<RouteMatch> match_parts(const std::string& pattern, const std::vector<std::string>& pat,
+                                               const std::vector<std::string>& seg);
   std::vector<Route> routes_;
 };
 

@@ -2,8 +2,8 @@
 
 #include <unistd.h>
 
-#include "core/error.hpp"
-#include "core/files.hpp"
+#include <fstream>
+
 #include "core/strings.hpp"
 
 namespace amlops::local {
@@ -47,7 +47,8 @@ std::string job_path(const fs::path& shim_dir, const EnvironmentMapping* mapping
   for (const char* n : {"pip", "pip3"}) {
     fs::path f = shim_dir / n;
     fs::remove(f, ec);
-    files::write_atomic(f, "#!/bin/sh\nexec " + str::shell_quote(python) + " -m pip \"$@\"\n");
+    // A fresh job directory: a plain write (write_atomic's fsync would cost every job launch).
+    std::ofstream(f) << "#!/bin/sh\nexec " << str::shell_quote(python) << " -m pip \"$@\"\n";
     fs::permissions(f, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec, ec);
   }
   if (mapped) return joined({shim_dir.string(), prefix, path});
