@@ -173,15 +173,30 @@ struct Na {
   }
 };
 
-// Per-column output of one chunk.
+// Per-column output of one chunk: values are written in place into the chunk's slice of the
+// column's storage (sized once from the count of line ends), categories interned per chunk.
 struct ColBuf {
-  std::vector<double> values;
-  std::vector<int32_t> codes;
+  double* values = nullptr;   // numeric, datetime
+  int32_t* codes = nullptr;   // categorical, boolean
+  size_t n = 0;               // values written
   Dict dict;
   std::vector<std::string> cats;
   int64_t missing = 0;
   bool integral = true;
   size_t bad_offset = std::numeric_limits<size_t>::max();  // first value that does not fit the type
+
+  void number(double v) { values[n++] = v; }
+  void missing_number() {
+    values[n++] = kNaN;
+    ++missing;
+  }
+  void missing_code() {
+    codes[n++] = -1;
+    ++missing;
+  }
+  void bad(size_t offset) {
+    if (bad_offset == std::numeric_limits<size_t>::max()) bad_offset = offset;
+  }
 };
 
 void add_value(ColumnType type, ColBuf& c, const Field& f, const Na& na, size_t offset) {
@@ -190,40 +205,32 @@ void add_value(ColumnType type, ColBuf& c, const Field& f, const Na& na, size_t 
       double v;
       if (parse_number(f.raw, v)) {
         if (!std::isfinite(v)) {
-          c.values.push_back(kNaN);
-          ++c.missing;
+          c.missing_number();
         } else {
           if (c.integral && !is_whole(v)) c.integral = false;
-          c.values.push_back(v);
+          c.number(v);
         }
-      } else if (na(f.raw) || na(trim_spaces(f.raw))) {
-        c.values.push_back(kNaN);
-        ++c.missing;
       } else {
-        c.values.push_back(kNaN);
-        ++c.missing;
-        if (c.bad_offset == std::numeric_limits<size_t>::max()) c.bad_offset = offset;
+        if (!na(f.raw) && !na(trim_spaces(f.raw))) c.bad(offset);
+        c.missing_number();
       }
       break;
     }
     case ColumnType::datetime: {
       if (na(f.raw)) {
-        c.values.push_back(kNaN);
-        ++c.missing;
+        c.missing_number();
       } else if (auto v = parse_datetime(f.raw)) {
-        c.values.push_back(*v);
+        c.number(*v);
       } else {
-        c.values.push_back(kNaN);
-        ++c.missing;
-        if (c.bad_offset == std::numeric_limits<size_t>::max()) c.bad_offset = offset;
+        c.bad(offset);
+        c.missing_number();
       }
       break;
     }
     case ColumnType::boolean:
     case ColumnType::categorical: {
       if (na(f.raw)) {
-        c.codes.push_back(-1);
-        ++c.missing;
+        c.missing_code();
         break;
       }
       std::string key;
@@ -231,9 +238,8 @@ void add_value(ColumnType type, ColBuf& c, const Field& f, const Na& na, size_t 
       if (type == ColumnType::boolean) {
         auto b = parse_bool(f.raw);
         if (!b) {
-          if (c.bad_offset == std::numeric_limits<size_t>::max()) c.bad_offset = offset;
-          c.codes.push_back(-1);
-          ++c.missing;
+          c.bad(offset);
+          c.missing_code();
           break;
         }
         k = *b ? "true" : "false";
@@ -247,10 +253,87 @@ void add_value(ColumnType type, ColBuf& c, const Field& f, const Na& na, size_t 
         c.cats.emplace_back(k);
         it = c.dict.emplace(std::string(k), code).first;
       }
-      c.codes.push_back(it->second);
+      c.codes[c.n++] = it->second;
       break;
     }
   }
+}
+
+// Sizes a column's storage for `rows` values of its type (the other vector is emptied).
+void size_storage(Column& col, size_t rows) {
+  if (col.is_numeric()) {
+    std::vector<int32_t>().swap(col.codes);
+    col.values.resize(rows);
+  } else {
+    std::vector<double>().swap(col.values);
+    col.codes.resize(rows);
+  }
+}
+
+// Points a chunk's buffer at its slice [offset, ...) of the column.
+void attach(ColBuf& b, Column& col, size_t offset) {
+  if (col.is_numeric())
+    b.values = col.values.data() + offset;
+  else
+    b.codes = col.codes.data() + offset;
+}
+
+// Completes a column from its chunks' buffers, which wrote rows[k] values at offsets[k]: the
+// slices are closed up when a chunk wrote fewer rows than its slice holds (blank lines, quoted
+// line breaks), categories renumbered in order of first appearance, counts summed.
+void finish_column(Column& col, std::vector<ColBuf*>& parts, const std::vector<size_t>& offsets,
+                   const std::vector<size_t>& rows) {
+  col.missing = 0;
+  col.integral = true;
+  col.categories.clear();
+  size_t at = 0;
+  Dict global;
+  for (size_t k = 0; k < parts.size(); ++k) {
+    auto* p = parts[k];
+    col.missing += p->missing;
+    if (col.is_numeric()) {
+      col.integral = col.integral && p->integral;
+      if (at != offsets[k])
+        std::memmove(col.values.data() + at, col.values.data() + offsets[k], rows[k] * sizeof(double));
+    } else {
+      std::vector<int32_t> remap(p->cats.size());
+      bool identity = true;
+      for (size_t i = 0; i < p->cats.size(); ++i) {
+        auto it = global.find(p->cats[i]);
+        if (it == global.end()) {
+          it = global.emplace(p->cats[i], static_cast<int32_t>(col.categories.size())).first;
+          col.categories.push_back(std::move(p->cats[i]));
+        }
+        remap[i] = it->second;
+        identity = identity && remap[i] == static_cast<int32_t>(i);
+      }
+      if (identity && at == offsets[k]) {
+        at += rows[k];
+        continue;
+      }
+      const int32_t* src = col.codes.data() + offsets[k];
+      int32_t* dst = col.codes.data() + at;
+      for (size_t r = 0; r < rows[k]; ++r) {
+        const int32_t c = src[r];
+        dst[r] = c < 0 || identity ? c : remap[static_cast<size_t>(c)];
+      }
+    }
+    at += rows[k];
+  }
+  if (col.is_numeric())
+    col.values.resize(at);
+  else
+    col.codes.resize(at);
+}
+
+// An upper bound on the records in [b, e): line ends ("\n", "\r\n", a lone "\r") plus one for
+// a last line without one.
+size_t max_records(const char* b, const char* e) {
+  size_t n = static_cast<size_t>(std::count(b, e, '\n'));
+  if (std::memchr(b, '\r', static_cast<size_t>(e - b)))
+    for (const char* p = b; p < e; ++p)
+      if (*p == '\r' && (p + 1 == e || p[1] != '\n')) ++n;
+  return n + (b < e && e[-1] != '\n' && e[-1] != '\r' ? 1 : 0);
 }
 
 size_t line_of(std::string_view text, size_t offset) {
@@ -273,43 +356,6 @@ ColumnType infer(const std::vector<std::string_view>& sample, const Na& na) {
   if (boolean) return ColumnType::boolean;
   if (dt) return ColumnType::datetime;
   return ColumnType::categorical;
-}
-
-// Merges chunk buffers into columns (categories renumbered in order of first appearance).
-void merge_into(Column& col, std::vector<ColBuf*>& parts) {
-  col.missing = 0;
-  col.integral = true;
-  if (col.is_numeric()) {
-    size_t n = 0;
-    for (auto* p : parts) n += p->values.size();
-    // Keep the first chunk's buffer (usually reserved large enough) and append the others.
-    col.values = std::move(parts[0]->values);
-    col.values.reserve(n);
-    for (size_t k = 0; k < parts.size(); ++k) {
-      auto* p = parts[k];
-      if (k > 0) col.values.insert(col.values.end(), p->values.begin(), p->values.end());
-      col.missing += p->missing;
-      col.integral = col.integral && p->integral;
-      std::vector<double>().swap(p->values);
-    }
-    return;
-  }
-  Dict global;
-  col.categories.clear();
-  col.codes.clear();
-  for (auto* p : parts) {
-    std::vector<int32_t> remap(p->cats.size());
-    for (size_t i = 0; i < p->cats.size(); ++i) {
-      auto it = global.find(p->cats[i]);
-      if (it == global.end()) {
-        it = global.emplace(p->cats[i], static_cast<int32_t>(col.categories.size())).first;
-        col.categories.push_back(p->cats[i]);
-      }
-      remap[i] = it->second;
-    }
-    for (int32_t c : p->codes) col.codes.push_back(c < 0 ? -1 : remap[static_cast<size_t>(c)]);
-    col.missing += p->missing;
-  }
 }
 
 // Splits [begin, end) into about `n` ranges of whole records.
@@ -410,7 +456,26 @@ const Column& Table::at(std::string_view name) const {
   throw UsageError(source + ": no column '" + std::string(name) + "'");
 }
 
-Table parse_csv(std::string_view text, const std::string& source, const ReadOptions& options) {
+namespace {
+
+// Runs job(0 .. n-1), one thread per index when there are several.
+template <class Job>
+void run_chunks(size_t n, Job&& job) {
+  if (n == 1) {
+    job(size_t{0});
+    return;
+  }
+  std::vector<std::thread> pool;
+  for (size_t k = 0; k < n; ++k) pool.emplace_back(job, k);
+  for (auto& th : pool) th.join();
+}
+
+constexpr size_t kReleaseStep = size_t{8} << 20;
+
+// parse_csv; with release_parsed, `text` is a private read-only file mapping whose parsed pages
+// may be dropped (madvise) as the parse advances.
+Table parse_csv_text(std::string_view text, const std::string& source, const ReadOptions& options,
+                     bool release_parsed) {
   Na na(options.na_values);
   const char* base = text.data();
   const char* end = base + text.size();
@@ -461,24 +526,39 @@ Table parse_csv(std::string_view text, const std::string& source, const ReadOpti
   threads = std::min(threads, 16u);
   const auto chunks = split_chunks(text, body, threads, options.delimiter);
 
+  // Storage is sized once: each chunk gets a slice as long as its count of line ends, which
+  // bounds its records; its thread writes values in place (no growth, no copy at the end).
+  std::vector<size_t> offsets(chunks.size() + 1, 0);
+  {
+    std::vector<size_t> cap(chunks.size());
+    run_chunks(chunks.size(), [&](size_t k) {
+      cap[k] = max_records(base + chunks[k].first, base + chunks[k].second);
+    });
+    for (size_t k = 0; k < chunks.size(); ++k) offsets[k + 1] = offsets[k] + cap[k];
+  }
+  const long page = ::sysconf(_SC_PAGESIZE);
+  const auto page_size = static_cast<size_t>(page > 0 ? page : 4096);
+
   for (size_t attempt = 0; attempt <= ncols; ++attempt) {
+    for (auto& c : t.columns) size_storage(c, offsets.back());
     std::vector<std::vector<ColBuf>> bufs(chunks.size(), std::vector<ColBuf>(ncols));
     std::vector<ParseFailure> fails(chunks.size());
     std::vector<size_t> rows(chunks.size(), 0);
+    std::vector<ColumnType> types;
+    for (const auto& c : t.columns) types.push_back(c.type);
     auto work = [&](size_t k) {
       const char* q = base + chunks[k].first;
       const char* e = base + chunks[k].second;
+      const size_t cap = offsets[k + 1] - offsets[k];
       auto& out = bufs[k];
-      size_t est = (chunks[k].second - chunks[k].first) / std::max<size_t>(1, ncols * 8);
-      for (size_t i = 0; i < ncols; ++i) {
-        if (t.columns[i].is_numeric())
-          out[i].values.reserve(est);
-        else
-          out[i].codes.reserve(est);
-      }
+      for (size_t i = 0; i < ncols; ++i) attach(out[i], t.columns[i], offsets[k]);
+      // Mapped text already parsed is handed back to the page cache as the chunk advances, so
+      // the file does not add to the resident memory (it is read again only to locate an error).
+      const auto page_up = [&](const char* x) {
+        return ((static_cast<size_t>(x - base) + page_size - 1) / page_size) * page_size;
+      };
+      size_t released = page_up(q);
       const char delim = options.delimiter;
-      std::vector<ColumnType> types;
-      for (const auto& c : t.columns) types.push_back(c.type);
       Field f;
       while (q < e) {
         const char* rec = q;
@@ -487,13 +567,34 @@ Table parse_csv(std::string_view text, const std::string& source, const ReadOpti
           if (q < e && *q == '\n') ++q;
           continue;
         }
+        if (rows[k] == cap) {  // cannot happen: every record but the last ends a line
+          fails[k] = {static_cast<size_t>(rec - base), "more records than line ends"};
+          return;
+        }
         // Fields go straight into their columns; a short or long row is an error (the chunk's
         // columns are then discarded with the whole parse).
         size_t i = 0;
         while (true) {
-          q = parse_field(q, e, delim, f, base, fails[k]);
-          if (!q) return;
-          if (i < ncols) add_value(types[i], out[i], f, na, static_cast<size_t>(f.raw.data() - base));
+          // A plain number is parsed where it stands, its end found by the number parser; any
+          // other field (quoted, padded, a missing-value token, text) goes the general way.
+          double v;
+          fast_float::from_chars_result r{};
+          if (i < ncols && types[i] == ColumnType::numeric && q < e && *q != '"' &&
+              (r = fast_float::from_chars(q, e, v)).ec == std::errc() &&
+              (r.ptr == e || *r.ptr == delim || *r.ptr == '\n' || *r.ptr == '\r')) {
+            auto& c = out[i];
+            if (std::isfinite(v)) {
+              c.integral = c.integral && is_whole(v);
+              c.number(v);
+            } else {
+              c.missing_number();
+            }
+            q = r.ptr;
+          } else {
+            q = parse_field(q, e, delim, f, base, fails[k]);
+            if (!q) return;
+            if (i < ncols) add_value(types[i], out[i], f, na, static_cast<size_t>(f.raw.data() - base));
+          }
           ++i;
           if (q < e && *q == delim) {
             ++q;
@@ -509,15 +610,14 @@ Table parse_csv(std::string_view text, const std::string& source, const ReadOpti
           return;
         }
         ++rows[k];
+        if (release_parsed && static_cast<size_t>(q - base) >= released + kReleaseStep) {
+          const size_t upto = (static_cast<size_t>(q - base) / page_size) * page_size;
+          ::madvise(const_cast<char*>(base) + released, upto - released, MADV_DONTNEED);
+          released = upto;
+        }
       }
     };
-    if (chunks.size() == 1) {
-      work(0);
-    } else {
-      std::vector<std::thread> pool;
-      for (size_t k = 0; k < chunks.size(); ++k) pool.emplace_back(work, k);
-      for (auto& th : pool) th.join();
-    }
+    run_chunks(chunks.size(), work);
     for (const auto& f : fails)
       if (!f.message.empty()) raise(f);
     // Columns whose values do not fit the inferred type are re-read as categorical.
@@ -541,11 +641,17 @@ Table parse_csv(std::string_view text, const std::string& source, const ReadOpti
     for (size_t i = 0; i < ncols; ++i) {
       std::vector<ColBuf*> parts;
       for (auto& b : bufs) parts.push_back(&b[i]);
-      merge_into(t.columns[i], parts);
+      finish_column(t.columns[i], parts, offsets, rows);
     }
     break;
   }
   return t;
+}
+
+}  // namespace
+
+Table parse_csv(std::string_view text, const std::string& source, const ReadOptions& options) {
+  return parse_csv_text(text, source, options, false);
 }
 
 Table parse_jsonl(std::string_view text, const std::string& source, const ReadOptions& options) {
@@ -607,7 +713,9 @@ Table parse_jsonl(std::string_view text, const std::string& source, const ReadOp
       if (cols[i][r]) sample.push_back(*cols[i][r]);
     c.type = it != options.declared.end() ? it->second : infer(sample, na);
     for (int attempt = 0; attempt < 2; ++attempt) {
+      size_storage(c, rows);
       ColBuf b;
+      attach(b, c, 0);
       for (size_t r = 0; r < rows; ++r) {
         Field f;
         f.raw = cols[i][r] ? std::string_view(*cols[i][r]) : std::string_view();
@@ -621,7 +729,7 @@ Table parse_jsonl(std::string_view text, const std::string& source, const ReadOp
         continue;
       }
       std::vector<ColBuf*> parts{&b};
-      merge_into(c, parts);
+      finish_column(c, parts, {0}, {rows});
       break;
     }
     t.columns.push_back(std::move(c));
@@ -640,7 +748,7 @@ class FileText {
     struct stat st {};
     if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
       size_ = static_cast<size_t>(st.st_size);
-      void* m = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+      void* m = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
       if (m != MAP_FAILED) {
         map_ = static_cast<const char*>(m);
         ::madvise(m, size_, MADV_SEQUENTIAL);
@@ -662,6 +770,7 @@ class FileText {
   FileText(const FileText&) = delete;
   FileText& operator=(const FileText&) = delete;
   [[nodiscard]] std::string_view view() const { return map_ ? std::string_view(map_, size_) : std::string_view(buf_); }
+  [[nodiscard]] bool mapped() const { return map_ != nullptr; }
 
  private:
   const char* map_ = nullptr;
@@ -672,7 +781,7 @@ class FileText {
 
 Table read_csv(const std::filesystem::path& path, const ReadOptions& options) {
   FileText text(path);
-  return parse_csv(text.view(), path.string(), options);
+  return parse_csv_text(text.view(), path.string(), options, text.mapped());
 }
 
 Table read_jsonl(const std::filesystem::path& path, const ReadOptions& options) {
