@@ -327,13 +327,44 @@ void finish_column(Column& col, std::vector<ColBuf*>& parts, const std::vector<s
 }
 
 // An upper bound on the records in [b, e): line ends ("\n", "\r\n", a lone "\r") plus one for
-// a last line without one.
-size_t max_records(const char* b, const char* e) {
+// a last line without one; `quote` tells whether a '"' occurs.
+size_t max_records(const char* b, const char* e, bool& quote) {
   size_t n = static_cast<size_t>(std::count(b, e, '\n'));
   if (std::memchr(b, '\r', static_cast<size_t>(e - b)))
     for (const char* p = b; p < e; ++p)
       if (*p == '\r' && (p + 1 == e || p[1] != '\n')) ++n;
+  quote = quote || std::memchr(b, '"', static_cast<size_t>(e - b)) != nullptr;
   return n + (b < e && e[-1] != '\n' && e[-1] != '\r' ? 1 : 0);
+}
+
+// The pages of a private read-only file mapping wholly inside [b, e) go back to the page cache
+// (they are read again from it if touched), so that text already scanned or parsed does not
+// stay in the resident memory.
+void release_pages(const char* base, size_t b, size_t e) {
+  static const size_t page = [] {
+    const long p = ::sysconf(_SC_PAGESIZE);
+    return static_cast<size_t>(p > 0 ? p : 4096);
+  }();
+  b = (b + page - 1) / page * page;
+  e = e / page * page;
+  if (b < e) ::madvise(const_cast<char*>(base) + b, e - b, MADV_DONTNEED);
+}
+
+constexpr size_t kReleaseStep = size_t{8} << 20;
+
+// max_records over [b, e) of text at base, block by block, releasing each block when asked.
+size_t count_records(const char* base, size_t b, size_t e, bool release, bool& quote) {
+  size_t n = 0;
+  for (size_t at = b; at < e; at += kReleaseStep) {
+    const size_t to = std::min(e, at + kReleaseStep);
+    const bool last = to == e;
+    // Interior blocks end between two bytes of one line: count line ends only, then add the
+    // final-line allowance once.
+    n += last ? max_records(base + at, base + to, quote)
+              : max_records(base + at, base + to, quote) - (base[to - 1] != '\n' && base[to - 1] != '\r' ? 1 : 0);
+    if (release) release_pages(base, at, to);
+  }
+  return n;
 }
 
 size_t line_of(std::string_view text, size_t offset) {
@@ -359,7 +390,8 @@ ColumnType infer(const std::vector<std::string_view>& sample, const Na& na) {
 }
 
 // Splits [begin, end) into about `n` ranges of whole records.
-std::vector<std::pair<size_t, size_t>> split_chunks(std::string_view text, size_t begin, unsigned n, char delim) {
+std::vector<std::pair<size_t, size_t>> split_chunks(std::string_view text, size_t begin, unsigned n, char delim,
+                                                    bool has_quotes) {
   std::vector<std::pair<size_t, size_t>> out;
   const size_t end = text.size();
   if (n <= 1 || end - begin < (size_t{1} << 20)) {
@@ -367,7 +399,6 @@ std::vector<std::pair<size_t, size_t>> split_chunks(std::string_view text, size_
     return out;
   }
   const size_t step = (end - begin) / n;
-  const bool has_quotes = std::memchr(text.data() + begin, '"', end - begin) != nullptr;
   std::vector<size_t> cuts{begin};
   if (!has_quotes) {
     for (unsigned i = 1; i < n; ++i) {
@@ -470,8 +501,6 @@ void run_chunks(size_t n, Job&& job) {
   for (auto& th : pool) th.join();
 }
 
-constexpr size_t kReleaseStep = size_t{8} << 20;
-
 // parse_csv; with release_parsed, `text` is a private read-only file mapping whose parsed pages
 // may be dropped (madvise) as the parse advances.
 Table parse_csv_text(std::string_view text, const std::string& source, const ReadOptions& options,
@@ -524,20 +553,25 @@ Table parse_csv_text(std::string_view text, const std::string& source, const Rea
 
   unsigned threads = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
   threads = std::min(threads, 16u);
-  const auto chunks = split_chunks(text, body, threads, options.delimiter);
-
   // Storage is sized once: each chunk gets a slice as long as its count of line ends, which
   // bounds its records; its thread writes values in place (no growth, no copy at the end).
-  std::vector<size_t> offsets(chunks.size() + 1, 0);
-  {
+  // Chunks are cut at line ends first; if the text has quotes (a quoted field may hold a line
+  // end) they are cut again by the quote-aware scan and counted again.
+  auto chunks = split_chunks(text, body, threads, options.delimiter, false);
+  std::vector<size_t> offsets;
+  for (int pass = 0; pass < 2; ++pass) {
     std::vector<size_t> cap(chunks.size());
+    std::vector<char> quote(chunks.size(), 0);
     run_chunks(chunks.size(), [&](size_t k) {
-      cap[k] = max_records(base + chunks[k].first, base + chunks[k].second);
+      bool q = false;
+      cap[k] = count_records(base, chunks[k].first, chunks[k].second, release_parsed, q);
+      quote[k] = q;
     });
+    offsets.assign(chunks.size() + 1, 0);
     for (size_t k = 0; k < chunks.size(); ++k) offsets[k + 1] = offsets[k] + cap[k];
+    if (pass > 0 || chunks.size() == 1 || std::find(quote.begin(), quote.end(), 1) == quote.end()) break;
+    chunks = split_chunks(text, body, threads, options.delimiter, true);
   }
-  const long page = ::sysconf(_SC_PAGESIZE);
-  const auto page_size = static_cast<size_t>(page > 0 ? page : 4096);
 
   for (size_t attempt = 0; attempt <= ncols; ++attempt) {
     for (auto& c : t.columns) size_storage(c, offsets.back());
@@ -554,10 +588,7 @@ Table parse_csv_text(std::string_view text, const std::string& source, const Rea
       for (size_t i = 0; i < ncols; ++i) attach(out[i], t.columns[i], offsets[k]);
       // Mapped text already parsed is handed back to the page cache as the chunk advances, so
       // the file does not add to the resident memory (it is read again only to locate an error).
-      const auto page_up = [&](const char* x) {
-        return ((static_cast<size_t>(x - base) + page_size - 1) / page_size) * page_size;
-      };
-      size_t released = page_up(q);
+      size_t released = chunks[k].first;
       const char delim = options.delimiter;
       Field f;
       while (q < e) {
@@ -611,9 +642,8 @@ Table parse_csv_text(std::string_view text, const std::string& source, const Rea
         }
         ++rows[k];
         if (release_parsed && static_cast<size_t>(q - base) >= released + kReleaseStep) {
-          const size_t upto = (static_cast<size_t>(q - base) / page_size) * page_size;
-          ::madvise(const_cast<char*>(base) + released, upto - released, MADV_DONTNEED);
-          released = upto;
+          release_pages(base, released, static_cast<size_t>(q - base));
+          released = static_cast<size_t>(q - base);
         }
       }
     };
