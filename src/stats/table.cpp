@@ -159,6 +159,14 @@ std::optional<double> parse_datetime(std::string_view s) {
   }
 }
 
+// a == b for the short strings categories and missing-value tokens usually are (inline, no library call).
+inline bool same_short(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (a[i] != b[i]) return false;
+  return true;
+}
+
 struct Na {
   std::vector<std::string> tokens;
   size_t max_len = 0;
@@ -168,7 +176,7 @@ struct Na {
   bool operator()(std::string_view s) const {
     if (s.size() > max_len) return false;
     for (const auto& t : tokens)
-      if (s == t) return true;
+      if (same_short(s, t)) return true;
     return false;
   }
 };
@@ -247,13 +255,20 @@ void add_value(ColumnType type, ColBuf& c, const Field& f, const Na& na, size_t 
         key = unescape(f);
         k = key;
       }
-      auto it = c.dict.find(k);
-      if (it == c.dict.end()) {
-        auto code = static_cast<int32_t>(c.cats.size());
-        c.cats.emplace_back(k);
-        it = c.dict.emplace(std::string(k), code).first;
+      // Few categories (the usual case) are found by comparing; many by hashing.
+      int32_t code = -1;
+      if (c.cats.size() <= 16) {
+        for (size_t j = 0; j < c.cats.size() && code < 0; ++j)
+          if (same_short(c.cats[j], k)) code = static_cast<int32_t>(j);
+      } else if (auto it = c.dict.find(k); it != c.dict.end()) {
+        code = it->second;
       }
-      c.codes[c.n++] = it->second;
+      if (code < 0) {
+        code = static_cast<int32_t>(c.cats.size());
+        c.cats.emplace_back(k);
+        c.dict.emplace(std::string(k), code);
+      }
+      c.codes[c.n++] = code;
       break;
     }
   }
