@@ -7,7 +7,8 @@
 
 namespace amlops::stats {
 
-// Sorts doubles (no NaN) ascending: LSD radix sort (8-bit digits) on the order-preserving bit pattern.
+// Sorts doubles (no NaN) ascending: LSD radix sort (8-bit digits) on the order-preserving bit
+// pattern, the keys held in v itself plus one scratch array (8 bytes per value).
 void sort_values(std::vector<double>& v);
 
 struct KsResult {
