@@ -34,6 +34,11 @@ double rel_entr(double x, double y) {
 }  // namespace
 
 void sort_values(std::vector<double>& v) {
+  std::vector<uint64_t> scratch;
+  sort_values(v, scratch);
+}
+
+void sort_values(std::vector<double>& v, std::vector<uint64_t>& scratch) {
   const size_t n = v.size();
   if (n < 4096) {
     std::sort(v.begin(), v.end());
@@ -43,8 +48,8 @@ void sort_values(std::vector<double>& v) {
   // The keys live in v's own storage (bit patterns copied in place) and one scratch array: 8
   // bytes of extra memory per value.
   double* const vp = v.data();
-  std::vector<uint64_t> b(n);
-  uint64_t* const bp = b.data();
+  if (scratch.size() < n) scratch.resize(n);
+  uint64_t* const bp = scratch.data();
   std::vector<size_t> count(static_cast<size_t>(kPasses) * kBuckets, 0);
   // One pass builds the keys and every digit's histogram.
   for (size_t i = 0; i < n; ++i) {
