@@ -111,8 +111,7 @@ Profile build(const Table& t, const std::vector<size_t>* rows, const ProfileOpti
     for (size_t k; (k = next++) < cols.size();) {
       const size_t i = cols[k];
       p.columns[k] = profile_column(t.columns[i], rows, o.max_values,
-                                    owned && t.columns[i].is_numeric() ? &owned->columns[i].values : nullptr,
-                                    scratch);
+                                    owned && t.columns[i].is_numeric() ? &owned->columns[i].values : nullptr, scratch);
     }
   };
   unsigned threads = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
