@@ -362,7 +362,8 @@ size_t max_records(const char* b, const char* e, bool& quote) {
 // The pages of a private read-only file mapping wholly inside [b, e) go back to the page cache
 // (they are read again from it if touched), so that text already scanned or parsed does not
 // stay in the resident memory.
-void release_pages(const char* base, size_t b, size_t e) {
+// Returns the end of what was released (e rounded down to a page).
+size_t release_pages(const char* base, size_t b, size_t e) {
   static const size_t page = [] {
     const long p = ::sysconf(_SC_PAGESIZE);
     return static_cast<size_t>(p > 0 ? p : 4096);
@@ -370,6 +371,7 @@ void release_pages(const char* base, size_t b, size_t e) {
   b = (b + page - 1) / page * page;
   e = e / page * page;
   if (b < e) ::madvise(const_cast<char*>(base) + b, e - b, MADV_DONTNEED);
+  return std::max(b, e);
 }
 
 constexpr size_t kReleaseStep = size_t{8} << 20;
@@ -664,8 +666,7 @@ Table parse_csv_text(std::string_view text, const std::string& source, const Rea
         }
         ++rows[k];
         if (release_parsed && static_cast<size_t>(q - base) >= released + kReleaseStep) {
-          release_pages(base, released, static_cast<size_t>(q - base));
-          released = static_cast<size_t>(q - base);
+          released = release_pages(base, released, static_cast<size_t>(q - base));
         }
       }
     };
