@@ -4,7 +4,7 @@ Online (Azure ML managed online endpoint, endpoints/deployment.yml): the inferen
 `init()` once, which loads model.joblib from the folder in AZUREML_MODEL_DIR, then `run(raw_data)`
 per request. The body is JSON, either `{"data": [{"tenure_months": 3, ...}, ...]}` (records) or
 `{"input_data": ...}` with records, a `{"columns": [...], "data": [[...], ...]}` table (pandas'
-split form) or a single record. The answer is `{"predictions": [0, 1], "probabilities": [0.1, 0.7]}`.
+split form), columns (`{"tenure_months": [3, 40], ...}`) or a single record. The answer is `{"predictions": [0, 1], "probabilities": [0.1, 0.7]}`.
 A bad request answers `{"error": "..."}` with HTTP 400 (the model is never left half-applied).
 With the data collector enabled, inputs and outputs are logged to the `model_inputs` and
 `model_outputs` collections (azureml-ai-monitoring; skipped when the package is not installed).
@@ -81,6 +81,11 @@ def parse_request(raw_data):
             df = pd.DataFrame(rows["data"], columns=rows["columns"])
         except (ValueError, TypeError) as e:
             raise BadRequest(f"rows do not match the columns: {e}") from None
+    elif isinstance(rows, dict) and rows and all(isinstance(v, list) for v in rows.values()):
+        try:  # columns: {"tenure_months": [3, 40], ...}
+            df = pd.DataFrame(rows)
+        except ValueError as e:
+            raise BadRequest(f"columns of different lengths: {e}") from None
     elif isinstance(rows, dict):
         df = pd.DataFrame([rows])
     elif isinstance(rows, list) and rows and all(isinstance(r, dict) for r in rows):

@@ -47,12 +47,14 @@ class ScoreTest(unittest.TestCase):
             self.assertEqual(p, int(want >= 0.5))
         json.dumps(out)  # the answer is plain JSON
 
-    def test_input_data_as_a_table_as_records_and_as_one_record(self):
+    def test_input_data_as_a_table_as_records_as_columns_and_as_one_record(self):
         want = [round(float(p), 6) for p in self.expected()]
         table = {"input_data": {"columns": list(self.rows.columns), "data": self.rows.values.tolist()}}
         self.assertEqual(score.run(json.dumps(table))["probabilities"], want)
         records = {"input_data": self.rows.to_dict(orient="records")}
         self.assertEqual(score.run(json.dumps(records).encode())["probabilities"], want)
+        columns = {"data": self.rows.to_dict(orient="list")}
+        self.assertEqual(score.run(json.dumps(columns))["probabilities"], want)
         one = {"input_data": self.rows.iloc[0].to_dict()}
         self.assertEqual(score.run(json.dumps(one))["probabilities"], want[:1])
 
@@ -69,6 +71,7 @@ class ScoreTest(unittest.TestCase):
             "empty list": json.dumps({"data": []}),
             "list of lists without columns": json.dumps({"data": [[1, 2, 3]]}),
             "table without columns": json.dumps({"input_data": {"data": [[1]]}}),
+            "ragged columns": json.dumps({"data": {"age": [30, 40], "tenure_months": [1]}}),
             "missing feature": json.dumps({"data": [{k: v for k, v in record.items() if k != "tenure_months"}]}),
             "text for a number": json.dumps({"data": [dict(record, monthly_charges="a lot")]}),
         }
