@@ -44,6 +44,17 @@ std::string metrics_brief(const std::map<std::string, double>& metrics) {
   return str::join(parts, ", ");
 }
 
+// A verdict is one line: a service's message may span several, and may be long.
+std::string one_line(const std::string& text) {
+  constexpr size_t kMax = 300;
+  std::string s = str::replace_all(text, "\n", " ");
+  if (s.size() <= kMax) return s;
+  size_t cut = kMax;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;  // not inside a UTF-8 character
+  s = s.substr(0, cut) + "…";
+  return s;
+}
+
 // A fenced code block that the text cannot close early.
 std::string code_block(const std::vector<std::string>& lines) {
   std::string text = str::join(lines, "\n");
@@ -59,11 +70,11 @@ report::Fragment job_fragment(const aml::JobResult& r, const std::vector<std::st
   std::string metrics = metrics_brief(r.metrics);
   if (r.status == "Completed") {
     f.status = report::FragmentStatus::pass;
-    f.verdict = "Completed in " + format_duration(std::chrono::seconds(std::lround(r.duration_s)));
+    f.verdict = "Completed in " + format_duration(std::chrono::milliseconds(std::llround(r.duration_s * 1000)));
     if (!metrics.empty()) f.verdict += " — " + metrics;
   } else if (azure::job_terminal(r.status)) {
     f.status = report::FragmentStatus::fail;
-    f.verdict = r.status + ": " + (r.error.empty() ? "the job ended " + r.status : r.error);
+    f.verdict = one_line(r.status + ": " + (r.error.empty() ? "the job ended " + r.status : r.error));
   } else {
     f.verdict = r.status + " (not waited for)";
   }
@@ -71,7 +82,7 @@ report::Fragment job_fragment(const aml::JobResult& r, const std::vector<std::st
   md << "Job `" << r.name << "`";
   if (!r.studio_url.empty()) md << " · [open in Azure ML studio](" << r.studio_url << ")";
   md << "\n\n";
-  if (!r.error.empty()) md << "Error: `" << report::md_cell(r.error) << "`\n\n";
+  if (!r.error.empty()) md << "Error:\n\n" << code_block(str::split(r.error, '\n')) << "\n";
   if (!r.metrics.empty()) {
     report::MdTable t{{"metric", "value"}, {}};
     for (auto& [k, v] : r.metrics) t.rows.push_back({k, report::fmt_number(v, 6)});
@@ -105,13 +116,13 @@ void report_error(Context& ctx, const Outcome& out, const Error& e) {
     a.file = ci::annotation_path(ctx.env, config->location()->file);
     a.line = config->location()->line;
     a.col = config->location()->col;
-    f.verdict = "Invalid job YAML: " + std::string(e.what());
+    f.verdict = one_line("Invalid job YAML: " + std::string(e.what()));
   } else if (dynamic_cast<const TimeoutError*>(&e)) {
-    f.verdict = "Timed out: " + std::string(e.what());
+    f.verdict = one_line("Timed out: " + std::string(e.what()));
   } else if (dynamic_cast<const InterruptedError*>(&e)) {
-    f.verdict = "Interrupted: " + std::string(e.what());
+    f.verdict = one_line("Interrupted: " + std::string(e.what()));
   } else {
-    f.verdict = "Not run: " + std::string(e.what());
+    f.verdict = one_line("Not run: " + std::string(e.what()));
   }
   if (!dynamic_cast<const InterruptedError*>(&e)) {
     if (a.file.empty() && !out.file.empty()) a.file = ci::annotation_path(ctx.env, out.file);
