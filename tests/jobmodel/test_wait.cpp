@@ -254,6 +254,31 @@ BOOST_AUTO_TEST_CASE(interrupt_against_a_failing_service_does_not_claim_a_cancel
   signals::reset_for_tests();
 }
 
+// What a failure summary shows: the last lines of the user log (not the system logs), also of a
+// log without a final newline, with CRLF line ends trimmed.
+BOOST_AUTO_TEST_CASE(last_log_lines_of_a_failed_job) {
+  FakeWorkspaceService svc;
+  auto inner = svc.t->handler;
+  std::string log;
+  for (int i = 1; i <= 25; ++i) log += "line " + std::to_string(i) + "\r\n";
+  log += "ValueError: training data is empty";
+  svc.t->handler = [&](const net::Request& r) {
+    if (r.url.find("/runs/train-1/details") != std::string::npos)
+      return respond(200, R"({"runId":"train-1","logFiles":{
+        "user_logs/std_log.txt":"https://blob.test/user?sig=s",
+        "system_logs/lifecycler/execution-wrapper.txt":"https://blob.test/system?sig=s"}})");
+    if (r.url.rfind("https://blob.test/user", 0) == 0) return respond(200, log);
+    if (r.url.rfind("https://blob.test/system", 0) == 0) return respond(200, "system line\n");
+    return inner(r);
+  };
+  auto tail = aml::last_log_lines(*svc.ws, "train-1", 20);
+  BOOST_REQUIRE_EQUAL(tail.size(), 20U);
+  BOOST_TEST(tail.front() == "line 7");
+  BOOST_TEST(tail[18] == "line 25");
+  BOOST_TEST(tail.back() == "ValueError: training data is empty");
+  BOOST_TEST(aml::last_log_lines(*svc.ws, "train-1", 3).size() == 3U);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_CASE(blob_relative_name_respects_folder_boundaries) {
