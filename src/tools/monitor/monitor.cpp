@@ -261,6 +261,16 @@ int performance_cmd(Context& ctx, const std::vector<std::string>& args) {
     ctx.host.set_output(c.perf.classification ? "accuracy" : "rmse", report::fmt_number(*acc, 6));
   ctx.host.summary(
       performance_markdown(c, "Model performance: " + std::filesystem::path(cmd.str("data")).filename().string()));
+  // Failed checks where people look: error annotations when the step fails on them, else warnings.
+  auto annotate = [&](const std::string& title, const std::string& why) {
+    ci::Annotation a;
+    a.severity = cmd.flag("fail-on-drift") ? ci::Severity::error : ci::Severity::warning;
+    a.title = title;
+    a.message = why;
+    ctx.host.annotate(a);
+  };
+  for (const auto& why : c.failures) annotate("Performance check failed", why);
+  if (c.concept_drift) annotate("Concept drift", c.concept_reason.empty() ? "a detector alarmed" : c.concept_reason);
   ctx.emit(doc, [&](std::ostream& os) { performance_text(os, c); });
   if (cmd.flag("fail-on-drift") && (c.concept_drift || !c.failures.empty()))
     throw CheckFailed(c.concept_drift ? "concept drift detected" : "performance check failed: " + c.failures.front());
