@@ -68,7 +68,8 @@ std::vector<CredentialCandidate> credential_candidates(const Env& env) {
                           : (imds_opt_in ? "IMDS (169.254.169.254)"
                                          : "no IDENTITY_ENDPOINT (IMDS only with AMLOPS_USE_IMDS=1)")});
 
-  bool az = process::which("az").has_value();
+  // The PATH of the environment the chain reads (a tool's Env seam), not of this process.
+  bool az = process::which("az", env.get_or("PATH", "/usr/local/bin:/usr/bin:/bin")).has_value();
   out.push_back({CredentialKind::azure_cli, "azure-cli", az, az ? "az found on PATH" : "az not on PATH"});
   return out;
 }

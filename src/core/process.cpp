@@ -236,11 +236,14 @@ RunResult run_capture(const std::vector<std::string>& argv, SpawnOptions opts, s
 }
 
 std::optional<std::filesystem::path> which(const std::string& name) {
+  return which(name, process_env().get_or("PATH", "/usr/local/bin:/usr/bin:/bin"));
+}
+
+std::optional<std::filesystem::path> which(const std::string& name, const std::string& path) {
   if (name.find('/') != std::string::npos) {
     if (::access(name.c_str(), X_OK) == 0) return std::filesystem::path(name);
     return std::nullopt;
   }
-  auto path = process_env().get_or("PATH", "/usr/local/bin:/usr/bin:/bin");
   for (auto& dir : str::split(path, ':')) {
     if (dir.empty()) continue;
     std::filesystem::path p = std::filesystem::path(dir) / name;

@@ -69,7 +69,8 @@ struct RunResult {
 RunResult run_capture(const std::vector<std::string>& argv, SpawnOptions opts = {},
                       std::optional<Duration> timeout = std::nullopt);
 
-// Finds an executable on PATH.
+// Finds an executable on PATH (this process's, or the given PATH value).
 std::optional<std::filesystem::path> which(const std::string& name);
+std::optional<std::filesystem::path> which(const std::string& name, const std::string& path);
 
 }  // namespace amlops::process

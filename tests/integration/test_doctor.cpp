@@ -11,8 +11,10 @@ using namespace amlops;
 namespace {
 const std::string kBin = std::string(AMLOPS_BIN_DIR) + "/amlops";
 
+// PATH is an empty folder: no `az` (the Azure CLI credential) whatever this machine has installed.
 std::map<std::string, std::string> base_env(const std::filesystem::path& home) {
-  return {{"PATH", "/usr/bin:/bin"}, {"HOME", home.string()}};
+  std::filesystem::create_directories(home / "empty-bin");
+  return {{"PATH", (home / "empty-bin").string()}, {"HOME", home.string()}};
 }
 
 // Parses $GITHUB_OUTPUT's heredoc entries the way the runner does.
