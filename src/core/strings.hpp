@@ -34,7 +34,7 @@ std::string shell_quote(std::string_view s);
 // Random hex string from the OS's random source (delimiters, ids).
 std::string random_hex(size_t bytes);
 
-// Levenshtein distance (for "did you mean").
+// Edit distance with adjacent transpositions (optimal string alignment), for "did you mean".
 size_t edit_distance(std::string_view a, std::string_view b);
 // The candidate nearest to `word` when it is close enough to be a likely typo (at most 2 edits,
 // and fewer than half the word's length), else empty.
