@@ -4,10 +4,9 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <stdexcept>
-
 #include <iostream>
 #include <ostream>
+#include <stdexcept>
 
 #include "ci/format.hpp"
 #include "core/files.hpp"

@@ -68,7 +68,8 @@ class Checker : public YAML::EventHandler {
     open(mark, anchor, false);
   }
   void OnSequenceEnd() override { close(); }
-  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor, YAML::EmitterStyle::value) override {
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                  YAML::EmitterStyle::value) override {
     open(mark, anchor, true);
   }
   void OnMapEnd() override { close(); }
@@ -194,8 +195,8 @@ std::optional<bool> Document::opt_bool(const YAML::Node& map, const std::string&
 
 Document load_string(const std::string& text, const std::string& source, const LoadOptions& opts) {
   if (text.size() > opts.max_bytes)
-    throw ConfigError(SourceLocation{source, 1, 1}, "the YAML document is larger than " +
-                                                         std::to_string(opts.max_bytes) + " bytes (the limit)");
+    throw ConfigError(SourceLocation{source, 1, 1},
+                      "the YAML document is larger than " + std::to_string(opts.max_bytes) + " bytes (the limit)");
   try {
     {
       InterruptibleBuf buf(text);

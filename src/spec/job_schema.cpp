@@ -14,22 +14,24 @@ using Keys = std::vector<std::string_view>;
 
 // azure-ai-ml azure/ai/ml/_schema: PathAwareSchema ($schema), BaseJobSchema (dump-only keys such
 // as id, status, creation_context and log_files are rejected on load, as the SDK does).
-const Keys kBase = {"$schema",     "type",       "name",     "display_name", "description", "tags",
-                    "properties",  "experiment_name", "compute", "identity",   "services"};
+const Keys kBase = {"$schema",         "type",    "name",     "display_name", "description", "tags", "properties",
+                    "experiment_name", "compute", "identity", "services"};
 // CommandJobSchema = ParameterizedCommandSchema + BaseJobSchema.
-const Keys kCommand = {"command",  "code",   "environment", "environment_variables", "resources", "distribution",
-                       "queue_settings", "limits", "inputs", "outputs", "parent_job_name"};
+const Keys kCommand = {"command",   "code",         "environment",    "environment_variables",
+                       "resources", "distribution", "queue_settings", "limits",
+                       "inputs",    "outputs",      "parent_job_name"};
 // PipelineJobSchema.
 const Keys kPipeline = {"settings", "jobs", "inputs", "outputs", "component"};
 // SweepJobSchema = ParameterizedSweepSchema + BaseJobSchema.
-const Keys kSweep = {"trial",  "search_space", "sampling_algorithm", "objective", "early_termination",
-                     "limits", "inputs",       "outputs",            "queue_settings", "resources"};
+const Keys kSweep = {"trial",  "search_space", "sampling_algorithm", "objective", "early_termination", "limits",
+                     "inputs", "outputs",      "queue_settings",     "resources"};
 const Keys kCommandLimits = {"timeout"};
 const Keys kSweepLimits = {"max_concurrent_trials", "max_total_trials", "timeout", "trial_timeout"};
 // A pipeline step (BaseNodeSchema + the command or sweep node's own keys).
-const Keys kStep = {"type",     "component",    "name",     "display_name", "description", "tags", "properties",
-                    "comment",  "experiment_name", "compute", "inputs",     "outputs",     "identity", "services",
-                    "queue_settings", "resources", "limits"};
+const Keys kStep = {"type",      "component",  "name",     "display_name",    "description",
+                    "tags",      "properties", "comment",  "experiment_name", "compute",
+                    "inputs",    "outputs",    "identity", "services",        "queue_settings",
+                    "resources", "limits"};
 
 Keys join(std::initializer_list<const Keys*> parts) {
   Keys out;
@@ -121,7 +123,8 @@ class Validator {
       const YAML::Node& v = map[k];
       if (v && !v.IsNull() && !v.IsScalar()) {
         std::string msg = "'" + std::string(k) + "' must be a string, not " + kind(v);
-        if (std::string_view(k) == "command") msg += " (write the command line as one string: command: python train.py)";
+        if (std::string_view(k) == "command")
+          msg += " (write the command line as one string: command: python train.py)";
         doc_.fail(v, msg);
       }
     }
@@ -146,7 +149,8 @@ class Validator {
       bool timeout = k == "timeout" || k == "trial_timeout";
       auto n = str::parse_int(v);
       if (n && *n <= 0)
-        doc_.fail(kv.second, "'" + k + "' must be positive, got " + v + (timeout ? " (seconds, or e.g. 30m, PT1H)" : ""));
+        doc_.fail(kv.second,
+                  "'" + k + "' must be positive, got " + v + (timeout ? " (seconds, or e.g. 30m, PT1H)" : ""));
       if (!n && !timeout) doc_.fail(kv.second, "'" + k + "' must be a whole number, got '" + v + "'");
       if (!n && timeout && !v.empty() && v[0] == '-') doc_.fail(kv.second, "'" + k + "' must be positive, got " + v);
     }

@@ -51,9 +51,9 @@ struct Effect {
 
 // The GitHub runner's view: commands that take effect (stop/resume markers excluded).
 std::vector<Effect> github_effects(const std::string& log) {
-  std::set<std::string> registered = {"error",      "warning",  "notice",    "debug",     "group",
-                                      "endgroup",   "add-mask", "set-output", "set-env",  "save-state",
-                                      "add-path",   "echo",     "add-matcher", "remove-matcher", "stop-commands"};
+  std::set<std::string> registered = {"error",    "warning",  "notice",      "debug",          "group",
+                                      "endgroup", "add-mask", "set-output",  "set-env",        "save-state",
+                                      "add-path", "echo",     "add-matcher", "remove-matcher", "stop-commands"};
   bool stopped = false;
   std::string token;
   std::vector<Effect> out;
