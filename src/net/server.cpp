@@ -1,5 +1,7 @@
 #include "net/server.hpp"
 
+#include <sys/resource.h>
+
 #include <atomic>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
@@ -95,6 +97,8 @@ struct HttpServer::Impl {
   std::atomic<bool> stopping{false};
   std::atomic<bool> started{false};
   std::atomic<int> sessions{0};
+  std::atomic<uint64_t> seq{0};
+  int max_connections = 0;  // opts.max_connections, at most half the descriptor limit
   uint16_t port = 0;
   std::mutex mu;
   std::map<ServerSession*, std::weak_ptr<ServerSession>> live;
@@ -108,6 +112,7 @@ struct HttpServer::Impl {
   std::chrono::steady_clock::time_point last_warning{};
 
   void do_accept();
+  bool evict_oldest_waiting();
   void run_io() {
     for (;;) {
       try {
@@ -144,6 +149,8 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
     asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read_header(); });
   }
   auto executor() { return stream_.get_executor(); }
+  // Waiting for a request header since `waiting_since` (a sequence number), or 0.
+  std::atomic<uint64_t> waiting_since{0};
 
   void close() {
     beast::error_code ec;
@@ -177,12 +184,14 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
     parser_.emplace();
     parser_->body_limit(srv_.opts.max_body);
     parser_->header_limit(64 * 1024);
+    waiting_since = ++srv_.seq;
     stream_.expires_after(srv_.opts.header_timeout);
     http::async_read_header(stream_, buf_, *parser_,
                             [self = shared_from_this()](beast::error_code ec, size_t) { self->on_header(ec); });
   }
 
   void on_header(beast::error_code ec) {
+    waiting_since = 0;
     if (ec == http::error::body_limit) return reject_early(ServerResponse::text(413, "request body too large"));
     if (ec) return close();
     const auto& h = parser_->get();
@@ -365,9 +374,11 @@ void HttpServer::Impl::do_accept() {
       });
       return;
     }
-    if (sessions.load() >= static_cast<int>(opts.max_connections)) {
+    // At the limit, the connection that has waited longest for a request header (a slow or
+    // idle client) makes room; when every connection is busy with a request, the new one is closed.
+    if (sessions.load() >= max_connections && !evict_oldest_waiting()) {
       beast::error_code ignored;
-      sock.close(ignored);  // over the limit: the client sees the connection closed
+      sock.close(ignored);
       return do_accept();
     }
     beast::error_code ignored;
@@ -379,6 +390,27 @@ void HttpServer::Impl::do_accept() {
     std::make_shared<ServerSession>(*this, std::move(sock), std::move(peer))->start();
     do_accept();
   });
+}
+
+bool HttpServer::Impl::evict_oldest_waiting() {
+  std::shared_ptr<ServerSession> victim;
+  {
+    std::lock_guard l(mu);
+    uint64_t oldest = UINT64_MAX;
+    for (auto& [s, w] : live) {
+      uint64_t since = s->waiting_since.load();
+      if (since != 0 && since < oldest) {
+        if (auto sp = w.lock()) {
+          oldest = since;
+          victim = std::move(sp);
+        }
+      }
+    }
+  }
+  if (!victim) return false;
+  victim->waiting_since = 0;
+  asio::post(victim->executor(), [victim] { victim->close(); });
+  return true;
 }
 
 HttpServer::HttpServer(Handler handler, ServerOptions opts) : impl_(std::make_unique<Impl>()) {
@@ -396,6 +428,10 @@ void HttpServer::start() {
   i.acceptor.bind(ep);
   i.acceptor.listen(asio::socket_base::max_listen_connections);
   i.port = i.acceptor.local_endpoint().port();
+  i.max_connections = static_cast<int>(std::max(1U, i.opts.max_connections));
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+    i.max_connections = std::max(1, std::min(i.max_connections, static_cast<int>(rl.rlim_cur / 2)));
   i.pool = std::make_unique<asio::thread_pool>(std::max(1U, i.opts.workers));
   i.work.emplace(asio::make_work_guard(i.ioc));
   i.started = true;

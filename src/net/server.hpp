@@ -5,8 +5,10 @@
 // Bounded: sockets are read and written asynchronously by `io_threads` threads, with a deadline
 // for the request header, an idle deadline for the body and for each write; only complete
 // requests reach the handler, on a pool of `workers` threads. So half-sent requests cost a
-// socket each, never a thread; beyond `max_connections` new connections are closed at once; an
-// accept error (EMFILE when out of descriptors) backs off and the server keeps serving.
+// socket each, never a thread. At `max_connections` (at most half the descriptor limit) the
+// connection that has waited longest for a request header is closed to make room (when all are
+// busy with requests, the new one is closed); an accept error (EMFILE when out of descriptors)
+// backs off and the server keeps serving.
 // `on_headers` sees each request before its body is read and may answer it at once (a 401 for a
 // missing or bad token): a rejected upload is never read.
 #pragma once
