@@ -86,6 +86,8 @@ std::string file_entry(std::string_view name, std::string_view value, std::strin
 std::string mask(std::string_view secret) { return "::add-mask::" + escape_data(secret); }
 std::string group_begin(std::string_view title) { return "::group::" + escape_data(title); }
 std::string group_end() { return "::endgroup::"; }
+std::string stop_commands(std::string_view token) { return "::stop-commands::" + std::string(token); }
+std::string resume_commands(std::string_view token) { return "::" + std::string(token) + "::"; }
 
 }  // namespace github
 
@@ -122,6 +124,21 @@ std::string group_begin(std::string_view title) { return "##[group]" + escape_da
 std::string group_end() { return "##[endgroup]"; }
 std::string complete(std::string_view result, std::string_view message) {
   return "##vso[task.complete result=" + escape_property(result) + ";]" + escape_data(message);
+}
+
+std::string neutralize(std::string_view text) {
+  static constexpr std::string_view kZeroWidthSpace = "\xE2\x80\x8B";
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    out += text[i];
+    if (text[i] != '#' || i + 1 >= text.size() || text[i + 1] != '#') continue;
+    std::string_view rest = text.substr(i + 2);
+    bool command = (!rest.empty() && rest[0] == '[') ||
+                   (rest.size() >= 4 && str::iequals(rest.substr(0, 3), "vso") && rest[3] == '[');
+    if (command) out += kZeroWidthSpace;
+  }
+  return out;
 }
 
 }  // namespace azure

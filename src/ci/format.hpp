@@ -21,6 +21,10 @@ std::string file_entry(std::string_view name, std::string_view value, std::strin
 std::string mask(std::string_view secret);
 std::string group_begin(std::string_view title);
 std::string group_end();
+// The markers around untrusted text: the runner runs no workflow command between them
+// (actions/runner ActionCommandManager: stop-commands, resumed only by "::<token>::").
+std::string stop_commands(std::string_view token);
+std::string resume_commands(std::string_view token);
 }  // namespace github
 
 namespace azure {
@@ -35,6 +39,11 @@ std::string upload_summary(std::string_view path);
 std::string group_begin(std::string_view title);
 std::string group_end();
 std::string complete(std::string_view result, std::string_view message);
+// Untrusted text with every "##vso[" (any case) and "##[" defused by a zero-width space (U+200B)
+// between the two '#': the agent finds "##vso[" anywhere in a line (Command.TryParse uses
+// IndexOf) and the log viewer renders "##[error]", "##[group]" and the like; neither matches
+// once the '#'s are apart. The text reads the same in the log.
+std::string neutralize(std::string_view text);
 }  // namespace azure
 
 // The path of `file` for an annotation's file property: relative to the checkout root the host

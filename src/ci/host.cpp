@@ -1,9 +1,12 @@
 #include "ci/host.hpp"
 
+#include <sys/random.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <iostream>
 #include <ostream>
+#include <stdexcept>
 
 #include "ci/format.hpp"
 #include "core/files.hpp"
@@ -32,6 +35,68 @@ bool Host::take_annotation_slot(Severity s) {
   }
   ++n;
   return true;
+}
+
+std::string random_token() {
+  unsigned char bytes[16];
+  size_t got = 0;
+  while (got < sizeof bytes) {
+    ssize_t n = ::getrandom(bytes + got, sizeof bytes - got, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw std::runtime_error("getrandom failed");
+    }
+    got += static_cast<size_t>(n);
+  }
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned char b : bytes) {
+    out += hex[b >> 4];
+    out += hex[b & 15];
+  }
+  return out;
+}
+
+void Host::begin_untrusted(std::ostream& os) {
+  if (untrusted_depth_++ > 0) return;
+  untrusted_ = &os;
+  if (kind() != Kind::github) return;
+  stop_token_ = random_token();
+  os << github::stop_commands(stop_token_) << '\n' << std::flush;
+}
+
+void Host::untrusted_line(std::string_view text) {
+  std::ostream& os = untrusted_ ? *untrusted_ : cmd_;
+  if (untrusted_depth_ == 0 && kind() == Kind::github) {
+    // Outside a block: a block of one line.
+    begin_untrusted(os);
+    untrusted_line(text);
+    end_untrusted();
+    return;
+  }
+  if (kind() == Kind::azure)
+    os << azure::neutralize(text) << '\n';
+  else
+    os << text << '\n';
+  os.flush();
+}
+
+void Host::end_untrusted() {
+  if (untrusted_depth_ == 0 || --untrusted_depth_ > 0) return;
+  if (kind() == Kind::github) *untrusted_ << github::resume_commands(stop_token_) << '\n' << std::flush;
+  untrusted_ = nullptr;
+  stop_token_.clear();
+}
+
+void Host::command_line(const std::string& s) {
+  if (untrusted_depth_ > 0 && kind() == Kind::github) {
+    std::ostream& os = *untrusted_;
+    os << github::resume_commands(stop_token_) << '\n' << s << '\n';
+    stop_token_ = random_token();
+    os << github::stop_commands(stop_token_) << '\n' << std::flush;
+    return;
+  }
+  cmd_ << s << '\n' << std::flush;
 }
 
 namespace {
@@ -110,7 +175,7 @@ class GitHubHost : public Host {
   }
 
  private:
-  void line(const std::string& s) { cmd_ << s << '\n' << std::flush; }
+  void line(const std::string& s) { command_line(s); }
 };
 
 class AzureHost : public Host {
@@ -156,7 +221,7 @@ class AzureHost : public Host {
   }
 
  private:
-  void line(const std::string& s) { cmd_ << s << '\n' << std::flush; }
+  void line(const std::string& s) { command_line(s); }
   std::string summary_;
 };
 

@@ -7,6 +7,7 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <string_view>
 
 #include "core/env.hpp"
 
@@ -54,16 +55,58 @@ class Host {
   [[nodiscard]] virtual std::optional<std::string> run_url() const { return std::nullopt; }
   [[nodiscard]] int annotations_dropped() const { return dropped_; }
 
+  // Untrusted text (job logs, model or scoring output, file contents) must never drive the CI
+  // host: printed as is, a line "::add-mask::x" or "##vso[task.setvariable ...]" from it would
+  // run as a workflow command. Print such text only between begin_untrusted and end_untrusted
+  // (or through UntrustedOutput below), one line per untrusted_line call.
+  //   GitHub: the block is wrapped in "::stop-commands::<token>" ... "::<token>::", a fresh
+  //     128-bit token from the kernel CSPRNG per block; the runner runs no command in between.
+  //     A command of the host's own (mask, annotation, group) issued while a block is open
+  //     pauses the block: resume marker, the command, a new stop marker with a new token, all
+  //     written to the block's stream so that their order is kept.
+  //   Azure: every "##vso[" (any case) and "##[" in the text gets a zero-width space between the
+  //     two '#' (azure::neutralize); the agent parses "##vso[" anywhere in a line.
+  //   Terminal: the text unchanged.
+  // Blocks nest (the inner calls join the outer block); `os` is where the text goes (stderr,
+  // where the host writes its commands, keeps the runner's view of the order exact).
+  void begin_untrusted(std::ostream& os);
+  // One line of untrusted text (a trailing '\n' is added; embedded '\r' and '\n' are safe).
+  void untrusted_line(std::string_view text);
+  void end_untrusted();
+  [[nodiscard]] bool untrusted_open() const { return untrusted_depth_ > 0; }
+
  protected:
   Host(const Env& env, std::ostream& commands) : env_(env), cmd_(commands) {}
   bool take_annotation_slot(Severity s);
+  // Writes one workflow command line of the host's own (see begin_untrusted).
+  void command_line(const std::string& s);
   const Env& env_;
   std::ostream& cmd_;  // where workflow commands are written (stderr by default: stdout carries results)
 
  private:
   int counts_[3] = {0, 0, 0};
   int dropped_ = 0;
+  std::ostream* untrusted_ = nullptr;
+  int untrusted_depth_ = 0;
+  std::string stop_token_;
 };
+
+// RAII for Host::begin_untrusted/untrusted_line/end_untrusted:
+//   { ci::UntrustedOutput out(ctx.host, ctx.err); for (auto& l : lines) out.line(l); }
+class UntrustedOutput {
+ public:
+  UntrustedOutput(Host& host, std::ostream& os) : host_(host) { host_.begin_untrusted(os); }
+  ~UntrustedOutput() { host_.end_untrusted(); }
+  UntrustedOutput(const UntrustedOutput&) = delete;
+  UntrustedOutput& operator=(const UntrustedOutput&) = delete;
+  void line(std::string_view text) { host_.untrusted_line(text); }
+
+ private:
+  Host& host_;
+};
+
+// 128 bits from the kernel CSPRNG (getrandom), as 32 hex digits.
+std::string random_token();
 
 inline constexpr int kAnnotationCap = 10;
 

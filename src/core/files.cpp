@@ -1,6 +1,8 @@
 #include "core/files.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -9,6 +11,7 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "core/signals.hpp"
 #include "core/strings.hpp"
 
 namespace amlops::files {
@@ -19,6 +22,42 @@ std::string read(const std::filesystem::path& path) {
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+std::string read_bounded(const std::filesystem::path& path, size_t max_bytes) {
+  auto too_big = [&] {
+    return ConfigError(SourceLocation{path.string(), 1, 1},
+                       "the file is larger than " + std::to_string(max_bytes) + " bytes, the limit for this input");
+  };
+  signals::check();
+  // Non-blocking: opening a FIFO for reading would otherwise wait for a writer, and a blocking
+  // read restarts after a signal (SA_RESTART); poll with a short timeout lets us look at the flag.
+  int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) throw ConfigError("cannot read " + path.string() + ": " + std::strerror(errno));
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && static_cast<uint64_t>(st.st_size) > max_bytes) throw too_big();
+  std::string out;
+  char buf[65536];
+  for (;;) {
+    pollfd p{fd, POLLIN, 0};
+    int r = ::poll(&p, 1, 100);
+    signals::check();
+    if (r < 0 && errno != EINTR) throw ConfigError("cannot read " + path.string() + ": " + std::strerror(errno));
+    if (r <= 0) continue;
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR || errno == EAGAIN) continue;
+      throw ConfigError("cannot read " + path.string() + ": " + std::strerror(errno));
+    }
+    if (n == 0) break;
+    if (out.size() + static_cast<size_t>(n) > max_bytes) throw too_big();
+    out.append(buf, static_cast<size_t>(n));
+  }
+  return out;
 }
 
 void write_atomic(const std::filesystem::path& path, std::string_view content) {

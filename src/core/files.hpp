@@ -8,6 +8,10 @@ namespace amlops::files {
 
 // Throws ConfigError("cannot read PATH: reason").
 std::string read(const std::filesystem::path& path);
+// Like read, for input a user hands us (YAML, policies): at most `max_bytes` (ConfigError naming
+// the limit beyond), and interruptible: SIGINT/SIGTERM (signals::install) end the wait on a FIFO
+// or a slow device with InterruptedError, even before a writer opens the FIFO.
+std::string read_bounded(const std::filesystem::path& path, size_t max_bytes);
 // Writes to PATH.tmp-XXXX, fsyncs, renames over PATH: readers see the old or the new file, never half.
 void write_atomic(const std::filesystem::path& path, std::string_view content);
 void append(const std::filesystem::path& path, std::string_view content);

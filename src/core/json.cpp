@@ -179,6 +179,15 @@ void Builder::set(Value& o, std::string_view key, Value v) {
   o.AddMember(str(key), v, a_);
 }
 
+void ObjectBuilder::set(std::string_view key, Value v) {
+  auto [it, fresh] = index_.try_emplace(std::string(key), o_.MemberCount());
+  if (!fresh) {
+    (o_.MemberBegin() + it->second)->value = std::move(v);
+    return;
+  }
+  o_.AddMember(b_.str(key), v, b_.allocator());
+}
+
 void Builder::set(Value& o, std::string_view key, double v) {
   if (std::isfinite(v))
     set(o, key, Value(v));

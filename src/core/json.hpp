@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace amlops::json {
@@ -60,6 +61,20 @@ class Builder {
 
  private:
   Allocator& a_;
+};
+
+// Builds an object with many members in linear time (Builder::set looks each key up, which is
+// quadratic over a mapping of 40,000 tags); a repeated key replaces the earlier value, as set does.
+class ObjectBuilder {
+ public:
+  explicit ObjectBuilder(Builder& b) : b_(b), o_(rapidjson::kObjectType) {}
+  void set(std::string_view key, Value v);
+  Value take() { return std::move(o_); }
+
+ private:
+  Builder& b_;
+  Value o_;
+  std::unordered_map<std::string, rapidjson::SizeType> index_;
 };
 
 // Object iteration helpers.

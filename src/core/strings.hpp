@@ -34,4 +34,10 @@ std::string shell_quote(std::string_view s);
 // Random hex string from the OS's random source (delimiters, ids).
 std::string random_hex(size_t bytes);
 
+// Edit distance with adjacent transpositions (optimal string alignment), for "did you mean".
+size_t edit_distance(std::string_view a, std::string_view b);
+// The candidate nearest to `word` when it is close enough to be a likely typo (at most 2 edits,
+// and fewer than half the word's length), else empty.
+std::string closest(std::string_view word, const std::vector<std::string_view>& candidates);
+
 }  // namespace amlops::str

@@ -2,6 +2,7 @@
 #pragma once
 #include <yaml-cpp/yaml.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -25,9 +26,23 @@ struct Document {
   [[nodiscard]] std::optional<bool> opt_bool(const YAML::Node& map, const std::string& key) const;
 };
 
-// Syntax errors become ConfigError with file:line:col.
-Document load_file(const std::filesystem::path& path);
-Document load_string(const std::string& text, const std::string& source);
+// Limits of every YAML document we read (a user's file is untrusted input).
+inline constexpr size_t kMaxDocumentBytes = 16 * 1024 * 1024;  // 16 MiB
+// Nodes that aliases may add when the document is expanded (each "*a" counts the nodes of the
+// anchored node): "billion laughs" documents stop here instead of growing to gigabytes.
+inline constexpr uint64_t kMaxAliasNodes = 1'000'000;
+
+struct LoadOptions {
+  size_t max_bytes = kMaxDocumentBytes;
+  uint64_t max_alias_nodes = kMaxAliasNodes;
+  bool unique_keys = false;  // a key repeated in one mapping is an error (at the second one)
+};
+
+// Syntax errors, documents over the limits and recursive aliases become ConfigError with
+// file:line:col. Reading and parsing stop with InterruptedError on SIGINT/SIGTERM
+// (signals::install). The time taken is linear in the document's size.
+Document load_file(const std::filesystem::path& path, const LoadOptions& opts = {});
+Document load_string(const std::string& text, const std::string& source, const LoadOptions& opts = {});
 
 // Converts a scalar node to text without throwing (empty for non-scalars).
 std::string scalar(const YAML::Node& node);

@@ -11,6 +11,7 @@
 #include "core/strings.hpp"
 #include "core/time.hpp"
 #include "spec/refs.hpp"
+#include "spec/job_schema.hpp"
 
 namespace amlops::spec {
 namespace fs = std::filesystem;
@@ -42,9 +43,9 @@ json::Value yaml_to_json(const YAML::Node& node, json::Allocator& a) {
     return arr;
   }
   if (node.IsMap()) {
-    json::Value o = b.obj();
-    for (const auto& kv : node) b.set(o, kv.first.Scalar(), yaml_to_json(kv.second, a));
-    return o;
+    json::ObjectBuilder o(b);
+    for (const auto& kv : node) o.set(kv.first.Scalar(), yaml_to_json(kv.second, a));
+    return o.take();
   }
   const std::string& s = node.Scalar();
   if (node.Tag() == "!") return b.str(s);  // quoted
@@ -205,13 +206,13 @@ class Converter {
     YAML::Node m = root[key];
     if (!m || m.IsNull()) return;
     if (!m.IsMap()) fail(m, std::string("'") + key + "' must be a mapping");
-    json::Value v = b.obj();
+    json::ObjectBuilder v(b);
     for (const auto& kv : m) {
       if (!kv.second.IsScalar() && !kv.second.IsNull())
         fail(kv.second, std::string(key) + "." + kv.first.Scalar() + " must be a scalar");
-      b.set(v, kv.first.Scalar(), yaml::scalar(kv.second));
+      v.set(kv.first.Scalar(), b.str(yaml::scalar(kv.second)));
     }
-    b.set(o, out_key, std::move(v));
+    b.set(o, out_key, v.take());
   }
 
   void common(const YAML::Node& root, json::Value& props, json::Builder& b) {
@@ -320,9 +321,9 @@ class Converter {
     if (!e["image"]) d.fail(e, "an environment needs 'image'");
     YAML::Node tags = e["tags"];
     if (tags && tags.IsMap()) {
-      json::Value t = eb.obj();
-      for (const auto& kv : tags) eb.set(t, kv.first.Scalar(), yaml::scalar(kv.second));
-      eb.set(props, "tags", std::move(t));
+      json::ObjectBuilder t(eb);
+      for (const auto& kv : tags) t.set(kv.first.Scalar(), eb.str(yaml::scalar(kv.second)));
+      eb.set(props, "tags", t.take());
     }
   }
 
@@ -351,7 +352,7 @@ class Converter {
     YAML::Node in = root["inputs"];
     if (!in || in.IsNull()) return;
     if (!in.IsMap()) fail(in, "'inputs' must be a mapping");
-    json::Value out = b.obj();
+    json::ObjectBuilder out(b);
     const char* type_key = snake ? "job_input_type" : "jobInputType";
     for (const auto& kv : in) {
       std::string name = kv.first.Scalar();
@@ -402,16 +403,16 @@ class Converter {
       } else {
         fail(v, "input '" + name + "' must be a value or a mapping");
       }
-      b.set(out, name, std::move(i));
+      out.set(name, std::move(i));
     }
-    b.set(o, "inputs", std::move(out));
+    b.set(o, "inputs", out.take());
   }
 
   void outputs(const YAML::Node& root, json::Value& o, json::Builder& b, bool snake, Io& io) {
     YAML::Node outn = root["outputs"];
     if (!outn || outn.IsNull()) return;
     if (!outn.IsMap()) fail(outn, "'outputs' must be a mapping");
-    json::Value out = b.obj();
+    json::ObjectBuilder out(b);
     const char* type_key = snake ? "job_output_type" : "jobOutputType";
     for (const auto& kv : outn) {
       std::string name = kv.first.Scalar();
@@ -438,9 +439,9 @@ class Converter {
         fail(v, "output '" + name + "' must be a mapping");
       }
       io.outputs[name] = type;
-      b.set(out, name, std::move(i));
+      out.set(name, std::move(i));
     }
-    b.set(o, "outputs", std::move(out));
+    b.set(o, "outputs", out.take());
   }
 
   void resources_distribution(const YAML::Node& root, json::Value& o, json::Builder& b, bool snake) {
@@ -945,12 +946,15 @@ class Converter {
 
 JobSpec load_job_text(const std::string& text, const std::string& source, const fs::path& base_dir,
                       const LoadOptions& opts) {
-  yaml::Document doc = yaml::load_string(text, source);
+  yaml::LoadOptions yo;
+  yo.unique_keys = true;
+  yaml::Document doc = yaml::load_string(text, source, yo);
   if (!doc.root || doc.root.IsNull()) throw ConfigError(SourceLocation{source, 1, 1}, "the job YAML is empty");
   if (!opts.overrides.empty()) {
     if (!doc.root.IsMap()) doc.fail(doc.root, "a job YAML must be a mapping");
     apply_overrides(doc.root, opts.overrides);
   }
+  validate_job_yaml(doc);
   JobSpec spec;
   spec.file = source;
   Converter c(doc, text, base_dir, opts, spec);
@@ -961,7 +965,7 @@ JobSpec load_job_text(const std::string& text, const std::string& source, const 
 JobSpec load_job(const fs::path& file, const LoadOptions& opts) {
   std::error_code ec;
   if (fs::is_directory(file, ec)) throw ConfigError(file.string() + " is a directory, not a job YAML");
-  std::string text = files::read(file);
+  std::string text = files::read_bounded(file, yaml::kMaxDocumentBytes);
   fs::path base = fs::absolute(file).parent_path();
   return load_job_text(text, file.string(), base, opts);
 }
