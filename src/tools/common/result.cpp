@@ -1,5 +1,8 @@
 #include "tools/common/result.hpp"
 
+#include <filesystem>
+
+#include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/redact.hpp"
 #include "report/comment.hpp"
@@ -18,7 +21,11 @@ void publish_result(Context& ctx, const report::Fragment& f, const std::string& 
   clean.body = redact::text(f.body);
   if (ctx.host.kind() != ci::Kind::terminal) ctx.host.summary(report::render_section(clean));
   if (!markdown_path.empty()) {
-    report::write_fragment(markdown_path, clean);
+    try {
+      report::write_fragment(markdown_path, clean);
+    } catch (const std::filesystem::filesystem_error& e) {  // a file where a folder should be
+      throw ConfigError("cannot write the markdown fragment " + markdown_path + ": " + e.code().message());
+    }
     log::debug("wrote the markdown fragment ", markdown_path);
   }
 }
