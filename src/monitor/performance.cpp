@@ -327,7 +327,8 @@ std::string performance_verdict(const PerformanceCheck& c) {
     if (auto v = metric_value(c.perf, k)) shown.push_back(k + " " + report::fmt_number(*v, 3));
   const size_t n = c.perf.classification ? c.perf.cls.n : c.perf.reg.n;
   std::string v = str::join(shown, ", ") + " on " + std::to_string(n) + (n == 1 ? " row" : " rows");
-  if (c.concept_drift) v += c.concept_reason.empty() ? "; concept drift (detector alarm)" : "; concept drift: " + c.concept_reason;
+  if (c.concept_drift)
+    v += c.concept_reason.empty() ? "; concept drift (detector alarm)" : "; concept drift: " + c.concept_reason;
   if (!c.failures.empty()) {
     v += "; failed: " + c.failures.front();
     if (c.failures.size() > 1) v += " (and " + std::to_string(c.failures.size() - 1) + " more)";

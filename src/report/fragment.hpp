@@ -37,8 +37,7 @@ inline constexpr int kDefaultFragmentOrder = 50;
 
 // Fragment::order of each tool's sections (docs/report.md): the loop's order, lint first.
 namespace section_order {
-inline constexpr int lint = 10, job = 20, model = 30, promote = 40, deploy = 50, monitor = 60, setup = 70,
-                     doctor = 80;
+inline constexpr int lint = 10, job = 20, model = 30, promote = 40, deploy = 50, monitor = 60, setup = 70, doctor = 80;
 }  // namespace section_order
 
 std::string_view status_name(FragmentStatus s);

@@ -112,7 +112,8 @@ std::string result_markdown(const lint::Report& report, const std::vector<const 
          << "` | " << md_escape(f->message) << " |\n";
     }
   }
-  if (report.suppressed) md << "\n" << cli::count_of(report.suppressed, "finding") << " suppressed (baseline or config).\n";
+  if (report.suppressed)
+    md << "\n" << cli::count_of(report.suppressed, "finding") << " suppressed (baseline or config).\n";
   return md.str();
 }
 
@@ -130,9 +131,9 @@ report::Fragment result_fragment(const lint::Report& report, const std::vector<c
   f.verdict = (parts.empty() ? std::string("no findings") : str::join(parts, ", ")) + " in " +
               cli::count_of(report.files_scanned, "file");
   if (report.commits_scanned) f.verdict += " and " + cli::count_of(report.commits_scanned, "commit");
-  f.status = failing                        ? report::FragmentStatus::fail
+  f.status = failing                    ? report::FragmentStatus::fail
              : (counts[2] || counts[1]) ? report::FragmentStatus::warn
-                                            : report::FragmentStatus::pass;
+                                        : report::FragmentStatus::pass;
   f.body = result_markdown(report, order);
   return f;
 }

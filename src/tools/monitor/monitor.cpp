@@ -104,8 +104,8 @@ int drift_cmd(Context& ctx, const std::vector<std::string>& args) {
       "current", value<std::string>(), "current data (CSV, JSON Lines or a profile)")(
       "prediction", value<std::string>(), "prediction column: reported as prediction drift, not a feature")(
       "config", value<std::string>(), "amlops.yml whose monitor: section sets methods and thresholds")(
-      "report", value<std::string>(), "write a self-contained HTML report here")(
-      "summary", value<std::string>(), "old name of --markdown")(
+      "report", value<std::string>(), "write a self-contained HTML report here")("summary", value<std::string>(),
+                                                                                 "old name of --markdown")(
       "min-rows", value<int64_t>()->default_value(kDefaultMinRows),
       "fewer rows than this in the reference or the current data: too few rows to judge (exit 1 with "
       "--fail-on-drift), never 'no drift'")(
