@@ -395,6 +395,23 @@ BOOST_AUTO_TEST_CASE(prediction_drift_is_reported_apart_from_the_features) {
   BOOST_CHECK_THROW(check_drift(ref, cur, {}, std::string("nope")), UsageError);
 }
 
+BOOST_AUTO_TEST_CASE(drifted_features_below_the_dataset_share_pass_and_say_so) {
+  auto ref = stats::profile_table(csv("x,c\n" + numeric_rows(100, 0)));
+  auto cur = stats::profile_table(csv("x,c\n" + numeric_rows(100, 3)));
+  stats::DriftOptions o;
+  o.drift_share = 0.9;  // 1 of 2 features is not enough
+  const auto section = drift_fragment(check_drift(ref, cur, o, std::nullopt), "ref.csv", "cur.csv", true);
+  BOOST_TEST((section.status == report::FragmentStatus::pass));
+  BOOST_TEST(section.verdict == "no dataset drift: 1 of 2 features drifted, below the dataset share 0.9",
+             section.verdict);
+  // The prediction's drift is part of the verdict and of the status.
+  auto ref_p = stats::profile_table(csv("x,c\n" + numeric_rows(100, 0)));
+  const auto with_prediction = check_drift(ref_p, cur, o, std::string("x"));
+  const auto p = drift_fragment(with_prediction, "ref.csv", "cur.csv", false);
+  BOOST_TEST(p.verdict.find("; prediction x drifted (") != std::string::npos, p.verdict);
+  BOOST_TEST((p.status == report::FragmentStatus::warn));
+}
+
 BOOST_AUTO_TEST_CASE(the_summary_chart_keeps_its_title) {
   auto ref = stats::profile_table(csv("x,c\n" + numeric_rows(100, 0)));
   auto cur = stats::profile_table(csv("x,c\n" + numeric_rows(100, 3)));
