@@ -129,6 +129,18 @@ try:
     check(step.strip() in rep.stdout, "GitHub: the step summary is the section amlops-report assembles")
     check(key not in step, "GitHub: the secret is not in the step summary")
 
+    # Azure Pipelines: the uploaded summary file is the same section.
+    agent = os.path.join(tmp, "agent")
+    os.makedirs(agent)
+    az = os.path.join(tmp, "az.md")
+    r = run(LINT, "check", warn, "--no-history", "--markdown", az, env={"TF_BUILD": "True", "AGENT_TEMPDIRECTORY": agent})
+    uploaded = [os.path.join(agent, f) for f in os.listdir(agent) if f.startswith("amlops-summary-")]
+    az_summary = open(uploaded[0]).read() if len(uploaded) == 1 else ""
+    rep = run(REPORT, "summary", "--fragment", az)
+    check(r.returncode == 0 and "##vso[task.uploadsummary]" in r.stdout + r.stderr and az_summary.startswith(
+        "### %s Lint\n\n**2 warnings in 1 file**" % ICON["warn"]) and az_summary.strip() in rep.stdout,
+          "Azure Pipelines: the uploaded summary is the assembled section (%r)" % az_summary[:80])
+
     # Missing folders are created (report/lint.md without a mkdir); a fragment that cannot be
     # written (a file where a folder should be) is a configuration error, not a silent loss.
     nested = os.path.join(tmp, "report", "sub", "lint.md")
