@@ -91,7 +91,7 @@ std::string asset_id(const std::string& workspace_id, const std::string& kind, c
   if (ref.rfind("/subscriptions/", 0) == 0) return ref;
   std::string r = ref.rfind("azureml:", 0) == 0 ? ref.substr(8) : ref;
   auto at = r.find('@');
-  if (at != std::string::npos) return "azureml:" + r;  // label (e.g. @latest): resolved by the service
+  if (at != std::string::npos) return "azureml:" + r;  // label (e.g. @latest): the submitter resolves it
   auto colon = r.rfind(':');
   if (colon == std::string::npos) return workspace_id + "/" + kind + "/" + r;
   return workspace_id + "/" + kind + "/" + r.substr(0, colon) + "/versions/" + r.substr(colon + 1);
@@ -251,6 +251,16 @@ class Converter {
     }
   }
 
+  // "azureml:<name>@<label>" (not an id): recorded for the submitter to resolve; true when it was one.
+  bool label_ref(const std::string& ref, const std::string& kind, const Target& where) {
+    if (ref.rfind("azureml:/", 0) == 0) return false;
+    std::string r = ref.substr(8);
+    auto at = r.find('@');
+    if (at == std::string::npos || at == 0 || at + 1 == r.size()) return false;
+    spec_.labels.push_back({kind, r.substr(0, at), r.substr(at + 1), where});
+    return true;
+  }
+
   void environment(const YAML::Node& root, json::Value& o, json::Builder& b, const std::string& key,
                    const Target& where) {
     YAML::Node e = root["environment"];
@@ -258,7 +268,10 @@ class Converter {
     if (e.IsScalar()) {
       std::string ref = e.Scalar();
       if (ref.rfind("azureml:", 0) == 0) {
-        b.set(o, key, where.prefix + asset_id(ws(), "environments", ref));
+        if (!label_ref(ref, "environments", where))
+          b.set(o, key, where.prefix + asset_id(ws(), "environments", ref));
+        else
+          b.set(o, key, std::string("pending:environment"));
         return;
       }
       fs::path p = resolve(ref);
@@ -861,7 +874,10 @@ class Converter {
     if (!env) d->fail(def, "step '" + step + "' needs 'environment'");
     if (env.IsScalar() && env.Scalar().rfind("azureml:", 0) == 0) {
       std::string id = asset_id(ws(), "environments", env.Scalar());
-      cb.set(cspec, "environment", id.rfind("azureml:", 0) == 0 ? id : "azureml:" + id);
+      if (label_ref(env.Scalar(), "environments", {index, "/properties/componentSpec/environment", "azureml:", ""}))
+        cb.set(cspec, "environment", std::string("pending:environment"));
+      else
+        cb.set(cspec, "environment", id.rfind("azureml:", 0) == 0 ? id : "azureml:" + id);
     } else if (env.IsMap()) {
       EnvironmentSpec es;
       es.body.SetObject();

@@ -45,6 +45,15 @@ struct EnvironmentRef {
   Target target;
 };
 
+// A workspace asset named by label (environment: azureml:myenv@latest): the submitter resolves
+// the label to a version and writes that version's id.
+struct LabelRef {
+  std::string kind;  // "environments"
+  std::string name;
+  std::string label;
+  Target target;
+};
+
 // An inline pipeline step, registered as an anonymous component before the pipeline job.
 struct ComponentSpec {
   std::string step;
@@ -59,6 +68,7 @@ struct JobSpec {
   json::Document body;  // {"properties": {...}}
   std::vector<LocalUpload> uploads;
   std::vector<EnvironmentRef> environments;
+  std::vector<LabelRef> labels;
   std::vector<ComponentSpec> components;  // their ids go to /properties/jobs/<step>/componentId
 };
 

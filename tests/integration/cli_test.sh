@@ -57,12 +57,11 @@ for t in $tools; do
     check "amlops $t $s --help lists the exit codes" \
       bash -c '[[ $1 == *"Exit codes:"* && $1 == *"  3    timed out"* && $1 == *"  130  interrupted"* ]]' _ "$out"
     check "amlops help $t $s == amlops $t $s --help" test "$("$A" help "$t" "$s" 2>&1)" = "$out"
-    # -o is --output and -f is --file wherever they exist. (amlops-job logs' "-f [ --follow ]" is being
-    # removed on another branch; tolerated here until it lands.)
+    # -o is --output and -f is --file wherever they exist.
     o=$(grep -o -- '-o \[ --[a-z-]* \]' <<<"$out")
     check "amlops $t $s: -o means --output" test -z "$o" -o "$o" = "-o [ --output ]"
     f=$(grep -o -- '-f \[ --[a-z-]* \]' <<<"$out")
-    [ "$t $s $f" = "job logs -f [ --follow ]" ] || check "amlops $t $s: -f means --file" test -z "$f" -o "$f" = "-f [ --file ]"
+    check "amlops $t $s: -f means --file" test -z "$f" -o "$f" = "-f [ --file ]"
   done
 done
 if [ -x "$BIN/amlops-job" ]; then
