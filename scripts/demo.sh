@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job on the embedded default: the whole MLOps loop on templates/starter, against
 # amlops-local on loopback. lint -> train (submit, stream) -> register -> download -> score a
-# production batch -> drift -> retrain decision. Nothing leaves this machine.
+# production batch -> drift -> retrain decision (and the promotion gate). Nothing leaves this machine.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 bin="$(cd "${1:-$root/build/bin}" && pwd)"
@@ -37,6 +37,13 @@ step "4. register the model from the job's output, with the job's metrics and gi
 amlops model register --name churn --from-job "$job" --output-name model --tag stage=candidate
 amlops model register --name churn --from-job "$job" --output-name model --tag stage=candidate  # idempotent
 amlops model list --name churn
+
+step "4b. gate: the starter's promotion policy (amlops.yml promotion:) on the candidate"
+set +e
+amlops promote evaluate --candidate churn:1 --config "$starter/amlops.yml"
+gate_rc=$?  # 1 = blocked (e.g. outside a git checkout the model has no amlops.git_commit tag)
+set -e
+[ "$gate_rc" -le 1 ] || exit "$gate_rc"
 
 step "5. download the model and score a production batch (a stand-in for the endpoint)"
 amlops model download churn:1 --to "$work/outputs/model"

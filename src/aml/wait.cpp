@@ -1,12 +1,14 @@
 #include "aml/wait.hpp"
 
 #include <csignal>
+#include <deque>
 #include <ostream>
 #include <regex>
 
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/signals.hpp"
+#include "core/strings.hpp"
 
 namespace amlops::aml {
 
@@ -151,23 +153,113 @@ bool has_children(const json::Value& job) {
 
 }  // namespace
 
-void cancel_and_settle(Clock& clock, azure::Workspace& ws, const std::string& name) {
+std::string CancelResult::describe() const {
+  switch (outcome) {
+    case Outcome::canceled:
+      return "; the job was canceled";
+    case Outcome::ended:
+      return "; the job ended " + status + " before the cancel took effect";
+    case Outcome::requested:
+      return "; cancel requested, the job is still " + (status.empty() ? std::string("running") : status);
+    case Outcome::unconfirmed:
+      break;
+  }
+  return "; the cancel request could not be confirmed" + (reason.empty() ? std::string() : " (" + reason + ")") +
+         ": the job may still be running";
+}
+
+namespace {
+
+// Sets a retry policy on every ARM request for the guard's lifetime.
+class PolicyGuard {
+ public:
+  PolicyGuard(azure::ArmClient& arm, net::RetryPolicy p) : arm_(arm), saved_(arm.options().policy) {
+    arm_.options().policy = p;
+  }
+  ~PolicyGuard() { arm_.options().policy = saved_; }
+  PolicyGuard(const PolicyGuard&) = delete;
+  PolicyGuard& operator=(const PolicyGuard&) = delete;
+
+ private:
+  azure::ArmClient& arm_;
+  std::optional<net::RetryPolicy> saved_;
+};
+
+}  // namespace
+
+CancelResult cancel_and_settle(Clock& clock, azure::Workspace& ws, const std::string& name, bool interrupt,
+                               Duration settle) {
+  CancelResult res;
+  std::optional<PolicyGuard> guard;
+  if (interrupt) {
+    // The user wants out: a service that stopped answering must not hold the exit for the
+    // client's usual minutes of retries.
+    net::RetryPolicy p = ws.arm().options().policy.value_or(ws.arm().http().policy());
+    p.max_attempts = 3;
+    p.deadline = std::chrono::seconds(5);
+    p.connect_timeout = std::chrono::seconds(3);
+    p.stall_timeout = std::chrono::seconds(3);
+    guard.emplace(ws.arm(), p);
+    settle = std::min<Duration>(settle, std::chrono::seconds(10));
+  }
+  auto until = clock.now() + settle;
   try {
     ws.cancel_job(name);
-  } catch (const HttpError& e) {
+    res.outcome = CancelResult::Outcome::requested;
+    while (clock.now() < until) {
+      res.status = job_status(require_job(ws, name));
+      if (azure::job_terminal(res.status)) {
+        res.outcome = res.status == "Canceled" ? CancelResult::Outcome::canceled : CancelResult::Outcome::ended;
+        log::info(name, ": ", res.status);
+        return res;
+      }
+      signals::check();
+      clock.sleep(std::chrono::milliseconds(500));
+      signals::check();
+    }
+  } catch (const InterruptedError&) {
+    res.reason = "interrupted again";
+    if (res.outcome != CancelResult::Outcome::requested) res.outcome = CancelResult::Outcome::unconfirmed;
+  } catch (const Error& e) {
     log::warn("cancel ", name, ": ", e.what());
-    return;
+    if (res.outcome == CancelResult::Outcome::requested) return res;  // the status, not the cancel, is unknown
+    res.reason = e.what();
   }
-  auto until = clock.now() + std::chrono::seconds(60);
-  while (clock.now() < until) {
-    std::string s = job_status(require_job(ws, name));
-    if (azure::job_terminal(s)) {
-      log::info(name, ": ", s);
+  return res;
+}
+
+std::vector<std::string> last_log_lines(azure::Workspace& ws, const std::string& name, size_t n) {
+  std::deque<std::string> tail;
+  auto add_run = [&](const std::string& run, const std::string& prefix) {
+    json::Document d;
+    try {
+      d = ws.run_details(run);
+    } catch (const HttpError& e) {
+      log::debug("logs of ", run, ": ", e.what());
       return;
     }
-    clock.sleep(std::chrono::milliseconds(500));
-    if (signals::interrupted()) return;
+    const json::Value* files = json::find(d, "/logFiles");
+    if (!files || !files->IsObject()) return;
+    for (auto& m : files->GetObject()) {
+      if (!m.value.IsString() || !is_streamed_log(m.name.GetString())) continue;
+      auto r = ws.read_url(m.value.GetString(), 0);
+      if (!r.ok() || r.body.empty()) continue;
+      std::string_view body = r.body;
+      if (body.back() == '\n') body.remove_suffix(1);
+      for (auto& line : str::split(body, '\n')) {
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        tail.push_back(prefix + line);
+        if (tail.size() > n) tail.pop_front();
+      }
+    }
+  };
+  try {
+    add_run(name, "");
+    for (auto& child : ws.run_children(name)) add_run(child, "[" + child + "] ");
+  } catch (const HttpError& e) {
+    log::debug("logs of ", name, ": ", e.what());
   }
+  return {tail.begin(), tail.end()};
 }
 
 void print_logs(Reporter& rep, azure::Workspace& ws, const std::string& name, bool follow) {
@@ -211,14 +303,14 @@ JobResult wait_job(Reporter& rep, azure::Workspace& ws, const std::string& name,
     int sig = signals::last_signal();
     rep.host.status_clear();
     close_group();
+    std::string outcome;
     if (opts.cancel_on_interrupt) {
-      log::warn("interrupted: canceling job ", name);
+      log::warn("interrupted: canceling job ", name, " (interrupt again to stop at once)");
       signals::clear();
-      cancel_and_settle(rep.clock, ws, name);
+      outcome = cancel_and_settle(rep.clock, ws, name, true).describe();
     }
     throw InterruptedError(std::string(sig == SIGTERM ? "terminated (SIGTERM)" : "interrupted (SIGINT)") +
-                           " while waiting for job " + name +
-                           (opts.cancel_on_interrupt ? "; the job was canceled" : ""));
+                           " while waiting for job " + name + outcome);
   };
   try {
     for (;;) {
@@ -227,12 +319,12 @@ JobResult wait_job(Reporter& rep, azure::Workspace& ws, const std::string& name,
       if (opts.timeout && elapsed >= *opts.timeout) {
         rep.host.status_clear();
         close_group();
+        std::string outcome;
         if (opts.cancel_on_timeout) {
           log::warn("timeout after ", format_duration(*opts.timeout), ": canceling job ", name);
-          cancel_and_settle(rep.clock, ws, name);
+          outcome = cancel_and_settle(rep.clock, ws, name).describe();
         }
-        throw TimeoutError("job " + name + " did not finish within " + format_duration(*opts.timeout) +
-                           (opts.cancel_on_timeout ? "; the job was canceled" : ""));
+        throw TimeoutError("job " + name + " did not finish within " + format_duration(*opts.timeout) + outcome);
       }
       job = require_job(ws, name);
       std::string status = job_status(job);

@@ -1,6 +1,7 @@
 // Following a job: waiting (with cancel on timeout and on SIGINT/SIGTERM), streaming its logs
 // through a cursor that survives partial lines and servers that ignore Range, and its result.
 #pragma once
+#include <cstddef>
 #include <iosfwd>
 #include <map>
 #include <optional>
@@ -54,8 +55,26 @@ JobResult describe_job(azure::Workspace& ws, const std::string& name, const json
 JobResult wait_job(Reporter& rep, azure::Workspace& ws, const std::string& name, const WaitOptions& opts);
 // Prints the job's logs once (or follows them until the job ends) to rep.logs.
 void print_logs(Reporter& rep, azure::Workspace& ws, const std::string& name, bool follow);
-// Cancels and waits (at most 60 s) for a terminal state.
-void cancel_and_settle(Clock& clock, azure::Workspace& ws, const std::string& name);
+// The last `n` lines of a job's user log (user_logs/std_log*.txt; a pipeline's or sweep's
+// children too, prefixed "[child] "): what a failure summary shows. Empty when there is none.
+std::vector<std::string> last_log_lines(azure::Workspace& ws, const std::string& name, size_t n);
+
+// What a cancel request achieved.
+struct CancelResult {
+  enum class Outcome { canceled, ended, requested, unconfirmed } outcome = Outcome::unconfirmed;
+  std::string status;  // the job's last status seen, when known
+  std::string reason;  // why the request was not confirmed
+  // "; the job was canceled", "; the job ended Completed", "; cancel requested, the job is still
+  // Running", "; the cancel request could not be confirmed (reason) ...": the tail of an
+  // interrupt or timeout message.
+  [[nodiscard]] std::string describe() const;
+};
+
+// Cancels and waits (at most `settle`) for a terminal state. Never throws for a service that does
+// not answer: `interrupt` (after SIGINT/SIGTERM) uses short request timeouts, and a second signal
+// ends it at once; both give Outcome::unconfirmed.
+CancelResult cancel_and_settle(Clock& clock, azure::Workspace& ws, const std::string& name, bool interrupt = false,
+                               Duration settle = std::chrono::seconds(60));
 
 // Which of a run's log files are its output streams (azureml-rest.md §5.2).
 bool is_streamed_log(const std::string& log_name);

@@ -115,6 +115,7 @@ net::Response ArmClient::send(const std::string& method, const std::string& path
     req.headers.emplace_back("Content-Type", "application/json");
   for (auto& h : extra) req.headers.push_back(h);
   req.body = body;
+  req.policy = opts_.policy;
   return http_.send(std::move(req));
 }
 

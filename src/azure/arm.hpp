@@ -30,6 +30,9 @@ struct ArmOptions {
   Duration lro_timeout = std::chrono::minutes(30);
   Duration lro_poll = std::chrono::seconds(5);  // when the service gives no Retry-After
   Duration lro_poll_max = std::chrono::seconds(60);
+  // Overrides the HTTP client's retry policy for every request (e.g. a short one for cleanup
+  // after an interrupt); unset: the client's.
+  std::optional<net::RetryPolicy> policy;
 };
 
 // ARM error body -> "code: message (details)"; empty when the body has none.

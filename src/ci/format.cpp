@@ -126,6 +126,20 @@ std::string complete(std::string_view result, std::string_view message) {
 
 }  // namespace azure
 
+std::string annotation_path(const Env& env, const std::filesystem::path& file) {
+  namespace fs = std::filesystem;
+  auto root = env.nonempty("GITHUB_WORKSPACE");
+  if (!root) root = env.nonempty("BUILD_SOURCESDIRECTORY");
+  if (!root || file.empty()) return file.generic_string();
+  std::error_code ec;
+  fs::path abs = fs::weakly_canonical(fs::absolute(file, ec), ec);
+  fs::path base = fs::weakly_canonical(fs::path(*root), ec);
+  if (ec) return file.generic_string();
+  fs::path rel = abs.lexically_relative(base);
+  if (rel.empty() || *rel.begin() == "..") return file.generic_string();
+  return rel.generic_string();
+}
+
 std::string input_env_name(Kind kind, std::string_view name) {
   std::string n(name);
   for (char& c : n) {

@@ -1,5 +1,6 @@
 // Pure formatting of each host's commands and files. Tests compare these strings.
 #pragma once
+#include <filesystem>
 #include <string>
 #include <string_view>
 
@@ -35,6 +36,12 @@ std::string group_begin(std::string_view title);
 std::string group_end();
 std::string complete(std::string_view result, std::string_view message);
 }  // namespace azure
+
+// The path of `file` for an annotation's file property: relative to the checkout root the host
+// resolves it against (GITHUB_WORKSPACE, or BUILD_SOURCESDIRECTORY on Azure Pipelines), so that a
+// file found from a subfolder (a repository checked out under a path, a tool run from a project
+// folder) still links. A file outside the root, or without a root, stays as given.
+std::string annotation_path(const Env& env, const std::filesystem::path& file);
 
 // Env variable names under which each host passes input `name`. GitHub: spaces -> '_', upper,
 // hyphens kept. Azure: '.' and spaces -> '_', upper. Both spellings (with '-' and with '_') are

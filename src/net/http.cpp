@@ -65,6 +65,10 @@ size_t on_header(char* data, size_t size, size_t n, void* user) {
   return len;
 }
 
+// Called by libcurl about once a second even while nothing arrives: a SIGINT/SIGTERM aborts the
+// transfer instead of waiting for the stall timeout (a server that stopped answering).
+int on_progress(void*, curl_off_t, curl_off_t, curl_off_t, curl_off_t) { return signals::interrupted() ? 1 : 0; }
+
 Failure classify(CURLcode code, long http_code, Duration elapsed, Duration time_left) {
   switch (code) {
     case CURLE_OK:
@@ -147,6 +151,8 @@ class CurlTransport : public Transport {
       curl_easy_setopt(h, CURLOPT_WRITEDATA, &target);
       curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
       curl_easy_setopt(h, CURLOPT_HEADERDATA, &r.response.headers);
+      curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+      curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
       char errbuf[CURL_ERROR_SIZE] = {0};
       curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
 
@@ -246,6 +252,7 @@ Response Client::send(Request req) {
         for (auto& [k, v] : r.response.headers) log::trace("  < ", k, ": ", redact::header(k, v));
       }
     }
+    if (r.failure != Failure::none) signals::check();  // the transfer was aborted by a signal
     elapsed = std::chrono::duration_cast<Duration>(clock.now() - start);
     std::optional<Duration> retry_after;
     if (auto ra = r.response.header("retry-after")) retry_after = parse_retry_after(*ra, clock.wall());

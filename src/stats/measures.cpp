@@ -34,35 +34,61 @@ double rel_entr(double x, double y) {
 }  // namespace
 
 void sort_values(std::vector<double>& v) {
+  std::vector<uint64_t> scratch;
+  sort_values(v, scratch);
+}
+
+void sort_values(std::vector<double>& v, std::vector<uint64_t>& scratch) {
   const size_t n = v.size();
   if (n < 4096) {
     std::sort(v.begin(), v.end());
     return;
   }
   constexpr int kBits = 8, kBuckets = 1 << kBits, kPasses = (64 + kBits - 1) / kBits;
-  std::vector<uint64_t> a(n), b(n);
+  // The keys live in v's own storage (bit patterns copied in place) and one scratch array: 8
+  // bytes of extra memory per value.
+  double* const vp = v.data();
+  if (scratch.size() < n) scratch.resize(n);
+  uint64_t* const bp = scratch.data();
   std::vector<size_t> count(static_cast<size_t>(kPasses) * kBuckets, 0);
   // One pass builds the keys and every digit's histogram.
   for (size_t i = 0; i < n; ++i) {
-    const uint64_t k = key_of(v[i]);
-    a[i] = k;
+    const uint64_t k = key_of(vp[i]);
+    std::memcpy(vp + i, &k, sizeof k);
     for (int p = 0; p < kPasses; ++p)
       ++count[static_cast<size_t>(p) * kBuckets + ((k >> (p * kBits)) & (kBuckets - 1))];
   }
+  auto key_in_v = [&](size_t i) {
+    uint64_t k;
+    std::memcpy(&k, vp + i, sizeof k);
+    return k;
+  };
+  bool in_v = true;  // where the keys are now
   for (int p = 0; p < kPasses; ++p) {
     size_t* c = &count[static_cast<size_t>(p) * kBuckets];
     const int shift = p * kBits;
-    if (c[(a[0] >> shift) & (kBuckets - 1)] == n) continue;  // every key has this digit
+    const uint64_t first = in_v ? key_in_v(0) : bp[0];
+    if (c[(first >> shift) & (kBuckets - 1)] == n) continue;  // every key has this digit
     size_t sum = 0;
     for (int d = 0; d < kBuckets; ++d) {
       const size_t t = c[d];
       c[d] = sum;
       sum += t;
     }
-    for (uint64_t k : a) b[c[(k >> shift) & (kBuckets - 1)]++] = k;
-    a.swap(b);
+    if (in_v) {
+      for (size_t i = 0; i < n; ++i) {
+        const uint64_t k = key_in_v(i);
+        bp[c[(k >> shift) & (kBuckets - 1)]++] = k;
+      }
+    } else {
+      for (size_t i = 0; i < n; ++i) {
+        const uint64_t k = bp[i];
+        std::memcpy(vp + c[(k >> shift) & (kBuckets - 1)]++, &k, sizeof k);
+      }
+    }
+    in_v = !in_v;
   }
-  for (size_t i = 0; i < n; ++i) v[i] = value_of(a[i]);
+  for (size_t i = 0; i < n; ++i) vp[i] = value_of(in_v ? key_in_v(i) : bp[i]);
 }
 
 namespace {

@@ -7,8 +7,12 @@
 
 namespace amlops::stats {
 
-// Sorts doubles (no NaN) ascending: LSD radix sort (8-bit digits) on the order-preserving bit pattern.
+// Sorts doubles (no NaN) ascending: LSD radix sort (8-bit digits) on the order-preserving bit
+// pattern, the keys held in v itself plus one scratch array (8 bytes per value).
 void sort_values(std::vector<double>& v);
+// The same with a caller's scratch array (grown to v.size() when shorter), so that a thread
+// sorting column after column allocates it once.
+void sort_values(std::vector<double>& v, std::vector<uint64_t>& scratch);
 
 struct KsResult {
   double statistic = 0;  // as scipy reports it (snapped to h/lcm(n1, n2) on the exact path)

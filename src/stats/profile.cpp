@@ -19,8 +19,11 @@ namespace amlops::stats {
 namespace {
 
 void finish_numeric(ColumnProfile& c, std::vector<double>&& values, size_t max_values,
-                    std::optional<bool> integral = {}) {
-  sort_values(values);
+                    std::optional<bool> integral = {}, std::vector<uint64_t>* scratch = nullptr) {
+  if (scratch)
+    sort_values(values, *scratch);
+  else
+    sort_values(values);
   c.count = static_cast<int64_t>(values.size());
   c.integral =
       integral ? *integral : std::all_of(values.begin(), values.end(), [](double v) { return v == std::floor(v); });
@@ -48,7 +51,7 @@ void finish_numeric(ColumnProfile& c, std::vector<double>&& values, size_t max_v
 }
 
 ColumnProfile profile_column(const Column& col, const std::vector<size_t>* rows, size_t max_values,
-                             std::vector<double>* steal = nullptr) {
+                             std::vector<double>* steal, std::vector<uint64_t>& scratch) {
   ColumnProfile c;
   c.name = col.name;
   c.type = col.type;
@@ -70,7 +73,7 @@ ColumnProfile profile_column(const Column& col, const std::vector<size_t>* rows,
     // The reader tracked whether every value is whole; for a subset that stays true, and a
     // subset of a fractional column is checked.
     finish_numeric(c, std::move(v), max_values,
-                   col.integral || !rows ? std::optional<bool>(col.integral) : std::nullopt);
+                   col.integral || !rows ? std::optional<bool>(col.integral) : std::nullopt, &scratch);
   } else {
     std::vector<int64_t> cnt(col.categories.size(), 0);
     for (size_t i = 0; i < n; ++i) {
@@ -102,11 +105,13 @@ Profile build(const Table& t, const std::vector<size_t>* rows, const ProfileOpti
   }
   p.columns.resize(cols.size());
   std::atomic<size_t> next{0};
+  // Columns are shared out to the threads; each thread's sort scratch serves all its columns.
   auto work = [&] {
+    std::vector<uint64_t> scratch;
     for (size_t k; (k = next++) < cols.size();) {
       const size_t i = cols[k];
       p.columns[k] = profile_column(t.columns[i], rows, o.max_values,
-                                    owned && t.columns[i].is_numeric() ? &owned->columns[i].values : nullptr);
+                                    owned && t.columns[i].is_numeric() ? &owned->columns[i].values : nullptr, scratch);
     }
   };
   unsigned threads = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());

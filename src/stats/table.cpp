@@ -159,6 +159,14 @@ std::optional<double> parse_datetime(std::string_view s) {
   }
 }
 
+// a == b for the short strings categories and missing-value tokens usually are (inline, no library call).
+inline bool same_short(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (a[i] != b[i]) return false;
+  return true;
+}
+
 struct Na {
   std::vector<std::string> tokens;
   size_t max_len = 0;
@@ -168,20 +176,35 @@ struct Na {
   bool operator()(std::string_view s) const {
     if (s.size() > max_len) return false;
     for (const auto& t : tokens)
-      if (s == t) return true;
+      if (same_short(s, t)) return true;
     return false;
   }
 };
 
-// Per-column output of one chunk.
+// Per-column output of one chunk: values are written in place into the chunk's slice of the
+// column's storage (sized once from the count of line ends), categories interned per chunk.
 struct ColBuf {
-  std::vector<double> values;
-  std::vector<int32_t> codes;
+  double* values = nullptr;  // numeric, datetime
+  int32_t* codes = nullptr;  // categorical, boolean
+  size_t n = 0;              // values written
   Dict dict;
   std::vector<std::string> cats;
   int64_t missing = 0;
   bool integral = true;
   size_t bad_offset = std::numeric_limits<size_t>::max();  // first value that does not fit the type
+
+  void number(double v) { values[n++] = v; }
+  void missing_number() {
+    values[n++] = kNaN;
+    ++missing;
+  }
+  void missing_code() {
+    codes[n++] = -1;
+    ++missing;
+  }
+  void bad(size_t offset) {
+    if (bad_offset == std::numeric_limits<size_t>::max()) bad_offset = offset;
+  }
 };
 
 void add_value(ColumnType type, ColBuf& c, const Field& f, const Na& na, size_t offset) {
@@ -190,40 +213,32 @@ void add_value(ColumnType type, ColBuf& c, const Field& f, const Na& na, size_t 
       double v;
       if (parse_number(f.raw, v)) {
         if (!std::isfinite(v)) {
-          c.values.push_back(kNaN);
-          ++c.missing;
+          c.missing_number();
         } else {
           if (c.integral && !is_whole(v)) c.integral = false;
-          c.values.push_back(v);
+          c.number(v);
         }
-      } else if (na(f.raw) || na(trim_spaces(f.raw))) {
-        c.values.push_back(kNaN);
-        ++c.missing;
       } else {
-        c.values.push_back(kNaN);
-        ++c.missing;
-        if (c.bad_offset == std::numeric_limits<size_t>::max()) c.bad_offset = offset;
+        if (!na(f.raw) && !na(trim_spaces(f.raw))) c.bad(offset);
+        c.missing_number();
       }
       break;
     }
     case ColumnType::datetime: {
       if (na(f.raw)) {
-        c.values.push_back(kNaN);
-        ++c.missing;
+        c.missing_number();
       } else if (auto v = parse_datetime(f.raw)) {
-        c.values.push_back(*v);
+        c.number(*v);
       } else {
-        c.values.push_back(kNaN);
-        ++c.missing;
-        if (c.bad_offset == std::numeric_limits<size_t>::max()) c.bad_offset = offset;
+        c.bad(offset);
+        c.missing_number();
       }
       break;
     }
     case ColumnType::boolean:
     case ColumnType::categorical: {
       if (na(f.raw)) {
-        c.codes.push_back(-1);
-        ++c.missing;
+        c.missing_code();
         break;
       }
       std::string key;
@@ -231,9 +246,8 @@ void add_value(ColumnType type, ColBuf& c, const Field& f, const Na& na, size_t 
       if (type == ColumnType::boolean) {
         auto b = parse_bool(f.raw);
         if (!b) {
-          if (c.bad_offset == std::numeric_limits<size_t>::max()) c.bad_offset = offset;
-          c.codes.push_back(-1);
-          ++c.missing;
+          c.bad(offset);
+          c.missing_code();
           break;
         }
         k = *b ? "true" : "false";
@@ -241,16 +255,140 @@ void add_value(ColumnType type, ColBuf& c, const Field& f, const Na& na, size_t 
         key = unescape(f);
         k = key;
       }
-      auto it = c.dict.find(k);
-      if (it == c.dict.end()) {
-        auto code = static_cast<int32_t>(c.cats.size());
-        c.cats.emplace_back(k);
-        it = c.dict.emplace(std::string(k), code).first;
+      // Few categories (the usual case) are found by comparing; many by hashing.
+      int32_t code = -1;
+      if (c.cats.size() <= 16) {
+        for (size_t j = 0; j < c.cats.size() && code < 0; ++j)
+          if (same_short(c.cats[j], k)) code = static_cast<int32_t>(j);
+      } else if (auto it = c.dict.find(k); it != c.dict.end()) {
+        code = it->second;
       }
-      c.codes.push_back(it->second);
+      if (code < 0) {
+        code = static_cast<int32_t>(c.cats.size());
+        c.cats.emplace_back(k);
+        c.dict.emplace(std::string(k), code);
+      }
+      c.codes[c.n++] = code;
       break;
     }
   }
+}
+
+// Sizes a column's storage for `rows` values of its type (the other vector is emptied).
+void size_storage(Column& col, size_t rows) {
+  if (col.is_numeric()) {
+    std::vector<int32_t>().swap(col.codes);
+    col.values.resize(rows);
+  } else {
+    std::vector<double>().swap(col.values);
+    col.codes.resize(rows);
+  }
+}
+
+// Points a chunk's buffer at its slice [offset, ...) of the column.
+void attach(ColBuf& b, Column& col, size_t offset) {
+  if (col.is_numeric())
+    b.values = col.values.data() + offset;
+  else
+    b.codes = col.codes.data() + offset;
+}
+
+// Completes a column from its chunks' buffers, which wrote rows[k] values at offsets[k]: the
+// slices are closed up when a chunk wrote fewer rows than its slice holds (blank lines, quoted
+// line breaks), categories renumbered in order of first appearance, counts summed.
+void finish_column(Column& col, std::vector<ColBuf*>& parts, const std::vector<size_t>& offsets,
+                   const std::vector<size_t>& rows) {
+  col.missing = 0;
+  col.integral = true;
+  col.categories.clear();
+  size_t at = 0;
+  Dict global;
+  for (size_t k = 0; k < parts.size(); ++k) {
+    auto* p = parts[k];
+    col.missing += p->missing;
+    if (col.is_numeric()) {
+      col.integral = col.integral && p->integral;
+      if (at != offsets[k])
+        std::memmove(col.values.data() + at, col.values.data() + offsets[k], rows[k] * sizeof(double));
+    } else {
+      std::vector<int32_t> remap(p->cats.size());
+      bool identity = true;
+      for (size_t i = 0; i < p->cats.size(); ++i) {
+        auto it = global.find(p->cats[i]);
+        if (it == global.end()) {
+          it = global.emplace(p->cats[i], static_cast<int32_t>(col.categories.size())).first;
+          col.categories.push_back(std::move(p->cats[i]));
+        }
+        remap[i] = it->second;
+        identity = identity && remap[i] == static_cast<int32_t>(i);
+      }
+      if (identity && at == offsets[k]) {
+        at += rows[k];
+        continue;
+      }
+      const int32_t* src = col.codes.data() + offsets[k];
+      int32_t* dst = col.codes.data() + at;
+      for (size_t r = 0; r < rows[k]; ++r) {
+        const int32_t c = src[r];
+        dst[r] = c < 0 || identity ? c : remap[static_cast<size_t>(c)];
+      }
+    }
+    at += rows[k];
+  }
+  if (col.is_numeric())
+    col.values.resize(at);
+  else
+    col.codes.resize(at);
+}
+
+// An upper bound on the records in [b, e): line ends ("\n", "\r\n", a lone "\r") plus one for
+// a last line without one; `quote` tells whether a '"' occurs.
+size_t max_records(const char* b, const char* e, bool& quote) {
+  // One vectorisable pass: line feeds counted, carriage returns and quotes noticed.
+  size_t n = 0;
+  unsigned char cr = 0, dq = 0;
+  for (const char* p = b; p < e; ++p) {
+    n += *p == '\n';
+    cr |= *p == '\r';
+    dq |= *p == '"';
+  }
+  if (dq) quote = true;
+  if (cr)
+    for (const char* p = b; p < e; ++p)
+      if (*p == '\r' && (p + 1 == e || p[1] != '\n')) ++n;
+  return n + (b < e && e[-1] != '\n' && e[-1] != '\r' ? 1 : 0);
+}
+
+// The pages of a private read-only file mapping wholly inside [b, e) go back to the page cache
+// (they are read again from it if touched), so that text already scanned or parsed does not
+// stay in the resident memory.
+// Returns the end of what was released (e rounded down to a page).
+size_t release_pages(const char* base, size_t b, size_t e) {
+  static const size_t page = [] {
+    const long p = ::sysconf(_SC_PAGESIZE);
+    return static_cast<size_t>(p > 0 ? p : 4096);
+  }();
+  b = (b + page - 1) / page * page;
+  e = e / page * page;
+  if (b < e) ::madvise(const_cast<char*>(base) + b, e - b, MADV_DONTNEED);
+  return std::max(b, e);
+}
+
+constexpr size_t kReleaseStep = size_t{8} << 20;
+
+// max_records over [b, e) of text at base, block by block, releasing each block when asked.
+size_t count_records(const char* base, size_t b, size_t e, bool release, bool& quote) {
+  size_t n = 0;
+  for (size_t at = b; at < e; at += kReleaseStep) {
+    const size_t to = std::min(e, at + kReleaseStep);
+    const bool last = to == e;
+    // Interior blocks end between two bytes of one line: count line ends only, then add the
+    // final-line allowance once.
+    n += last ? max_records(base + at, base + to, quote)
+              : max_records(base + at, base + to, quote) - (base[to - 1] != '\n' && base[to - 1] != '\r' ? 1 : 0);
+    if (release) release_pages(base, at, to);
+  }
+  return n;
 }
 
 size_t line_of(std::string_view text, size_t offset) {
@@ -275,45 +413,9 @@ ColumnType infer(const std::vector<std::string_view>& sample, const Na& na) {
   return ColumnType::categorical;
 }
 
-// Merges chunk buffers into columns (categories renumbered in order of first appearance).
-void merge_into(Column& col, std::vector<ColBuf*>& parts) {
-  col.missing = 0;
-  col.integral = true;
-  if (col.is_numeric()) {
-    size_t n = 0;
-    for (auto* p : parts) n += p->values.size();
-    // Keep the first chunk's buffer (usually reserved large enough) and append the others.
-    col.values = std::move(parts[0]->values);
-    col.values.reserve(n);
-    for (size_t k = 0; k < parts.size(); ++k) {
-      auto* p = parts[k];
-      if (k > 0) col.values.insert(col.values.end(), p->values.begin(), p->values.end());
-      col.missing += p->missing;
-      col.integral = col.integral && p->integral;
-      std::vector<double>().swap(p->values);
-    }
-    return;
-  }
-  Dict global;
-  col.categories.clear();
-  col.codes.clear();
-  for (auto* p : parts) {
-    std::vector<int32_t> remap(p->cats.size());
-    for (size_t i = 0; i < p->cats.size(); ++i) {
-      auto it = global.find(p->cats[i]);
-      if (it == global.end()) {
-        it = global.emplace(p->cats[i], static_cast<int32_t>(col.categories.size())).first;
-        col.categories.push_back(p->cats[i]);
-      }
-      remap[i] = it->second;
-    }
-    for (int32_t c : p->codes) col.codes.push_back(c < 0 ? -1 : remap[static_cast<size_t>(c)]);
-    col.missing += p->missing;
-  }
-}
-
 // Splits [begin, end) into about `n` ranges of whole records.
-std::vector<std::pair<size_t, size_t>> split_chunks(std::string_view text, size_t begin, unsigned n, char delim) {
+std::vector<std::pair<size_t, size_t>> split_chunks(std::string_view text, size_t begin, unsigned n, char delim,
+                                                    bool has_quotes) {
   std::vector<std::pair<size_t, size_t>> out;
   const size_t end = text.size();
   if (n <= 1 || end - begin < (size_t{1} << 20)) {
@@ -321,7 +423,6 @@ std::vector<std::pair<size_t, size_t>> split_chunks(std::string_view text, size_
     return out;
   }
   const size_t step = (end - begin) / n;
-  const bool has_quotes = std::memchr(text.data() + begin, '"', end - begin) != nullptr;
   std::vector<size_t> cuts{begin};
   if (!has_quotes) {
     for (unsigned i = 1; i < n; ++i) {
@@ -410,7 +511,24 @@ const Column& Table::at(std::string_view name) const {
   throw UsageError(source + ": no column '" + std::string(name) + "'");
 }
 
-Table parse_csv(std::string_view text, const std::string& source, const ReadOptions& options) {
+namespace {
+
+// Runs job(0 .. n-1), one thread per index when there are several.
+template <class Job>
+void run_chunks(size_t n, Job&& job) {
+  if (n == 1) {
+    job(size_t{0});
+    return;
+  }
+  std::vector<std::thread> pool;
+  for (size_t k = 0; k < n; ++k) pool.emplace_back(job, k);
+  for (auto& th : pool) th.join();
+}
+
+// parse_csv; with release_parsed, `text` is a private read-only file mapping whose parsed pages
+// may be dropped (madvise) as the parse advances.
+Table parse_csv_text(std::string_view text, const std::string& source, const ReadOptions& options,
+                     bool release_parsed) {
   Na na(options.na_values);
   const char* base = text.data();
   const char* end = base + text.size();
@@ -459,26 +577,43 @@ Table parse_csv(std::string_view text, const std::string& source, const ReadOpti
 
   unsigned threads = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
   threads = std::min(threads, 16u);
-  const auto chunks = split_chunks(text, body, threads, options.delimiter);
+  // Storage is sized once: each chunk gets a slice as long as its count of line ends, which
+  // bounds its records; its thread writes values in place (no growth, no copy at the end).
+  // Chunks are cut at line ends first; if the text has quotes (a quoted field may hold a line
+  // end) they are cut again by the quote-aware scan and counted again.
+  auto chunks = split_chunks(text, body, threads, options.delimiter, false);
+  std::vector<size_t> offsets;
+  for (int pass = 0; pass < 2; ++pass) {
+    std::vector<size_t> cap(chunks.size());
+    std::vector<char> quote(chunks.size(), 0);
+    run_chunks(chunks.size(), [&](size_t k) {
+      bool q = false;
+      cap[k] = count_records(base, chunks[k].first, chunks[k].second, release_parsed, q);
+      quote[k] = q;
+    });
+    offsets.assign(chunks.size() + 1, 0);
+    for (size_t k = 0; k < chunks.size(); ++k) offsets[k + 1] = offsets[k] + cap[k];
+    if (pass > 0 || chunks.size() == 1 || std::find(quote.begin(), quote.end(), 1) == quote.end()) break;
+    chunks = split_chunks(text, body, threads, options.delimiter, true);
+  }
 
   for (size_t attempt = 0; attempt <= ncols; ++attempt) {
+    for (auto& c : t.columns) size_storage(c, offsets.back());
     std::vector<std::vector<ColBuf>> bufs(chunks.size(), std::vector<ColBuf>(ncols));
     std::vector<ParseFailure> fails(chunks.size());
     std::vector<size_t> rows(chunks.size(), 0);
+    std::vector<ColumnType> types;
+    for (const auto& c : t.columns) types.push_back(c.type);
     auto work = [&](size_t k) {
       const char* q = base + chunks[k].first;
       const char* e = base + chunks[k].second;
+      const size_t cap = offsets[k + 1] - offsets[k];
       auto& out = bufs[k];
-      size_t est = (chunks[k].second - chunks[k].first) / std::max<size_t>(1, ncols * 8);
-      for (size_t i = 0; i < ncols; ++i) {
-        if (t.columns[i].is_numeric())
-          out[i].values.reserve(est);
-        else
-          out[i].codes.reserve(est);
-      }
+      for (size_t i = 0; i < ncols; ++i) attach(out[i], t.columns[i], offsets[k]);
+      // Mapped text already parsed is handed back to the page cache as the chunk advances, so
+      // the file does not add to the resident memory (it is read again only to locate an error).
+      size_t released = chunks[k].first;
       const char delim = options.delimiter;
-      std::vector<ColumnType> types;
-      for (const auto& c : t.columns) types.push_back(c.type);
       Field f;
       while (q < e) {
         const char* rec = q;
@@ -487,13 +622,34 @@ Table parse_csv(std::string_view text, const std::string& source, const ReadOpti
           if (q < e && *q == '\n') ++q;
           continue;
         }
+        if (rows[k] == cap) {  // cannot happen: every record but the last ends a line
+          fails[k] = {static_cast<size_t>(rec - base), "more records than line ends"};
+          return;
+        }
         // Fields go straight into their columns; a short or long row is an error (the chunk's
         // columns are then discarded with the whole parse).
         size_t i = 0;
         while (true) {
-          q = parse_field(q, e, delim, f, base, fails[k]);
-          if (!q) return;
-          if (i < ncols) add_value(types[i], out[i], f, na, static_cast<size_t>(f.raw.data() - base));
+          // A plain number is parsed where it stands, its end found by the number parser; any
+          // other field (quoted, padded, a missing-value token, text) goes the general way.
+          double v;
+          fast_float::from_chars_result r{};
+          if (i < ncols && types[i] == ColumnType::numeric && q < e && *q != '"' &&
+              (r = fast_float::from_chars(q, e, v)).ec == std::errc() &&
+              (r.ptr == e || *r.ptr == delim || *r.ptr == '\n' || *r.ptr == '\r')) {
+            auto& c = out[i];
+            if (std::isfinite(v)) {
+              c.integral = c.integral && is_whole(v);
+              c.number(v);
+            } else {
+              c.missing_number();
+            }
+            q = r.ptr;
+          } else {
+            q = parse_field(q, e, delim, f, base, fails[k]);
+            if (!q) return;
+            if (i < ncols) add_value(types[i], out[i], f, na, static_cast<size_t>(f.raw.data() - base));
+          }
           ++i;
           if (q < e && *q == delim) {
             ++q;
@@ -509,15 +665,12 @@ Table parse_csv(std::string_view text, const std::string& source, const ReadOpti
           return;
         }
         ++rows[k];
+        if (release_parsed && static_cast<size_t>(q - base) >= released + kReleaseStep) {
+          released = release_pages(base, released, static_cast<size_t>(q - base));
+        }
       }
     };
-    if (chunks.size() == 1) {
-      work(0);
-    } else {
-      std::vector<std::thread> pool;
-      for (size_t k = 0; k < chunks.size(); ++k) pool.emplace_back(work, k);
-      for (auto& th : pool) th.join();
-    }
+    run_chunks(chunks.size(), work);
     for (const auto& f : fails)
       if (!f.message.empty()) raise(f);
     // Columns whose values do not fit the inferred type are re-read as categorical.
@@ -541,11 +694,17 @@ Table parse_csv(std::string_view text, const std::string& source, const ReadOpti
     for (size_t i = 0; i < ncols; ++i) {
       std::vector<ColBuf*> parts;
       for (auto& b : bufs) parts.push_back(&b[i]);
-      merge_into(t.columns[i], parts);
+      finish_column(t.columns[i], parts, offsets, rows);
     }
     break;
   }
   return t;
+}
+
+}  // namespace
+
+Table parse_csv(std::string_view text, const std::string& source, const ReadOptions& options) {
+  return parse_csv_text(text, source, options, false);
 }
 
 Table parse_jsonl(std::string_view text, const std::string& source, const ReadOptions& options) {
@@ -607,7 +766,9 @@ Table parse_jsonl(std::string_view text, const std::string& source, const ReadOp
       if (cols[i][r]) sample.push_back(*cols[i][r]);
     c.type = it != options.declared.end() ? it->second : infer(sample, na);
     for (int attempt = 0; attempt < 2; ++attempt) {
+      size_storage(c, rows);
       ColBuf b;
+      attach(b, c, 0);
       for (size_t r = 0; r < rows; ++r) {
         Field f;
         f.raw = cols[i][r] ? std::string_view(*cols[i][r]) : std::string_view();
@@ -621,7 +782,7 @@ Table parse_jsonl(std::string_view text, const std::string& source, const ReadOp
         continue;
       }
       std::vector<ColBuf*> parts{&b};
-      merge_into(c, parts);
+      finish_column(c, parts, {0}, {rows});
       break;
     }
     t.columns.push_back(std::move(c));
@@ -640,7 +801,7 @@ class FileText {
     struct stat st {};
     if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
       size_ = static_cast<size_t>(st.st_size);
-      void* m = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+      void* m = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
       if (m != MAP_FAILED) {
         map_ = static_cast<const char*>(m);
         ::madvise(m, size_, MADV_SEQUENTIAL);
@@ -662,6 +823,7 @@ class FileText {
   FileText(const FileText&) = delete;
   FileText& operator=(const FileText&) = delete;
   [[nodiscard]] std::string_view view() const { return map_ ? std::string_view(map_, size_) : std::string_view(buf_); }
+  [[nodiscard]] bool mapped() const { return map_ != nullptr; }
 
  private:
   const char* map_ = nullptr;
@@ -672,7 +834,7 @@ class FileText {
 
 Table read_csv(const std::filesystem::path& path, const ReadOptions& options) {
   FileText text(path);
-  return parse_csv(text.view(), path.string(), options);
+  return parse_csv_text(text.view(), path.string(), options, text.mapped());
 }
 
 Table read_jsonl(const std::filesystem::path& path, const ReadOptions& options) {

@@ -3,16 +3,20 @@
 # the starter-style command job, model registration/list/download, no re-upload of unchanged
 # code, failure, timeout, SIGTERM; then the same scenario with 20 % injected faults, checking
 # that nothing is created twice.
-# Usage: integration.sh BIN_DIR (holding amlops-job, amlops-model, amlops-local)
+# Also: --markdown fragments, failures as CI annotations and summaries with the job's last log
+# lines, and SIGINT against a server that stopped answering.
+# Usage: integration.sh BIN_DIR (holding amlops-job, amlops-model, amlops-local, amlops-report;
+# amlops-monitor optional)
 set -u -o pipefail
 BIN=$(cd "$1" && pwd)
 HERE=$(cd "$(dirname "$0")" && pwd)
 PY=/usr/bin/python3
-for b in amlops-job amlops-model amlops-local; do
+for b in amlops-job amlops-model amlops-local amlops-report; do
   [ -x "$BIN/$b" ] || { echo "SKIP: $BIN/$b not built"; exit 77; }
 done
 JOB=$BIN/amlops-job
 MODEL=$BIN/amlops-model
+REPORT=$BIN/amlops-report
 LOCAL=$BIN/amlops-local
 WORK=$(mktemp -d /tmp/amlops-jobmodel.XXXXXX)
 SERVERS=()
@@ -217,6 +221,84 @@ if [ $rc -eq 1 ] && grep -q "job restarted ended Failed: Service" restarted.err 
 else
   fail "restart: exit $rc"; cat restarted.err restarted.json
 fi
+
+# ---- --markdown: a report fragment that amlops-report shows ---------------------------------
+# (cwd $WORK/plain: the repository is checked out in the subfolder "plain" of GITHUB_WORKSPACE)
+GH=(env GITHUB_ACTIONS=true GITHUB_WORKSPACE="$WORK" GITHUB_OUTPUT="$WORK/gh.outputs")
+"$JOB" submit -f job.yml --wait --name md-ok --markdown job.md > mdok.out 2> mdok.err || { fail "submit --markdown"; cat mdok.err; }
+if grep -q "^title: Training job$" job.md && grep -q "^status: pass$" job.md && grep -q "^verdict: Completed in .* — accuracy 0.903" job.md; then
+  pass "submit --wait --markdown writes the job fragment"
+else
+  fail "job fragment"; cat job.md
+fi
+"$REPORT" summary --fragment job.md > mdsum.out 2> mdsum.err
+grep -q "Training job" mdsum.out && grep -q "Completed in .* — accuracy 0.903" mdsum.out && pass "amlops-report summary shows the job fragment" || { fail "report summary"; cat mdsum.out mdsum.err; }
+"${GH[@]}" GITHUB_STEP_SUMMARY="$WORK/mdok.summary" "$JOB" wait md-ok > /dev/null 2> mdwait.err || { fail "wait on GitHub"; cat mdwait.err; }
+grep -q "Training job" "$WORK/mdok.summary" && grep -q "Completed in .* — accuracy 0.903" "$WORK/mdok.summary" && pass "the step summary has the same title and verdict" || { fail "step summary"; cat "$WORK/mdok.summary"; }
+head=$(git rev-parse HEAD)
+"$MODEL" register --name churn --from-job md-ok --markdown model.md > mdreg.out 2> mdreg.err || { fail "register --markdown"; cat mdreg.err; }
+if grep -q "^title: Model$" model.md && grep -q "^verdict: registered churn:1 (from job md-ok, commit ${head:0:7})$" model.md; then
+  pass "model register --markdown writes the model fragment"
+else
+  fail "model fragment"; cat model.md
+fi
+"$REPORT" summary --fragment job.md --fragment model.md > mdsum2.out 2> mdsum2.err
+grep -q "registered churn:1 (from job md-ok" mdsum2.out && pass "amlops-report summary shows the model fragment" || { fail "report summary model"; cat mdsum2.out mdsum2.err; }
+
+# ---- failures where people look: annotations and summaries ----------------------------------
+"${GH[@]}" GITHUB_STEP_SUMMARY="$WORK/failed.summary" "$JOB" submit -f job.yml --wait --set inputs.fail=yes --name failing-gh --markdown failed.md > failgh.out 2> failgh.err
+rc=$?
+[ $rc -eq 1 ] && pass "failed job on GitHub: exit 1" || fail "failed job on GitHub: exit $rc"
+grep -q "^::error file=plain/job.yml,title=Training job Failed::job failing-gh ended Failed" failgh.err && pass "failed job: ::error annotation on the YAML, relative to GITHUB_WORKSPACE" || { fail "failed job annotation"; cat failgh.err; }
+grep -q "ValueError: training data is empty" "$WORK/failed.summary" && grep -q "Last .* lines of the job's log" "$WORK/failed.summary" && pass "failed job: the summary has the last log lines" || { fail "failed job summary"; cat "$WORK/failed.summary"; }
+grep -q "ValueError: training data is empty" failgh.err && pass "failed job without --stream: the last log lines on stderr" || { fail "no log tail on stderr"; cat failgh.err; }
+grep -q "^status: fail$" failed.md && grep -q "^verdict: Failed: " failed.md && pass "failed job: fragment status fail" || { fail "failed fragment"; cat failed.md; }
+"${GH[@]}" GITHUB_STEP_SUMMARY="$WORK/bad.summary" "$JOB" submit -f bad.yml > badgh.out 2> badgh.err
+rc=$?
+[ $rc -eq 2 ] && grep -q "^::error file=plain/bad.yml,line=2,col=15,title=Invalid job YAML::undefined input 'nope'" badgh.err && pass "unresolved binding: ::error at file:line:col" || { fail "binding annotation exit $rc"; cat badgh.err; }
+grep -q "Invalid job YAML: .*undefined input 'nope'" "$WORK/bad.summary" && pass "unresolved binding: in the step summary" || { fail "binding summary"; cat "$WORK/bad.summary"; }
+env TF_BUILD=True BUILD_SOURCESDIRECTORY="$WORK" AGENT_TEMPDIRECTORY="$WORK" "$JOB" submit -f bad.yml > badaz.out 2> badaz.err
+grep -q "^##vso\[task.logissue type=error;sourcepath=plain/bad.yml;linenumber=2;columnnumber=15\]Invalid job YAML: undefined input 'nope'" badaz.err && pass "unresolved binding: task.logissue on Azure Pipelines" || { fail "binding logissue"; cat badaz.err; }
+if [ -x "$BIN/amlops-monitor" ]; then
+  printf 'y,p\n1,1\n0,1\n1,0\n0,0\n1,1\n0,1\n' > scored.csv
+  "${GH[@]}" GITHUB_STEP_SUMMARY="$WORK/perf.summary" "$BIN/amlops-monitor" performance --data scored.csv --label y --prediction p --min accuracy=0.9 --fail-on-drift > perf.out 2> perf.err
+  rc=$?
+  [ $rc -eq 1 ] && grep -q "^::error title=Performance check failed::.*accuracy" perf.err && pass "failed performance check: ::error annotation" || { fail "performance annotation exit $rc"; cat perf.err; }
+else
+  echo "skip: amlops-monitor not built"
+fi
+
+# ---- SIGINT while the server does not answer -------------------------------------------------
+start_server "$WORK/srv-stop"
+SPID=$(jget "$WORK/srv-stop/server.json" 'd["pid"]')
+sigint_case() {  # sigint_case NAME SIGNALS: submit a long job, stop the server, interrupt the client
+  local name=$1 count=$2
+  "$JOB" submit -f job.yml --wait --set inputs.sleep=60 --name "$name" > "$name.out" 2> "$name.err" &
+  local pid=$!
+  for _ in $(seq 1 150); do grep -q "$name: Running" "$name.err" 2>/dev/null && break; sleep 0.1; done
+  kill -STOP "$SPID"
+  sleep 1
+  kill -INT $pid
+  if [ "$count" = 2 ]; then sleep 0.5; kill -INT $pid 2>/dev/null; fi
+  local waited=0
+  while kill -0 $pid 2>/dev/null && [ $waited -lt 200 ]; do sleep 0.1; waited=$((waited + 1)); done
+  if kill -0 $pid 2>/dev/null; then
+    fail "$name: still running 20 s after SIGINT"; kill -KILL $pid
+  fi
+  wait $pid
+  local rc=$?
+  kill -CONT "$SPID"
+  echo "$name: exited after $((waited / 10)).$((waited % 10)) s"
+  [ $rc -eq 130 ] && pass "$name: SIGINT against a silent server exits 130" || { fail "$name: exit $rc"; cat "$name.err"; }
+  if grep -q "could not be confirmed" "$name.err" && ! grep -q "the job was canceled" "$name.err"; then
+    pass "$name: says the cancel could not be confirmed"
+  else
+    fail "$name: cancel message"; cat "$name.err"
+  fi
+}
+sigint_case silent 1
+sigint_case silent-twice 2
+grep -q "interrupted again" silent-twice.err && pass "a second SIGINT stops the cancel" || { fail "second SIGINT"; cat silent-twice.err; }
 
 # ---- 2. the same scenario with 20 % injected faults ------------------------------------------
 start_server "$WORK/srv-faulty" --faults 429=0.07,503=0.07,reset=0.06 --fault-seed 7

@@ -215,6 +215,70 @@ BOOST_AUTO_TEST_CASE(signal_during_a_request_still_cancels) {
   signals::reset_for_tests();
 }
 
+// The service stops answering properly when the user interrupts: the cancel is tried briefly
+// (short request deadlines instead of minutes of retries) and the message does not claim that the
+// job was canceled.
+BOOST_AUTO_TEST_CASE(interrupt_against_a_failing_service_does_not_claim_a_cancel) {
+  FakeWorkspaceService svc;
+  Ctx c(svc.clock);
+  signals::install();
+  signals::reset_for_tests();
+  int polls = 0, cancel_attempts = 0;
+  bool broken = false;
+  std::chrono::steady_clock::time_point interrupted_at;
+  auto inner = svc.t->handler;
+  svc.t->handler = [&](const net::Request& r) {
+    if (r.url.find("/cancel") != std::string::npos) ++cancel_attempts;
+    if (broken) return respond(503, R"({"error":{"code":"ServiceUnavailable","message":"down"}})");
+    if (r.url.find("/jobs/train-1?") != std::string::npos && ++polls == 3) {
+      broken = true;
+      interrupted_at = svc.clock.now();
+      std::raise(SIGINT);
+    }
+    return inner(r);
+  };
+  aml::WaitOptions w;
+  try {
+    aml::wait_job(*c.ctx, *svc.ws, "train-1", w);
+    BOOST_FAIL("no interrupt");
+  } catch (const InterruptedError& e) {
+    std::string msg = e.what();
+    BOOST_TEST(msg.find("could not be confirmed") != std::string::npos, msg);
+    BOOST_TEST(msg.find("was canceled") == std::string::npos, msg);
+  }
+  BOOST_TEST(cancel_attempts >= 1);
+  BOOST_TEST(cancel_attempts <= 3);
+  BOOST_TEST(!svc.canceled);
+  // Fake time spent on the cancel: one short request deadline, not the client's 5 minutes.
+  BOOST_TEST(std::chrono::duration_cast<std::chrono::seconds>(svc.clock.now() - interrupted_at).count() <= 10);
+  signals::reset_for_tests();
+}
+
+// What a failure summary shows: the last lines of the user log (not the system logs), also of a
+// log without a final newline, with CRLF line ends trimmed.
+BOOST_AUTO_TEST_CASE(last_log_lines_of_a_failed_job) {
+  FakeWorkspaceService svc;
+  auto inner = svc.t->handler;
+  std::string log;
+  for (int i = 1; i <= 25; ++i) log += "line " + std::to_string(i) + "\r\n";
+  log += "ValueError: training data is empty";
+  svc.t->handler = [&](const net::Request& r) {
+    if (r.url.find("/runs/train-1/details") != std::string::npos)
+      return respond(200, R"({"runId":"train-1","logFiles":{
+        "user_logs/std_log.txt":"https://blob.test/user?sig=s",
+        "system_logs/lifecycler/execution-wrapper.txt":"https://blob.test/system?sig=s"}})");
+    if (r.url.rfind("https://blob.test/user", 0) == 0) return respond(200, log);
+    if (r.url.rfind("https://blob.test/system", 0) == 0) return respond(200, "system line\n");
+    return inner(r);
+  };
+  auto tail = aml::last_log_lines(*svc.ws, "train-1", 20);
+  BOOST_REQUIRE_EQUAL(tail.size(), 20U);
+  BOOST_TEST(tail.front() == "line 7");
+  BOOST_TEST(tail[18] == "line 25");
+  BOOST_TEST(tail.back() == "ValueError: training data is empty");
+  BOOST_TEST(aml::last_log_lines(*svc.ws, "train-1", 3).size() == 3U);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_CASE(blob_relative_name_respects_folder_boundaries) {

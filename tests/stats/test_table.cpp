@@ -1,7 +1,10 @@
 #define BOOST_TEST_MODULE stats_unit
 #include <boost/test/unit_test.hpp>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <random>
+#include <unistd.h>
 
 #include "core/error.hpp"
 #include "stats/table.hpp"
@@ -97,6 +100,89 @@ BOOST_AUTO_TEST_CASE(parallel_split_ignores_quotes_inside_unquoted_fields) {
   BOOST_REQUIRE_EQUAL(b.rows, 60000u);
   BOOST_CHECK_EQUAL(b.at("txt").text(0), "5 \"inch");
   for (size_t i = 1; i < b.rows; i += 997) BOOST_CHECK_EQUAL(a.at("txt").text(i), b.at("txt").text(i));
+}
+
+BOOST_AUTO_TEST_CASE(chunks_with_blank_lines_and_every_line_end_close_up) {
+  // Each chunk's column slice is sized by its line ends; blank lines and "\r\n" / lone "\r"
+  // ends leave slices part-filled, and the rows must still come out in file order, once each.
+  std::string csv = "x,c\n";
+  std::vector<double> want;
+  for (int i = 0; i < 150000; ++i) {
+    csv += std::to_string(i) + ".25," + (i % 4 ? "u" : "v");
+    csv += i % 3 == 0 ? "\r\n" : i % 3 == 1 ? "\r" : "\n";
+    if (i % 1000 == 0) csv += "\n\n";
+    want.push_back(i + 0.25);
+  }
+  csv += "-1,w";  // no final line end
+  want.push_back(-1);
+  ReadOptions one, many;
+  one.threads = 1;
+  many.threads = 4;
+  for (const auto& o : {one, many}) {
+    auto t = parse_csv(csv, "b.csv", o);
+    BOOST_REQUIRE_EQUAL(t.rows, want.size());
+    BOOST_CHECK(t.at("x").values == want);
+    BOOST_CHECK_EQUAL(t.at("c").categories.size(), 3u);
+    BOOST_CHECK_EQUAL(t.at("c").text(0), "v");
+    BOOST_CHECK_EQUAL(t.at("c").text(1), "u");
+    BOOST_CHECK_EQUAL(t.at("c").text(want.size() - 1), "w");
+  }
+}
+
+BOOST_AUTO_TEST_CASE(numbers_in_place_and_padded_forms_agree) {
+  // Plain numbers are parsed where they stand; padded, signed, quoted and special forms take
+  // the general path. Both give the same values, in one chunk or several.
+  std::string csv = "a,b\n";
+  for (int i = 0; i < 40000; ++i) csv += "1.5,\" 2\"\n+3, 4 \ninf,NA\n-nan,1e3\n";
+  ReadOptions one, many;
+  one.threads = 1;
+  many.threads = 3;
+  for (const auto& o : {one, many}) {
+    auto t = parse_csv(csv, "n.csv", o);
+    BOOST_REQUIRE_EQUAL(t.rows, 160000u);
+    const auto& a = t.at("a");
+    const auto& b = t.at("b");
+    BOOST_CHECK(a.type == ColumnType::numeric);
+    BOOST_CHECK(b.type == ColumnType::numeric);
+    BOOST_CHECK_EQUAL(a.values[0], 1.5);
+    BOOST_CHECK_EQUAL(a.values[1], 3.0);
+    BOOST_CHECK(std::isnan(a.values[2]) && std::isnan(a.values[3]));
+    BOOST_CHECK_EQUAL(b.values[0], 2.0);
+    BOOST_CHECK_EQUAL(b.values[1], 4.0);
+    BOOST_CHECK_EQUAL(b.values[3], 1000.0);
+    BOOST_CHECK_EQUAL(a.missing, 80000);
+    BOOST_CHECK_EQUAL(b.missing, 40000);
+    BOOST_CHECK(!a.integral);
+    BOOST_CHECK(b.integral);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(mapped_file_reads_like_text) {
+  // read_csv maps the file and gives parsed pages back as it goes; the table is the same as
+  // from the text in memory, and an error found late still names its line.
+  std::string csv = "x,y,c\n";
+  for (int i = 0; i < 400000; ++i)
+    csv += std::to_string(i * 0.125) + "," + std::to_string(i % 17) + "," + (i % 2 ? "p" : "q") + "\n";
+  const auto dir = std::filesystem::temp_directory_path() / ("amlops-table-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto path = dir / "m.csv";
+  std::ofstream(path, std::ios::binary) << csv;
+  ReadOptions o;
+  o.threads = 2;
+  auto a = read_csv(path, o);
+  auto b = parse_csv(csv, path.string(), o);
+  BOOST_REQUIRE_EQUAL(a.rows, 400000u);
+  BOOST_CHECK(a.at("x").values == b.at("x").values);
+  BOOST_CHECK(a.at("y").values == b.at("y").values);
+  BOOST_CHECK(a.at("c").codes == b.at("c").codes);
+  std::ofstream(path, std::ios::binary) << csv << "1,2\n";
+  try {
+    (void)read_csv(path, o);
+    BOOST_FAIL("expected an error");
+  } catch (const ConfigError& e) {
+    BOOST_CHECK_EQUAL(std::string(e.what()).rfind(path.string() + ":400002", 0), 0u);
+  }
+  std::filesystem::remove_all(dir);
 }
 
 BOOST_AUTO_TEST_CASE(json_lines_errors_name_the_line_after_blank_lines) {

@@ -8,6 +8,10 @@
 #include "aml/uri.hpp"
 #include "core/error.hpp"
 #include "core/redact.hpp"
+#include "core/strings.hpp"
+#include "report/comment.hpp"
+#include "report/fragment.hpp"
+#include "report/markdown.hpp"
 #include "tools/common/connection.hpp"
 
 namespace amlops {
@@ -46,6 +50,45 @@ void print_version(std::ostream& os, const json::Value& r) {
   for (auto& k : json::keys(r["tags"])) os << "  tag " << k << " = " << json::scalar_text(r["tags"][k.c_str()]) << "\n";
 }
 
+report::Fragment model_fragment(report::FragmentStatus status, std::string verdict, std::string body) {
+  report::Fragment f;
+  f.title = "Model";
+  f.order = 30;
+  f.status = status;
+  f.verdict = std::move(verdict);
+  f.body = std::move(body);
+  return f;
+}
+
+// "registered churn:7 (from job train-12, commit abc1234)" and a table of its tags.
+report::Fragment registered_fragment(const json::Value& r, bool existing) {
+  std::string id = json::get_string(r, "/name") + ":" + json::get_string(r, "/version");
+  std::vector<std::string> from;
+  auto prop = [&](const char* key) { return json::opt_string(r, std::string("/properties/") + key).value_or(""); };
+  if (auto job = prop("amlops.job"); !job.empty())
+    from.push_back("from job " + job);
+  else
+    from.push_back("from " + json::get_string(r, "/model_uri"));
+  std::string commit = prop("amlops.git_commit");
+  if (commit.empty()) commit = json::opt_string(r, "/tags/amlops.git_commit").value_or("");
+  if (!commit.empty()) from.push_back("commit " + commit.substr(0, 7));
+  std::string verdict = (existing ? "already registered " : "registered ") + id + " (" + str::join(from, ", ") + ")";
+  report::MdTable t{{"tag", "value"}, {}};
+  for (auto& k : json::keys(r["tags"])) t.rows.push_back({k, json::scalar_text(r["tags"][k.c_str()])});
+  std::string body = "`azureml:" + id + "` · type `" + json::get_string(r, "/type") + "` · `" +
+                     json::get_string(r, "/model_uri") + "`\n\n";
+  if (!t.rows.empty()) body += t.render();
+  return model_fragment(report::FragmentStatus::pass, verdict, body);
+}
+
+// The fragment goes to the CI step summary and, with --markdown F, to F.
+void publish(Context& ctx, const std::string& markdown, const report::Fragment& f) {
+  ctx.host.summary(report::render_section(f));
+  if (!markdown.empty()) report::write_fragment(markdown, f);
+}
+
+int register_model(Context& ctx, cli::Command& cmd, const std::string& markdown);
+
 int cmd_register(Context& ctx, const std::vector<std::string>& args) {
   cli::Command cmd(ctx, "register",
                    "Registers a model version from a job output or a path, with provenance and the job's metrics.",
@@ -57,9 +100,27 @@ int cmd_register(Context& ctx, const std::vector<std::string>& args) {
       "type", cli::po::value<std::string>()->default_value("custom_model"), "custom_model or mlflow_model")(
       "tag", cli::po::value<std::vector<std::string>>()->composing(), "tag k=v (repeatable)")(
       "version", cli::po::value<std::string>(), "version (default: the next one)")(
-      "description", cli::po::value<std::string>(), "description");
+      "description", cli::po::value<std::string>(), "description")(
+      "markdown", cli::po::value<std::string>(), "write the result as a report fragment (amlops-report) to this file");
   cli::add_connection_options(cmd);
   if (!cmd.parse(args)) return 0;
+  const std::string markdown = cmd.str("markdown");
+  try {
+    return register_model(ctx, cmd, markdown);
+  } catch (const Error& e) {
+    if (!dynamic_cast<const InterruptedError*>(&e)) {
+      ci::Annotation a;
+      a.title = "Model not registered";
+      a.message = e.what();
+      ctx.host.annotate(a);
+    }
+    publish(ctx, markdown,
+            model_fragment(report::FragmentStatus::fail, "Not registered: " + std::string(e.what()), ""));
+    throw;
+  }
+}
+
+int register_model(Context& ctx, cli::Command& cmd, const std::string& markdown) {
   aml::RegisterRequest req;
   req.name = cmd.required("name");
   req.from_job = cmd.str("from-job");
@@ -86,9 +147,7 @@ int cmd_register(Context& ctx, const std::vector<std::string>& args) {
   ctx.host.set_output("name", req.name);
   ctx.host.set_output("version", version);
   ctx.host.set_output("model_id", "azureml:" + req.name + ":" + version);
-  if (!reg.existing)
-    ctx.host.summary("### Model `" + req.name + ":" + version + "` registered\n\nfrom `" + redact::url(reg.model_uri) +
-                     "`\n");
+  publish(ctx, markdown, registered_fragment(r, reg.existing));
   ctx.emit(r, [&](std::ostream& os) { print_version(os, r); });
   return 0;
 }

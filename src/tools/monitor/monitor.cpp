@@ -266,6 +266,16 @@ int performance_cmd(Context& ctx, const std::vector<std::string>& args) {
       ctx,
       performance_fragment(c, std::filesystem::path(cmd.str("data")).filename().string(), cmd.flag("fail-on-drift")),
       cmd);
+  // Failed checks where people look: error annotations when the step fails on them, else warnings.
+  auto annotate = [&](const std::string& title, const std::string& why) {
+    ci::Annotation a;
+    a.severity = cmd.flag("fail-on-drift") ? ci::Severity::error : ci::Severity::warning;
+    a.title = title;
+    a.message = why;
+    ctx.host.annotate(a);
+  };
+  for (const auto& why : c.failures) annotate("Performance check failed", why);
+  if (c.concept_drift) annotate("Concept drift", c.concept_reason.empty() ? "a detector alarmed" : c.concept_reason);
   ctx.emit(doc, [&](std::ostream& os) { performance_text(os, c); });
   if (cmd.flag("fail-on-drift") && (c.concept_drift || !c.failures.empty()))
     throw CheckFailed(c.concept_drift ? "concept drift detected" : "performance check failed: " + c.failures.front());

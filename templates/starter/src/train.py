@@ -53,16 +53,35 @@ def train(df, target, reg_rate, max_iter, test_size, seed):
     x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=test_size, random_state=seed, stratify=y)
     model = build_model(list(x.columns), reg_rate, max_iter)
     model.fit(x_train, y_train)
-    score = model.predict_proba(x_test)[:, 1]
-    prediction = (score >= 0.5).astype(int)
-    metrics = {
-        "accuracy": float(accuracy_score(y_test, prediction)),
-        "f1": float(f1_score(y_test, prediction)),
-        "roc_auc": float(roc_auc_score(y_test, score)),
-        "log_loss": float(log_loss(y_test, score)),
-    }
-    scored = x_test.assign(**{target: y_test.values, "prediction": prediction, "score": score.round(6)})
+    metrics, scored = evaluate(model, x_test.assign(**{target: y_test.values}), target)
     return model, metrics, scored
+
+
+def evaluate(model, df, target, threshold=0.5):
+    """Metrics of a fitted model on a labelled table, and the table with `prediction` and `score`
+    (probability of churn) added: the scored file amlops-monitor compares batches with."""
+    y = df[target]
+    score = model.predict_proba(df.drop(columns=[target]))[:, 1]
+    prediction = (score >= threshold).astype(int)
+    metrics = {
+        "accuracy": float(accuracy_score(y, prediction)),
+        "f1": float(f1_score(y, prediction, zero_division=0)),
+        "log_loss": float(log_loss(y, score, labels=[0, 1])),
+    }
+    if y.nunique() == 2:  # ROC AUC is undefined on a batch with one class
+        metrics["roc_auc"] = float(roc_auc_score(y, score))
+    scored = df.assign(prediction=prediction, score=score.round(6))
+    return metrics, scored
+
+
+def write_outputs(folder, metrics, scored, model=None):
+    """Writes metrics.json and scored.csv (and model.joblib when a model is given) to folder."""
+    os.makedirs(folder, exist_ok=True)
+    if model is not None:
+        joblib.dump(model, os.path.join(folder, "model.joblib"))
+    scored.to_csv(os.path.join(folder, "scored.csv"), index=False)
+    with open(os.path.join(folder, "metrics.json"), "w", encoding="utf-8") as f:
+        json.dump(metrics, f, indent=2, sort_keys=True)
 
 
 def main(argv=None):
@@ -71,11 +90,7 @@ def main(argv=None):
     tracking.log_params({"reg_rate": args.reg_rate, "max_iter": args.max_iter, "rows": len(df)})
     model, metrics, scored = train(df, args.target, args.reg_rate, args.max_iter, args.test_size, args.seed)
     tracking.log_metrics(metrics)
-    os.makedirs(args.model_output, exist_ok=True)
-    joblib.dump(model, os.path.join(args.model_output, "model.joblib"))
-    scored.to_csv(os.path.join(args.model_output, "scored.csv"), index=False)
-    with open(os.path.join(args.model_output, "metrics.json"), "w", encoding="utf-8") as f:
-        json.dump(metrics, f, indent=2, sort_keys=True)
+    write_outputs(args.model_output, metrics, scored, model)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,8 @@ class TrainTest(unittest.TestCase):
             train.main(["--training_data", DATA, "--model_output", out])
             for name in ("model.joblib", "metrics.json", "scored.csv"):
                 self.assertTrue(os.path.exists(os.path.join(out, name)), name)
-            metrics = train.json.load(open(os.path.join(out, "metrics.json"), encoding="utf-8"))
+            with open(os.path.join(out, "metrics.json"), encoding="utf-8") as f:
+                metrics = train.json.load(f)
             self.assertGreater(metrics["roc_auc"], 0.7)
 
     def test_rejects_an_empty_folder(self):
