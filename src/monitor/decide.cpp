@@ -240,7 +240,6 @@ void decision_json(const Decision& d, json::Document& doc) {
 
 std::string decision_markdown(const Decision& d) {
   std::ostringstream md;
-  md << "### Retrain decision: " << (d.retrain ? "**retrain**" : "no retrain") << "\n\n";
   for (const auto& r : d.reasons) md << "- " << report::md_cell(r) << "\n";
   report::MdTable t;
   t.headers = {"window", "rows"};
@@ -254,6 +253,24 @@ std::string decision_markdown(const Decision& d) {
      << t.render() << "\nDebounce: retrain when a signal breaches in " << d.breaches << " of the last " << d.windows
      << " windows.\n";
   return md.str();
+}
+
+std::string decision_verdict(const Decision& d) {
+  const std::string rule = std::to_string(d.breaches) + " of the last " + std::to_string(d.windows) + " windows";
+  if (!d.retrain) return "retrain: false \u2014 no signal breached in " + rule;
+  std::vector<std::string> why;
+  for (const auto& r : d.reasons) why.push_back(r.substr(0, r.find(" (")));  // the windows' details stay in the body
+  return "retrain: true \u2014 " + str::join(why, "; ");
+}
+
+report::Fragment decision_fragment(const Decision& d, bool fail_on_retrain) {
+  report::Fragment f;
+  f.title = "Retrain decision";
+  f.order = report::section_order::monitor;
+  f.verdict = decision_verdict(d);
+  f.status = check_status(d.retrain, fail_on_retrain);
+  f.body = decision_markdown(d);
+  return f;
 }
 
 }  // namespace amlops::monitor

@@ -9,6 +9,7 @@
 #include "monitor/config.hpp"
 #include "monitor/data.hpp"
 #include "monitor/windows.hpp"
+#include "report/fragment.hpp"
 #include "stats/drift.hpp"
 #include "stats/profile.hpp"
 #include "stats/table.hpp"
@@ -69,7 +70,13 @@ Decision decide(const MonitorConfig& c, const Source& reference, const stats::Ta
 
 // The decision as JSON (retrain, reasons, debounce, signals, windows) into `doc`.
 void decision_json(const Decision& d, json::Document& doc);
-// The markdown summary: the decision, its reasons and the window x signal table.
+// The summary body (no heading): the reasons, the window x signal table and the debounce rule.
 std::string decision_markdown(const Decision& d);
+// One line: "retrain: true — data_drift breached in 2 of the last 3 windows" or "retrain: false —
+// no signal breached in 2 of the last 3 windows".
+std::string decision_verdict(const Decision& d);
+// The report section "Retrain decision": fail when `fail_on_retrain` and the decision is to
+// retrain, warn for a retrain without it, else pass.
+report::Fragment decision_fragment(const Decision& d, bool fail_on_retrain);
 
 }  // namespace amlops::monitor

@@ -299,9 +299,9 @@ json::Value performance_json(const PerformanceCheck& c, json::Builder& b) {
   return doc;
 }
 
-std::string performance_markdown(const PerformanceCheck& c, const std::string& title) {
+std::string performance_markdown(const PerformanceCheck& c, const std::string& data) {
   std::ostringstream md;
-  md << "### " << title << "\n\n";
+  md << "Scored data `" << data << "`.\n\n";
   report::MdTable t;
   t.headers = {"metric", "value"};
   auto add = [&](const std::string& k) {
@@ -317,6 +317,33 @@ std::string performance_markdown(const PerformanceCheck& c, const std::string& t
     md << "\n**Concept drift**" << (c.concept_reason.empty() ? " (detector alarm)" : ": " + c.concept_reason) << "\n";
   for (const auto& f : c.failures) md << "\n- " << report::md_cell(f);
   return md.str() + "\n";
+}
+
+std::string performance_verdict(const PerformanceCheck& c) {
+  std::vector<std::string> shown;
+  const auto keys = c.perf.classification ? std::vector<std::string>{"accuracy", "f1", "roc_auc"}
+                                          : std::vector<std::string>{"rmse", "mae", "r2"};
+  for (const auto& k : keys)
+    if (auto v = metric_value(c.perf, k)) shown.push_back(k + " " + report::fmt_number(*v, 3));
+  const size_t n = c.perf.classification ? c.perf.cls.n : c.perf.reg.n;
+  std::string v = str::join(shown, ", ") + " on " + std::to_string(n) + (n == 1 ? " row" : " rows");
+  if (c.concept_drift)
+    v += c.concept_reason.empty() ? "; concept drift (detector alarm)" : "; concept drift: " + c.concept_reason;
+  if (!c.failures.empty()) {
+    v += "; failed: " + c.failures.front();
+    if (c.failures.size() > 1) v += " (and " + std::to_string(c.failures.size() - 1) + " more)";
+  }
+  return v;
+}
+
+report::Fragment performance_fragment(const PerformanceCheck& c, const std::string& data, bool fail_on_drift) {
+  report::Fragment f;
+  f.title = "Model performance";
+  f.order = report::section_order::monitor;
+  f.verdict = performance_verdict(c);
+  f.status = check_status(c.concept_drift || !c.failures.empty(), fail_on_drift);
+  f.body = performance_markdown(c, data);
+  return f;
 }
 
 void performance_text(std::ostream& os, const PerformanceCheck& c) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/json.hpp"
+#include "report/fragment.hpp"
 #include "stats/drift.hpp"
 #include "stats/metrics.hpp"
 #include "stats/table.hpp"
@@ -69,7 +70,14 @@ PerformanceCheck check_performance(const stats::Table& data, const PerfSpec& spe
                                    const stats::Table* reference, stats::DriftOptions drift);
 
 json::Value performance_json(const PerformanceCheck& c, json::Builder& b);  // metrics ... failures
-std::string performance_markdown(const PerformanceCheck& c, const std::string& title);
+// The summary body (no heading): `data` names the scored data, then the metrics table, concept
+// drift and the failures.
+std::string performance_markdown(const PerformanceCheck& c, const std::string& data);
+// One line: "accuracy 0.91, f1 0.88 on 3000 rows; concept drift: ...; failed: accuracy 0.8 < 0.85".
+std::string performance_verdict(const PerformanceCheck& c);
+// The report section "Model performance": fail when `fail_on_drift` and there is concept drift or
+// a failure, warn for those without it, else pass.
+report::Fragment performance_fragment(const PerformanceCheck& c, const std::string& data, bool fail_on_drift);
 void performance_text(std::ostream& os, const PerformanceCheck& c);
 
 }  // namespace amlops::monitor

@@ -80,9 +80,9 @@ std::vector<std::string> row_of(const stats::FeatureDrift& f) {
 }
 }  // namespace
 
-std::string drift_markdown(const DriftCheck& check, const std::string& title) {
+std::string drift_markdown(const DriftCheck& check, const std::string& reference, const std::string& current) {
   std::ostringstream os;
-  os << "### " << title << "\n\n";
+  os << "Reference `" << reference << "`, current `" << current << "`.\n\n";
   if (check.outcome == Outcome::too_few_rows) {
     os << "**Too few rows**: " << report::md_cell(check.reason) << ". Drift was not assessed.\n";
     return os.str();
@@ -114,6 +114,44 @@ std::string drift_markdown(const DriftCheck& check, const std::string& title) {
   os << t.render();
   if (order.size() > 50) os << "\n" << order.size() - 50 << " more features in the JSON output.\n";
   return os.str();
+}
+
+report::FragmentStatus check_status(bool problem, bool failing_run) {
+  if (!problem) return report::FragmentStatus::pass;
+  return failing_run ? report::FragmentStatus::fail : report::FragmentStatus::warn;
+}
+
+std::string drift_verdict(const DriftCheck& check) {
+  if (check.outcome == Outcome::too_few_rows) return "too few rows to judge drift: " + check.reason;
+  const auto& d = check.result.dataset;
+  std::string v;
+  const std::string of = std::to_string(d.drifted_features) + " of " + std::to_string(d.features) + " features";
+  if (d.drifted) {
+    v = "drift in " + of;
+    auto order = ranked(check.result);
+    if (!order.empty() && order.front()->drifted)
+      v += " (worst: " + order.front()->method + " " + order.front()->name + " " +
+           report::fmt_number(order.front()->value, 3) + ")";
+  } else if (d.drifted_features > 0) {
+    v = "no dataset drift: " + of + " drifted, below the dataset share " + report::fmt_number(d.drift_share, 3);
+  } else {
+    v = "no drift in " + std::to_string(d.features) + (d.features == 1 ? " feature" : " features");
+  }
+  if (const auto& p = check.prediction)
+    v += "; prediction " + p->name +
+         (p->drifted ? " drifted (" + p->method + " " + report::fmt_number(p->value, 3) + ")" : ": no drift");
+  return v;
+}
+
+report::Fragment drift_fragment(const DriftCheck& c, const std::string& reference, const std::string& current,
+                                bool fail_on_drift) {
+  report::Fragment f;
+  f.title = "Data drift";
+  f.order = report::section_order::monitor;
+  f.verdict = drift_verdict(c);
+  f.status = check_status(c.drifted() || c.outcome == Outcome::too_few_rows, fail_on_drift);
+  f.body = drift_markdown(c, reference, current);
+  return f;
 }
 
 std::string drift_html(const DriftCheck& check, const std::string& reference, const std::string& current,

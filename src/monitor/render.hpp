@@ -5,6 +5,7 @@
 
 #include "core/json.hpp"
 #include "monitor/drift.hpp"
+#include "report/fragment.hpp"
 #include "stats/drift.hpp"
 
 namespace amlops::monitor {
@@ -18,7 +19,19 @@ void check_json(const DriftCheck& c, json::Value& doc, json::Builder& b);
 // value / threshold for distances, threshold / value for p-values: > 1 means drift.
 double severity(const stats::FeatureDrift& f);
 
-std::string drift_markdown(const DriftCheck& c, const std::string& title);
+// The summary body (no heading: the section's title and verdict come with drift_fragment): the
+// inputs, the outcome, a chart of the worst features and the table. `reference` and `current`
+// name the inputs.
+std::string drift_markdown(const DriftCheck& c, const std::string& reference, const std::string& current);
+// One line: "drift in 3 of 12 features (worst: psi price 0.31)", "no drift in 12 features",
+// "too few rows to judge drift: ...", with the prediction's drift when it is checked.
+std::string drift_verdict(const DriftCheck& c);
+// The report section "Data drift": status fail when `fail_on_drift` and the run fails for it
+// (drift or too few rows), warn for drift or too few rows without it, else pass.
+report::Fragment drift_fragment(const DriftCheck& c, const std::string& reference, const std::string& current,
+                                bool fail_on_drift);
+// fail when the check failed and the run fails for it, warn when it failed, else pass.
+report::FragmentStatus check_status(bool problem, bool failing_run);
 std::string drift_html(const DriftCheck& c, const std::string& reference, const std::string& current,
                        const std::string& compat);
 void drift_text(std::ostream& os, const DriftCheck& c);

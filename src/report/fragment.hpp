@@ -35,6 +35,11 @@ struct Fragment {
 
 inline constexpr int kDefaultFragmentOrder = 50;
 
+// Fragment::order of each tool's sections (docs/report.md): the loop's order, lint first.
+namespace section_order {
+inline constexpr int lint = 10, job = 20, model = 30, promote = 40, deploy = 50, monitor = 60, setup = 70, doctor = 80;
+}  // namespace section_order
+
 std::string_view status_name(FragmentStatus s);
 // "pass", "fail", "warn" or "info" (case-insensitive, a few synonyms); else ConfigError naming `source`.
 FragmentStatus parse_status(std::string_view s, const std::string& source);

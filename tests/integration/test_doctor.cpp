@@ -61,7 +61,9 @@ BOOST_AUTO_TEST_CASE(github_actions_outputs_and_summary) {
   BOOST_TEST(outputs["credential"] == "client-secret");
   BOOST_TEST(outputs["commit"] == "0123456789abcdef0123456789abcdef01234567");
   std::string summary = files::read(dir.path() / "summary.md");
-  BOOST_TEST(summary.find("### amlops doctor") == 0);
+  // The section as amlops-report renders it: icon and title, the verdict, the table.
+  BOOST_TEST(summary.find("### \u2139\uFE0F amlops doctor\n\n**amlops ") == 0, summary);
+  BOOST_TEST(summary.find(" on github, credential client-secret**") != std::string::npos, summary);
   BOOST_TEST(summary.find("| CI host | github |") != std::string::npos);
   BOOST_TEST(r.out.find("https://github.com/acme/churn/actions/runs/99") != std::string::npos);
   for (const std::string& s : {r.out, r.err, summary, files::read(dir.path() / "output")}) {

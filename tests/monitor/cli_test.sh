@@ -1,9 +1,11 @@
 #!/bin/bash
 # amlops-monitor end to end: JSON keys, exit codes, profiles vs CSV references, performance,
-# decide with amlops.yml, CI outputs and summaries, errors with file:line(:col).
+# decide with amlops.yml, CI outputs and summaries, --markdown fragments assembled by
+# amlops-report, errors with file:line(:col).
 set -u
 BIN=$1
 WORK=$2
+REPORT=$3  # amlops-report
 SRC=$(cd "$(dirname "$0")" && pwd)
 PY=/usr/bin/python3
 rm -rf "$WORK" && mkdir -p "$WORK" && cd "$WORK" || exit 2
@@ -131,6 +133,68 @@ check "drift --config uses the monitor: section" bash -c "cd / && '$BIN' drift -
 printf 'monitor:\n  reference: ref.csv\n  window: hourly\n' > bad.yml
 "$BIN" decide --config bad.yml 2> bad_err >/dev/null; code=$?
 check "bad config: exit 2 with file:line:col" bash -c "[ $code = 2 ] && grep -q 'bad.yml:3:11' bad_err"
+
+# --markdown F (issue 14): one report section per command (title, one-line verdict, status pass /
+# warn / fail, the summary as body) that amlops-report assembles; on GitHub the step summary is
+# the same section.
+section() {  # section FRAGMENT STATUS TITLE VERDICT_START: header and amlops-report's rendering agree
+  "$REPORT" summary --fragment "$1" > "$1.out" 2>/dev/null || return 1
+  $PY - "$@" <<'PY'
+import sys
+frag, status, title, verdict = sys.argv[1:5]
+icon = {"pass": "\u2705", "warn": "\u26a0\ufe0f", "fail": "\u274c"}[status]
+text = open(frag, encoding="utf-8").read()
+head = dict(l.split(": ", 1) for l in text[:text.index("-->")].splitlines()[1:] if l)
+ok = head.get("title") == title and head.get("status") == status and head.get("order") == "60"
+ok = ok and head.get("verdict", "").startswith(verdict)
+out = open(frag + ".out", encoding="utf-8").read()
+ok = ok and ("### %s %s\n\n**%s" % (icon, title, verdict)) in out
+if not ok:
+    print("  header", head, "\n  report", out[:200])
+sys.exit(0 if ok else 1)
+PY
+}
+same_section() {  # same_section STEP_SUMMARY FRAGMENT: the step summary is the assembled section
+  "$REPORT" summary --fragment "$2" > "$2.out" 2>/dev/null &&
+    $PY -c "import sys; s=open(sys.argv[1], encoding='utf-8').read().strip(); sys.exit(0 if s and s in open(sys.argv[2], encoding='utf-8').read() else 1)" "$1" "$2.out"
+}
+"$BIN" drift --reference ref.csv --current cur.csv --prediction yhat --exclude ts,y,p --fail-on-drift --markdown md_drift_fail.md >/dev/null 2>&1; code=$?
+check "drift --markdown with --fail-on-drift: exit 1 and a failing section" bash -c "[ $code = 1 ]"
+check "  ... 'Data drift', verdict 'drift in 3 of N features (worst: ...)'" section md_drift_fail.md fail "Data drift" "drift in 3 of "
+check "  ... the verdict names the worst feature and the prediction" grep -q '^verdict: drift in 3 of [0-9]* features (worst: [a-z_]* [a-z]* [0-9.]*); prediction yhat' md_drift_fail.md
+check "  ... the body is the summary (chart, table)" bash -c "grep -q '^xychart-beta' md_drift_fail.md && grep -q '^| feature |' md_drift_fail.md"
+"$BIN" drift --reference ref.csv --current cur.csv --exclude ts --markdown md_drift_warn.md >/dev/null 2>&1
+check "drift without --fail-on-drift: a warning section" section md_drift_warn.md warn "Data drift" "drift in "
+check "no drift: a passing section" bash -c "'$BIN' drift --reference ref.csv --current cur_same.csv --exclude ts --fail-on-drift --markdown md_drift_pass.md >/dev/null 2>&1"
+check "  ... verdict 'no drift in N features'" section md_drift_pass.md pass "Data drift" "no drift in "
+"$BIN" drift --reference ref.csv --current header_only.csv --markdown md_few.md >/dev/null 2>&1
+check "too few rows: a warning section that says so" section md_few.md warn "Data drift" "too few rows to judge drift: the current data (header_only.csv) has 0 rows"
+"$BIN" drift --reference ref.csv --current cur.csv --exclude ts --summary md_old.md >/dev/null 2>&1
+check "--summary (the old name) writes the same fragment" section md_old.md warn "Data drift" "drift in "
+GITHUB_ACTIONS=true GITHUB_OUTPUT=$PWD/md_gh_out GITHUB_STEP_SUMMARY=$PWD/md_gh_sum "$BIN" drift --reference ref.csv --current cur.csv --exclude ts --fail-on-drift --markdown md_gh.md >/dev/null 2>&1
+check "GitHub: the drift step summary is the section amlops-report assembles" same_section md_gh_sum md_gh.md
+check "  ... with the failing heading first" bash -c "head -1 md_gh_sum | grep -q ' Data drift\$' && sed -n 3p md_gh_sum | grep -q '^\*\*drift in '"
+
+check "performance within bounds: a passing section" bash -c "'$BIN' performance --data cur.csv --label y --prediction yhat --score p --min accuracy=0.1 --fail-on-drift --markdown md_perf_pass.md >/dev/null 2>&1"
+check "  ... 'Model performance', verdict 'accuracy ..., f1 ..., roc_auc ... on N rows'" section md_perf_pass.md pass "Model performance" "accuracy "
+check "  ... the row count" grep -q '^verdict: accuracy [0-9.]*, f1 [0-9.]*, roc_auc [0-9.]* on 3000 rows$' md_perf_pass.md
+"$BIN" performance --data cur.csv --label y --prediction yhat --min accuracy=0.9 --fail-on-drift --markdown md_perf_fail.md >/dev/null 2>&1; code=$?
+check "performance below --min with --fail-on-drift: exit 1 and a failing section" bash -c "[ $code = 1 ]"
+check "  ... the verdict says what failed" section md_perf_fail.md fail "Model performance" "accuracy "
+check "  ... failed: accuracy" grep -q '^verdict: .*; failed: accuracy' md_perf_fail.md
+
+GITHUB_ACTIONS=true GITHUB_OUTPUT=$PWD/md_dec_out GITHUB_STEP_SUMMARY=$PWD/md_dec_sum "$BIN" decide --config amlops.yml --fail-on-retrain --markdown md_dec.md >/dev/null 2>&1; code=$?
+check "decide --fail-on-retrain: exit 1 and a failing 'Retrain decision' section" bash -c "[ $code = 1 ]"
+check "  ... verdict 'retrain: true - <signal> breached in k of the last n windows'" section md_dec.md fail "Retrain decision" "retrain: true"
+check "  ... the reasons' window details stay in the body" bash -c "grep -q '^verdict: retrain: true .* breached in [0-9] of the last 3 windows' md_dec.md && ! grep '^verdict:' md_dec.md | grep -q '('"
+check "GitHub: the decide step summary is the section amlops-report assembles" same_section md_dec_sum md_dec.md
+check "no retrain: a passing section" bash -c "'$BIN' decide --config amlops.yml --current cur_same.csv --fail-on-retrain --markdown md_dec_pass.md >/dev/null 2>&1"
+check "  ... verdict 'retrain: false - no signal breached ...'" section md_dec_pass.md pass "Retrain decision" "retrain: false"
+"$REPORT" summary --fragment md_dec.md md_perf_pass.md md_drift_fail.md > md_all.out 2>/dev/null
+check "assembled: drift, performance, decision in that order whatever the argument order" $PY -c "
+t = open('md_all.out', encoding='utf-8').read()
+i = [t.find(' ' + x + '\n') for x in ('Data drift', 'Model performance', 'Retrain decision')]
+assert -1 not in i and i == sorted(i), i"
 
 # bad data: file:line and exit 2.
 printf 'a,b\n1,2\n3\n' > bad.csv

@@ -295,9 +295,17 @@ BOOST_AUTO_TEST_CASE(header_only_current_is_too_few_rows_never_no_drift) {
   drift_text(text, check);
   BOOST_TEST(text.str().rfind("TOO FEW ROWS: ", 0) == 0u, text.str());
   BOOST_TEST(text.str().find("no drift") == std::string::npos);
-  const auto md = drift_markdown(check, "Data drift");
+  const auto md = drift_markdown(check, "ref.csv", "data.csv");
   BOOST_TEST(md.find("**Too few rows**") != std::string::npos, md);
   BOOST_TEST(md.find("No dataset drift") == std::string::npos);
+  // The report section: a warning (a failure with --fail-on-drift), never "no drift".
+  const auto section = drift_fragment(check, "ref.csv", "data.csv", false);
+  BOOST_TEST(section.title == "Data drift");
+  BOOST_TEST(section.order == report::section_order::monitor);
+  BOOST_TEST((section.status == report::FragmentStatus::warn));
+  BOOST_TEST(section.verdict.rfind("too few rows to judge drift: the current data (data.csv) has 0 rows", 0) == 0u,
+             section.verdict);
+  BOOST_TEST((drift_fragment(check, "ref.csv", "data.csv", true).status == report::FragmentStatus::fail));
   json::Document doc(rapidjson::kObjectType);
   json::Builder b(doc.GetAllocator());
   check_json(check, doc, b);
@@ -387,12 +395,41 @@ BOOST_AUTO_TEST_CASE(prediction_drift_is_reported_apart_from_the_features) {
   BOOST_CHECK_THROW(check_drift(ref, cur, {}, std::string("nope")), UsageError);
 }
 
+BOOST_AUTO_TEST_CASE(drifted_features_below_the_dataset_share_pass_and_say_so) {
+  auto ref = stats::profile_table(csv("x,c\n" + numeric_rows(100, 0)));
+  auto cur = stats::profile_table(csv("x,c\n" + numeric_rows(100, 3)));
+  stats::DriftOptions o;
+  o.drift_share = 0.9;  // 1 of 2 features is not enough
+  const auto section = drift_fragment(check_drift(ref, cur, o, std::nullopt), "ref.csv", "cur.csv", true);
+  BOOST_TEST((section.status == report::FragmentStatus::pass));
+  BOOST_TEST(section.verdict == "no dataset drift: 1 of 2 features drifted, below the dataset share 0.9",
+             section.verdict);
+  // The prediction's drift is part of the verdict and of the status.
+  auto ref_p = stats::profile_table(csv("x,c\n" + numeric_rows(100, 0)));
+  const auto with_prediction = check_drift(ref_p, cur, o, std::string("x"));
+  const auto p = drift_fragment(with_prediction, "ref.csv", "cur.csv", false);
+  BOOST_TEST(p.verdict.find("; prediction x drifted (") != std::string::npos, p.verdict);
+  BOOST_TEST((p.status == report::FragmentStatus::warn));
+}
+
 BOOST_AUTO_TEST_CASE(the_summary_chart_keeps_its_title) {
   auto ref = stats::profile_table(csv("x,c\n" + numeric_rows(100, 0)));
   auto cur = stats::profile_table(csv("x,c\n" + numeric_rows(100, 3)));
-  const auto md = drift_markdown(check_drift(ref, cur, {}, std::nullopt), "Data drift: cur.csv");
+  const auto check = check_drift(ref, cur, {}, std::nullopt);
+  const auto md = drift_markdown(check, "ref.csv", "cur.csv");
+  BOOST_TEST(md.rfind("Reference `ref.csv`, current `cur.csv`.\n\n", 0) == 0u, md);
   BOOST_TEST(md.find("title \"Worst features (value relative to threshold; > 1 drifts)\"") != std::string::npos, md);
   BOOST_TEST(md.find("**Drift detected**: 1 of 2 features") != std::string::npos, md);
+  BOOST_TEST(md.find("###") == std::string::npos, md);  // the heading is the section's
+  const auto section = drift_fragment(check, "ref.csv", "cur.csv", false);
+  BOOST_TEST((section.status == report::FragmentStatus::warn));
+  BOOST_TEST(section.verdict.rfind("drift in 1 of 2 features (worst: ", 0) == 0u, section.verdict);
+  BOOST_TEST(section.verdict.find(" x ") != std::string::npos, section.verdict);
+  BOOST_TEST(section.body == md);
+  // The same data on both sides: no drift, pass.
+  const auto same = drift_fragment(check_drift(ref, ref, {}, std::nullopt), "ref.csv", "ref.csv", true);
+  BOOST_TEST((same.status == report::FragmentStatus::pass));
+  BOOST_TEST(same.verdict == "no drift in 2 features");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -469,7 +506,15 @@ BOOST_AUTO_TEST_CASE(decision_json_and_markdown) {
   BOOST_TEST(json::get_bool(doc, "/windows/1/signals/data_drift/breached"));
   BOOST_TEST(json::get_string(doc, "/windows/1/signals/data_drift/features/0") == "x");
   const auto md = decision_markdown(d);
-  BOOST_TEST(md.find("### Retrain decision: **retrain**") != std::string::npos, md);
+  BOOST_TEST(md.find("###") == std::string::npos, md);
+  const auto section = decision_fragment(d, true);
+  BOOST_TEST(section.title == "Retrain decision");
+  BOOST_TEST((section.status == report::FragmentStatus::fail));
+  BOOST_TEST(section.verdict == "retrain: true \u2014 data_drift breached in 2 of the last 3 windows", section.verdict);
+  BOOST_TEST((decision_fragment(d, false).status == report::FragmentStatus::warn));
+  const auto calm = decide_on({0, 0, 3}, 2, 3);
+  BOOST_TEST(decision_verdict(calm) == "retrain: false \u2014 no signal breached in 2 of the last 3 windows");
+  BOOST_TEST((decision_fragment(calm, true).status == report::FragmentStatus::pass));
   BOOST_TEST(md.find("| rows 1-100 | 100 | ok |") != std::string::npos, md);
   BOOST_TEST(md.find("| rows 101-200 | 100 | breach |") != std::string::npos, md);
 }

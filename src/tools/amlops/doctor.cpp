@@ -8,6 +8,7 @@
 #include "git/repo.hpp"
 #include "tools/amlops/registry.hpp"
 #include "tools/common/cli.hpp"
+#include "tools/common/result.hpp"
 
 namespace amlops {
 
@@ -15,6 +16,7 @@ int run_doctor(Context& ctx, const std::vector<std::string>& args) {
   cli::Command cmd(ctx, "doctor",
                    "Reports CI host detection, git metadata, configuration and which credential the chain would use.");
   cmd.options()("path", cli::po::value<std::string>()->default_value("."), "where to look for the git checkout");
+  cli::add_markdown_option(cmd);
   if (!cmd.parse(args)) return 0;
 
   json::Document doc(rapidjson::kObjectType);
@@ -62,13 +64,19 @@ int run_doctor(Context& ctx, const std::vector<std::string>& args) {
   if (prov.commit) ctx.host.set_output("commit", *prov.commit);
 
   std::ostringstream md;
-  md << "### amlops doctor\n\n| check | result |\n|---|---|\n"
+  md << "| check | result |\n|---|---|\n"
      << "| version | " << kVersion << " (" << kGitCommit << ") |\n"
      << "| CI host | " << ctx.host.name() << " |\n"
      << "| git commit | " << prov.commit.value_or("-") << (prov.dirty ? " (dirty)" : "") << " |\n"
      << "| git ref | " << prov.ref.value_or("-") << " |\n"
      << "| credential | " << (chosen ? chosen->name + ": " + chosen->detail : std::string("none available")) << " |\n";
-  ctx.host.summary(md.str());
+  report::Fragment section;
+  section.title = "amlops doctor";
+  section.order = report::section_order::doctor;
+  section.verdict = "amlops " + std::string(kVersion) + " on " + ctx.host.name() + ", credential " +
+                    (chosen ? chosen->name : std::string("none"));
+  section.body = md.str();
+  cli::publish_result(ctx, section, cmd);
 
   ctx.emit(doc, [&](std::ostream& os) {
     os << "amlops " << kVersion << " (commit " << kGitCommit << ")\n";

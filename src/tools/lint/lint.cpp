@@ -10,8 +10,10 @@
 #include "core/error.hpp"
 #include "core/files.hpp"
 #include "core/log.hpp"
+#include "core/strings.hpp"
 #include "report/sarif.hpp"
 #include "tools/common/cli.hpp"
+#include "tools/common/result.hpp"
 
 namespace amlops {
 namespace {
@@ -94,6 +96,48 @@ std::string md_escape(std::string s) {
   return out;
 }
 
+// The section body: history notes, then the findings table (most severe first, 1,000 rows).
+std::string result_markdown(const lint::Report& report, const std::vector<const lint::Finding*>& order) {
+  std::ostringstream md;
+  for (auto& n : report.notes) md << "> **" << lint::level_name(n.level) << "**: " << md_escape(n.message) << "\n\n";
+  if (!report.findings.empty()) {
+    md << "| severity | rule | location | message |\n|---|---|---|---|\n";
+    size_t n = 0;
+    for (auto* f : order) {
+      if (++n > 1000) {
+        md << "\n_" << report.findings.size() - 1000 << " more findings: see the SARIF or JSON output._\n";
+        break;
+      }
+      md << "| " << lint::level_name(f->level) << " | " << f->rule << " | `" << md_escape(f->path) << ":" << f->line
+         << "` | " << md_escape(f->message) << " |\n";
+    }
+  }
+  if (report.suppressed)
+    md << "\n" << cli::count_of(report.suppressed, "finding") << " suppressed (baseline or config).\n";
+  return md.str();
+}
+
+// "2 errors, 1 warning in 14 files and 30 commits"; fail when the run fails (--fail-on), warn when
+// errors or warnings remain below it, else pass.
+report::Fragment result_fragment(const lint::Report& report, const std::vector<const lint::Finding*>& order,
+                                 const size_t counts[3], bool failing) {
+  report::Fragment f;
+  f.title = "Lint";
+  f.order = report::section_order::lint;
+  std::vector<std::string> parts;
+  if (counts[2]) parts.push_back(cli::count_of(counts[2], "error"));
+  if (counts[1]) parts.push_back(cli::count_of(counts[1], "warning"));
+  if (counts[0]) parts.push_back(cli::count_of(counts[0], "note"));
+  f.verdict = (parts.empty() ? std::string("no findings") : str::join(parts, ", ")) + " in " +
+              cli::count_of(report.files_scanned, "file");
+  if (report.commits_scanned) f.verdict += " and " + cli::count_of(report.commits_scanned, "commit");
+  f.status = failing                    ? report::FragmentStatus::fail
+             : (counts[2] || counts[1]) ? report::FragmentStatus::warn
+                                        : report::FragmentStatus::pass;
+  f.body = result_markdown(report, order);
+  return f;
+}
+
 int check(Context& ctx, const std::vector<std::string>& args) {
   cli::Command cmd(ctx, "check",
                    "Checks an ML repository: Azure ML YAML, training code, secrets (tree and history), "
@@ -112,6 +156,7 @@ int check(Context& ctx, const std::vector<std::string>& args) {
       "history-depth", cli::po::value<size_t>(),
       "scan only the newest N commits of history (default 0: all the clone has)")(
       "max-commits", cli::po::value<size_t>(), "old name of --history-depth");
+  cli::add_markdown_option(cmd);
   cmd.positional("path");
   if (!cmd.parse(args)) return 0;
 
@@ -153,6 +198,12 @@ int check(Context& ctx, const std::vector<std::string>& args) {
   if (baseline_out) {
     lint::write_baseline(*baseline_out, report.findings);
     log::info("wrote ", report.findings.size(), " findings to the baseline ", baseline_out->string());
+    report::Fragment f;
+    f.title = "Lint";
+    f.order = report::section_order::lint;
+    f.verdict = "baseline updated: " + cli::count_of(report.findings.size(), "finding") + " written to " +
+                baseline_out->string();
+    cli::publish_result(ctx, f, cmd);
     return 0;
   }
 
@@ -164,11 +215,11 @@ int check(Context& ctx, const std::vector<std::string>& args) {
     ctx.host.set_output("sarif-file", cmd.str("sarif-file"));
   }
 
-  // CI host: the most severe findings as annotations (the host caps them), the full table in the summary.
+  // Most severe first: the host caps annotations, and the table is read top down.
+  std::vector<const lint::Finding*> order;
+  for (auto& f : report.findings) order.push_back(&f);
+  std::stable_sort(order.begin(), order.end(), [](auto* a, auto* b) { return a->level > b->level; });
   if (ctx.host.kind() != ci::Kind::terminal) {
-    std::vector<const lint::Finding*> order;
-    for (auto& f : report.findings) order.push_back(&f);
-    std::stable_sort(order.begin(), order.end(), [](auto* a, auto* b) { return a->level > b->level; });
     for (auto* f : order) {
       ci::Annotation a;
       a.severity = host_severity(f->level);
@@ -182,30 +233,9 @@ int check(Context& ctx, const std::vector<std::string>& args) {
       a.code = f->rule;
       ctx.host.annotate(a);
     }
-    std::ostringstream md;
-    md << "### amlops-lint\n\n"
-       << counts[2] << " errors, " << counts[1] << " warnings, " << counts[0] << " notes in " << report.files_scanned
-       << " files";
-    if (report.commits_scanned) md << " and " << report.commits_scanned << " commits";
-    md << "\n\n";
-    for (auto& n : report.notes) md << "> **" << lint::level_name(n.level) << "**: " << md_escape(n.message) << "\n\n";
-    if (!report.findings.empty()) {
-      md << "| severity | rule | location | message |\n|---|---|---|---|\n";
-      size_t n = 0;
-      for (auto* f : order) {
-        if (++n > 1000) {
-          md << "\n_" << report.findings.size() - 1000 << " more findings: see the SARIF or JSON output._\n";
-          break;
-        }
-        md << "| " << lint::level_name(f->level) << " | " << f->rule << " | `" << md_escape(f->path) << ":" << f->line
-           << "` | " << md_escape(f->message) << " |\n";
-      }
-    }
-    ctx.host.summary(md.str());
     ctx.host.set_output("findings", std::to_string(report.findings.size()));
     ctx.host.set_output("errors", std::to_string(counts[2]));
   }
-
   if (format == "sarif") {
     ctx.out << build_sarif(report);
     ctx.out.flush();
@@ -260,13 +290,14 @@ int check(Context& ctx, const std::vector<std::string>& args) {
     });
   }
 
-  lint::Level threshold = fail_on == "never" ? lint::Level::note : lint::parse_level(fail_on);
+  size_t at_or_above = 0;
   if (fail_on != "never") {
-    size_t at_or_above = 0;
+    const lint::Level threshold = lint::parse_level(fail_on);
     for (auto& f : report.findings)
       if (f.level >= threshold) ++at_or_above;
-    if (at_or_above) throw CheckFailed(std::to_string(at_or_above) + " finding(s) at or above " + fail_on);
   }
+  cli::publish_result(ctx, result_fragment(report, order, counts, at_or_above > 0), cmd);
+  if (at_or_above) throw CheckFailed(std::to_string(at_or_above) + " finding(s) at or above " + fail_on);
   return 0;
 }
 

@@ -18,6 +18,7 @@
 #include "monitor/render.hpp"
 #include "report/markdown.hpp"
 #include "tools/common/cli.hpp"
+#include "tools/common/result.hpp"
 #include "tools/monitor/options.hpp"
 
 namespace amlops {
@@ -103,12 +104,13 @@ int drift_cmd(Context& ctx, const std::vector<std::string>& args) {
       "current", value<std::string>(), "current data (CSV, JSON Lines or a profile)")(
       "prediction", value<std::string>(), "prediction column: reported as prediction drift, not a feature")(
       "config", value<std::string>(), "amlops.yml whose monitor: section sets methods and thresholds")(
-      "report", value<std::string>(), "write a self-contained HTML report here")(
-      "summary", value<std::string>(), "also write the markdown summary to this file")(
+      "report", value<std::string>(), "write a self-contained HTML report here")("summary", value<std::string>(),
+                                                                                 "old name of --markdown")(
       "min-rows", value<int64_t>()->default_value(kDefaultMinRows),
       "fewer rows than this in the reference or the current data: too few rows to judge (exit 1 with "
       "--fail-on-drift), never 'no drift'")(
       "fail-on-drift", bool_switch(), "exit 1 when dataset or prediction drift is found, or there are too few rows");
+  cli::add_markdown_option(cmd);
   if (!cmd.parse(args)) return 0;
   stats::DriftOptions o;
   std::optional<std::string> ref_path, cur_path, prediction;
@@ -168,9 +170,9 @@ int drift_cmd(Context& ctx, const std::vector<std::string>& args) {
     b.set(doc, "report", cmd.str("report"));
     ctx.host.set_output("report", cmd.str("report"));
   }
-  const auto md = drift_markdown(check, "Data drift: " + std::filesystem::path(*cur_path).filename().string());
-  ctx.host.summary(md);
-  if (cmd.vm().count("summary")) files::write_atomic(cmd.str("summary"), md);
+  const auto section = drift_fragment(check, std::filesystem::path(*ref_path).filename().string(),
+                                      std::filesystem::path(*cur_path).filename().string(), cmd.flag("fail-on-drift"));
+  cli::publish_result(ctx, section, cmd.str("markdown", cmd.str("summary")));
   const bool too_few = check.outcome == Outcome::too_few_rows;
   ctx.host.set_output("outcome", std::string(outcome_name(check.outcome)));
   ctx.host.set_output("drifted", too_few ? std::string("unknown") : bool_text(check.drifted()));
@@ -224,6 +226,7 @@ int performance_cmd(Context& ctx, const std::vector<std::string>& args) {
       "max", value<std::vector<std::string>>()->composing(), "METRIC=X: fail when METRIC > X (repeatable)")(
       "compat", value<std::string>()->default_value("azure"), "drift conventions for the input-drift check")(
       "fail-on-drift", bool_switch(), "exit 1 on concept drift, a detector alarm or a breached --min/--max");
+  cli::add_markdown_option(cmd);
   if (!cmd.parse(args)) return 0;
   PerfSpec spec{cmd.required("label"), cmd.required("prediction"), cmd.str("score"), cmd.str("task", "auto")};
   auto bounds = [&](const std::string& opt) {
@@ -259,8 +262,10 @@ int performance_cmd(Context& ctx, const std::vector<std::string>& args) {
   ctx.host.set_output("performance_ok", bool_text(c.failures.empty()));
   if (auto acc = metric_value(c.perf, c.perf.classification ? "accuracy" : "rmse"))
     ctx.host.set_output(c.perf.classification ? "accuracy" : "rmse", report::fmt_number(*acc, 6));
-  ctx.host.summary(
-      performance_markdown(c, "Model performance: " + std::filesystem::path(cmd.str("data")).filename().string()));
+  cli::publish_result(
+      ctx,
+      performance_fragment(c, std::filesystem::path(cmd.str("data")).filename().string(), cmd.flag("fail-on-drift")),
+      cmd);
   // Failed checks where people look: error annotations when the step fails on them, else warnings.
   auto annotate = [&](const std::string& title, const std::string& why) {
     ci::Annotation a;
@@ -288,6 +293,7 @@ int decide_cmd(Context& ctx, const std::vector<std::string>& args) {
                                                                         "overrides monitor.current")(
       "window", value<std::string>(), "overrides monitor.window: daily, weekly or N rows")(
       "fail-on-retrain", bool_switch(), "exit 1 when the decision is to retrain");
+  cli::add_markdown_option(cmd);
   if (!cmd.parse(args)) return 0;
   auto c = load_config(cmd.str("config"));
   if (cmd.vm().count("reference")) c.reference = cmd.str("reference");
@@ -308,7 +314,7 @@ int decide_cmd(Context& ctx, const std::vector<std::string>& args) {
   json::Document doc(rapidjson::kObjectType);
   decision_json(d, doc);
   ctx.host.set_output("retrain", bool_text(d.retrain));
-  ctx.host.summary(decision_markdown(d));
+  cli::publish_result(ctx, decision_fragment(d, cmd.flag("fail-on-retrain")), cmd);
   ctx.emit(doc, [&](std::ostream& os) {
     os << "retrain: " << bool_text(d.retrain) << "\n";
     for (const auto& r : d.reasons) os << "  - " << r << "\n";
