@@ -445,13 +445,15 @@ void Runner::launch(const JobRow& j) {
       env["AZURE_ML_OUTPUT_" + name] = path.string();
     }
   }
-  std::string command = member_text(props, "command").value_or("");
+  // Values reach the shell through the environment only (see substitute.hpp).
+  Substituted command;
   try {
-    command = substitute_command(command, [&](const std::string& ref) -> std::optional<std::string> {
-      auto f = values.find(ref);
-      if (f != values.end()) return f->second;
-      return std::nullopt;
-    });
+    command = substitute_command(member_text(props, "command").value_or(""),
+                                 [&](const std::string& ref) -> std::optional<std::string> {
+                                   auto f = values.find(ref);
+                                   if (f != values.end()) return f->second;
+                                   return std::nullopt;
+                                 });
   } catch (const std::runtime_error& e) {
     throw JobFailure("UserError", e.what());
   }
@@ -469,6 +471,7 @@ void Runner::launch(const JobRow& j) {
   if (props.HasMember("environmentVariables") && props["environmentVariables"].IsObject())
     for (auto& e : props["environmentVariables"].GetObject()) base[e.name.GetString()] = json::scalar_text(e.value);
   for (auto& [k, v] : env) base[k] = v;
+  for (auto& [k, v] : command.env) base[k] = v;
   auto exp = app_.store().one("SELECT experiment_id FROM runs WHERE ws=? AND run_id=?", {j.ws, j.name});
   base["MLFLOW_TRACKING_URI"] = app_.mlflow_base(j.ws);
   base["MLFLOW_TRACKING_TOKEN"] = app_.issue_token("job:" + j.name, std::chrono::hours(24 * 7));
@@ -503,7 +506,7 @@ void Runner::launch(const JobRow& j) {
     }
   }
   try {
-    p.child = process::spawn({"/bin/sh", "-c", command}, so);
+    p.child = process::spawn({"/bin/sh", "-c", command.command}, so);
   } catch (const std::exception& e) {
     throw JobFailure("SystemError", std::string("cannot start the job: ") + e.what());
   }

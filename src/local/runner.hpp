@@ -1,5 +1,5 @@
 // The job runner: command jobs as local processes (own process group, /bin/sh -c with inputs
-// substituted as single shell-quoted words), pipelines as a DAG of child command jobs, sweeps as
+// passed to the shell through environment variables), pipelines as a DAG of child command jobs, sweeps as
 // trials over a search space. One scheduler thread drives every job through the state machine
 // kept in the store (NotStarted, Queued, Preparing, Running, Finalizing, Completed | Failed |
 // CancelRequested -> Canceled).

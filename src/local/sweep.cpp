@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <random>
-#include <regex>
 #include <stdexcept>
 
 #include "core/strings.hpp"
@@ -217,26 +216,32 @@ void Runner::step_sweep(const JobRow& j) {
     json::Builder b(child.GetAllocator());
     json::Value cp = b.obj();
     b.set(cp, "jobType", "Command");
-    std::string cmd = member_text(trial, "command").value_or("");
+    // search_space values go to the trial as environment variables; other placeholders are left
+    // for the trial's own substitution.
+    Substituted cmd;
     try {
-      cmd = substitute_command(cmd, [&](const std::string& ref) -> std::optional<std::string> {
-        if (ref.rfind("search_space.", 0) == 0) {
-          auto f = t.find(ref.substr(13));
-          if (f != t.end()) return f->second;
-          return std::nullopt;
-        }
-        return "${{" + ref + "}}";  // left for the trial's own substitution
-      });
+      cmd = substitute_command(
+          member_text(trial, "command").value_or(""),
+          [&](const std::string& ref) -> std::optional<std::string> {
+            auto f = t.find(ref.substr(13));
+            if (f != t.end()) return f->second;
+            return std::nullopt;
+          },
+          [](const std::string& ref) { return ref.rfind("search_space.", 0) != 0; });
     } catch (const std::runtime_error& e) {
       throw JobFailure("UserError", e.what());
     }
-    // Placeholders other than search_space were quoted as text above; restore them.
-    cmd = std::regex_replace(cmd, std::regex(R"('\$\{\{([^}]*)\}\}')"), "$${{$1}}");
-    b.set(cp, "command", cmd);
+    b.set(cp, "command", cmd.command);
     for (const char* k : {"codeId", "environmentId"})
       if (auto v = member_text(trial, k)) b.set(cp, k, *v);
-    for (const char* k : {"environmentVariables", "resources", "distribution"})
+    for (const char* k : {"resources", "distribution"})
       if (trial.HasMember(k)) b.set(cp, k, b.copy(trial[k]));
+    json::Value vars = b.obj();
+    if (trial.HasMember("environmentVariables") && trial["environmentVariables"].IsObject())
+      for (auto& e : trial["environmentVariables"].GetObject())
+        if (!cmd.env.count(e.name.GetString())) b.set(vars, e.name.GetString(), b.copy(e.value));
+    for (auto& [k, v] : cmd.env) b.set(vars, k, v);
+    if (trial.HasMember("environmentVariables") || !cmd.env.empty()) b.set(cp, "environmentVariables", std::move(vars));
     if (props.HasMember("inputs")) b.set(cp, "inputs", b.copy(props["inputs"]));
     json::Value outs = b.obj();
     if (props.HasMember("outputs") && props["outputs"].IsObject())

@@ -744,6 +744,70 @@ class Safety(Base):
         s, _, _ = srv.raw("GET", container + sas.replace("sp=racwdl", "sp=r") + "&restype=container&comp=list", token=False)
         self.assertEqual(s, 403)
 
+    def test_input_values_never_run_as_shell_code(self):
+        srv = self.srv
+        marker = os.path.join(srv.data, "pwned")
+        touch = "touch " + marker
+        # One value holding every way out of a shell word; any of them running creates the marker.
+        evil = ("a $(%s) `%s` '; %s; ' \"; %s && %s; \" } a[$(%s)] ))\nEOF\n%s\n#" %
+                ((touch,) * 7))
+        pf = "printf '%s\\n' "
+        positions = {
+            "plain": pf + "${{inputs.x}}",
+            "dquoted": pf + "\"v=${{inputs.x}}\"",
+            "squoted": pf + "'v=${{inputs.x}}'",
+            "comment-apostrophe": "# don't split this\n" + pf + "${{inputs.x}}",
+            "heredoc": "cat <<EOF\n${{inputs.x}}\nEOF",
+            "heredoc-dash": "cat <<-EOF\n\t${{inputs.x}} it's\n\tEOF",
+            "param-word": pf + "${PATH:+${{inputs.x}}}",
+            "param-word-dq": pf + "\"${NOPE:-${{inputs.x}}}\"",
+            "comment-placeholder": "echo start # ${{inputs.x}}\necho end",
+            "cmdsub": pf + "\"$(printf '%s' ${{inputs.x}})\"",
+            "backquotes": pf + "\"`printf '%s' ${{inputs.x}}`\"",
+            "optional-block": pf + "$[[--x ${{inputs.x}}]] $[[--y ${{inputs.missing}}]]",
+        }
+        refused = {
+            "arithmetic": ("echo $((1+${{inputs.x}}))", "is used inside $((...)) but its value is not an integer"),
+            "arithmetic-param": ("echo $((1+${PATH:+${{inputs.x}}}))", "is used inside $((...))"),
+            "quoted-heredoc": ("cat <<'EOF'\n${{inputs.x}}\nEOF", "here-document whose delimiter is quoted"),
+        }
+        jobs = {}
+        for pos, command in list(positions.items()) + [(k, v[0]) for k, v in refused.items()]:
+            name = "payload-" + pos
+            srv.put_job(name, {"jobType": "Command", "command": command,
+                               "inputs": {"x": {"jobInputType": "literal", "value": evil}}})
+            jobs[name] = pos
+        srv.put_job("payload-sweep", {
+            "jobType": "Sweep", "samplingAlgorithm": {"samplingAlgorithmType": "Grid"},
+            "searchSpace": {"x": ["choice", [[evil, "$(%s)" % touch]]]},
+            "objective": {"primaryMetric": "m", "goal": "Maximize"},
+            "limits": {"jobLimitsType": "Sweep", "maxTotalTrials": 2, "maxConcurrentTrials": 2},
+            "trial": {"command": "# it's a trial\n" + pf + "${{search_space.x}} \"${{search_space.x}}\" '${{search_space.x}}'"}})
+        for name, pos in jobs.items():
+            status = srv.wait(name)
+            if pos in refused:
+                self.assertEqual(status, "Failed", name)
+                self.assertIn(refused[pos][1], srv.history(name)["error"]["error"]["message"], name)
+                continue
+            self.assertEqual(status, "Completed", (name, srv.log(name)))
+            log = srv.log(name)
+            if pos == "comment-placeholder":
+                self.assertEqual(log, "start\nend\n")
+            elif pos == "heredoc-dash":
+                self.assertIn(evil + " it's\n", log)
+            else:
+                self.assertIn(evil + "\n", log, name)
+        self.assertIn(srv.wait("payload-sweep", 120), ("Completed", "Failed"))
+        kids = srv.history("payload-sweep", "children")["value"]
+        self.assertEqual(len(kids), 2)
+        logs = []
+        for k in kids:
+            self.assertEqual(srv.wait(k["runId"]), "Completed")
+            logs.append(srv.log(k["runId"]))
+        for choice in (evil, "$(%s)" % touch):
+            self.assertEqual(sum(1 for log in logs if log == (choice + "\n") * 3), 1, (choice, logs))
+        self.assertFalse(os.path.exists(marker), "a payload in an input value ran")
+
     def test_api_versions_and_paging(self):
         srv = self.srv
         s, _, j = srv.arm("GET", "", api="2021-01-01")

@@ -60,53 +60,172 @@ std::optional<std::string> lookup(const std::string& ref) {
   return std::nullopt;
 }
 
-BOOST_AUTO_TEST_CASE(values_are_single_shell_words) {
-  BOOST_TEST(substitute_command("python train.py --lr ${{inputs.lr}} --out ${{outputs.model}}", lookup) ==
-             "python train.py --lr '0.01' --out '/data/out dir'");
-  BOOST_TEST(substitute_command("echo ${{ inputs.evil }}", lookup) == "echo 'x'\\''; rm -rf / #$(id)'");
-  // A quoted placeholder is replaced with its quotes, so the value is still one word.
-  BOOST_TEST(substitute_command("echo \"${{inputs.evil}}\"", lookup) == "echo 'x'\\''; rm -rf / #$(id)'");
-  BOOST_TEST(substitute_command("echo '${{inputs.lr}}'", lookup) == "echo '0.01'");
-  BOOST_TEST(substitute_command("no placeholders $HOME", lookup) == "no placeholders $HOME");
+BOOST_AUTO_TEST_CASE(values_are_environment_references) {
+  auto s = substitute_command("python train.py --lr ${{inputs.lr}} --out ${{outputs.model}}", lookup);
+  BOOST_TEST(s.command == "python train.py --lr \"${AMLOPS_inputs_lr}\" --out \"${AMLOPS_outputs_model}\"");
+  BOOST_TEST(s.env.at("AMLOPS_inputs_lr") == "0.01");
+  BOOST_TEST(s.env.at("AMLOPS_outputs_model") == "/data/out dir");
+  // Inside "..." the reference is bare, inside '...' the quote is closed around it.
+  BOOST_TEST(substitute_command("echo \"${{ inputs.evil }}\"", lookup).command == "echo \"${AMLOPS_inputs_evil}\"");
+  BOOST_TEST(substitute_command("echo '${{inputs.lr}}'", lookup).command == "echo ''\"${AMLOPS_inputs_lr}\"''");
+  auto none = substitute_command("no placeholders $HOME", lookup);
+  BOOST_TEST(none.command == "no placeholders $HOME");
+  BOOST_TEST(none.env.empty());
+  // References whose names would clash get distinct variables.
+  auto both = substitute_command("a ${{inputs.a_b}} ${{inputs.a.b}} ${{inputs.a_b}}",
+                                 [](const std::string& r) { return std::optional<std::string>(r); });
+  BOOST_TEST(both.command == "a \"${AMLOPS_inputs_a_b}\" \"${AMLOPS_inputs_a_b_2}\" \"${AMLOPS_inputs_a_b}\"");
+  BOOST_TEST(both.env.at("AMLOPS_inputs_a_b_2") == "inputs.a.b");
 }
 
-// The substituted command, run by /bin/sh, prints each argument on its own line: every value must
-// arrive exactly as given, whatever quotes surround its placeholder, and nothing in it may run.
-BOOST_AUTO_TEST_CASE(values_inside_quoted_words_are_not_evaluated) {
-  const std::string evil = "$(echo RAN >&2)`echo RAN >&2`'\"; echo RAN >&2; '\\";
-  auto look = [&](const std::string& ref) -> std::optional<std::string> {
-    if (ref == "inputs.v") return evil;
+namespace {
+
+// Runs `command` (with ${{inputs.v}} = `value`, ${{inputs.lr}} = 0.01, ${{inputs.n}} = `n`) under
+// `shell` in an empty directory and returns its stdout; fails the test when the command fails or
+// when any payload in the value ran (every payload creates the file `pwned`).
+std::string run_substituted(const std::string& shell, const std::string& command, const std::string& value,
+                            const std::string& n = "41") {
+  auto s = substitute_command(command, [&](const std::string& ref) -> std::optional<std::string> {
+    if (ref == "inputs.v") return value;
     if (ref == "inputs.lr") return std::string("0.01");
+    if (ref == "inputs.n") return n;
+    if (ref == "outputs.model") return std::string("/data/out dir");
     return std::nullopt;
-  };
+  });
+  files::TempDir dir("amlops-subst");
+  process::SpawnOptions so;
+  so.cwd = dir.path();
+  so.capture = true;
+  so.env_add = s.env;
+  auto r = process::run_capture({shell, "-c", s.command}, so);
+  BOOST_TEST_INFO("shell " << shell << ", command: " << command << "\n-> " << s.command);
+  BOOST_TEST(r.exit_code == 0);
+  BOOST_TEST(!std::filesystem::exists(dir.path() / "pwned"));
+  return r.out;
+}
+
+std::vector<std::string> shells() {
+  std::vector<std::string> v = {"/bin/sh"};  // dash on Debian; what amlops-local runs
+  if (std::filesystem::exists("/bin/bash")) v.push_back("/bin/bash");
+  return v;
+}
+
+// Values that run `touch pwned` if any part of them is ever read as shell code.
+const std::vector<std::string> kPayloads = {
+    "$(touch pwned)",        "`touch pwned`",
+    "x; touch pwned",        "x && touch pwned",
+    "x' ; touch pwned; '",   "x\" ; touch pwned; \"",
+    "x\ntouch pwned",        "x\nEOF\ntouch pwned\nEOF",
+    "} $(touch pwned) {",    "a[$(touch pwned)]",
+    "x)) $(touch pwned) ((", "'\"$(touch pwned)`touch pwned`\\' ; touch pwned #",
+};
+
+}  // namespace
+
+// Every position a placeholder can take in a command: the value arrives intact where the shell
+// would see it as data, and no payload in it ever runs, under dash and bash.
+BOOST_AUTO_TEST_CASE(no_value_runs_in_any_position) {
   struct Case {
-    std::string command, expect;
+    std::string command, expect;  // expect: stdout with V standing for the value
   };
   std::vector<Case> cases = {
-      {"printf '%s\\n' \"--x=${{inputs.v}}\"", "--x=" + evil},
-      {"printf '%s\\n' \"${{inputs.v}}/f.csv\"", evil + "/f.csv"},
-      {"printf '%s\\n' 'a ${{inputs.v}} b'", "a " + evil + " b"},
-      {"printf '%s\\n' --x=${{inputs.v}}", "--x=" + evil},
-      {"printf '%s\\n' \"${{inputs.v}}\"", evil},
-      {"printf '%s\\n' \"a \\\" ${{inputs.v}}\"", "a \" " + evil},
-      {"printf '%s\\n' \"lr=${{inputs.lr}}$[[ v=${{inputs.v}}]]\"", "lr=0.01 v=" + evil},
+      {"printf '%s\\n' ${{inputs.v}}", "V\n"},
+      {"printf '%s\\n' --x=${{inputs.v}}", "--x=V\n"},
+      {"printf '%s\\n' \"${{inputs.v}}\"", "V\n"},
+      {"printf '%s\\n' \"a ${{inputs.v}} b\"", "a V b\n"},
+      {"printf '%s\\n' \"a \\\" ${{inputs.v}}\"", "a \" V\n"},
+      {"printf '%s\\n' 'a ${{inputs.v}} b'", "a V b\n"},
+      {"printf '%s\\n' '${{inputs.v}}'", "V\n"},
+      // A comment holding an apostrophe (or a quote) before the placeholder.
+      {"# don't split this\nprintf '%s\\n' ${{inputs.v}}", "V\n"},
+      {"echo start # it's \"odd\nprintf '%s\\n' ${{inputs.v}}", "start\nV\n"},
+      // A placeholder inside a comment, with a value holding newlines.
+      {"echo start # ${{inputs.v}}\necho end", "start\nend\n"},
+      // Here-documents, unquoted delimiter (<<EOF, <<-EOF, two on one line).
+      {"cat <<EOF\nv=${{inputs.v}}\nEOF\necho after", "v=V\nafter\n"},
+      {"cat <<-EOF\n\tv=${{inputs.v}} it's\n\tEOF\necho after", "v=V it's\nafter\n"},
+      {"cat <<A; cat <<B\n${{inputs.v}}\nA\n'${{inputs.v}}'\nB", "V\n'V'\n"},
+      {"cat <<EOF\n$(printf '%s' ${{inputs.v}})\nEOF", "V\n"},
+      // Parameter expansion words, quoted or not.
+      {"printf '%s\\n' ${PATH:+${{inputs.v}}}", "V\n"},
+      {"printf '%s\\n' \"${PATH:+${{inputs.v}}}\"", "V\n"},
+      {"printf '%s\\n' \"${NOPE:-x${{inputs.v}}}\"", "xV\n"},
+      // Command substitution and backquotes.
+      {"printf '%s\\n' \"$(printf '%s' ${{inputs.v}})\"", "V\n"},
+      {"printf '%s\\n' \"`printf '%s' ${{inputs.v}}`\"", "V\n"},
+      {"printf '%s\\n' $(printf '%s' \"${{inputs.v}}\" | wc -c)", "LEN\n"},
+      // Optional blocks.
+      {"printf '%s\\n' \"lr=${{inputs.lr}}$[[ v=${{inputs.v}}]]\"", "lr=0.01 v=V\n"},
+      {"printf '%s\\n' $[[--v ${{inputs.v}}]] $[[--w ${{inputs.w}}]] end", "--v\nV\nend\n"},
+      // Integers in arithmetic.
+      {"echo $((1+${{inputs.n}}))", "42\n"},
   };
-  for (auto& c : cases) {
-    std::string cmd = substitute_command(c.command, look);
-    auto r = process::run_capture({"/bin/sh", "-c", cmd});
-    BOOST_TEST_INFO("command: " << c.command << " -> " << cmd);
-    BOOST_TEST(r.exit_code == 0);
-    BOOST_TEST(r.err.find("RAN") == std::string::npos);
-    BOOST_TEST(r.out == c.expect + "\n");
+  for (auto& sh : shells())
+    for (auto& value : kPayloads)
+      for (auto& c : cases) {
+        std::string expect = c.expect;
+        for (size_t p = expect.find('V'); p != std::string::npos; p = expect.find('V', p + value.size()))
+          expect.replace(p, 1, value);
+        if (auto p = expect.find("LEN"); p != std::string::npos) expect.replace(p, 3, std::to_string(value.size()));
+        BOOST_TEST(run_substituted(sh, c.command, value) == expect, "command: " << c.command << " value: " << value);
+      }
+}
+
+BOOST_AUTO_TEST_CASE(arithmetic_takes_integers_only) {
+  for (auto& sh : shells()) {
+    BOOST_TEST(run_substituted(sh, "echo $((1+${{inputs.n}}))", "", "-1") == "0\n");
+    BOOST_TEST(run_substituted(sh, "echo $(( (2*${{inputs.n}}) ))", "", "21") == "42\n");
   }
+  for (auto& value : kPayloads)
+    for (const char* command : {"echo $((1+${{inputs.v}}))", "echo $((1+${PATH:+${{inputs.v}}}))",
+                                "echo \"$(( $(echo 1) + ${{inputs.v}} ))\""})
+      BOOST_CHECK_EXCEPTION(
+          run_substituted("/bin/sh", command, value), std::runtime_error, [](const std::runtime_error& e) {
+            return std::string(e.what()).find("${{inputs.v}} is used inside $((...))") != std::string::npos;
+          });
+}
+
+BOOST_AUTO_TEST_CASE(quoted_heredoc_placeholders_are_refused) {
+  for (const char* command :
+       {"cat <<'EOF'\n${{inputs.lr}}\nEOF", "cat <<\"EOF\"\n${{inputs.lr}}\nEOF", "cat <<\\EOF\n${{inputs.lr}}\nEOF"})
+    BOOST_CHECK_EXCEPTION(substitute_command(command, lookup), std::runtime_error, [](const std::runtime_error& e) {
+      return std::string(e.what()).find("here-document whose delimiter is quoted") != std::string::npos;
+    });
+  // After the quoted here-document ends, placeholders work again.
+  BOOST_TEST(run_substituted("/bin/sh", "cat <<'EOF'\n$x it's\nEOF\nprintf '%s\\n' ${{inputs.v}}", "$(touch pwned)") ==
+             "$x it's\n$(touch pwned)\n");
+}
+
+BOOST_AUTO_TEST_CASE(values_with_nul_are_refused) {
+  BOOST_CHECK_THROW(
+      substitute_command("echo ${{inputs.v}}",
+                         [](const std::string&) { return std::optional<std::string>(std::string("a\0b", 3)); }),
+      std::runtime_error);
 }
 
 BOOST_AUTO_TEST_CASE(optional_blocks_and_unknown_references) {
-  BOOST_TEST(substitute_command("run $[[--lr ${{inputs.lr}}]] $[[--x ${{inputs.x}}]] end", lookup) ==
-             "run --lr '0.01'  end");
+  BOOST_TEST(substitute_command("run $[[--lr ${{inputs.lr}}]] $[[--x ${{inputs.x}}]] end", lookup).command ==
+             "run --lr \"${AMLOPS_inputs_lr}\"  end");
   BOOST_CHECK_EXCEPTION(
       substitute_command("run ${{inputs.x}}", lookup), std::runtime_error,
       [](const std::runtime_error& e) { return std::string(e.what()).find("inputs.x") != std::string::npos; });
+}
+
+// A sweep substitutes search_space only: other placeholders, and blocks holding them, stay for the
+// trial's own substitution, whatever quotes surround them.
+BOOST_AUTO_TEST_CASE(kept_references_are_left_as_written) {
+  auto s = substitute_command(
+      "train '${{search_space.lr}}' \"${{inputs.x}}\" $[[--y ${{inputs.y}} ${{search_space.lr}}]] "
+      "$[[${{search_space.z}}]]",
+      [](const std::string& ref) -> std::optional<std::string> {
+        if (ref == "search_space.lr") return std::string("0.1");
+        return std::nullopt;
+      },
+      [](const std::string& ref) { return ref.rfind("search_space.", 0) != 0; });
+  BOOST_TEST(s.command ==
+             "train ''\"${AMLOPS_search_space_lr}\"'' \"${{inputs.x}}\" $[[--y ${{inputs.y}} "
+             "\"${AMLOPS_search_space_lr}\"]] ");
+  BOOST_TEST(s.env.size() == 1u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
