@@ -47,7 +47,7 @@ function(amlops_tool name)
   amlops_library(amlops_tool_${name} SOURCES ${A_SOURCES} DEPS amlops_toolkit ${A_DEPS})
   string(REPLACE "-" "_" ident "${name}")
   set(main_cpp ${CMAKE_BINARY_DIR}/generated/main_${ident}.cpp)
-  file(WRITE ${main_cpp}.in "#include \"tools/common/context.hpp\"\n"
+  file(WRITE ${main_cpp}.in "#include \"cli/context.hpp\"\n"
     "namespace amlops { int run_${ident}(Context& ctx, const std::vector<std::string>& args); }\n"
     "int main(int argc, char** argv) { return amlops::tool_main(\"amlops-${name}\", argc, argv, amlops::run_${ident}); }\n")
   configure_file(${main_cpp}.in ${main_cpp} COPYONLY)

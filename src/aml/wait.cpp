@@ -124,8 +124,10 @@ bool stream_run_logs(Reporter& rep, azure::Workspace& ws, const std::string& run
     auto r = ws.read_url(m.value.GetString(), cur.offset(key));
     if (!r.ok()) continue;  // 416 (nothing new), 404 (not yet written), ...
     auto lines = cur.feed(key, r.status, r.body);
-    for (auto& line : lines) rep.logs << prefix << line << "\n";
     if (!lines.empty()) {
+      // The job's log is untrusted text: on a CI host it never acts as a workflow command.
+      ci::UntrustedOutput out(rep.host, rep.logs);
+      for (auto& line : lines) out.line(prefix + line);
       rep.logs.flush();
       printed = true;
     }
@@ -142,7 +144,10 @@ bool stream_logs(Reporter& rep, azure::Workspace& ws, const std::string& name, b
 }
 
 void flush_partial(Reporter& rep, LogCursor& cur) {
-  for (auto& line : cur.flush()) rep.logs << line << "\n";
+  auto lines = cur.flush();
+  if (lines.empty()) return;
+  ci::UntrustedOutput out(rep.host, rep.logs);
+  for (auto& line : lines) out.line(line);
   rep.logs.flush();
 }
 

@@ -231,12 +231,17 @@ std::string App::request_log_json(size_t since) const {
   return out + "]}";
 }
 
-net::ServerResponse App::handle(const net::ServerRequest& req) {
-  // Segments of the raw path, each decoded on its own (an encoded '/' stays inside its segment).
-  std::string raw = req.target.substr(0, req.target.find('?'));
+std::vector<std::string> path_segments(const std::string& target) {
+  std::string raw = target.substr(0, target.find('?'));
   std::vector<std::string> seg;
   for (auto& s : str::split(raw, '/'))
     if (!s.empty()) seg.push_back(str::url_decode(s));
+  return seg;
+}
+
+net::ServerResponse App::handle(const net::ServerRequest& req) {
+  // Segments of the raw path, each decoded on its own (an encoded '/' stays inside its segment).
+  std::vector<std::string> seg = path_segments(req.target);
 
   bool debug_route = !seg.empty() && seg[0] == "_amlops";
   const char* fault_name = nullptr;

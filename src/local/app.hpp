@@ -43,6 +43,9 @@ struct ArmError : std::runtime_error {
   std::string detail_code;
 };
 
+// The decoded segments of a request target's path (an encoded '/' stays inside its segment).
+std::vector<std::string> path_segments(const std::string& target);
+
 class App {
  public:
   explicit App(Config cfg);
@@ -63,6 +66,12 @@ class App {
   [[nodiscard]] const Identity& identity() const { return id_; }
   [[nodiscard]] const Config& config() const { return cfg_; }
   Store& store() { return *store_; }
+
+  // Called with the request's headers before its body is read (net::ServerOptions::on_headers):
+  // the answer for a request that cannot be authenticated whatever its body, else nullopt.
+  // Blob requests need a SAS, Shared Key (both checked later, they sign headers) or a valid
+  // storage bearer token; every other non-public route a valid ARM bearer token.
+  std::optional<net::ServerResponse> reject_before_body(const net::ServerRequest& headers);
 
   // Bearer tokens (HS256 JWTs signed with the store's key).
   std::string issue_token(const std::string& subject, Duration lifetime,
@@ -106,6 +115,8 @@ class App {
 
  private:
   net::ServerResponse dispatch(const net::ServerRequest& req, const std::vector<std::string>& seg);
+  [[nodiscard]] std::optional<net::ServerResponse> bearer_failure(const net::ServerRequest& req) const;
+  [[nodiscard]] std::optional<net::ServerResponse> blob_credentials_failure(const net::ServerRequest& req) const;
   void build_routes();      // public_routes_, routes_ (routing.cpp)
   RouteTable arm_routes();  // below /subscriptions/S (arm.cpp)
   net::ServerResponse route_token(const net::ServerRequest& req, const std::string& tenant, bool v2);

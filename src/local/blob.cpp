@@ -118,6 +118,20 @@ bool valid_container(const std::string& c) {
   return std::regex_match(c, re) && c.find("--") == std::string::npos;
 }
 
+std::optional<net::ServerResponse> App::blob_credentials_failure(const net::ServerRequest& req) const {
+  auto auth = req.header("authorization");
+  // A SAS or Shared Key signs the request's headers: route_blob verifies it once the request is complete.
+  if (req.param("sig") || (auth && auth->rfind("SharedKey ", 0) == 0)) return std::nullopt;
+  if (auth && auth->size() > 7 && str::iequals(auth->substr(0, 7), "bearer ")) {
+    if (check_token(std::string(str::trim(auth->substr(7))), storage_audiences()).empty()) return std::nullopt;
+    return storage_error(401, "InvalidAuthenticationInfo",
+                         "Server failed to authenticate the request. The token is invalid or expired.");
+  }
+  return storage_error(
+      401, "NoAuthenticationInformation",
+      "Server failed to authenticate the request. Please refer to the information in the www-authenticate header.");
+}
+
 net::ServerResponse App::route_blob(const net::ServerRequest& req, const std::vector<std::string>& seg) {
   const std::string& m = req.method;
   std::string container = seg.size() > 1 ? seg[1] : "";

@@ -84,11 +84,8 @@ void App::build_routes() {
   arm_routes_ = arm_routes();
 }
 
-net::ServerResponse App::dispatch(const net::ServerRequest& req, const std::vector<std::string>& seg) {
-  auto open = public_routes_.find(req.method, seg);
-  if (open.handler) return (*open.handler)(req, open.match);
-
-  // Everything else needs a bearer token for ARM (management or ML audience).
+// Everything but the public routes needs a bearer token for ARM (management or ML audience).
+std::optional<net::ServerResponse> App::bearer_failure(const net::ServerRequest& req) const {
   std::string authority = base_url_ + "/" + id_.tenant;
   auto auth = req.header("authorization");
   if (!auth)
@@ -104,6 +101,21 @@ net::ServerResponse App::dispatch(const net::ServerRequest& req, const std::vect
                         "The access token expiry UTC time is earlier than current UTC time.", authority);
   if (!why.empty())
     return unauthorized("InvalidAuthenticationToken", "The access token is invalid: " + why + ".", authority);
+  return std::nullopt;
+}
+
+std::optional<net::ServerResponse> App::reject_before_body(const net::ServerRequest& req) {
+  auto seg = path_segments(req.target);
+  if (!seg.empty() && seg[0] == id_.account) return blob_credentials_failure(req);
+  if (public_routes_.find(req.method, seg).handler) return std::nullopt;
+  return bearer_failure(req);
+}
+
+net::ServerResponse App::dispatch(const net::ServerRequest& req, const std::vector<std::string>& seg) {
+  auto open = public_routes_.find(req.method, seg);
+  if (open.handler) return (*open.handler)(req, open.match);
+
+  if (auto failure = bearer_failure(req)) return *failure;
 
   auto found = routes_.find(req.method, seg);
   if (found.handler) return (*found.handler)(req, found.match);

@@ -695,6 +695,33 @@ class Auth(Base):
         s, _, _ = srv.raw("GET", srv.base + "/amlopslocal/azureml?restype=container&comp=list", token=False)
         self.assertEqual(s, 401)
 
+    def test_unauthenticated_upload_is_refused_before_its_body(self):
+        # Three 500 MB PUTs without a credential: each is answered 401 from its headers alone (the
+        # body is never sent), and the server's memory does not grow by the bodies.
+        import socket
+        srv = self.srv
+        host, port = srv.base[len("http://"):].rsplit(":", 1)
+        pid = srv.info["pid"]
+
+        def rss_kb():
+            with open("/proc/%d/status" % pid) as f:
+                return next(int(l.split()[1]) for l in f if l.startswith("VmRSS:"))
+        before = rss_kb()
+        targets = [srv.ws_id + "/codes/c/versions/1?api-version=" + API,          # ARM, no token
+                   "/amlopslocal/azureml/big.bin",                                # blob, no credential
+                   srv.ws_id + "/codes/c/versions/2?api-version=" + API]
+        for i, target in enumerate(targets):
+            auth = "Authorization: Bearer not.a.token\r\n" if i == 2 else ""
+            with socket.create_connection((host.strip("[]"), int(port)), timeout=20) as sock:
+                sock.sendall(("PUT %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\n%s"
+                              "Content-Length: %d\r\n\r\n" % (target, auth, 500 * 1024 * 1024)).encode())
+                sock.sendall(b"x" * 65536)  # a little of the body, far from all of it
+                reply = sock.recv(4096).decode("latin-1")
+            self.assertTrue(reply.startswith("HTTP/1.1 401"), reply[:200])
+        self.assertLess(rss_kb() - before, 100 * 1024, "the server buffered unauthenticated bodies")
+        # Authenticated requests still work afterwards.
+        self.assertEqual(srv.arm("GET", "")[0], 200)
+
     def test_client_assertion(self):
         srv = self.srv
 

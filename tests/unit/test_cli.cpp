@@ -3,11 +3,11 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "cli/cli.hpp"
+#include "cli/completion.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/strings.hpp"
-#include "tools/common/cli.hpp"
-#include "tools/common/completion.hpp"
 
 using namespace amlops;
 
@@ -272,3 +272,49 @@ BOOST_AUTO_TEST_CASE(describe_and_completion_scripts) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// Results printed by emit() carry text from repositories and jobs: on a CI host none of it may
+// act as a workflow command, and JSON stays a clean document.
+BOOST_AUTO_TEST_CASE(emit_results_never_drive_the_ci_host) {
+  const std::string hostile = "::add-mask::x\n  ::error file=a.py::boom\nsee ##vso[task.setvariable variable=X]evil\n";
+  json::Document doc(rapidjson::kObjectType);
+  json::Builder b(doc.GetAllocator());
+  b.set(doc, "message", hostile);
+  {  // GitHub, text: the hostile lines sit between stop-commands and its resume marker.
+    Fixture f;
+    auto ctx = f.make({{"GITHUB_ACTIONS", "true"}});
+    ctx.emit(doc, [&](std::ostream& os) { os << hostile; });
+    auto lines = str::split(f.out.str(), '\n');
+    BOOST_REQUIRE(lines.size() >= 5);
+    BOOST_TEST(lines[0].rfind("::stop-commands::", 0) == 0);
+    std::string token = lines[0].substr(std::string("::stop-commands::").size());
+    BOOST_TEST(token.size() == 32u);
+    BOOST_TEST(lines[4] == "::" + token + "::");
+    BOOST_TEST(f.out.str().find(hostile) != std::string::npos);
+  }
+  {  // GitHub, JSON: unchanged (no line of pretty JSON starts with "::").
+    Fixture f;
+    auto ctx = f.make({{"GITHUB_ACTIONS", "true"}});
+    ctx.format = OutputFormat::json;
+    ctx.emit(doc, [&](std::ostream& os) { os << hostile; });
+    BOOST_TEST(f.out.str().find("stop-commands") == std::string::npos);
+    json::Document back = json::parse(f.out.str());
+    BOOST_TEST(json::opt_string(back, "/message").value_or("") == hostile);
+  }
+  {  // Azure Pipelines, text and JSON: no "##vso[" survives.
+    for (auto fmt : {OutputFormat::text, OutputFormat::json}) {
+      Fixture f;
+      auto ctx = f.make({{"TF_BUILD", "True"}});
+      ctx.format = fmt;
+      ctx.emit(doc, [&](std::ostream& os) { os << hostile; });
+      BOOST_TEST(f.out.str().find("##vso[") == std::string::npos);
+      BOOST_TEST(f.out.str().find("vso[task.setvariable") != std::string::npos);
+    }
+  }
+  {  // Terminal: as written.
+    Fixture f;
+    auto ctx = f.make({});
+    ctx.emit(doc, [&](std::ostream& os) { os << hostile; });
+    BOOST_TEST(f.out.str() == hostile);
+  }
+}

@@ -4,11 +4,11 @@
 
 #include "amlops_version.hpp"
 #include "azure/credential_chain.hpp"
+#include "cli/cli.hpp"
+#include "cli/result.hpp"
 #include "core/error.hpp"
 #include "git/repo.hpp"
 #include "tools/amlops/registry.hpp"
-#include "tools/common/cli.hpp"
-#include "tools/common/result.hpp"
 
 namespace amlops {
 

@@ -2,7 +2,7 @@
 #include <string>
 #include <vector>
 
-#include "tools/common/context.hpp"
+#include "cli/context.hpp"
 
 namespace amlops {
 

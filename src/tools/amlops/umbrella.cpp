@@ -1,7 +1,7 @@
+#include "cli/cli.hpp"
+#include "cli/completion.hpp"
 #include "core/error.hpp"
 #include "tools/amlops/registry.hpp"
-#include "tools/common/cli.hpp"
-#include "tools/common/completion.hpp"
 
 namespace amlops {
 

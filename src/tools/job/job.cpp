@@ -8,6 +8,7 @@
 #include "aml/submit.hpp"
 #include "aml/wait.hpp"
 #include "ci/format.hpp"
+#include "cli/connection.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/redact.hpp"
@@ -15,7 +16,6 @@
 #include "report/comment.hpp"
 #include "report/fragment.hpp"
 #include "report/markdown.hpp"
-#include "tools/common/connection.hpp"
 
 namespace amlops {
 namespace {
@@ -166,7 +166,8 @@ int emit_result(Context& ctx, azure::Workspace* ws, const aml::JobResult& r, con
   std::string why = "job " + r.name + " ended " + r.status + (r.error.empty() ? "" : ": " + r.error);
   if (!out.streamed && !tail.empty()) {
     ctx.err << "last " << tail.size() << " lines of the log of " << r.name << ":\n";
-    for (auto& line : tail) ctx.err << "  " << redact::text(line) << "\n";
+    ci::UntrustedOutput untrusted(ctx.host, ctx.err);
+    for (auto& line : tail) untrusted.line("  " + redact::text(line));
   }
   log::error(why);
   ci::Annotation a;

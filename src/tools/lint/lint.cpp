@@ -7,13 +7,13 @@
 #include <sstream>
 
 #include "amlops_version.hpp"
+#include "cli/cli.hpp"
+#include "cli/result.hpp"
 #include "core/error.hpp"
 #include "core/files.hpp"
 #include "core/log.hpp"
 #include "core/strings.hpp"
 #include "report/sarif.hpp"
-#include "tools/common/cli.hpp"
-#include "tools/common/result.hpp"
 
 namespace amlops {
 namespace {

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "cli/cli.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/redact.hpp"
@@ -13,7 +14,6 @@
 #include "local/daemon.hpp"
 #include "net/http.hpp"
 #include "net/server.hpp"
-#include "tools/common/cli.hpp"
 
 namespace amlops {
 
@@ -135,6 +135,9 @@ int serve(Context& ctx, const std::vector<std::string>& args) {
   net::ServerOptions so;
   so.address = address;
   so.port = static_cast<uint16_t>(port);
+  // Authentication from the headers alone, before a body is read: an unauthenticated 500 MB PUT
+  // is answered 401 at once instead of being buffered.
+  so.on_headers = [&app](const net::ServerRequest& headers) { return app.reject_before_body(headers); };
   net::HttpServer server([&app](const net::ServerRequest& r) { return app.handle(r); }, so);
   try {
     server.start();

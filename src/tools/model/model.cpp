@@ -6,13 +6,13 @@
 
 #include "aml/submit.hpp"
 #include "aml/uri.hpp"
+#include "cli/connection.hpp"
 #include "core/error.hpp"
 #include "core/redact.hpp"
 #include "core/strings.hpp"
 #include "report/comment.hpp"
 #include "report/fragment.hpp"
 #include "report/markdown.hpp"
-#include "tools/common/connection.hpp"
 
 namespace amlops {
 namespace {

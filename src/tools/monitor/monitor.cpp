@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <ostream>
 
+#include "cli/cli.hpp"
+#include "cli/result.hpp"
 #include "core/error.hpp"
 #include "core/files.hpp"
 #include "core/log.hpp"
@@ -17,8 +19,6 @@
 #include "monitor/performance.hpp"
 #include "monitor/render.hpp"
 #include "report/markdown.hpp"
-#include "tools/common/cli.hpp"
-#include "tools/common/result.hpp"
 #include "tools/monitor/options.hpp"
 
 namespace amlops {

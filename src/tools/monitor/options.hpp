@@ -2,10 +2,10 @@
 #pragma once
 #include <string>
 
+#include "cli/cli.hpp"
 #include "stats/drift.hpp"
 #include "stats/profile.hpp"
 #include "stats/table.hpp"
-#include "tools/common/cli.hpp"
 
 namespace amlops::monitor {
 

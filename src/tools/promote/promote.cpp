@@ -2,13 +2,13 @@
 // tags), fail closed, explain every rule; promote exactly the version that passed.
 #include <filesystem>
 
+#include "cli/cli.hpp"
+#include "cli/connection.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/time.hpp"
 #include "promote/promotion.hpp"
 #include "report/fragment.hpp"
-#include "tools/common/cli.hpp"
-#include "tools/common/connection.hpp"
 
 namespace amlops {
 namespace {

@@ -4,11 +4,11 @@
 #include <filesystem>
 #include <memory>
 
+#include "cli/cli.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/strings.hpp"
 #include "report/publish.hpp"
-#include "tools/common/cli.hpp"
 
 namespace amlops {
 namespace {

@@ -1,4 +1,4 @@
-#include "tools/common/connection.hpp"
+#include "cli/connection.hpp"
 
 namespace amlops::cli {
 

@@ -1,4 +1,4 @@
-#include "tools/common/result.hpp"
+#include "cli/result.hpp"
 
 #include <filesystem>
 

@@ -1,4 +1,4 @@
-#include "tools/common/completion.hpp"
+#include "cli/completion.hpp"
 
 #include <functional>
 #include <sstream>

@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "tools/common/context.hpp"
+#include "cli/context.hpp"
 
 namespace amlops::cli {
 

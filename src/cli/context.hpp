@@ -31,6 +31,8 @@ struct Context {
 
   // Prints a result: JSON (pretty) with --output json, else the text renderer's output.
   void emit(const json::Value& result, const std::function<void(std::ostream&)>& text) const;
+  // `text` made inert for the CI host's command parser (see emit).
+  [[nodiscard]] std::string safe_for_host(std::string text) const;
 };
 
 using ToolEntry = int (*)(Context&, const std::vector<std::string>&);

@@ -2,7 +2,7 @@
 // --workspace, --arm-endpoint, --api-version, --auth.
 #pragma once
 #include "aml/connect.hpp"
-#include "tools/common/cli.hpp"
+#include "cli/cli.hpp"
 
 namespace amlops::cli {
 

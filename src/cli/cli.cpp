@@ -1,4 +1,4 @@
-#include "tools/common/cli.hpp"
+#include "cli/cli.hpp"
 
 #include <algorithm>
 #include <iostream>

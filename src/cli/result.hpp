@@ -6,8 +6,8 @@
 #pragma once
 #include <string>
 
+#include "cli/cli.hpp"
 #include "report/fragment.hpp"
-#include "tools/common/cli.hpp"
 
 namespace amlops::cli {
 

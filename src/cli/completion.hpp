@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "tools/common/cli.hpp"
+#include "cli/cli.hpp"
 
 namespace amlops::cli {
 
