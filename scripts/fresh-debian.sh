@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's promise on a truly fresh machine: builds a pristine Debian 12 root with debootstrap,
 # installs only `make` (plus ca-certificates, which apt needs for https sources), clones this
-# repository into it alone (no ../shared beside it) and runs `make demo` then `make test` inside
+# repository into it alone (nothing beside it) and runs `make demo` then `make test` inside
 # through chroot, printing how long each took. Needs root and debootstrap.
 #
 #   sudo scripts/fresh-debian.sh [--root DIR] [--reuse] [--repo PATH] [--commit REV]
@@ -120,7 +120,7 @@ mkdir -p "$root/src"
 git clone -q --no-local --no-checkout "$repo" "$root$src"
 git -C "$root$src" -c advice.detachedHead=false checkout -q "$commit"
 echo "fresh-debian: $src at $(git -C "$root$src" log -1 --format='%h %s')" >&2
-[ ! -e "$root/src/shared" ] || { echo "fresh-debian: $root/src/shared must not exist" >&2; exit 1; }
+[ "$(ls -A "$root/src")" = amlops ] || { echo "fresh-debian: $root/src must hold the clone alone" >&2; exit 1; }
 
 status=0
 for target in $steps; do
