@@ -103,14 +103,24 @@ mount -t sysfs sysfs "$root/sys" && mounts+=("$root/sys")
 bind /dev
 bind /dev/pts
 mount -t tmpfs -o mode=1777 shm "$root/dev/shm" && mounts+=("$root/dev/shm")
+# This machine's network setup: its DNS servers and the CA certificates it trusts locally (a
+# TLS-intercepting proxy's, say), which npm needs to reach its registry.
 cp -L /etc/resolv.conf "$root/etc/resolv.conf"
+local_cas=0
+if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
+  mkdir -p "$root/usr/local/share/ca-certificates"
+  cp -L /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
+  local_cas=1
+fi
 
+extra_env=()
+[ "$local_cas" -eq 0 ] || extra_env=(NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt)
 in_root() { chroot "$root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM="${TERM:-dumb}" \
-  PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$@"; }
+  PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "${extra_env[@]}" "$@"; }
 
 t=$(clock)
 in_root sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-  --no-install-recommends make ca-certificates >/dev/null'
+  --no-install-recommends make ca-certificates >/dev/null && update-ca-certificates >/dev/null'
 took "apt-get install make ca-certificates" "$t"
 
 # A clone of the commit alone: nothing else of this machine is visible from inside the root.
