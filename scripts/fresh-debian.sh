@@ -12,8 +12,8 @@
 #   --reuse       keep an existing root at DIR (saves debootstrap; no longer pristine).
 #   --repo PATH   the git repository to clone (default: the one this script lives in).
 #   --commit REV  the commit to check out (default: HEAD of --repo).
-#   --steps LIST  the make targets to run in order (default "demo test"); "deps" only installs
-#                 the dependencies.
+#   --steps LIST  the make targets to run in order, each even when one before failed (default
+#                 "demo test"); "deps" only installs the dependencies.
 #   --remove      delete the root at the end (default: keep it for a look or a --reuse run).
 #
 # The Debian mirror is the one this machine's apt already uses (read from /etc/apt at run time).
@@ -132,12 +132,17 @@ git -C "$root$src" -c advice.detachedHead=false checkout -q "$commit"
 echo "fresh-debian: $src at $(git -C "$root$src" log -1 --format='%h %s')" >&2
 [ "$(ls -A "$root/src")" = amlops ] || { echo "fresh-debian: $root/src must hold the clone alone" >&2; exit 1; }
 
-status=0
+failed=()
 for target in $steps; do
   t=$(clock)
   echo "fresh-debian: make $target" >&2
+  status=0
   in_root sh -c "cd $src && make $target" || status=$?
   took "make $target" "$t"
-  [ "$status" -eq 0 ] || { echo "fresh-debian: make $target failed ($status)" >&2; exit "$status"; }
+  [ "$status" -eq 0 ] || { echo "fresh-debian: make $target failed ($status)" >&2; failed+=("$target"); }
 done
-echo "fresh-debian: all of '$steps' passed on a fresh Debian 12 root ($root)" >&2
+if [ "${#failed[@]}" -gt 0 ]; then
+  echo "fresh-debian: failed on a fresh Debian 12 root ($root): make ${failed[*]}" >&2
+  exit 1
+fi
+echo "fresh-debian: make $steps passed on a fresh Debian 12 root ($root)" >&2
