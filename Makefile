@@ -6,8 +6,10 @@ FUZZ_RUNS ?= 20000
 FUZZ_SECONDS ?= 60
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
-GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
-LAUNCHER := $(shell command -v ccache >/dev/null 2>&1 && echo "-DCMAKE_CXX_COMPILER_LAUNCHER=ccache")
+# Ninja and ccache when installed, looked up by the shell when a configure recipe runs, i.e. after
+# `deps` has installed them on a fresh machine (not when make reads this file).
+GENERATOR = $$(command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
+LAUNCHER = $$(command -v ccache >/dev/null 2>&1 && echo "-DCMAKE_CXX_COMPILER_LAUNCHER=ccache")
 
 .PHONY: all deps build build-asan build-fuzz fuzz fuzz-smoke test test-unit demo format clean
 
@@ -16,19 +18,19 @@ all: build
 deps:
 	@scripts/deps.sh
 
-$(BUILD)/CMakeCache.txt:
+$(BUILD)/CMakeCache.txt: | deps
 	cmake -S . -B $(BUILD) $(GENERATOR) $(LAUNCHER) -DCMAKE_BUILD_TYPE=Release -DAMLOPS_WERROR=ON $(CMAKE_FLAGS)
 
 build: deps $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j$(JOBS)
 
-$(SAN_BUILD)/CMakeCache.txt:
+$(SAN_BUILD)/CMakeCache.txt: | deps
 	cmake -S . -B $(SAN_BUILD) $(GENERATOR) $(LAUNCHER) -DCMAKE_BUILD_TYPE=Debug -DAMLOPS_WERROR=ON -DAMLOPS_SANITIZE=ON $(CMAKE_FLAGS)
 
 build-asan: deps $(SAN_BUILD)/CMakeCache.txt
 	cmake --build $(SAN_BUILD) -j$(JOBS)
 
-$(FUZZ_BUILD)/CMakeCache.txt:
+$(FUZZ_BUILD)/CMakeCache.txt: | deps
 	cmake -S . -B $(FUZZ_BUILD) $(GENERATOR) $(LAUNCHER) -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
 	  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAMLOPS_FUZZ=ON -DAMLOPS_ONLY="stats;spec;lint;fuzz"
 

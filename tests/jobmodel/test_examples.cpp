@@ -1,4 +1,4 @@
-// The client against the official Azure ML REST examples (../shared/reference/aml-examples): it
+// The client against the official Azure ML REST examples (tests/data/aml-examples): it
 // parses every response example of the operations it calls, and the bodies it sends have the
 // examples' shapes (every key we send exists in the example's request body).
 #include <boost/test/unit_test.hpp>
@@ -19,8 +19,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const fs::path kExamples = fs::path(AMLOPS_SHARED_DIR) /
-                           "reference/aml-examples/specification/machinelearningservices/resource-manager/"
+const fs::path kExamples = fs::path(AMLOPS_TEST_DATA_DIR) /
+                           "aml-examples/specification/machinelearningservices/resource-manager/"
                            "Microsoft.MachineLearningServices/stable/2025-12-01/examples";
 
 json::Document example(const std::string& rel) { return json::parse(files::read(kExamples / rel), rel); }
