@@ -136,6 +136,19 @@ void ensure_external_container(const ExternalStorage& s, const std::string& cont
                       std::to_string(r.status) + " (check account and key)");
 }
 
+bool fetch_external_blob(const ExternalStorage& s, const std::string& container, const std::string& name,
+                         const std::filesystem::path& dest) {
+  auto got = request(s, "GET", container + "/" + name, {});
+  if (got.status == 404) return false;
+  if (got.status != 200)
+    throw std::runtime_error("blob " + container + "/" + name + " answered HTTP " + std::to_string(got.status));
+  std::filesystem::create_directories(dest.parent_path());
+  std::ofstream out(dest, std::ios::binary | std::ios::trunc);
+  out.write(got.body.data(), static_cast<std::streamsize>(got.body.size()));
+  if (!out) throw std::runtime_error("cannot write " + dest.string());
+  return true;
+}
+
 size_t fetch_external_folder(const ExternalStorage& s, const std::string& container, const std::string& prefix,
                              const std::filesystem::path& dest) {
   std::string folder = prefix;
@@ -158,14 +171,8 @@ size_t fetch_external_folder(const ExternalStorage& s, const std::string& contai
       std::string rel = name.substr(folder.size());
       if (rel.empty() || !files::is_safe_relative(rel))
         throw std::runtime_error("blob " + name + " has a name that is not a safe relative path");
-      auto got = request(s, "GET", container + "/" + name, {});
-      if (got.status != 200)
-        throw std::runtime_error("blob " + container + "/" + name + " answered HTTP " + std::to_string(got.status));
-      std::filesystem::path to = dest / rel;
-      std::filesystem::create_directories(to.parent_path());
-      std::ofstream out(to, std::ios::binary | std::ios::trunc);
-      out.write(got.body.data(), static_cast<std::streamsize>(got.body.size()));
-      if (!out) throw std::runtime_error("cannot write " + to.string());
+      if (!fetch_external_blob(s, container, name, dest / rel))
+        throw std::runtime_error("blob " + container + "/" + name + " disappeared while downloading");
       ++count;
     }
     marker = results.child_value("NextMarker");

@@ -28,6 +28,10 @@ std::string service_sas(const std::string& account, const std::string& key_b64, 
 // ConfigError naming the endpoint when the account cannot be reached or refuses.
 void ensure_external_container(const ExternalStorage& s, const std::string& container);
 
+// Downloads one blob of the external account to `dest`; false when it does not exist (404).
+bool fetch_external_blob(const ExternalStorage& s, const std::string& container, const std::string& name,
+                         const std::filesystem::path& dest);
+
 // Downloads every blob of the external account's `container` under the folder `prefix` into
 // `dest` (names relative to the folder; List Blobs with paging, then one Get Blob each, Shared
 // Key). Returns the number of files. Throws std::runtime_error naming the blob on failure.

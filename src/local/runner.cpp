@@ -21,6 +21,21 @@ namespace fs = std::filesystem;
 using steady = std::chrono::steady_clock;
 namespace {
 
+// An input in the workspace's blob container that is not in the local store: with external
+// storage (config.yml `storage:`) it was uploaded there; download it (a blob, else a folder).
+void fetch_external_input(App& app, const std::string& ws, const BlobLocation& loc, const std::string& type,
+                          const fs::path& path) {
+  const auto& ext = app.config().storage;
+  std::error_code ec;
+  if (!ext || loc.container != app.blobstore_container(ws) || loc.path.empty() || fs::exists(path, ec)) return;
+  try {
+    if (type != "uri_folder" && fetch_external_blob(*ext, loc.container, loc.path, path)) return;
+    if (type != "uri_file") fetch_external_folder(*ext, loc.container, loc.path, path);
+  } catch (const std::exception& e) {
+    throw JobFailure("SystemError", "input from external storage: " + std::string(e.what()));
+  }
+}
+
 // The code of a job in the external storage account (config.yml `storage:`), downloaded into wd.
 void fetch_external_code(const ExternalStorage& ext, const std::string& uri, const fs::path& wd) {
   std::string rest = uri.substr(ext.endpoint.size() + 1);
@@ -435,6 +450,7 @@ void Runner::launch(const JobRow& j) {
         auto res = app_.resolve_uri(j.ws, uri);
         if (!res.loc) throw JobFailure("UserError", "input '" + name + "': " + res.error);
         auto path = app_.blob_path(*res.loc);
+        fetch_external_input(app_, j.ws, *res.loc, t, path);
         if (t == "uri_file" && !fs::is_regular_file(path))
           throw JobFailure("UserError", "input '" + name + "': no file at " + uri);
         if (t == "uri_folder" && !fs::is_directory(path))

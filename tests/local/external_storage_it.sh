@@ -18,19 +18,25 @@ start_azurite || { rc=$?; [ $rc = 77 ] && echo "azurite not installed (run npm c
 start_local_external || exit 1
 
 mkdir -p "$WORK/proj/src/pkg"
-echo 'print("hello from", open("pkg/data.txt").read().strip())' > "$WORK/proj/src/main.py"
+echo 'import sys; print("hello from", open("pkg/data.txt").read().strip(), open(sys.argv[1]).read().strip())' > "$WORK/proj/src/main.py"
+echo 'input-file' > "$WORK/proj/in.txt"
 echo 'external-storage' > "$WORK/proj/src/pkg/data.txt"
 cat > "$WORK/proj/job.yml" <<'YML'
 type: command
 code: ./src
-command: python main.py
+command: python main.py ${{inputs.data}}
 environment: azureml:any-env:1
+inputs:
+  data:
+    type: uri_file
+    path: ./in.txt
 YML
 cd "$WORK/proj"
 "$BIN/amlops-job" submit -f job.yml --name ext-1 --wait --stream > out1.txt 2> err1.txt
 rc=$?
 check "first submit with code on Azurite completes (exit 0)" test "$rc" = 0
-check "the job ran the code downloaded from Azurite" grep -q "hello from external-storage" out1.txt err1.txt
+check "the job ran the code and read the input downloaded from Azurite" \
+  grep -q "hello from external-storage input-file" out1.txt err1.txt
 check "the code went to Azurite, not to amlops-local's own blobs" \
   test -z "$(find "$WORK/srv/blobs" -name main.py)"
 check "Azurite holds the uploaded code" test -n "$(find "$WORK/azurite" -type f -size +0 | head -1)"
