@@ -9,6 +9,7 @@
 #include "core/log.hpp"
 #include "core/strings.hpp"
 #include "core/yaml.hpp"
+#include "local/external.hpp"
 #include "local/runner.hpp"
 
 namespace amlops::local {
@@ -90,6 +91,10 @@ App::App(Config cfg) : cfg_(std::move(cfg)), faults_(cfg_.faults, cfg_.fault_see
     if (!valid_name(ws)) throw UsageError("invalid workspace name '" + ws + "'");
     fs::create_directories(blob_root() / blobstore_container(ws));
     fs::create_directories(blob_root() / artifact_container(ws));
+    if (cfg_.storage) {  // the workspace's datastores live in the external account
+      ensure_external_container(*cfg_.storage, blobstore_container(ws));
+      ensure_external_container(*cfg_.storage, artifact_container(ws));
+    }
   }
   for (auto& reg : cfg_.registries) {
     if (!valid_name(reg)) throw UsageError("invalid registry name '" + reg + "'");
@@ -159,17 +164,7 @@ std::string App::blob_url(const BlobLocation& loc) const {
 
 std::string App::make_sas(const std::string& container, const std::string& blob, const std::string& perms,
                           Duration lifetime) const {
-  auto now = std::chrono::system_clock::now();
-  std::string st = iso8601_utc(now - std::chrono::minutes(5));
-  std::string se = iso8601_utc(now + lifetime);
-  std::string sv = "2021-08-06";
-  std::string sr = blob.empty() ? "c" : "b";
-  std::string resource = "/blob/" + id_.account + "/" + container + (blob.empty() ? "" : "/" + blob);
-  std::string to_sign =
-      perms + "\n" + st + "\n" + se + "\n" + resource + "\n\n\nhttp,https\n" + sv + "\n" + sr + "\n\n\n\n\n\n\n";
-  std::string sig = hash::base64_encode(hash::hmac_sha256(hash::base64_decode(id_.account_key), to_sign));
-  return "sv=" + sv + "&sr=" + sr + "&sp=" + perms + "&st=" + str::url_encode(st) + "&se=" + str::url_encode(se) +
-         "&spr=" + str::url_encode("http,https") + "&sig=" + str::url_encode(sig);
+  return service_sas(id_.account, id_.account_key, container, blob, perms, lifetime);
 }
 
 std::string App::mlflow_base(const std::string& ws) const {

@@ -8,6 +8,7 @@
 #include "core/hash.hpp"
 #include "core/strings.hpp"
 #include "local/app.hpp"
+#include "local/external.hpp"
 #include "local/runner.hpp"
 
 namespace amlops::local {
@@ -445,13 +446,15 @@ std::string App::datastore_resource(const std::string& ws, const std::string& na
   b.set(cred, "secrets", std::move(sec));
   b.set(p, "credentials", std::move(cred));
   b.set(p, "datastoreType", "AzureBlob");
-  b.set(p, "accountName", id_.account);
+  const auto& ext = cfg_.storage;
+  b.set(p, "accountName", ext ? ext->account : id_.account);
   b.set(p, "containerName", name == "workspaceblobstore" ? blobstore_container(ws) : artifact_container(ws));
   b.set(p, "endpoint", "core.windows.net");
   b.set(p, "protocol", "https");
   b.set(p, "serviceDataAccessAuthIdentity", "WorkspaceSystemAssignedIdentity");
   // Not in Azure: the blob service base URL, since a loopback account has no DNS name.
-  b.set(p, "blobServiceUri", base_url_ + "/" + id_.account);
+  // With `storage:` (config.yml), the external account's endpoint.
+  b.set(p, "blobServiceUri", ext ? ext->endpoint : base_url_ + "/" + id_.account);
   b.set(d, "properties", std::move(p));
   b.set(d, "systemData", system_data(b, "2026-01-01T00:00:00.000Z", "2026-01-01T00:00:00.000Z", id_.client_id));
   return json::dump(d);
@@ -473,10 +476,13 @@ net::ServerResponse App::datastore_secrets(const net::ServerRequest& req, const 
   if (sas) {
     b.set(d, "secretsType", "Sas");
     std::string c = name == "workspaceblobstore" ? blobstore_container(ws) : artifact_container(ws);
-    b.set(d, "sasToken", "?" + make_sas(c, "", "racwdl", std::chrono::hours(1)));
+    b.set(d, "sasToken",
+          "?" + (cfg_.storage
+                     ? service_sas(cfg_.storage->account, cfg_.storage->key, c, "", "racwdl", std::chrono::hours(1))
+                     : make_sas(c, "", "racwdl", std::chrono::hours(1))));
   } else {
     b.set(d, "secretsType", "AccountKey");
-    b.set(d, "key", id_.account_key);
+    b.set(d, "key", cfg_.storage ? cfg_.storage->key : id_.account_key);
   }
   return json_response(200, d);
 }
@@ -645,20 +651,33 @@ net::ServerResponse App::route_assets(const net::ServerRequest& req, const std::
       upload_id = json::opt_string(body, "/pendingUploadId").value_or("");
     }
     if (upload_id.empty()) upload_id = new_guid();
-    std::string container =
-        (registry ? registry_container(scope.substr(4)).substr(0, 24) : workspace_guid(scope.substr(3))) + "-" +
-        str::random_hex(5);
-    fs::create_directories(blob_root() / container);
+    std::string blob_uri, sas_uri, account = id_.account;
+    if (cfg_.storage && !registry) {
+      // External storage (config.yml `storage:`): a fresh folder in the workspace's blob container there.
+      const auto& ext = *cfg_.storage;
+      std::string container = blobstore_container(scope.substr(3));
+      blob_uri = ext.endpoint + "/" + container + "/LocalUpload/" + str::random_hex(16);
+      sas_uri = ext.endpoint + "/" + container + "?" +
+                service_sas(ext.account, ext.key, container, "", "racwdl", std::chrono::hours(24));
+      account = ext.account;
+    } else {
+      std::string container =
+          (registry ? registry_container(scope.substr(4)).substr(0, 24) : workspace_guid(scope.substr(3))) + "-" +
+          str::random_hex(5);
+      fs::create_directories(blob_root() / container);
+      blob_uri = blob_url({container, ""});
+      sas_uri = blob_uri + "?" + make_sas(container, "", "racwdl", std::chrono::hours(24));
+    }
     json::Document d(rapidjson::kObjectType);
     json::Builder b(d.GetAllocator());
     json::Value ref = b.obj();
-    b.set(ref, "blobUri", blob_url({container, ""}));
+    b.set(ref, "blobUri", blob_uri);
     b.set(ref, "storageAccountArmId",
           "/subscriptions/" + id_.subscription + "/resourceGroups/" + cfg_.resource_group +
-              "/providers/Microsoft.Storage/storageAccounts/" + id_.account);
+              "/providers/Microsoft.Storage/storageAccounts/" + account);
     json::Value cred = b.obj();
     b.set(cred, "credentialType", "SAS");
-    b.set(cred, "sasUri", blob_url({container, ""}) + "?" + make_sas(container, "", "racwdl", std::chrono::hours(24)));
+    b.set(cred, "sasUri", sas_uri);
     b.set(ref, "credential", std::move(cred));
     b.set(d, "blobReferenceForConsumption", std::move(ref));
     b.set(d, "pendingUploadId", upload_id);

@@ -14,6 +14,7 @@
 #include "core/hash.hpp"
 #include "core/strings.hpp"
 #include "local/app.hpp"
+#include "local/external.hpp"
 #include "local/tokens.hpp"
 
 namespace amlops::local {
@@ -163,7 +164,7 @@ net::ServerResponse App::route_blob(const net::ServerRequest& req, const std::ve
                           req.param("rscc").value_or("") + "\n" + req.param("rscd").value_or("") + "\n" +
                           req.param("rsce").value_or("") + "\n" + req.param("rscl").value_or("") + "\n" +
                           req.param("rsct").value_or("");
-    std::string expect = hash::base64_encode(hash::hmac_sha256(hash::base64_decode(id_.account_key), to_sign));
+    std::string expect = storage_signature(id_.account_key, to_sign);
     if (expect != *sig)
       return storage_error(403, "AuthenticationFailed",
                            "Server failed to authenticate the request. Signature did not match.");
@@ -185,25 +186,9 @@ net::ServerResponse App::route_blob(const net::ServerRequest& req, const std::ve
     auto colon = cred.find(':');
     if (colon == std::string::npos || cred.substr(0, colon) != id_.account)
       return storage_error(403, "AuthenticationFailed", "Server failed to authenticate the request (unknown account).");
-    auto h = [&](const char* n) { return req.header(n).value_or(""); };
-    std::string length = h("content-length");
-    if (length == "0") length.clear();
-    std::string to_sign = m + "\n" + h("content-encoding") + "\n" + h("content-language") + "\n" + length + "\n" +
-                          h("content-md5") + "\n" + h("content-type") + "\n" + h("date") + "\n" +
-                          h("if-modified-since") + "\n" + h("if-match") + "\n" + h("if-none-match") + "\n" +
-                          h("if-unmodified-since") + "\n" + h("range") + "\n";
-    for (auto& [k, v] : req.headers)  // std::map: sorted by lower-cased name
-      if (k.rfind("x-ms-", 0) == 0) to_sign += k + ":" + std::string(str::trim(v)) + "\n";
     std::string raw_path = req.target.substr(0, req.target.find('?'));
-    to_sign += "/" + id_.account + raw_path;
-    std::map<std::string, std::vector<std::string>> q;
-    for (auto& [k, v] : req.query) q[str::to_lower(k)].push_back(v);
-    for (auto& [k, vs] : q) {
-      auto sorted = vs;
-      std::sort(sorted.begin(), sorted.end());
-      to_sign += "\n" + k + ":" + str::join(sorted, ",");
-    }
-    std::string expect = hash::base64_encode(hash::hmac_sha256(hash::base64_decode(id_.account_key), to_sign));
+    std::string to_sign = shared_key_string_to_sign(m, req.headers, id_.account, raw_path, req.query);
+    std::string expect = storage_signature(id_.account_key, to_sign);
     if (expect != cred.substr(colon + 1))
       return storage_error(403, "AuthenticationFailed",
                            "Server failed to authenticate the request. Make sure the value of Authorization header is "

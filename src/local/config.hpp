@@ -19,6 +19,14 @@ struct EnvironmentMapping {
   std::string python;
 };
 
+// An external Azure Storage account (Azurite, or any blob endpoint) used as the workspace's storage
+// instead of this server's own blob subset (docs/local.md "External storage").
+struct ExternalStorage {
+  std::string endpoint;  // blob service base URL, e.g. http://127.0.0.1:10000/devstoreaccount1
+  std::string account;
+  std::string key;  // base64 account key (from `key:` or the variable named by `key_env:`)
+};
+
 struct Config {
   std::filesystem::path data_dir = ".amlops-local";
   std::optional<std::string> subscription;  // default: a GUID generated once and kept in the store
@@ -38,12 +46,14 @@ struct Config {
   Duration slow_for = std::chrono::seconds(2);
   // Environment name ("*" = any other) -> interpreter mapping; read from DATA/config.yml or --config.
   std::map<std::string, EnvironmentMapping> environments;
-  bool run_jobs = true;  // false: jobs stay queued (router unit tests)
-  bool recover = true;   // false: leave jobs of another live server alone (read-only helpers)
+  std::optional<ExternalStorage> storage;  // `storage:` in config.yml
+  bool run_jobs = true;                    // false: jobs stay queued (router unit tests)
+  bool recover = true;                     // false: leave jobs of another live server alone (read-only helpers)
   Duration tick = std::chrono::milliseconds(50);
 };
 
-// Reads `environments:` from a YAML config file (see docs/local.md); throws ConfigError with file:line:col.
+// Reads `environments:` and `storage:` from a YAML config file (see docs/local.md); throws ConfigError with
+// file:line:col.
 void load_config_file(const std::filesystem::path& file, Config& cfg);
 
 // Identities and secrets: generated on first start, then read back from the store.

@@ -11,6 +11,7 @@
 #include "core/log.hpp"
 #include "core/strings.hpp"
 #include "local/app.hpp"
+#include "local/external.hpp"
 #include "local/job_util.hpp"
 #include "local/shims.hpp"
 
@@ -19,6 +20,35 @@ namespace amlops::local {
 namespace fs = std::filesystem;
 using steady = std::chrono::steady_clock;
 namespace {
+
+// An input in the workspace's blob container that is not in the local store: with external
+// storage (config.yml `storage:`) it was uploaded there; download it (a blob, else a folder).
+void fetch_external_input(App& app, const std::string& ws, const BlobLocation& loc, const std::string& type,
+                          const fs::path& path) {
+  const auto& ext = app.config().storage;
+  std::error_code ec;
+  if (!ext || loc.container != app.blobstore_container(ws) || loc.path.empty() || fs::exists(path, ec)) return;
+  try {
+    if (type != "uri_folder" && fetch_external_blob(*ext, loc.container, loc.path, path)) return;
+    if (type != "uri_file") fetch_external_folder(*ext, loc.container, loc.path, path);
+  } catch (const std::exception& e) {
+    throw JobFailure("SystemError", "input from external storage: " + std::string(e.what()));
+  }
+}
+
+// The code of a job in the external storage account (config.yml `storage:`), downloaded into wd.
+void fetch_external_code(const ExternalStorage& ext, const std::string& uri, const fs::path& wd) {
+  std::string rest = uri.substr(ext.endpoint.size() + 1);
+  auto slash = rest.find('/');
+  if (slash == std::string::npos) throw JobFailure("UserError", "code snapshot " + uri + " names no folder");
+  size_t n = 0;
+  try {
+    n = fetch_external_folder(ext, rest.substr(0, slash), rest.substr(slash + 1), wd);
+  } catch (const std::exception& e) {
+    throw JobFailure("SystemError", "code snapshot from external storage: " + std::string(e.what()));
+  }
+  if (n == 0) throw JobFailure("UserError", "the code snapshot " + uri + " has no uploaded files");
+}
 
 const Duration kKillGrace = std::chrono::seconds(3);
 
@@ -390,11 +420,16 @@ void Runner::launch(const JobRow& j) {
     if (!code) throw JobFailure("UserError", "code asset '" + *code_id + "' was not found");
     auto uri = json::opt_string(*code, "/properties/codeUri");
     if (!uri) throw JobFailure("UserError", "code asset '" + *code_id + "' has no codeUri");
-    auto res = app_.resolve_uri(j.ws, *uri);
-    if (!res.loc) throw JobFailure("UserError", "code snapshot: " + res.error);
-    auto src = app_.blob_path(*res.loc);
-    if (!fs::exists(src)) throw JobFailure("UserError", "the code snapshot " + *uri + " has no uploaded files");
-    copy_into(src, wd);
+    const auto& ext = app_.config().storage;
+    if (ext && uri->rfind(ext->endpoint + "/", 0) == 0) {
+      fetch_external_code(*ext, *uri, wd);
+    } else {
+      auto res = app_.resolve_uri(j.ws, *uri);
+      if (!res.loc) throw JobFailure("UserError", "code snapshot: " + res.error);
+      auto src = app_.blob_path(*res.loc);
+      if (!fs::exists(src)) throw JobFailure("UserError", "the code snapshot " + *uri + " has no uploaded files");
+      copy_into(src, wd);
+    }
   }
 
   // Inputs.
@@ -415,6 +450,7 @@ void Runner::launch(const JobRow& j) {
         auto res = app_.resolve_uri(j.ws, uri);
         if (!res.loc) throw JobFailure("UserError", "input '" + name + "': " + res.error);
         auto path = app_.blob_path(*res.loc);
+        fetch_external_input(app_, j.ws, *res.loc, t, path);
         if (t == "uri_file" && !fs::is_regular_file(path))
           throw JobFailure("UserError", "input '" + name + "': no file at " + uri);
         if (t == "uri_folder" && !fs::is_directory(path))

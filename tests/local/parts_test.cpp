@@ -174,6 +174,45 @@ BOOST_AUTO_TEST_CASE(environments_and_errors_with_file_line_col) {
   BOOST_TEST(m.find("config.yml:") != std::string::npos, m);
 }
 
+BOOST_AUTO_TEST_CASE(external_storage_section) {
+  files::TempDir dir("amlops-local-config");
+  auto file = dir.path() / "config.yml";
+  auto load = [&](const std::string& text) {
+    files::write_atomic(file, text);
+    Config c;
+    try {
+      load_config_file(file, c);
+    } catch (const ConfigError& e) {
+      return std::make_pair(c, std::string(e.what()));
+    }
+    return std::make_pair(c, std::string());
+  };
+  auto [cfg, err] = load("storage:\n  blob_endpoint: http://127.0.0.1:10000/acct/\n  account: acct\n  key: a2V5\n");
+  BOOST_TEST(err.empty(), err);
+  BOOST_REQUIRE(cfg.storage.has_value());
+  BOOST_TEST(cfg.storage->endpoint == "http://127.0.0.1:10000/acct");  // trailing slash dropped
+  BOOST_TEST(cfg.storage->account == "acct");
+  BOOST_TEST(cfg.storage->key == "a2V5");
+
+  ::setenv("AMLOPS_TEST_STORAGE_KEY", "c2VjcmV0", 1);
+  auto env = load(
+      "storage: {blob_endpoint: 'https://a.blob.core.windows.net', account: a, "
+      "key_env: AMLOPS_TEST_STORAGE_KEY}\n");
+  BOOST_TEST(env.second.empty(), env.second);
+  BOOST_TEST(env.first.storage->key == "c2VjcmV0");
+
+  err = load("storage:\n  blob_endpoint: http://x/a\n  account: a\n").second;
+  BOOST_TEST(err.find("config.yml:2:3") != std::string::npos, err);
+  BOOST_TEST(err.find("key or key_env is required") != std::string::npos, err);
+  err = load("storage:\n  blob_endpoint: http://x/a\n  account: a\n  key_env: AMLOPS_TEST_UNSET_VAR_X\n").second;
+  BOOST_TEST(err.find("AMLOPS_TEST_UNSET_VAR_X, which is not set") != std::string::npos, err);
+  err = load("storage:\n  blob_endpoint: ftp://x\n  account: a\n  key: k\n").second;
+  BOOST_TEST(err.find("must be an http:// or https:// URL") != std::string::npos, err);
+  err = load("storage:\n  endpoint: http://x\n").second;
+  BOOST_TEST(err.find("config.yml:2:3") != std::string::npos, err);
+  BOOST_TEST(err.find("unknown key 'endpoint'") != std::string::npos, err);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(pipeline_graph)
