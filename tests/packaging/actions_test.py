@@ -190,6 +190,9 @@ def static_checks(tool, action, task, flags, commands):
     # Azure DevOps task: the same flags as camelCase inputs, each with help; outputs declared.
     tin = {i["name"]: i for i in task["inputs"]}
     for name in sorted(flags - EXCLUDED):
+        # tasks/common/amlops-task.js turns the input name back into the flag: camelCase -> kebab-case.
+        back = re.sub(r"[A-Z]", lambda m: "-" + m.group(0).lower(), gen_manifests.camel(name))
+        check(back == name, "%s task: input %s maps back to --%s" % (tool, gen_manifests.camel(name), name))
         i = tin.get(gen_manifests.camel(name))
         check(i is not None and i.get("helpMarkDown"), "%s task: flag --%s has an input with help" % (tool, name))
     for name in sorted(set(tin) - TASK_ONLY):
