@@ -9,7 +9,7 @@ CMAKE_FLAGS ?=
 GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 LAUNCHER := $(shell command -v ccache >/dev/null 2>&1 && echo "-DCMAKE_CXX_COMPILER_LAUNCHER=ccache")
 
-.PHONY: all deps build build-asan build-fuzz fuzz fuzz-smoke test test-unit demo format clean
+.PHONY: all deps build build-asan build-fuzz fuzz fuzz-smoke test test-unit demo format clean package
 
 all: build
 
@@ -55,6 +55,13 @@ test-unit: build
 
 demo: build
 	scripts/demo.sh $(BUILD)/bin
+
+# The Azure DevOps extension (.vsix, tfx-cli from tests/node) with the static binaries when
+# `make static` has built them, else (with a warning) the Release build's.
+STATIC_BUILD ?= build-static
+PACKAGE_BIN ?= $(if $(wildcard $(STATIC_BUILD)/bin/amlops-lint),$(STATIC_BUILD)/bin,$(BUILD)/bin)
+package: build
+	scripts/packaging/package-vsix.sh $(PACKAGE_BIN) $(BUILD)/package
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')
