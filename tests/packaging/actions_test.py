@@ -172,8 +172,10 @@ def outputs_written(tool):
 
 def static_checks(tool, action, task, flags, commands):
     inputs = set(action["inputs"])
-    check(action["runs"]["using"] == "docker" and action["runs"]["image"].startswith("docker://ghcr.io/"),
-          "%s: runs a prebuilt docker:// image" % tool)
+    # The placeholder that .github/workflows/release.yml rewrites (its sed matches exactly this shape).
+    check(action["runs"]["using"] == "docker" and
+          re.fullmatch(r"docker://ghcr\.io/amlops/amlops-%s:v[0-9.]+" % tool, action["runs"]["image"]) is not None,
+          "%s: runs the prebuilt image docker://ghcr.io/amlops/amlops-%s:v<version>" % (tool, tool))
     check(action["runs"]["args"] == ["${{ inputs.command }}"], "%s: the subcommand is the command input" % tool)
     for c in commands:
         check(c in action["inputs"]["command"]["description"], "%s: command input lists %s" % (tool, c))
