@@ -66,6 +66,7 @@ static: deps
 	  -DAMLOPS_STATIC=ON -DAMLOPS_TESTS=OFF -DAMLOPS_CURL_STATIC_DIR="$$curl_dir"
 	nice cmake --build $(STATIC_BUILD) -j$(JOBS)
 	scripts/packaging/check-static.sh $(STATIC_BUILD)/bin $(STATIC_BUILD)/dist
+	scripts/packaging/smoke-static.sh $(STATIC_BUILD)/dist
 
 # The Azure DevOps extension (.vsix, tfx-cli from tests/node) with the static binaries when
 # `make static` has built them, else (with a warning) the Release build's.
