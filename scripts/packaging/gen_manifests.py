@@ -124,10 +124,15 @@ def run_help(binary, *args):
     return r.stdout
 
 
+# Subcommands that are no CI step (shell completion, help): no value of the command input.
+EXCLUDED_COMMANDS = {"help", "completion", "version"}
+
+
 def commands_of(binary):
     text = run_help(binary)
     block = text.split("Commands:\n", 1)[1].split("\n\n", 1)[0]
-    return [line.split()[0] for line in block.splitlines() if line.strip()]
+    names = [line.split()[0] for line in block.splitlines() if line.strip() and line.startswith("  ")]
+    return [n for n in names if n not in EXCLUDED_COMMANDS]
 
 
 def options_of(binary, command):

@@ -251,6 +251,15 @@ async function run(taskDir) {
     const binary = findBinary(taskDir, tool);
     const cwd = tl.getPathInput('workingDirectory', false) || process.cwd();
     const env = Object.assign({}, process.env, cred.env);
+    if (tool === 'report' && !tl.getInput('tokenEnv', false) && !env.SYSTEM_ACCESSTOKEN) {
+      // amlops-report comments with SYSTEM_ACCESSTOKEN on Azure DevOps; a task has the job's
+      // token through its SystemVssConnection endpoint (no pipeline env mapping needed).
+      const token = tl.getEndpointAuthorizationParameter('SystemVssConnection', 'AccessToken', true);
+      if (token) {
+        tl.setSecret(token);
+        env.SYSTEM_ACCESSTOKEN = token;
+      }
+    }
     const runner = tl.tool(binary).arg(args);
     runner.on('stdline', aliasOutputs);
     runner.on('errline', aliasOutputs);

@@ -194,6 +194,12 @@ async function main() {
   check(r.tr.failed && r.args.length === 0 && r.tr.stdOutContained('certificate service connections are not supported'),
     'model: a certificate connection fails clearly without running the tool');
 
+  // The report task hands the job's access token to amlops-report, which comments with it.
+  r = await runTask('report', { command: 'comment', fragment: 'a.md\nb.md' }, vss);
+  check(r.env.SYSTEM_ACCESSTOKEN === ACCESS && r.args.join(' ') === 'comment --fragment=a.md --fragment=b.md',
+    'report: SYSTEM_ACCESSTOKEN from SystemVssConnection; one --fragment per line');
+  check(!visible(r.log).includes(ACCESS), 'report: the access token is masked');
+
   // 9. The packaged layout: bin/amlops-<tool> without the executable bit (as a .vsix unpacks it).
   const staged = path.join(WORK, 'staged', 'AmlopsMonitorV1');
   fs.mkdirSync(path.join(staged, 'bin'), { recursive: true });
