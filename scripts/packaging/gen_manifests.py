@@ -145,9 +145,12 @@ def options_of(binary, command):
         if m and line.startswith("  -"):
             short, long1, long2, arg, default, desc = m.groups()
             opts.append({"name": long1 or long2, "short": short, "arg": bool(arg), "default": default,
-                         "description": desc.strip()})
+                         "description": desc})
         elif opts and line.strip():
-            opts[-1]["description"] += " " + line.strip()
+            # A line broken at a space ends with that space; one broken inside a word does not.
+            opts[-1]["description"] += line.lstrip()
+    for o in opts:
+        o["description"] = " ".join(o["description"].split())
     return opts
 
 
