@@ -146,9 +146,14 @@ def options_of(binary, command):
             short, long1, long2, arg, default, desc = m.groups()
             opts.append({"name": long1 or long2, "short": short, "arg": bool(arg), "default": default,
                          "description": desc})
+            segment = desc
         elif opts and line.strip():
-            # A line broken at a space ends with that space; one broken inside a word does not.
-            opts[-1]["description"] += line.lstrip()
+            # Boost wraps at a space in the second half of a line, else inside a word: a segment
+            # ending in a space, or with a space in its second half, ended at a word boundary.
+            cont = line.lstrip()
+            at_word = segment.endswith(" ") or segment.rfind(" ") >= len(segment) / 2 or not segment
+            opts[-1]["description"] += ("" if segment.endswith(" ") or not at_word else " ") + cont
+            segment = cont
     for o in opts:
         o["description"] = " ".join(o["description"].split())
     return opts
