@@ -1,28 +1,51 @@
 #!/usr/bin/env bash
 # Runs the static amlops-lint and amlops-monitor the way a container action runs them, with nothing
-# from the host: a root holding exactly what scripts/packaging/Containerfile puts in the image
-# (the binary as /usr/local/bin/amlops-tool, the CA bundle, an empty /tmp), plus the mounts the
-# runner adds (/github/workspace, /github/file_commands), entered with chroot. (This machine cannot
-# run containers; see the note in the Containerfile.) Needs root for chroot.
+# from the host: the action image (scripts/packaging/Containerfile: the binary as
+# /usr/local/bin/amlops-tool, the CA bundle, /tmp) built with buildah and mounted, or without
+# buildah a folder holding the same files, plus what the runner mounts (/github/workspace,
+# /github/file_commands), entered with chroot and the image's entrypoint. Containers cannot be
+# started on these machines, so chroot stands in for `docker run`. Needs root.
 # usage: smoke-static.sh DIST_DIR
 set -euo pipefail
 dist=$(cd "$1" && pwd)
 if [ "$(id -u)" != 0 ]; then echo "smoke-static: SKIPPED (chroot needs root)"; exit 0; fi
 CHROOT=$(command -v chroot)
-root=$(mktemp -d)
-trap 'rm -rf "$root"' EXIT
 fails=0
 check() { if "${@:2}"; then echo "ok   - $1"; else echo "FAIL - $1"; fails=$((fails + 1)); fi; }
 
+# With buildah: the root is the real image (scripts/packaging/Containerfile, built by
+# build-images.sh), mounted. Without: a folder holding the same files.
+B=(buildah --storage-driver vfs)
+if command -v buildah >/dev/null; then
+  "$(dirname "$0")/build-images.sh" "$dist" localhost/amlops smoke buildah >/dev/null
+  echo "smoke-static: running the images built with buildah (mounted, chroot)"
+else
+  echo "smoke-static: no buildah: running a root folder with the image's files (chroot)"
+fi
+container=
+cleanup() {
+  if [ -n "$container" ]; then "${B[@]}" umount "$container" >/dev/null; "${B[@]}" rm "$container" >/dev/null; fi
+  container=
+}
+trap 'cleanup; rm -rf "$tmproot"' EXIT
+tmproot=$(mktemp -d)
 make_root() {  # make_root TOOL
-  rm -rf "$root" && mkdir -p "$root/usr/local/bin" "$root/etc/ssl/certs" "$root/tmp" \
-    "$root/github/workspace" "$root/github/file_commands" "$root/github/home"
-  chmod 1777 "$root/tmp"
-  cp "$dist/amlops-$1" "$root/usr/local/bin/amlops-tool"
-  cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/"
+  cleanup
+  if command -v buildah >/dev/null; then
+    container=$("${B[@]}" from "localhost/amlops/amlops-$1:smoke")
+    root=$("${B[@]}" mount "$container")
+  else
+    root=$tmproot
+    rm -rf "$root" && mkdir -p "$root/usr/local/bin" "$root/etc/ssl/certs" "$root/tmp"
+    cp "$dist/amlops-$1" "$root/usr/local/bin/amlops-tool"
+    cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/"
+  fi
+  # What the runner mounts into the container.
+  mkdir -p "$root/github/workspace" "$root/github/file_commands" "$root/github/home"
   : > "$root/github/file_commands/output"
   : > "$root/github/file_commands/summary"
 }
+
 # The runner passes --workdir /github/workspace; chroot starts in /, so the paths are absolute.
 run() { local envs=(); while [ "$1" != -- ]; do envs+=("$1"); shift; done; shift
   env -i HOME=/github/home GITHUB_ACTIONS=true GITHUB_WORKSPACE=/github/workspace \
