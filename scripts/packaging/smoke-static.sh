@@ -76,5 +76,47 @@ check "monitor drift exits 1 on drift in the bare root (rc $rc)" test "$rc" = 1
 check "monitor writes the HTML report" test -s "$root/github/workspace/drift.html"
 output_is() { [ "$(grep -A1 "^$1<<" "$root/github/file_commands/output" | tail -1)" = "$2" ]; }
 check "monitor sets drifted=true" output_is drifted true
+# HTTPS from the bare root: the name resolved by c-ares from /etc/hosts (no glibc NSS), TLS
+# verified against the CA file, a wrong CA refused. A loopback HTTPS server answers every POST
+# with a token error that the tool reports.
+make_root job
+tls=$(mktemp -d)
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tls/key.pem" -out "$tls/cert.pem" -days 2 \
+  -subj /CN=amlops.test -addext subjectAltName=DNS:amlops.test 2>/dev/null
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$tls/other.key" -out "$tls/other.pem" -days 2 \
+  -subj /CN=other.test 2>/dev/null
+python3 - "$tls" <<'PY' &
+import http.server, ssl, sys
+d = sys.argv[1]
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        body = b'{"error":"invalid_client","error_description":"AADSTS7000215 smoke-static-marker"}'
+        self.send_response(401); self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
+    def log_message(self, *a): pass
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER); ctx.load_cert_chain(d + "/cert.pem", d + "/key.pem")
+s.socket = ctx.wrap_socket(s.socket, server_side=True)
+open(d + "/port", "w").write(str(s.server_address[1]))
+s.serve_forever()
+PY
+server=$!
+for _ in $(seq 50); do [ -s "$tls/port" ] && break; sleep 0.1; done
+port=$(cat "$tls/port")
+echo "127.0.0.1 amlops.test" > "$root/etc/hosts"
+cp "$tls/cert.pem" "$root/github/home/ca.pem"
+cp "$tls/other.pem" "$root/github/home/other.pem"
+job() { run SSL_CERT_FILE="$1" AZURE_CLIENT_ID=c AZURE_TENANT_ID=t AZURE_CLIENT_SECRET=s \
+  AZURE_AUTHORITY_HOST="https://amlops.test:$port" -- show --name j --auth client-secret \
+  --workspace azureml://subscriptions/s/resourcegroups/r/workspaces/w 2>&1 || true; }
+out=$(job /github/home/ca.pem)
+check "job: HTTPS by host name from the bare root reaches the server" grep -q smoke-static-marker <<<"$out"
+out=$(job /github/home/other.pem)
+check "job: a certificate from another CA is refused" grep -qi "SSL certificate problem" <<<"$out"
+printf "%s\n" "$out" | tail -1
+kill "$server"
+rm -rf "$tls"
+
 echo "$fails failure(s)"
 [ "$fails" = 0 ]
