@@ -47,6 +47,7 @@ if(AMLOPS_STATIC)
 endif()
 amlops_require_pkg(SQLITE3 sqlite3 libsqlite3-dev)
 amlops_require_pkg(OPENSSL openssl libssl-dev)
+amlops_require_pkg(PUGIXML pugixml libpugixml-dev)
 
 find_path(RAPIDJSON_INCLUDE_DIR rapidjson/document.h)
 if(NOT RAPIDJSON_INCLUDE_DIR)

@@ -89,7 +89,8 @@ TOOLS = {
         "outputs": {
             "profile": "profile: the profile file written",
             "report": "drift: the HTML report written (when report was given)",
-            "drifted": "drift: true when the dataset drifted",
+            "outcome": "drift: no_drift, drift or too_few_rows",
+            "drifted": "drift: true when the dataset drifted (unknown with too few rows)",
             "drifted_features": "drift: number of drifted features",
             "drift_share": "drift: share of features that drifted",
             "prediction_drifted": "drift: true when the prediction column drifted (when prediction was given)",
@@ -98,6 +99,20 @@ TOOLS = {
             "accuracy": "performance: accuracy (classification)",
             "rmse": "performance: RMSE (regression)",
             "retrain": "decide: true when the decision is to retrain",
+        },
+    },
+    "promote": {
+        "name": "amlops promote",
+        "description": "Gated promotion: the candidate model against the champion and the thresholds of a policy; "
+        "promote to a registry or the production workspace",
+        "default_command": "evaluate",
+        "icon": "award",
+        "category": "Deploy",
+        "guid": "7a032dee-1ae5-4169-9200-76a093188085",
+        "outputs": {
+            "decision": "promote or block",
+            "model_id": "azureml:NAME:VERSION promoted (when promoted)",
+            "previous_champion": "the champion before this promotion",
         },
     },
     "report": {

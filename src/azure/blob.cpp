@@ -1,9 +1,13 @@
 #include "azure/blob.hpp"
 
+#include <curl/curl.h>
+
 #include <algorithm>
 #include <atomic>
 #include <fstream>
+#include <memory>
 #include <mutex>
+#include <pugixml.hpp>
 #include <thread>
 
 #include "core/error.hpp"
@@ -41,35 +45,39 @@ namespace {
 
 struct UrlParts {
   std::string scheme_host;  // http://127.0.0.1:10000
+  std::string host;         // 127.0.0.1
   std::string path;         // /acct/container/blob (encoded)
   std::string query;
 };
 
+// Splits a URL with libcurl's URL parser (the one that parses it again when it is sent).
 UrlParts split_url(const std::string& url) {
+  std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> h(curl_url(), &curl_url_cleanup);
+  if (!h) throw std::bad_alloc();
+  if (curl_url_set(h.get(), CURLUPART_URL, url.c_str(), CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK)
+    throw ConfigError("not a blob URL: " + redact::url(url));
+  auto part = [&](CURLUPart what) {
+    char* v = nullptr;
+    std::string out;
+    if (curl_url_get(h.get(), what, &v, 0) == CURLUE_OK && v) out = v;
+    curl_free(v);
+    return out;
+  };
   UrlParts p;
-  auto scheme = url.find("://");
-  auto path_start = url.find('/', scheme == std::string::npos ? 0 : scheme + 3);
-  if (path_start == std::string::npos) {
-    p.scheme_host = url;
-    p.path = "/";
-  } else {
-    p.scheme_host = url.substr(0, path_start);
-    p.path = url.substr(path_start);
-  }
-  auto q = p.path.find('?');
-  if (q != std::string::npos) {
-    p.query = p.path.substr(q + 1);
-    p.path.resize(q);
-  }
+  p.host = part(CURLUPART_HOST);
+  std::string port = part(CURLUPART_PORT);
+  p.scheme_host = part(CURLUPART_SCHEME) + "://" + p.host + (port.empty() ? "" : ":" + port);
+  p.path = part(CURLUPART_PATH);
+  if (p.path.empty()) p.path = "/";
+  p.query = part(CURLUPART_QUERY);
   return p;
 }
 
-bool path_style_host(const std::string& scheme_host) {
-  std::string h = scheme_host.substr(scheme_host.find("://") + 3);
-  h = h.substr(0, h.find(':'));
-  if (h == "localhost") return true;
-  return !h.empty() && std::all_of(h.begin(), h.end(),
-                                   [](char c) { return std::isdigit(static_cast<unsigned char>(c)) || c == '.'; });
+// Emulators (Azurite, amlops-local) put the account in the path: http://127.0.0.1:10000/acct/container.
+bool path_style_host(const std::string& host) {
+  if (host == "localhost" || (!host.empty() && host.front() == '[')) return true;
+  return !host.empty() && std::all_of(host.begin(), host.end(),
+                                      [](char c) { return std::isdigit(static_cast<unsigned char>(c)) || c == '.'; });
 }
 
 std::string encode_blob_name(const std::string& name) {
@@ -84,28 +92,16 @@ std::string header_value(const net::Headers& h, const std::string& name) {
   return {};
 }
 
-std::string xml_unescape(std::string s) {
-  s = str::replace_all(s, "&lt;", "<");
-  s = str::replace_all(s, "&gt;", ">");
-  s = str::replace_all(s, "&quot;", "\"");
-  s = str::replace_all(s, "&apos;", "'");
-  return str::replace_all(s, "&amp;", "&");
-}
-
-// Text of every <tag>...</tag> inside `xml` starting at `from`.
-std::optional<std::string> xml_tag(const std::string& xml, const std::string& tag, size_t from = 0,
-                                   size_t until = std::string::npos) {
-  auto a = xml.find("<" + tag + ">", from);
-  if (a == std::string::npos || a >= until) return std::nullopt;
-  a += tag.size() + 2;
-  auto b = xml.find("</" + tag + ">", a);
-  if (b == std::string::npos) return std::nullopt;
-  return xml_unescape(xml.substr(a, b - a));
+// The text of /<root>/<child> of an XML document (storage error bodies), empty when absent.
+std::string xml_child_text(const std::string& xml, const char* root, const char* child) {
+  pugi::xml_document doc;
+  if (!doc.load_buffer(xml.data(), xml.size())) return {};
+  return doc.child(root).child(child).text().get();
 }
 
 [[noreturn]] void storage_error(const net::Response& r, const std::string& what) {
-  std::string code = r.header("x-ms-error-code").value_or(xml_tag(r.body, "Code").value_or(""));
-  std::string msg = xml_tag(r.body, "Message").value_or("");
+  std::string code = r.header("x-ms-error-code").value_or(xml_child_text(r.body, "Error", "Code"));
+  std::string msg = xml_child_text(r.body, "Error", "Message");
   msg = msg.substr(0, msg.find('\n'));
   throw HttpError(r.status,
                   redact::text(what + ": HTTP " + std::to_string(r.status) + (code.empty() ? "" : " " + code) +
@@ -179,12 +175,11 @@ BlobContainer::BlobContainer(net::Client& http, std::string container_url, BlobA
   while (u.path.size() > 1 && u.path.back() == '/') u.path.pop_back();
   base_ = u.scheme_host + u.path;
   if (!u.query.empty() && auth_.kind == BlobAuth::Kind::none) auth_ = BlobAuth::with_sas(u.query);
-  if (path_style_host(u.scheme_host)) {
+  if (path_style_host(u.host)) {
     auto segs = str::split(u.path.substr(1), '/');
     account_ = segs.empty() ? "" : segs[0];
   } else {
-    std::string host = u.scheme_host.substr(u.scheme_host.find("://") + 3);
-    account_ = host.substr(0, host.find('.'));
+    account_ = u.host.substr(0, u.host.find('.'));
   }
   if (auth_.kind == BlobAuth::Kind::shared_key && auth_.account.empty()) auth_.account = account_;
 }
@@ -377,36 +372,20 @@ std::vector<BlobItem> BlobContainer::list(const std::string& prefix) {
     if (!marker.empty()) q += "&marker=" + str::url_encode(marker);
     auto r = send("GET", "", q, {});
     if (!r.ok()) storage_error(r, "List Blobs " + redact::url(base_));
-    const std::string& x = r.body;
-    size_t pos = 0;
-    while ((pos = x.find("<Blob>", pos)) != std::string::npos) {
-      size_t end = x.find("</Blob>", pos);
-      if (end == std::string::npos) break;
+    pugi::xml_document doc;
+    if (!doc.load_buffer(r.body.data(), r.body.size()))
+      throw HttpError(r.status, "List Blobs " + redact::url(base_) + ": the answer is not XML");
+    pugi::xml_node results = doc.child("EnumerationResults");
+    for (pugi::xml_node b : results.child("Blobs").children("Blob")) {
       BlobItem item;
-      item.name = xml_tag(x, "Name", pos, end).value_or("");
-      item.size =
-          static_cast<uint64_t>(str::parse_int(xml_tag(x, "Content-Length", pos, end).value_or("0")).value_or(0));
-      auto m0 = x.find("<Metadata>", pos);
-      if (m0 != std::string::npos && m0 < end) {
-        auto m1 = x.find("</Metadata>", m0);
-        size_t p = m0 + 10;
-        while (p < m1) {
-          auto lt = x.find('<', p);
-          if (lt == std::string::npos || lt >= m1) break;
-          auto gt = x.find('>', lt);
-          std::string tag = x.substr(lt + 1, gt - lt - 1);
-          auto close = x.find("</" + tag + ">", gt);
-          if (close == std::string::npos) break;
-          item.metadata[str::to_lower(tag)] = xml_unescape(x.substr(gt + 1, close - gt - 1));
-          p = close + tag.size() + 3;
-        }
-      }
+      item.name = b.child("Name").text().get();
+      item.size = b.child("Properties").child("Content-Length").text().as_ullong();
+      for (pugi::xml_node m : b.child("Metadata").children())
+        if (m.type() == pugi::node_element) item.metadata[str::to_lower(m.name())] = m.text().get();
       out.push_back(std::move(item));
-      pos = end;
     }
-    auto nm = xml_tag(x, "NextMarker");
-    if (!nm || nm->empty()) break;
-    marker = *nm;
+    marker = results.child("NextMarker").text().get();
+    if (marker.empty()) break;
   }
   return out;
 }

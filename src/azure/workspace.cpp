@@ -168,12 +168,7 @@ std::vector<json::Document> Workspace::list_model_versions(const std::string& na
   if (!tags.empty()) p += "&tags=" + str::url_encode(tags);
   if (!props.empty()) p += "&properties=" + str::url_encode(props);
   if (top) p += "&$top=" + std::to_string(top);
-  try {
-    return arm_.list(p);
-  } catch (const HttpError& e) {
-    if (e.status() == 404) return {};
-    throw;
-  }
+  return arm_.list(p);
 }
 
 std::optional<json::Document> Workspace::get_model_version(const std::string& name, const std::string& version) {

@@ -3,6 +3,8 @@
 #include <git2.h>
 
 #include <mutex>
+#include <queue>
+#include <string_view>
 #include <unordered_set>
 
 #include "core/error.hpp"
@@ -19,6 +21,11 @@ void init_libgit2() {
     // A container action runs as root on a checkout owned by the runner user: do not refuse it
     // ("dubious ownership"). We only read.
     git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, 0);
+    // Partial clones made by older git (or converted by `git fetch --filter`) name their promisor
+    // remote in extensions.partialClone, which libgit2 refuses unless told the caller copes: we do,
+    // by reading only the objects that are there (walk_history skips and counts the others).
+    const char* extensions[] = {"partialclone"};
+    git_libgit2_opts(GIT_OPT_SET_EXTENSIONS, extensions, size_t{1});
   });
 }
 
@@ -49,11 +56,39 @@ using Commit = Handle<git_commit, git_commit_free>;
 using Tree = Handle<git_tree, git_tree_free>;
 using Diff = Handle<git_diff, git_diff_free>;
 using Blob = Handle<git_blob, git_blob_free>;
+using Odb = Handle<git_odb, git_odb_free>;
+using Config = Handle<git_config, git_config_free>;
 
 std::string oid_hex(const git_oid* oid) {
   char buf[GIT_OID_HEXSZ + 1];
   git_oid_tostr(buf, sizeof buf, oid);
   return buf;
+}
+
+std::string oid_key(const git_oid& oid) { return std::string(reinterpret_cast<const char*>(oid.id), GIT_OID_RAWSZ); }
+
+// Parent ids as the commit object writes them. libgit2 1.7+ applies a shallow clone's grafts to
+// git_commit_parentcount (a boundary commit then has none); the raw header always names them, so
+// the walk tells a shallow boundary from a root commit with every libgit2 version.
+std::vector<git_oid> raw_parents(const git_commit* c) {
+  std::vector<git_oid> out;
+  const char* header = git_commit_raw_header(c);
+  std::string_view rest = header ? header : "";
+  while (!rest.empty()) {
+    size_t nl = rest.find('\n');
+    std::string_view line = rest.substr(0, nl);
+    if (line.rfind("author ", 0) == 0) break;  // parents come before the author
+    if (line.rfind("parent ", 0) == 0) {
+      git_oid oid;
+      if (git_oid_fromstrn(&oid, line.data() + 7, line.size() - 7) == 0)
+        out.push_back(oid);
+      else
+        git_error_clear();
+    }
+    if (nl == std::string_view::npos) break;
+    rest.remove_prefix(nl + 1);
+  }
+  return out;
 }
 
 }  // namespace
@@ -177,44 +212,127 @@ bool Repo::ignored(const std::string& relative_path) const {
   return ignored == 1;
 }
 
-void Repo::walk_history(const std::function<void(const HistoryBlob&)>& visit, const HistoryOptions& opts) const {
-  Revwalk walk;
-  if (git_revwalk_new(walk.out(), repo_) != 0) fail("cannot walk the history");
-  git_revwalk_sorting(walk.get(), GIT_SORT_TIME);
-  if (git_revwalk_push_head(walk.get()) != 0) {
+bool Repo::shallow() const { return git_repository_is_shallow(repo_) == 1; }
+
+bool Repo::partial(std::string* filter) const {
+  Config cfg;
+  if (git_repository_config_snapshot(cfg.out(), repo_) != 0) {
     git_error_clear();
-    return;  // empty repository
+    return false;
   }
+  struct Found {
+    bool partial = false;
+    std::string filter;
+  } found;
+  git_config_foreach_match(
+      cfg.get(), R"(^remote\..*\.(promisor|partialclonefilter)$|^extensions\.partialclone$)",
+      [](const git_config_entry* e, void* payload) {
+        auto* f = static_cast<Found*>(payload);
+        std::string_view name = e->name;
+        int on = 0;
+        if (name.size() > 9 && name.substr(name.size() - 9) == ".promisor") {
+          if (git_config_parse_bool(&on, e->value) == 0 && on) f->partial = true;
+          git_error_clear();
+        } else if (name.rfind("extensions.", 0) == 0) {
+          f->partial = true;
+        } else if (e->value && *e->value) {
+          f->partial = true;
+          f->filter = e->value;
+        }
+        return 0;
+      },
+      &found);
+  git_error_clear();
+  if (filter) *filter = found.filter;
+  return found.partial;
+}
+
+HistoryCoverage Repo::walk_history(const std::function<void(const HistoryBlob&)>& visit,
+                                   const HistoryOptions& opts) const {
+  HistoryCoverage cov;
+  cov.shallow = shallow();
+  cov.partial = partial(&cov.filter);
+  git_oid head;
+  if (git_reference_name_to_id(&head, repo_, "HEAD") != 0) {
+    git_error_clear();
+    return cov;  // empty repository
+  }
+  Odb odb;
+  if (git_repository_odb(odb.out(), repo_) != 0) fail("cannot open the object database");
+  // Only the local object database is asked: nothing here can fetch from a promisor remote.
+  auto present = [&](const git_oid* id) { return git_odb_exists_ext(odb.get(), id, GIT_ODB_LOOKUP_NO_REFRESH) == 1; };
+
+  // Newest commit first (as GIT_SORT_TIME); on equal times the one queued first, so a child (always
+  // queued before its parents) comes before them. libgit2's own revwalk (1.5) stops at a shallow
+  // clone's first missing parent, so the walk is done here.
+  struct Pending {
+    int64_t time;
+    uint64_t seq;
+    git_oid id;
+  };
+  auto older = [](const Pending& a, const Pending& b) { return a.time != b.time ? a.time < b.time : a.seq > b.seq; };
+  std::priority_queue<Pending, std::vector<Pending>, decltype(older)> queue(older);
+  std::unordered_set<std::string> queued;
+  uint64_t seq = 0;
+  auto enqueue = [&](const git_oid& id) {  // false: the clone does not have the commit
+    if (queued.count(oid_key(id))) return true;
+    if (!present(&id)) return false;
+    Commit c;
+    if (git_commit_lookup(c.out(), repo_, &id) != 0) fail("cannot read commit " + oid_hex(&id));
+    queued.insert(oid_key(id));
+    queue.push({static_cast<int64_t>(git_commit_time(c.get())), seq++, id});
+    return true;
+  };
+  if (!enqueue(head)) fail("the HEAD commit " + oid_hex(&head) + " is not in the repository");
+
   std::unordered_set<std::string> seen;
-  git_oid oid;
-  size_t count = 0;
-  while (git_revwalk_next(&oid, walk.get()) == 0) {
-    if (opts.max_commits && count >= opts.max_commits) break;
-    ++count;
+  while (!queue.empty()) {
+    Pending next = queue.top();
+    queue.pop();
+    if (opts.max_commits && cov.commits >= opts.max_commits) {
+      cov.truncated = true;
+      break;
+    }
+    ++cov.commits;
     Commit commit;
-    if (git_commit_lookup(commit.out(), repo_, &oid) != 0) fail("cannot read commit " + oid_hex(&oid));
-    unsigned parents = git_commit_parentcount(commit.get());
-    if (opts.skip_merges && parents > 1) continue;
+    if (git_commit_lookup(commit.out(), repo_, &next.id) != 0) fail("cannot read commit " + oid_hex(&next.id));
+    std::vector<git_oid> parents = raw_parents(commit.get());
+    bool first_parent = false, boundary = false;
+    for (size_t i = 0; i < parents.size(); ++i) {
+      bool have = enqueue(parents[i]);
+      if (i == 0) first_parent = have;
+      boundary |= !have;
+    }
+    if (boundary) ++cov.boundary_commits;
+    if (opts.skip_merges && parents.size() > 1) continue;
     CommitInfo info;
-    info.id = oid_hex(&oid);
+    info.id = oid_hex(&next.id);
     const char* summary = git_commit_summary(commit.get());
     info.summary = summary ? summary : "";
     const git_signature* author = git_commit_author(commit.get());
     info.author = author && author->name ? author->name : "";
-    info.time = static_cast<int64_t>(git_commit_time(commit.get()));
+    info.time = next.time;
 
+    // A filter such as tree:0 leaves trees out too: such a commit cannot be diffed.
     Tree tree, parent_tree;
+    if (!present(git_commit_tree_id(commit.get()))) {
+      ++cov.unreadable_commits;
+      continue;
+    }
     if (git_commit_tree(tree.out(), commit.get()) != 0) fail("cannot read the tree of " + info.id);
-    if (parents > 0) {
+    if (first_parent) {
       Commit parent;
-      if (git_commit_parent(parent.out(), commit.get(), 0) == 0)
-        git_commit_tree(parent_tree.out(), parent.get());
-      else
-        git_error_clear();
+      if (git_commit_lookup(parent.out(), repo_, &parents[0]) != 0) fail("cannot read commit " + oid_hex(&parents[0]));
+      if (!present(git_commit_tree_id(parent.get()))) {
+        ++cov.unreadable_commits;
+        continue;
+      }
+      if (git_commit_tree(parent_tree.out(), parent.get()) != 0)
+        fail("cannot read the tree of " + oid_hex(&parents[0]));
     }
     Diff diff;
     git_diff_options dopts = GIT_DIFF_OPTIONS_INIT;
-    dopts.flags = GIT_DIFF_SKIP_BINARY_CHECK;
+    dopts.flags = GIT_DIFF_SKIP_BINARY_CHECK;  // no blob is read while diffing trees
     if (git_diff_tree_to_tree(diff.out(), repo_, parent_tree.get(), tree.get(), &dopts) != 0)
       fail("cannot diff " + info.id);
     size_t nd = git_diff_num_deltas(diff.get());
@@ -228,26 +346,26 @@ void Repo::walk_history(const std::function<void(const HistoryBlob&)>& visit, co
       if (!seen.insert(blob_id).second) continue;
       git_oid blob_oid = d->new_file.id;
       git_repository* repo = repo_;
-      HistoryBlob hb{&info, d->new_file.path, blob_id, static_cast<uint64_t>(d->new_file.size), [repo, blob_oid]() {
-                       Blob blob;
-                       if (git_blob_lookup(blob.out(), repo, &blob_oid) != 0) fail("cannot read a blob");
-                       return std::string(static_cast<const char*>(git_blob_rawcontent(blob.get())),
-                                          static_cast<size_t>(git_blob_rawsize(blob.get())));
-                     }};
-      if (hb.size == 0) {
-        // Sizes are not always filled in by tree diffs: ask the object database.
-        git_odb* odb = nullptr;
-        if (git_repository_odb(&odb, repo_) == 0) {
-          size_t len = 0;
-          git_object_t type;
-          if (git_odb_read_header(&len, &type, odb, &blob_oid) == 0) hb.size = len;
-          git_odb_free(odb);
-        }
+      bool have = present(&blob_oid);
+      if (!have) ++cov.missing_blobs;
+      HistoryBlob hb{
+          &info, d->new_file.path, blob_id, static_cast<uint64_t>(d->new_file.size), have, [repo, blob_oid]() {
+            Blob blob;
+            if (git_blob_lookup(blob.out(), repo, &blob_oid) != 0) fail("cannot read blob " + oid_hex(&blob_oid));
+            return std::string(static_cast<const char*>(git_blob_rawcontent(blob.get())),
+                               static_cast<size_t>(git_blob_rawsize(blob.get())));
+          }};
+      if (hb.size == 0 && have) {
+        // Sizes are not filled in by tree diffs: ask the object database (the header only).
+        size_t len = 0;
+        git_object_t type;
+        if (git_odb_read_header(&len, &type, odb.get(), &blob_oid) == 0) hb.size = len;
         git_error_clear();
       }
       visit(hb);
     }
   }
+  return cov;
 }
 
 std::string strip_credentials(const std::string& url) { return redact::url(url.substr(0, url.find('?'))); }

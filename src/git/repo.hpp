@@ -28,7 +28,10 @@ struct HistoryBlob {
   const CommitInfo* commit;
   std::string path;
   std::string blob_id;
-  uint64_t size;
+  uint64_t size;  // 0 when the clone does not have the blob
+  // False when the clone does not have the blob (a partial clone made with --filter): it is not
+  // read, and `load` must not be called.
+  bool available = true;
   // Loads the content (only when the visitor needs it).
   std::function<std::string()> load;
 };
@@ -40,6 +43,22 @@ struct HistoryOptions {
   bool skip_merges = false;
 };
 
+// What a history walk read and what the clone did not have. The walk reads only the local object
+// database and never fetches: libgit2 has no promisor-remote (lazy fetch) support, and the walk
+// checks that an object is present before reading it.
+struct HistoryCoverage {
+  size_t commits = 0;             // commits walked (merges skipped by skip_merges included)
+  size_t unreadable_commits = 0;  // walked commits whose tree (or first parent's tree) is missing: not diffed
+  size_t boundary_commits = 0;    // walked commits with a parent the clone does not have (shallow boundary)
+  size_t missing_blobs = 0;       // distinct blobs added by walked commits that the clone does not have
+  bool shallow = false;           // a shallow clone (--depth, fetch-depth: N): .git/shallow grafts
+  bool partial = false;           // a partial clone (--filter): a promisor remote
+  std::string filter;             // its filter ("blob:none") when the config names one
+  bool truncated = false;         // max_commits stopped the walk with older commits left
+  [[nodiscard]] bool complete() const {
+    return !truncated && !boundary_commits && !missing_blobs && !unreadable_commits;
+  }
+};
 class Repo {
  public:
   // Finds the repository containing `start`; nullopt when there is none.
@@ -66,9 +85,17 @@ class Repo {
   [[nodiscard]] std::vector<std::string> tracked_files() const;
   // Whether a path is ignored by .gitignore rules.
   [[nodiscard]] bool ignored(const std::string& relative_path) const;
-  // Walks commits reachable from HEAD (newest first); for each commit, each blob it adds or
-  // changes versus its first parent (all blobs for a root commit). A blob id is visited once.
-  void walk_history(const std::function<void(const HistoryBlob&)>& visit, const HistoryOptions& opts = {}) const;
+  // Walks commits reachable from HEAD (newest first by commit time); for each commit, each blob it
+  // adds or changes versus its first parent (all blobs for a root commit, and for a commit whose
+  // first parent a shallow clone does not have). A blob id is visited once. Objects the clone does
+  // not have are skipped and counted, never fetched; a corrupt repository still throws GitError.
+  HistoryCoverage walk_history(const std::function<void(const HistoryBlob&)>& visit,
+                               const HistoryOptions& opts = {}) const;
+  // A shallow clone (git clone --depth N).
+  [[nodiscard]] bool shallow() const;
+  // A partial clone (git clone --filter=...): some remote is a promisor remote. `filter` gets the
+  // filter spec when the config names one.
+  [[nodiscard]] bool partial(std::string* filter = nullptr) const;
 
  private:
   explicit Repo(git_repository* r);

@@ -9,6 +9,7 @@
 #include "core/files.hpp"
 #include "core/strings.hpp"
 #include "lint/internal.hpp"
+#include "spec/refs.hpp"
 
 namespace amlops::lint::detail {
 namespace {
@@ -166,14 +167,6 @@ Kind detect(const YAML::Node& root) {
       !root["services"])
     return Kind::environment;
   return Kind::none;
-}
-
-bool is_local(const std::string& p) {
-  if (p.empty()) return false;
-  if (p.find("://") != std::string::npos || p.find("${{") != std::string::npos) return false;
-  for (std::string_view pre : {"azureml:", "http:", "https:", "git+", "file:"})
-    if (starts_with(p, pre)) return false;
-  return true;
 }
 
 // Shell-ish words of a command (quotes removed), split into segments at ;, |, &&, ||.
@@ -476,8 +469,9 @@ class Checker {
   std::optional<fs::path> local_path(const YAML::Node& n, const fs::path& base, const std::string& what = "path") {
     if (!n || !n.IsScalar()) return std::nullopt;
     std::string p = n.Scalar();
-    if (!is_local(p)) return std::nullopt;
-    fs::path abs = (base / p).lexically_normal();
+    auto local = spec::local_path(p);
+    if (!local) return std::nullopt;
+    fs::path abs = (base / *local).lexically_normal();
     if (!ws_.exists(abs)) {
       sink_.add("AML005", path_, line_of(n), col_of(n),
                 what + " '" + p + "' does not exist (resolved to " + ws_.rel(abs) + ")",
@@ -553,43 +547,40 @@ class Checker {
       return;
     }
     if (!n.IsScalar()) return;
-    static const Regex expr(R"(\$\{\{\s*([^}]*?)\s*\}\})");
     const std::string& s = n.Scalar();
-    expr.each(s, [&](const Regex::Match& m) {
-      std::string e = s.substr(m.g1_begin, m.g1_end - m.g1_begin);
-      std::string raw = s.substr(m.begin, m.end - m.begin);
-      auto parts = str::split(e, '.');
+    for (const spec::Binding& b : spec::find_bindings(s)) {
+      if (!b.closed) continue;
+      std::string raw = s.substr(b.offset, b.length);
       std::string problem;
-      auto need = [&](const std::set<std::string>& set, const std::string& name, const std::string& where) {
-        if (!set.count(name)) problem = "'" + name + "' is not declared in " + where;
+      auto need = [&](const std::set<std::string>& set, const std::string& where) {
+        if (!set.count(b.name)) problem = "'" + b.name + "' is not declared in " + where;
       };
-      if (parts.size() == 2 && parts[0] == "inputs") {
-        need(scope.inputs, parts[1], "inputs");
-      } else if (parts.size() == 2 && parts[0] == "outputs") {
-        need(scope.outputs, parts[1], "outputs");
-      } else if (parts.size() == 2 && parts[0] == "search_space") {
-        if (scope.sweep) need(scope.search_space, parts[1], "search_space");
-      } else if (parts.size() >= 1 && parts[0] == "parent") {
-        const Scope* p = scope.parent;
-        if (!p) {
-          problem = "${{parent...}} is only valid inside a pipeline job";
-        } else if (parts.size() == 3 && parts[1] == "inputs") {
-          need(p->inputs, parts[2], "the pipeline's inputs");
-        } else if (parts.size() == 3 && parts[1] == "outputs") {
-          need(p->outputs, parts[2], "the pipeline's outputs");
-        } else if (parts.size() == 5 && parts[1] == "jobs" && parts[3] == "outputs" && p->jobs) {
-          auto it = p->jobs->find(parts[2]);
-          if (it == p->jobs->end())
-            problem = "job '" + parts[2] + "' is not in the pipeline";
-          else if (it->second && !it->second->count(parts[4]))
-            problem = "job '" + parts[2] + "' has no output '" + parts[4] + "'";
-        }
+      using K = spec::Binding::Kind;
+      const Scope* p = scope.parent;
+      if (b.kind == K::input) {
+        need(scope.inputs, "inputs");
+      } else if (b.kind == K::output) {
+        need(scope.outputs, "outputs");
+      } else if (b.kind == K::search_space) {
+        if (scope.sweep) need(scope.search_space, "search_space");
+      } else if (b.refers_to_parent() && !p) {
+        problem = "${{parent...}} is only valid inside a pipeline job";
+      } else if (b.kind == K::parent_input) {
+        need(p->inputs, "the pipeline's inputs");
+      } else if (b.kind == K::parent_output) {
+        need(p->outputs, "the pipeline's outputs");
+      } else if (b.kind == K::parent_job_output && p->jobs) {
+        auto it = p->jobs->find(b.job);
+        if (it == p->jobs->end())
+          problem = "job '" + b.job + "' is not in the pipeline";
+        else if (it->second && !it->second->count(b.name))
+          problem = "job '" + b.job + "' has no output '" + b.name + "'";
       }
-      if (problem.empty()) return;
+      if (problem.empty()) continue;
       auto at = find_from(text_, line_of(n), raw);
       sink_.add("AML006", path_, at ? at->first : line_of(n), at ? at->second : col_of(n), raw + ": " + problem,
                 at ? at->second + static_cast<int>(raw.size()) : 0);
-    });
+    }
   }
 
   // A node with command/code/environment (command job, component, sweep trial, inline child job).
@@ -771,10 +762,9 @@ class Checker {
   std::optional<YAML::Node> component(const YAML::Node& ref, bool report) {
     if (ref.IsMap()) return ref;
     if (!ref.IsScalar()) return std::nullopt;
-    std::string r = ref.Scalar();
-    if (starts_with(r, "file:")) r = r.substr(5);
-    if (!(ends_with(r, ".yml") || ends_with(r, ".yaml")) || !is_local(r)) return std::nullopt;
-    fs::path abs = (base_ / r).lexically_normal();
+    auto r = spec::local_path(ref.Scalar());
+    if (!r || !(ends_with(*r, ".yml") || ends_with(*r, ".yaml"))) return std::nullopt;
+    fs::path abs = (base_ / *r).lexically_normal();
     if (!ws_.exists(abs)) {
       if (report)
         sink_.add("AML005", path_, line_of(ref), col_of(ref), "component '" + ref.Scalar() + "' does not exist",

@@ -12,6 +12,7 @@
 #include "core/yaml.hpp"
 #include "git/repo.hpp"
 #include "lint/internal.hpp"
+#include "spec/refs.hpp"
 
 namespace amlops::lint {
 namespace {
@@ -90,14 +91,15 @@ struct Scanner {
   std::vector<Finding> tree;
   std::vector<Finding> history;
   Report report;
+  std::vector<spec::Glob> exclude = {opt.config.exclude.begin(), opt.config.exclude.end()};
 
   bool wanted(const std::string& rel) const {
     if (!prefix.empty() && rel.rfind(prefix, 0) != 0) return false;
     // Vendored third-party code (even when committed) is not the project's: its READMEs are full of sample tokens.
     for (std::string_view dir : {"node_modules/", "site-packages/", "bower_components/", ".venv/"})
       if (rel.rfind(dir, 0) == 0 || rel.find("/" + std::string(dir)) != std::string::npos) return false;
-    for (auto& g : opt.config.exclude)
-      if (glob_match(g, rel)) return false;
+    for (auto& g : exclude)
+      if (g.covers(rel)) return false;
     return true;
   }
 
@@ -156,7 +158,6 @@ struct Scanner {
 
   void file_rules(Sink& sink, AmlState& aml) {
     std::set<std::string> conda;
-    std::vector<std::pair<std::string, YAML::Node>> yamls;
     for (auto& [rel, content] : ws.texts) {
       scan_secrets(rel, content, sink);
       std::string b = base_name(rel);
@@ -175,9 +176,10 @@ struct Scanner {
         static const Regex placeholder(R"((?<![$\w])\{\{\s*[A-Za-z_][\w.]*\s*\}\})");
         Regex::Match pm;
         if (placeholder.search(content, 0, pm)) continue;
-        YAML::Node root;
+        // Every document of a multi-document file ("---"); marks count lines from the file's start.
+        std::vector<YAML::Node> docs;
         try {
-          root = YAML::Load(content);
+          docs = YAML::LoadAll(content);
         } catch (const YAML::Exception& e) {
           bool pipeline = rel.find(".github/workflows/") != std::string::npos || starts_with(b, "azure-pipelines") ||
                           rel.find(".azuredevops/") != std::string::npos ||
@@ -189,13 +191,14 @@ struct Scanner {
           continue;
         }
         Text text(content);
-        if (check_aml(ws, rel, root, text, sink, aml)) continue;
-        if (rel.find(".github/workflows/") != std::string::npos && check_github_workflow(rel, root, text, sink))
-          continue;
-        if (check_azure_pipeline(rel, root, text, sink)) continue;
-        if (check_github_workflow(rel, root, text, sink)) continue;
-        if (looks_like_conda(root)) conda.insert(rel);
-        yamls.emplace_back(rel, root);
+        for (const YAML::Node& root : docs) {
+          if (check_aml(ws, rel, root, text, sink, aml)) continue;
+          if (rel.find(".github/workflows/") != std::string::npos && check_github_workflow(rel, root, text, sink))
+            continue;
+          if (check_azure_pipeline(rel, root, text, sink)) continue;
+          if (check_github_workflow(rel, root, text, sink)) continue;
+          if (looks_like_conda(root)) conda.insert(rel);
+        }
       }
     }
     for (auto& c : aml.conda_files) conda.insert(c);
@@ -203,8 +206,8 @@ struct Scanner {
       const std::string* content = ws.text(rel);
       if (!content) continue;
       try {
-        YAML::Node root = YAML::Load(*content);
-        if (root.IsMap() && root["dependencies"] && root["dependencies"].IsSequence()) check_conda(rel, root, sink);
+        for (const YAML::Node& root : YAML::LoadAll(*content))
+          if (root.IsMap() && root["dependencies"] && root["dependencies"].IsSequence()) check_conda(rel, root, sink);
       } catch (const YAML::Exception&) {
       }
     }
@@ -257,15 +260,18 @@ struct Scanner {
 
   void history_rules(const git::Repo& repo) {
     std::unordered_map<std::string, Finding> found;  // line key -> oldest finding
-    std::set<std::string> commits;
-    Sink sink{history, {}};
+    std::set<std::string> commits_missing_blobs;     // commits adding blobs this clone does not have
     std::vector<Finding> local;
     git::HistoryOptions ho;
     ho.max_commits = opt.config.max_commits;
-    repo.walk_history(
+    git::HistoryCoverage cov = repo.walk_history(
         [&](const git::HistoryBlob& b) {
-          commits.insert(b.commit->id);
           if (!wanted(b.path)) return;
+          if (!b.available) {  // a partial clone's missing blob: counted, never fetched
+            ++report.history.blobs_not_scanned;
+            commits_missing_blobs.insert(b.commit->id);
+            return;
+          }
           ++report.blobs_scanned;
           if (b.size > opt.config.max_file_size) {
             std::error_code ec;
@@ -301,8 +307,52 @@ struct Scanner {
           }
         },
         ho);
-    report.commits_scanned = commits.size();
+    report.commits_scanned = cov.commits;
     for (auto& [k, f] : found) history.push_back(f);
+    history_notes(cov, commits_missing_blobs.size());
+  }
+
+  // What the clone did not let the scan see, with how to get a full scan on CI.
+  void history_notes(const git::HistoryCoverage& cov, size_t commits_missing_blobs) {
+    HistoryScan& h = report.history;
+    h.shallow = cov.shallow;
+    h.partial = cov.partial;
+    h.filter = cov.filter;
+    h.commits_not_scanned = commits_missing_blobs + cov.unreadable_commits;
+    h.complete = !cov.truncated && !cov.boundary_commits && !h.commits_not_scanned;
+    auto plural = [](size_t n, const std::string& what) {
+      return std::to_string(n) + " " + what + (n == 1 ? "" : "s");
+    };
+    if (h.blobs_not_scanned || cov.unreadable_commits) {
+      std::string what;
+      if (h.blobs_not_scanned)
+        what = plural(h.blobs_not_scanned, "blob") + " added in " + plural(commits_missing_blobs, "commit");
+      if (cov.unreadable_commits)
+        what += (what.empty() ? "" : " and ") + plural(cov.unreadable_commits, "commit") + " whose trees it lacks";
+      std::string clone = cov.partial
+                              ? "this partial clone" + (cov.filter.empty() ? "" : " (--filter=" + cov.filter + ")")
+                              : "this clone";
+      report.notes.push_back(
+          {cov.partial ? "history-partial-clone" : "history-missing-objects", Level::note,
+           "history not scanned: " + what + ", which " + clone +
+               " does not have; amlops-lint does not fetch them. For a full scan, clone without a filter "
+               "(actions/checkout: fetch-depth: 0 and no filter; Azure Pipelines: fetchDepth: 0 and no fetchFilter)."});
+    }
+    if (cov.truncated) {
+      report.notes.push_back(
+          {"history-depth", Level::note,
+           "history: scanned the newest " + plural(cov.commits, "commit") + " (--history-depth " +
+               std::to_string(opt.config.max_commits) +
+               " or lint.max_commits); older history was not scanned. Without --history-depth the whole history "
+               "the clone has is scanned."});
+    } else if (cov.boundary_commits) {
+      report.notes.push_back(
+          {"history-shallow", Level::note,
+           "history: " + std::string(cov.shallow ? "shallow clone: " : "") + "scanned the " +
+               plural(cov.commits, "commit") +
+               " it has; older history was not scanned. For a full scan, fetch the whole history "
+               "(actions/checkout: fetch-depth: 0; Azure Pipelines: fetchDepth: 0; or git fetch --unshallow)."});
+    }
   }
 };
 
@@ -332,7 +382,14 @@ Report check(const Options& opt) {
   if (!fs::is_directory(start)) throw UsageError("path '" + opt.path.string() + "' is not a directory");
 
   Scanner sc{opt, {}, {}, {}, {}, {}};
-  std::optional<git::Repo> repo = git::Repo::discover(start);
+  std::optional<git::Repo> repo;
+  try {
+    repo = git::Repo::discover(start);
+  } catch (const GitError& e) {  // e.g. a repository format this libgit2 does not read: check the files anyway
+    sc.report.notes.push_back({"git-unreadable", Level::warning,
+                               std::string("git: the repository could not be opened (") + e.what() +
+                                   "); its files were checked as a plain folder, without history."});
+  }
   if (repo) {
     sc.ws.root = fs::canonical(repo->workdir());
     std::string rel = start.lexically_relative(sc.ws.root).generic_string();
@@ -370,7 +427,17 @@ Report check(const Options& opt) {
   fingerprint(kept, sc.ws);
 
   if (opt.history && repo) {
-    sc.history_rules(*repo);
+    sc.report.history.mode = opt.config.max_commits ? "depth" : "full";
+    sc.report.history.depth = opt.config.max_commits;
+    // The working tree's findings never depend on the history being readable.
+    try {
+      sc.history_rules(*repo);
+    } catch (const GitError& e) {
+      sc.history.clear();
+      sc.report.notes.push_back(
+          {"history-unreadable", Level::warning,
+           std::string("history: not scanned (") + e.what() + "); the working tree was checked."});
+    }
     // A secret still in the working tree is reported there, not again for history.
     std::set<std::string> tree_keys;
     for (auto& f : kept) tree_keys.insert(f.fingerprint.substr(0, f.fingerprint.find(':')));
@@ -392,7 +459,7 @@ Report check(const Options& opt) {
       continue;
     }
     bool ignored = std::any_of(opt.config.ignore.begin(), opt.config.ignore.end(), [&](const PathIgnore& pi) {
-      return (pi.rules.empty() || pi.rules.count(f.rule)) && glob_match(pi.glob, f.path);
+      return (pi.rules.empty() || pi.rules.count(f.rule)) && spec::glob_match(pi.glob, f.path);
     });
     if (ignored) {
       ++sc.report.suppressed;

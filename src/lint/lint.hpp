@@ -59,11 +59,11 @@ struct PathIgnore {
 struct Config {
   std::set<std::string> disabled;            // rule ids
   std::vector<PathIgnore> ignore;            // per-path suppression
-  std::vector<std::string> exclude;          // globs never scanned
+  std::vector<std::string> exclude;          // globs never scanned (spec::Glob, covering folders)
   std::map<std::string, Level> severity;     // overrides
   uint64_t max_file_size = 5 * 1024 * 1024;  // REPO001/REPO002
   std::optional<bool> history;               // scan git history (default on)
-  size_t max_commits = 0;                    // 0 = all
+  size_t max_commits = 0;                    // history depth in commits (--history-depth); 0 = all
   std::optional<std::string> fail_on;
   std::optional<std::string> baseline;
   std::string source;  // where it came from (for messages)
@@ -81,11 +81,34 @@ struct Options {
   std::optional<std::filesystem::path> baseline;
 };
 
+// Something a reader of the results must know that is not a finding, reported once in every
+// output (text, JSON, SARIF toolExecutionNotifications, CI summary): history this clone does not
+// have, a history that could not be read. Notes never change the exit code.
+struct Note {
+  std::string id;  // stable: history-partial-clone, history-shallow, history-depth, history-unreadable
+  Level level = Level::note;
+  std::string message;
+};
+
+// How much of the git history the scan covered.
+struct HistoryScan {
+  std::string mode = "none";       // full, depth (--history-depth N), none (--no-history, or not a git repository)
+  size_t depth = 0;                // the --history-depth limit
+  bool complete = false;           // every commit reachable from HEAD and every blob they add was scanned
+  bool shallow = false;            // a shallow clone: older history than its boundary is not there
+  bool partial = false;            // a partial clone (--filter)
+  std::string filter;              // its filter, when known ("blob:none")
+  size_t blobs_not_scanned = 0;    // blobs of checked paths the partial clone does not have
+  size_t commits_not_scanned = 0;  // commits with such blobs, or whose trees are missing
+};
+
 struct Report {
   std::vector<Finding> findings;  // sorted by path, line, col, rule
-  std::filesystem::path root;     // the repository root paths are relative to
+  std::vector<Note> notes;
+  HistoryScan history;
+  std::filesystem::path root;  // the repository root paths are relative to
   size_t files_scanned = 0;
-  size_t commits_scanned = 0;
+  size_t commits_scanned = 0;  // commits of history walked
   size_t blobs_scanned = 0;
   size_t suppressed = 0;  // by inline comments, config or baseline
   size_t baselined = 0;
@@ -98,10 +121,6 @@ Report check(const Options& options);
 // Baseline: a JSON file of fingerprints; findings in it are not reported.
 std::set<std::string> load_baseline(const std::filesystem::path& file);
 void write_baseline(const std::filesystem::path& file, const std::vector<Finding>& findings);
-
-// Glob over '/'-separated paths: '*' and '?' stop at '/', '**' spans directories, a pattern
-// without '/' matches the file name at any depth.
-bool glob_match(std::string_view pattern, std::string_view path);
 
 // "AccountKey=Eby8…(88 chars)": enough to find the value, never the value.
 std::string redact_value(std::string_view value);

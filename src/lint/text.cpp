@@ -1,4 +1,4 @@
-// Text line index, PCRE2 wrapper, globs, small helpers.
+// Text line index, PCRE2 wrapper, small helpers.
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
@@ -9,84 +9,6 @@
 #include "lint/internal.hpp"
 
 namespace amlops::lint {
-
-bool glob_match(std::string_view pattern, std::string_view path) {
-  if (pattern.find('/') == std::string_view::npos) {
-    // A bare name pattern matches the last component, or any directory component.
-    size_t start = 0;
-    while (true) {
-      size_t slash = path.find('/', start);
-      std::string_view part =
-          path.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
-      // Component-wise match with '*' within one component.
-      std::function<bool(size_t, size_t)> m1 = [&](size_t pi, size_t si) -> bool {
-        while (pi < pattern.size()) {
-          char c = pattern[pi];
-          if (c == '*') {
-            for (size_t k = si; k <= part.size(); ++k)
-              if (m1(pi + 1, k)) return true;
-            return false;
-          }
-          if (si >= part.size()) return false;
-          if (c != '?' && c != part[si]) return false;
-          ++pi;
-          ++si;
-        }
-        return si == part.size();
-      };
-      if (m1(0, 0)) return true;
-      if (slash == std::string_view::npos) return false;
-      start = slash + 1;
-    }
-  }
-  if (!pattern.empty() && pattern[0] == '/') pattern.remove_prefix(1);
-  if (!pattern.empty() && pattern.back() == '/') pattern.remove_suffix(1);
-  std::string_view subject;
-  std::function<bool(size_t, size_t)> m = [&](size_t pi, size_t si) -> bool {
-    while (pi < pattern.size()) {
-      char c = pattern[pi];
-      if (c == '*') {
-        bool dbl = pi + 1 < pattern.size() && pattern[pi + 1] == '*';
-        if (dbl) {
-          size_t next = pi + 2;
-          if (next < pattern.size() && pattern[next] == '/') {
-            // "**/" matches zero or more directories.
-            if (m(next + 1, si)) return true;
-            for (size_t k = si; k < subject.size(); ++k)
-              if (subject[k] == '/' && m(next + 1, k + 1)) return true;
-            return false;
-          }
-          for (size_t k = si; k <= subject.size(); ++k)
-            if (m(next, k)) return true;
-          return false;
-        }
-        for (size_t k = si; k <= subject.size(); ++k) {
-          if (m(pi + 1, k)) return true;
-          if (k < subject.size() && subject[k] == '/') break;
-        }
-        return false;
-      }
-      if (si >= subject.size()) return false;
-      if (c == '?') {
-        if (subject[si] == '/') return false;
-      } else if (c != subject[si]) {
-        return false;
-      }
-      ++pi;
-      ++si;
-    }
-    return si == subject.size();
-  };
-  // The whole path, or a directory that contains it ("data" and "data/**" both cover data/x.csv).
-  subject = path;
-  if (m(0, 0)) return true;
-  for (size_t k = 0; k < path.size(); ++k) {
-    if (path[k] != '/') continue;
-    subject = path.substr(0, k);
-    if (m(0, 0)) return true;
-  }
-  return false;
-}
 
 namespace detail {
 

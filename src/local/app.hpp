@@ -14,6 +14,7 @@
 #include "core/json.hpp"
 #include "local/config.hpp"
 #include "local/faults.hpp"
+#include "local/routes.hpp"
 #include "local/store.hpp"
 #include "net/server.hpp"
 
@@ -66,8 +67,8 @@ class App {
   // Bearer tokens (HS256 JWTs signed with the store's key).
   std::string issue_token(const std::string& subject, Duration lifetime,
                           const std::string& audience = "https://management.azure.com");
-  // Empty when valid, else the reason.
-  std::string check_token(const std::string& token) const;
+  // Empty when valid, else the reason ("expired" when expired). With `audiences`, `aud` must name one.
+  std::string check_token(const std::string& token, const std::vector<std::string>& audiences = {}) const;
 
   // Names and paths.
   [[nodiscard]] std::string workspace_id(const std::string& ws) const;  // ARM id
@@ -105,12 +106,14 @@ class App {
 
  private:
   net::ServerResponse dispatch(const net::ServerRequest& req, const std::vector<std::string>& seg);
+  void build_routes();      // public_routes_, routes_ (routing.cpp)
+  RouteTable arm_routes();  // below /subscriptions/S (arm.cpp)
   net::ServerResponse route_token(const net::ServerRequest& req, const std::string& tenant, bool v2);
   net::ServerResponse route_arm(const net::ServerRequest& req, const std::vector<std::string>& seg);
-  net::ServerResponse route_workspace(const net::ServerRequest& req, const std::string& ws,
-                                      const std::vector<std::string>& rest);
-  net::ServerResponse route_registry(const net::ServerRequest& req, const std::string& reg,
-                                     const std::vector<std::string>& rest);
+  net::ServerResponse workspace_resource(const std::string& ws);
+  net::ServerResponse registry_resource(const std::string& reg);
+  std::string datastore_resource(const std::string& ws, const std::string& name);  // 404 for an unknown one
+  net::ServerResponse datastore_secrets(const net::ServerRequest& req, const std::string& ws, const std::string& name);
   net::ServerResponse route_assets(const net::ServerRequest& req, const std::string& scope, const std::string& kind,
                                    const std::vector<std::string>& rest, size_t i);
   net::ServerResponse route_jobs(const net::ServerRequest& req, const std::string& ws,
@@ -136,6 +139,9 @@ class App {
   std::string base_url_ = "http://127.0.0.1:0";
   FaultInjector faults_;
   std::unique_ptr<Runner> runner_;
+  RouteTable public_routes_;  // no credential needed
+  RouteTable routes_;         // bearer token required
+  RouteTable arm_routes_;
   mutable std::mutex log_mu_;
   std::vector<std::string> request_log_;
 

@@ -270,206 +270,240 @@ net::ServerResponse App::route_arm(const net::ServerRequest& req, const std::vec
   if (seg.size() < 2 || seg[1] != id_.subscription)
     throw ArmError(404, "SubscriptionNotFound",
                    "The subscription '" + (seg.size() > 1 ? seg[1] : "") + "' could not be found.");
-  // /subscriptions/S/providers/Microsoft.MachineLearningServices/locations/L/mfeOperation*/ID
-  if (seg.size() == 8 && str::iequals(seg[2], "providers") && str::iequals(seg[3], kProvider) && seg[4] == "locations")
-    return route_operation(req, seg[6], seg[7]);
-  if (seg.size() < 4 || !str::iequals(seg[2], "resourceGroups"))
-    throw ArmError(404, "NotFound", "No route for " + req.path + ".");
-  if (!str::iequals(seg[3], cfg_.resource_group))
-    throw ArmError(404, "ResourceGroupNotFound", "Resource group '" + seg[3] + "' could not be found.");
-  if (seg.size() < 8 || !str::iequals(seg[4], "providers") || !str::iequals(seg[5], kProvider))
-    throw ArmError(404, "NotFound", "No route for " + req.path + ".");
-  std::vector<std::string> rest(seg.begin() + 8, seg.end());
-  if (seg[6] == "workspaces") {
-    auto ws = workspace_named(seg[7]);
-    if (!ws)
-      throw ArmError(404, "ResourceNotFound",
-                     "The Resource '" + std::string(kProvider) + "/workspaces/" + seg[7] + "' under resource group '" +
-                         seg[3] + "' was not found.");
-    return route_workspace(req, *ws, rest);
-  }
-  if (seg[6] == "registries") {
-    auto reg = registry_named(seg[7]);
-    if (!reg)
-      throw ArmError(404, "ResourceNotFound",
-                     "The Resource '" + std::string(kProvider) + "/registries/" + seg[7] + "' under resource group '" +
-                         seg[3] + "' was not found.");
-    return route_registry(req, *reg, rest);
-  }
-  throw ArmError(404, "NotFound", "No route for " + req.path + ".");
+  auto found = arm_routes_.find(req.method, seg);
+  if (!found.handler && found.path_known)
+    throw ArmError(405, "MethodNotAllowed", req.method + " is not supported on " + req.path + ".");
+  if (!found.handler) throw ArmError(404, "NotFound", "No route for " + req.path + ".");
+  return (*found.handler)(req, found.match);
 }
 
-net::ServerResponse App::route_workspace(const net::ServerRequest& req, const std::string& ws,
-                                         const std::vector<std::string>& rest) {
-  const std::string& m = req.method;
-  if (rest.empty()) {
-    if (m != "GET") throw ArmError(405, "MethodNotAllowed", "Only GET is supported on the workspace.");
-    json::Document d(rapidjson::kObjectType);
-    json::Builder b(d.GetAllocator());
-    b.set(d, "id", workspace_id(ws));
-    b.set(d, "name", ws);
-    b.set(d, "type", "Microsoft.MachineLearningServices/workspaces");
-    b.set(d, "location", cfg_.location);
-    b.set(d, "kind", "Default");
-    json::Value ident = b.obj();
-    b.set(ident, "type", "SystemAssigned");
-    b.set(ident, "principalId", guid_from("principal:" + ws));
-    b.set(ident, "tenantId", id_.tenant);
-    b.set(ident, "userAssignedIdentities", b.obj());
-    b.set(d, "identity", std::move(ident));
-    json::Value sku = b.obj();
-    b.set(sku, "name", "Basic");
-    b.set(sku, "tier", "Basic");
-    b.set(d, "sku", std::move(sku));
-    b.set(d, "tags", b.obj());
-    json::Value p = b.obj();
-    std::string rgid = "/subscriptions/" + id_.subscription + "/resourceGroups/" + cfg_.resource_group + "/providers/";
-    b.set(p, "workspaceId", workspace_guid(ws));
-    b.set(p, "description", "amlops-local workspace");
-    b.set(p, "friendlyName", ws);
-    b.set(p, "discoveryUrl", base_url_ + "/discovery");
-    std::string host = base_url_.substr(base_url_.find("://") + 3);
-    b.set(p, "mlFlowTrackingUri",
-          "azureml://" + host + "/mlflow/v1.0/subscriptions/" + id_.subscription + "/resourceGroups/" +
-              cfg_.resource_group + "/providers/Microsoft.MachineLearningServices/workspaces/" + ws);
-    b.set(p, "storageAccount", rgid + "Microsoft.Storage/storageAccounts/" + id_.account);
-    b.set(p, "keyVault", rgid + "Microsoft.KeyVault/vaults/amlopslocal");
-    b.set(p, "applicationInsights", rgid + "microsoft.insights/components/amlopslocal");
-    b.set(p, "containerRegistry", rgid + "Microsoft.ContainerRegistry/registries/amlopslocal");
-    b.set(p, "provisioningState", "Succeeded");
-    b.set(p, "publicNetworkAccess", "Enabled");
-    b.set(p, "allowPublicAccessWhenBehindVnet", false);
-    b.set(p, "hbiWorkspace", false);
-    b.set(p, "imageBuildCompute", "");
-    b.set(p, "privateLinkCount", 0);
-    b.set(p, "privateEndpointConnections", b.arr());
-    b.set(p, "sharedPrivateLinkResources", b.arr());
-    b.set(p, "serviceProvisionedResourceGroup", ws + "_" + workspace_guid(ws).substr(0, 16));
-    b.set(p, "systemDatastoresAuthMode", "accesskey");
-    json::Value enc = b.obj();
-    b.set(enc, "status", "Disabled");
-    json::Value kvp = b.obj();
-    b.set(kvp, "keyVaultArmId", rgid + "Microsoft.KeyVault/vaults/amlopslocal");
-    b.set(kvp, "keyIdentifier", "");
-    b.set(kvp, "identityClientId", "");
-    b.set(enc, "keyVaultProperties", std::move(kvp));
-    json::Value eid = b.obj();
-    b.set(eid, "userAssignedIdentity", "");
-    b.set(enc, "identity", std::move(eid));
-    b.set(p, "encryption", std::move(enc));
-    json::Value mn = b.obj();
-    b.set(mn, "isolationMode", "Disabled");
-    b.set(mn, "networkId", guid_from("network:" + ws));
-    b.set(mn, "outboundRules", b.obj());
-    json::Value mns = b.obj();
-    b.set(mns, "sparkReady", false);
-    b.set(mns, "status", "Inactive");
-    b.set(mn, "status", std::move(mns));
-    b.set(p, "managedNetwork", std::move(mn));
-    b.set(d, "properties", std::move(p));
-    b.set(d, "systemData", system_data(b, "2026-01-01T00:00:00.000Z", "2026-01-01T00:00:00.000Z", id_.client_id));
-    return json_response(200, d);
+RouteTable App::arm_routes() {
+  using Req = net::ServerRequest;
+  const std::string rg_path = "subscriptions/{sub}/resourceGroups/{rg}";
+  auto check_rg = [this](const RouteMatch& m) {
+    if (!str::iequals(m["rg"], cfg_.resource_group))
+      throw ArmError(404, "ResourceGroupNotFound", "Resource group '" + m["rg"] + "' could not be found.");
+  };
+  auto not_found = [](const std::string& type, const RouteMatch& m) {
+    return ArmError(404, "ResourceNotFound",
+                    "The Resource '" + std::string(kProvider) + "/" + type + "/" + m["name"] +
+                        "' under resource group '" + m["rg"] + "' was not found.");
+  };
+  auto ws_of = [this, check_rg, not_found](const RouteMatch& m) {
+    check_rg(m);
+    auto ws = workspace_named(m["name"]);
+    if (!ws) throw not_found("workspaces", m);
+    return *ws;
+  };
+  auto reg_of = [this, check_rg, not_found](const RouteMatch& m) {
+    check_rg(m);
+    auto reg = registry_named(m["name"]);
+    if (!reg) throw not_found("registries", m);
+    return *reg;
+  };
+  // route_assets and route_jobs take the path from the collection on.
+  auto from = [](const std::string& coll, const RouteMatch& m) {
+    std::vector<std::string> rest = {coll};
+    rest.insert(rest.end(), m.rest.begin(), m.rest.end());
+    return rest;
+  };
+  const std::string ws_path = rg_path + "/providers/" + kProvider + "/workspaces/{name}";
+  const std::string reg_path = rg_path + "/providers/" + kProvider + "/registries/{name}";
+  RouteTable t;
+  // Long-running operation status: /subscriptions/S/providers/P/locations/L/mfeOperation*/ID
+  t.add("*", std::string("subscriptions/{sub}/providers/") + kProvider + "/locations/{location}/{kind}/{id}",
+        [this](const Req& req, const RouteMatch& m) { return route_operation(req, m["kind"], m["id"]); });
+  t.add("GET", ws_path, [this, ws_of](const Req&, const RouteMatch& m) { return workspace_resource(ws_of(m)); })
+      .add("GET", ws_path + "/datastores",
+           [this, ws_of](const Req& req, const RouteMatch& m) {
+             auto ws = ws_of(m);
+             return paged(
+                 *this, req,
+                 {datastore_resource(ws, "workspaceartifactstore"), datastore_resource(ws, "workspaceblobstore")},
+                 cfg_.page_size, [&](size_t n) { return page_link(req, n); });
+           })
+      .add("GET", ws_path + "/datastores/{ds}",
+           [this, ws_of](const Req&, const RouteMatch& m) {
+             return net::ServerResponse::json(200, datastore_resource(ws_of(m), m["ds"]));
+           })
+      .add("POST", ws_path + "/datastores/{ds}/listSecrets",
+           [this, ws_of](const Req& req, const RouteMatch& m) { return datastore_secrets(req, ws_of(m), m["ds"]); })
+      .add("*", ws_path + "/jobs/{rest*}", [this, ws_of, from](const Req& req, const RouteMatch& m) {
+        return route_jobs(req, ws_of(m), from("jobs", m), 0);
+      });
+  t.add("GET", reg_path, [this, reg_of](const Req&, const RouteMatch& m) { return registry_resource(reg_of(m)); });
+  for (const char* kind : {"codes", "environments", "components", "models", "data"}) {
+    t.add("*", ws_path + "/" + kind + "/{rest*}", [this, ws_of, from, kind](const Req& req, const RouteMatch& m) {
+      return route_assets(req, "ws/" + ws_of(m), kind, from(kind, m), 0);
+    });
+    t.add("*", reg_path + "/" + kind + "/{rest*}", [this, reg_of, from, kind](const Req& req, const RouteMatch& m) {
+      return route_assets(req, "reg/" + reg_of(m), kind, from(kind, m), 0);
+    });
   }
-  const std::string& coll = rest[0];
-  if (coll == "datastores") {
-    auto render = [&](const std::string& name) {
-      json::Document d(rapidjson::kObjectType);
-      json::Builder b(d.GetAllocator());
-      b.set(d, "id", workspace_id(ws) + "/datastores/" + name);
-      b.set(d, "name", name);
-      b.set(d, "type", "Microsoft.MachineLearningServices/workspaces/datastores");
-      json::Value p = b.obj();
-      b.set(p, "description",
-            name == "workspaceblobstore" ? "Default blob store (amlops-local)" : "Artifact store (amlops-local)");
-      b.set(p, "tags", b.obj());
-      b.set(p, "properties", b.obj());
-      b.set(p, "isDefault", name == "workspaceblobstore");
-      json::Value cred = b.obj();
-      b.set(cred, "credentialsType", "AccountKey");
-      json::Value sec = b.obj();
-      b.set(sec, "secretsType", "AccountKey");
-      b.set(cred, "secrets", std::move(sec));
-      b.set(p, "credentials", std::move(cred));
-      b.set(p, "datastoreType", "AzureBlob");
-      b.set(p, "accountName", id_.account);
-      b.set(p, "containerName", name == "workspaceblobstore" ? blobstore_container(ws) : artifact_container(ws));
-      b.set(p, "endpoint", "core.windows.net");
-      b.set(p, "protocol", "https");
-      b.set(p, "serviceDataAccessAuthIdentity", "WorkspaceSystemAssignedIdentity");
-      // Not in Azure: the blob service base URL, since a loopback account has no DNS name.
-      b.set(p, "blobServiceUri", base_url_ + "/" + id_.account);
-      b.set(d, "properties", std::move(p));
-      b.set(d, "systemData", system_data(b, "2026-01-01T00:00:00.000Z", "2026-01-01T00:00:00.000Z", id_.client_id));
-      return json::dump(d);
-    };
-    if (rest.size() == 1 && m == "GET")
-      return paged(*this, req, {render("workspaceartifactstore"), render("workspaceblobstore")}, cfg_.page_size,
-                   [&](size_t n) { return page_link(req, n); });
-    if (rest.size() >= 2) {
-      if (rest[1] != "workspaceblobstore" && rest[1] != "workspaceartifactstore")
-        throw ArmError(404, "UserError", "Datastore " + rest[1] + " not found.", "DatastoreNotFound");
-      if (rest.size() == 2 && m == "GET") return net::ServerResponse::json(200, render(rest[1]));
-      if (rest.size() == 3 && rest[2] == "listSecrets" && m == "POST") {
-        json::Document d(rapidjson::kObjectType);
-        json::Builder b(d.GetAllocator());
-        bool sas = false;
-        if (!str::trim(req.body).empty()) {
-          try {
-            auto body = json::parse(req.body);
-            sas = json::opt_bool(body, "/expirableSecret").value_or(false);
-          } catch (const std::exception&) {
-          }
-        }
-        if (sas) {
-          b.set(d, "secretsType", "Sas");
-          std::string c = rest[1] == "workspaceblobstore" ? blobstore_container(ws) : artifact_container(ws);
-          b.set(d, "sasToken", "?" + make_sas(c, "", "racwdl", std::chrono::hours(1)));
-        } else {
-          b.set(d, "secretsType", "AccountKey");
-          b.set(d, "key", id_.account_key);
-        }
-        return json_response(200, d);
-      }
+  // Anything else below a workspace or registry that exists: not implemented.
+  t.add("*", ws_path + "/{first}/{rest*}", [ws_of](const Req& req, const RouteMatch& m) -> net::ServerResponse {
+    ws_of(m);
+    throw ArmError(404, "NotFound", "amlops-local does not implement " + req.method + " " + req.path + ".");
+  });
+  t.add("*", reg_path + "/{first}/{rest*}", [reg_of](const Req& req, const RouteMatch& m) -> net::ServerResponse {
+    reg_of(m);
+    throw ArmError(404, "NotFound", "amlops-local does not implement " + req.method + " " + req.path + ".");
+  });
+  t.add("*", rg_path + "/{rest*}", [check_rg](const Req& req, const RouteMatch& m) -> net::ServerResponse {
+    check_rg(m);
+    throw ArmError(404, "NotFound", "No route for " + req.path + ".");
+  });
+  return t;
+}
+
+net::ServerResponse App::workspace_resource(const std::string& ws) {
+  json::Document d(rapidjson::kObjectType);
+  json::Builder b(d.GetAllocator());
+  b.set(d, "id", workspace_id(ws));
+  b.set(d, "name", ws);
+  b.set(d, "type", "Microsoft.MachineLearningServices/workspaces");
+  b.set(d, "location", cfg_.location);
+  b.set(d, "kind", "Default");
+  json::Value ident = b.obj();
+  b.set(ident, "type", "SystemAssigned");
+  b.set(ident, "principalId", guid_from("principal:" + ws));
+  b.set(ident, "tenantId", id_.tenant);
+  b.set(ident, "userAssignedIdentities", b.obj());
+  b.set(d, "identity", std::move(ident));
+  json::Value sku = b.obj();
+  b.set(sku, "name", "Basic");
+  b.set(sku, "tier", "Basic");
+  b.set(d, "sku", std::move(sku));
+  b.set(d, "tags", b.obj());
+  json::Value p = b.obj();
+  std::string rgid = "/subscriptions/" + id_.subscription + "/resourceGroups/" + cfg_.resource_group + "/providers/";
+  b.set(p, "workspaceId", workspace_guid(ws));
+  b.set(p, "description", "amlops-local workspace");
+  b.set(p, "friendlyName", ws);
+  b.set(p, "discoveryUrl", base_url_ + "/discovery");
+  std::string host = base_url_.substr(base_url_.find("://") + 3);
+  b.set(p, "mlFlowTrackingUri",
+        "azureml://" + host + "/mlflow/v1.0/subscriptions/" + id_.subscription + "/resourceGroups/" +
+            cfg_.resource_group + "/providers/Microsoft.MachineLearningServices/workspaces/" + ws);
+  b.set(p, "storageAccount", rgid + "Microsoft.Storage/storageAccounts/" + id_.account);
+  b.set(p, "keyVault", rgid + "Microsoft.KeyVault/vaults/amlopslocal");
+  b.set(p, "applicationInsights", rgid + "microsoft.insights/components/amlopslocal");
+  b.set(p, "containerRegistry", rgid + "Microsoft.ContainerRegistry/registries/amlopslocal");
+  b.set(p, "provisioningState", "Succeeded");
+  b.set(p, "publicNetworkAccess", "Enabled");
+  b.set(p, "allowPublicAccessWhenBehindVnet", false);
+  b.set(p, "hbiWorkspace", false);
+  b.set(p, "imageBuildCompute", "");
+  b.set(p, "privateLinkCount", 0);
+  b.set(p, "privateEndpointConnections", b.arr());
+  b.set(p, "sharedPrivateLinkResources", b.arr());
+  b.set(p, "serviceProvisionedResourceGroup", ws + "_" + workspace_guid(ws).substr(0, 16));
+  b.set(p, "systemDatastoresAuthMode", "accesskey");
+  json::Value enc = b.obj();
+  b.set(enc, "status", "Disabled");
+  json::Value kvp = b.obj();
+  b.set(kvp, "keyVaultArmId", rgid + "Microsoft.KeyVault/vaults/amlopslocal");
+  b.set(kvp, "keyIdentifier", "");
+  b.set(kvp, "identityClientId", "");
+  b.set(enc, "keyVaultProperties", std::move(kvp));
+  json::Value eid = b.obj();
+  b.set(eid, "userAssignedIdentity", "");
+  b.set(enc, "identity", std::move(eid));
+  b.set(p, "encryption", std::move(enc));
+  json::Value mn = b.obj();
+  b.set(mn, "isolationMode", "Disabled");
+  b.set(mn, "networkId", guid_from("network:" + ws));
+  b.set(mn, "outboundRules", b.obj());
+  json::Value mns = b.obj();
+  b.set(mns, "sparkReady", false);
+  b.set(mns, "status", "Inactive");
+  b.set(mn, "status", std::move(mns));
+  b.set(p, "managedNetwork", std::move(mn));
+  b.set(d, "properties", std::move(p));
+  b.set(d, "systemData", system_data(b, "2026-01-01T00:00:00.000Z", "2026-01-01T00:00:00.000Z", id_.client_id));
+  return json_response(200, d);
+}
+
+std::string App::datastore_resource(const std::string& ws, const std::string& name) {
+  if (name != "workspaceblobstore" && name != "workspaceartifactstore")
+    throw ArmError(404, "UserError", "Datastore " + name + " not found.", "DatastoreNotFound");
+  json::Document d(rapidjson::kObjectType);
+  json::Builder b(d.GetAllocator());
+  b.set(d, "id", workspace_id(ws) + "/datastores/" + name);
+  b.set(d, "name", name);
+  b.set(d, "type", "Microsoft.MachineLearningServices/workspaces/datastores");
+  json::Value p = b.obj();
+  b.set(p, "description",
+        name == "workspaceblobstore" ? "Default blob store (amlops-local)" : "Artifact store (amlops-local)");
+  b.set(p, "tags", b.obj());
+  b.set(p, "properties", b.obj());
+  b.set(p, "isDefault", name == "workspaceblobstore");
+  json::Value cred = b.obj();
+  b.set(cred, "credentialsType", "AccountKey");
+  json::Value sec = b.obj();
+  b.set(sec, "secretsType", "AccountKey");
+  b.set(cred, "secrets", std::move(sec));
+  b.set(p, "credentials", std::move(cred));
+  b.set(p, "datastoreType", "AzureBlob");
+  b.set(p, "accountName", id_.account);
+  b.set(p, "containerName", name == "workspaceblobstore" ? blobstore_container(ws) : artifact_container(ws));
+  b.set(p, "endpoint", "core.windows.net");
+  b.set(p, "protocol", "https");
+  b.set(p, "serviceDataAccessAuthIdentity", "WorkspaceSystemAssignedIdentity");
+  // Not in Azure: the blob service base URL, since a loopback account has no DNS name.
+  b.set(p, "blobServiceUri", base_url_ + "/" + id_.account);
+  b.set(d, "properties", std::move(p));
+  b.set(d, "systemData", system_data(b, "2026-01-01T00:00:00.000Z", "2026-01-01T00:00:00.000Z", id_.client_id));
+  return json::dump(d);
+}
+
+net::ServerResponse App::datastore_secrets(const net::ServerRequest& req, const std::string& ws,
+                                           const std::string& name) {
+  datastore_resource(ws, name);  // 404 for another datastore
+  json::Document d(rapidjson::kObjectType);
+  json::Builder b(d.GetAllocator());
+  bool sas = false;
+  if (!str::trim(req.body).empty()) {
+    try {
+      auto body = json::parse(req.body);
+      sas = json::opt_bool(body, "/expirableSecret").value_or(false);
+    } catch (const std::exception&) {
     }
-    throw ArmError(405, "MethodNotAllowed", "Unsupported datastore operation " + m + " " + req.path + ".");
   }
-  if (coll == "codes" || coll == "environments" || coll == "components" || coll == "models" || coll == "data")
-    return route_assets(req, "ws/" + ws, coll, rest, 0);
-  if (coll == "jobs") return route_jobs(req, ws, rest, 0);
-  throw ArmError(404, "NotFound", "amlops-local does not implement " + req.method + " " + req.path + ".");
+  if (sas) {
+    b.set(d, "secretsType", "Sas");
+    std::string c = name == "workspaceblobstore" ? blobstore_container(ws) : artifact_container(ws);
+    b.set(d, "sasToken", "?" + make_sas(c, "", "racwdl", std::chrono::hours(1)));
+  } else {
+    b.set(d, "secretsType", "AccountKey");
+    b.set(d, "key", id_.account_key);
+  }
+  return json_response(200, d);
 }
 
-net::ServerResponse App::route_registry(const net::ServerRequest& req, const std::string& reg,
-                                        const std::vector<std::string>& rest) {
-  if (rest.empty()) {
-    if (req.method != "GET") throw ArmError(405, "MethodNotAllowed", "Only GET is supported on the registry.");
-    json::Document d(rapidjson::kObjectType);
-    json::Builder b(d.GetAllocator());
-    b.set(d, "id", scope_id("reg/" + reg));
-    b.set(d, "name", reg);
-    b.set(d, "type", "Microsoft.MachineLearningServices/registries");
-    b.set(d, "location", cfg_.location);
-    b.set(d, "tags", b.obj());
-    json::Value p = b.obj();
-    b.set(p, "discoveryUrl", base_url_ + "/registrymanagement/v1.0/registries/" + reg + "/discovery");
-    std::string host = base_url_.substr(base_url_.find("://") + 3);
-    b.set(p, "mlFlowRegistryUri",
-          "azureml://" + host + "/mlflow/v1.0/subscriptions/" + id_.subscription + "/resourceGroups/" +
-              cfg_.resource_group + "/providers/Microsoft.MachineLearningServices/registries/" + reg);
-    b.set(p, "publicNetworkAccess", "Enabled");
-    b.set(p, "intellectualPropertyPublisher", "");
-    json::Value regions = b.arr();
-    json::Value r0 = b.obj();
-    b.set(r0, "location", cfg_.location);
-    b.push(regions, std::move(r0));
-    b.set(p, "regionDetails", std::move(regions));
-    b.set(d, "properties", std::move(p));
-    return json_response(200, d);
-  }
-  const std::string& coll = rest[0];
-  if (coll == "codes" || coll == "environments" || coll == "components" || coll == "models" || coll == "data")
-    return route_assets(req, "reg/" + reg, coll, rest, 0);
-  throw ArmError(404, "NotFound", "amlops-local does not implement " + req.method + " " + req.path + ".");
+net::ServerResponse App::registry_resource(const std::string& reg) {
+  json::Document d(rapidjson::kObjectType);
+  json::Builder b(d.GetAllocator());
+  b.set(d, "id", scope_id("reg/" + reg));
+  b.set(d, "name", reg);
+  b.set(d, "type", "Microsoft.MachineLearningServices/registries");
+  b.set(d, "location", cfg_.location);
+  b.set(d, "tags", b.obj());
+  json::Value p = b.obj();
+  b.set(p, "discoveryUrl", base_url_ + "/registrymanagement/v1.0/registries/" + reg + "/discovery");
+  std::string host = base_url_.substr(base_url_.find("://") + 3);
+  b.set(p, "mlFlowRegistryUri",
+        "azureml://" + host + "/mlflow/v1.0/subscriptions/" + id_.subscription + "/resourceGroups/" +
+            cfg_.resource_group + "/providers/Microsoft.MachineLearningServices/registries/" + reg);
+  b.set(p, "publicNetworkAccess", "Enabled");
+  b.set(p, "intellectualPropertyPublisher", "");
+  json::Value regions = b.arr();
+  json::Value r0 = b.obj();
+  b.set(r0, "location", cfg_.location);
+  b.push(regions, std::move(r0));
+  b.set(p, "regionDetails", std::move(regions));
+  b.set(d, "properties", std::move(p));
+  return json_response(200, d);
 }
 
 std::string App::render_asset_json(const std::string& body) { return body; }

@@ -5,13 +5,16 @@
 #include <charconv>
 #include <fstream>
 #include <limits>
+#include <pugixml.hpp>
 #include <regex>
+#include <sstream>
 
 #include "core/error.hpp"
 #include "core/files.hpp"
 #include "core/hash.hpp"
 #include "core/strings.hpp"
 #include "local/app.hpp"
+#include "local/tokens.hpp"
 
 namespace amlops::local {
 
@@ -21,13 +24,42 @@ namespace {
 
 const char* kStorageVersion = "2021-08-06";
 
-net::ServerResponse storage_error(int status, const std::string& code, const std::string& message) {
+// An XML document as Azure Storage answers it: declaration, no indentation.
+pugi::xml_document xml_doc() {
+  pugi::xml_document doc;
+  auto decl = doc.append_child(pugi::node_declaration);
+  decl.append_attribute("version") = "1.0";
+  decl.append_attribute("encoding") = "utf-8";
+  return doc;
+}
+
+std::string xml_text(const pugi::xml_document& doc) {
+  std::ostringstream os;
+  doc.save(os, "", pugi::format_raw, pugi::encoding_utf8);
+  return os.str();
+}
+
+// <name>text</name> under parent.
+pugi::xml_node add_text(pugi::xml_node parent, const char* name, const std::string& text) {
+  auto n = parent.append_child(name);
+  n.text().set(text.c_str());
+  return n;
+}
+
+net::ServerResponse xml_response(int status, const pugi::xml_document& doc) {
   net::ServerResponse r;
   r.status = status;
-  r.body = "<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>" + code + "</Code><Message>" +
-           str::xml_escape(message) + "\nTime:" + iso8601_utc(std::chrono::system_clock::now(), true) +
-           "</Message></Error>";
+  r.body = xml_text(doc);
   r.header("Content-Type", "application/xml");
+  return r;
+}
+
+net::ServerResponse storage_error(int status, const std::string& code, const std::string& message) {
+  auto doc = xml_doc();
+  auto e = doc.append_child("Error");
+  add_text(e, "Code", code);
+  add_text(e, "Message", message + "\nTime:" + iso8601_utc(std::chrono::system_clock::now(), true));
+  auto r = xml_response(status, doc);
   r.header("x-ms-error-code", code);
   r.header("x-ms-version", kStorageVersion);
   return r;
@@ -163,7 +195,7 @@ net::ServerResponse App::route_blob(const net::ServerRequest& req, const std::ve
                            "Server failed to authenticate the request. Make sure the value of Authorization header is "
                            "formed correctly including the signature.");
   } else if (auth && auth->size() > 7 && str::iequals(auth->substr(0, 7), "bearer ")) {
-    if (!check_token(std::string(str::trim(auth->substr(7)))).empty())
+    if (!check_token(std::string(str::trim(auth->substr(7))), storage_audiences()).empty())
       return storage_error(401, "InvalidAuthenticationInfo",
                            "Server failed to authenticate the request. The token is invalid or expired.");
   } else {
@@ -183,23 +215,27 @@ net::ServerResponse App::route_blob(const net::ServerRequest& req, const std::ve
   if (container.empty()) {
     if (m == "GET" && comp == "list") {
       std::string prefix = req.param("prefix").value_or("");
-      std::string xml = "<?xml version=\"1.0\" encoding=\"utf-8\"?><EnumerationResults ServiceEndpoint=\"" +
-                        str::xml_escape(base_url_ + "/" + id_.account + "/") + "\"><Prefix>" + str::xml_escape(prefix) +
-                        "</Prefix><Containers>";
+      auto doc = xml_doc();
+      auto root = doc.append_child("EnumerationResults");
+      root.append_attribute("ServiceEndpoint") = (base_url_ + "/" + id_.account + "/").c_str();
+      add_text(root, "Prefix", prefix);
+      auto list = root.append_child("Containers");
       std::vector<std::string> names;
       std::error_code ec;
       for (auto& e : fs::directory_iterator(blob_root(), ec))
         if (e.is_directory() && e.path().filename().string().rfind(prefix, 0) == 0)
           names.push_back(e.path().filename().string());
       std::sort(names.begin(), names.end());
-      for (auto& n : names)
-        xml += "<Container><Name>" + str::xml_escape(n) + "</Name><Properties><Last-Modified>" +
-               http_date(mtime_of(blob_root() / n)) + "</Last-Modified><Etag>" + etag_of(blob_root() / n) +
-               "</Etag></Properties></Container>";
-      xml += "</Containers><NextMarker /></EnumerationResults>";
-      auto r = ok(200);
-      r.body = xml;
-      r.header("Content-Type", "application/xml");
+      for (auto& n : names) {
+        auto c = list.append_child("Container");
+        add_text(c, "Name", n);
+        auto props = c.append_child("Properties");
+        add_text(props, "Last-Modified", http_date(mtime_of(blob_root() / n)));
+        add_text(props, "Etag", etag_of(blob_root() / n));
+      }
+      root.append_child("NextMarker");
+      auto r = xml_response(200, doc);
+      r.header("x-ms-version", kStorageVersion);
       return r;
     }
     return storage_error(400, "UnsupportedQueryParameter",
@@ -264,12 +300,15 @@ net::ServerResponse App::route_blob(const net::ServerRequest& req, const std::ve
         props[r.str(0)] = {r.str(1), r.str(2)};
         metas[r.str(0)] = r.str(3);
       }
-      std::string xml = "<?xml version=\"1.0\" encoding=\"utf-8\"?><EnumerationResults ServiceEndpoint=\"" +
-                        str::xml_escape(base_url_ + "/" + id_.account + "/") + "\" ContainerName=\"" +
-                        str::xml_escape(container) + "\"><Prefix>" + str::xml_escape(prefix) + "</Prefix><Marker>" +
-                        str::xml_escape(marker) + "</Marker><MaxResults>" + std::to_string(max) + "</MaxResults>";
-      if (!delimiter.empty()) xml += "<Delimiter>" + str::xml_escape(delimiter) + "</Delimiter>";
-      xml += "<Blobs>";
+      auto doc = xml_doc();
+      auto root = doc.append_child("EnumerationResults");
+      root.append_attribute("ServiceEndpoint") = (base_url_ + "/" + id_.account + "/").c_str();
+      root.append_attribute("ContainerName") = container.c_str();
+      add_text(root, "Prefix", prefix);
+      add_text(root, "Marker", marker);
+      add_text(root, "MaxResults", std::to_string(max));
+      if (!delimiter.empty()) add_text(root, "Delimiter", delimiter);
+      auto blobs = root.append_child("Blobs");
       size_t count = 0;
       std::string next;
       std::string last_prefix;
@@ -288,34 +327,38 @@ net::ServerResponse App::route_blob(const net::ServerRequest& req, const std::ve
         ++count;
         if (!entry_prefix.empty()) {
           last_prefix = entry_prefix;
-          xml += "<BlobPrefix><Name>" + str::xml_escape(entry_prefix) + "</Name></BlobPrefix>";
+          add_text(blobs.append_child("BlobPrefix"), "Name", entry_prefix);
           continue;
         }
         fs::path p = cdir / n;
         std::error_code sec;
         auto size = fs::file_size(p, sec);
         auto pr = props.find(n);
-        xml += "<Blob><Name>" + str::xml_escape(n) + "</Name><Properties><Creation-Time>" + http_date(mtime_of(p)) +
-               "</Creation-Time><Last-Modified>" + http_date(mtime_of(p)) + "</Last-Modified><Etag>" + etag_of(p) +
-               "</Etag><Content-Length>" + std::to_string(size) + "</Content-Length><Content-Type>" +
-               str::xml_escape(pr != props.end() && !pr->second.first.empty() ? pr->second.first
-                                                                              : "application/octet-stream") +
-               "</Content-Type><Content-MD5>" + (pr != props.end() ? pr->second.second : "") +
-               "</Content-MD5><BlobType>BlockBlob</BlobType><AccessTier>Hot</AccessTier><LeaseStatus>unlocked</"
-               "LeaseStatus><LeaseState>available</LeaseState><ServerEncrypted>true</ServerEncrypted></Properties>";
+        auto be = blobs.append_child("Blob");
+        add_text(be, "Name", n);
+        auto bp = be.append_child("Properties");
+        add_text(bp, "Creation-Time", http_date(mtime_of(p)));
+        add_text(bp, "Last-Modified", http_date(mtime_of(p)));
+        add_text(bp, "Etag", etag_of(p));
+        add_text(bp, "Content-Length", std::to_string(size));
+        add_text(bp, "Content-Type",
+                 pr != props.end() && !pr->second.first.empty() ? pr->second.first : "application/octet-stream");
+        add_text(bp, "Content-MD5", pr != props.end() ? pr->second.second : "");
+        add_text(bp, "BlobType", "BlockBlob");
+        add_text(bp, "AccessTier", "Hot");
+        add_text(bp, "LeaseStatus", "unlocked");
+        add_text(bp, "LeaseState", "available");
+        add_text(bp, "ServerEncrypted", "true");
         if (with_meta) {
-          xml += "<Metadata>";
+          auto md = be.append_child("Metadata");
           auto mi = metas.find(n);
           if (mi != metas.end())
-            for (auto& [k, v] : meta_from_json(mi->second)) xml += "<" + k + ">" + str::xml_escape(v) + "</" + k + ">";
-          xml += "</Metadata>";
+            for (auto& [k, v] : meta_from_json(mi->second)) add_text(md, k.c_str(), v);
         }
-        xml += "</Blob>";
       }
-      xml += "</Blobs><NextMarker>" + str::xml_escape(next) + "</NextMarker></EnumerationResults>";
-      auto r = ok(200);
-      r.body = xml;
-      r.header("Content-Type", "application/xml");
+      add_text(root, "NextMarker", next);
+      auto r = xml_response(200, doc);
+      r.header("x-ms-version", kStorageVersion);
       return r;
     }
     return storage_error(400, "UnsupportedHttpVerb", "Unsupported container operation.");
@@ -394,23 +437,28 @@ net::ServerResponse App::route_blob(const net::ServerRequest& req, const std::ve
   }
   if (m == "PUT" && comp == "blocklist") {
     if (auto c = conflict()) return *c;
-    static const std::regex item(R"(<(Latest|Committed|Uncommitted)>\s*([^<]*?)\s*</\1>)");
+    pugi::xml_document list;
+    pugi::xml_node root;
+    if (!list.load_buffer(req.body.data(), req.body.size(), pugi::parse_default, pugi::encoding_utf8) ||
+        !(root = list.child("BlockList")))
+      return storage_error(400, "InvalidXmlDocument", "XML specified is not syntactically valid.");
     std::vector<fs::path> parts;
-    for (auto it = std::sregex_iterator(req.body.begin(), req.body.end(), item); it != std::sregex_iterator(); ++it) {
+    for (auto item : root.children()) {
+      std::string kind = item.name();
+      if (kind != "Latest" && kind != "Committed" && kind != "Uncommitted") continue;
+      std::string id(str::trim(item.child_value()));
       std::string raw;
       try {
-        raw = hash::base64_decode((*it)[2].str());
+        raw = hash::base64_decode(id);
       } catch (const std::exception&) {
         return storage_error(400, "InvalidBlockList", "A block id is not base64.");
       }
       fs::path bp = blocks_dir / hash::to_hex(raw);
       if (!fs::is_regular_file(bp))
         return storage_error(400, "InvalidBlockList",
-                             "The specified block list is invalid (block " + (*it)[2].str() + " was not uploaded).");
+                             "The specified block list is invalid (block " + id + " was not uploaded).");
       parts.push_back(bp);
     }
-    if (req.body.find("<BlockList") == std::string::npos)
-      return storage_error(400, "InvalidXmlDocument", "XML specified is not syntactically valid.");
     fs::create_directories(path.parent_path());
     fs::path tmp = path.string() + ".tmp-" + str::random_hex(6);
     {

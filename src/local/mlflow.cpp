@@ -1,6 +1,8 @@
 // Data plane: MLflow REST (/mlflow/v1.0/.../api/2.0/mlflow/...) and run history
 // (/history/v1.0/.../runs/{id}/details, /children).
 #include <cmath>
+#include <functional>
+#include <map>
 #include <set>
 
 #include "core/error.hpp"
@@ -189,147 +191,186 @@ net::ServerResponse App::route_mlflow(const net::ServerRequest& req, const std::
     json::Document out(rapidjson::kObjectType);
     json::Builder b(out.GetAllocator());
 
-    if (ep == "experiments/create") {
-      std::string name = require(req, body, "name");
-      if (st.one("SELECT 1 FROM experiments WHERE ws=? AND name=?", {ws, name}))
-        throw MlflowError(400, "RESOURCE_ALREADY_EXISTS", "Experiment '" + name + "' already exists.");
-      int64_t id = ensure_experiment(ws, name);
-      if (body.HasMember("tags") && body["tags"].IsArray()) {
-        json::Document t(rapidjson::kObjectType);
-        json::Builder tb(t.GetAllocator());
-        for (auto& tag : body["tags"].GetArray())
-          if (tag.IsObject() && tag.HasMember("key"))
-            tb.set(t, json::scalar_text(tag["key"]), tag.HasMember("value") ? json::scalar_text(tag["value"]) : "");
-        st.exec("UPDATE experiments SET tags=? WHERE id=?", {json::dump(t), id});
-      }
-      b.set(out, "experiment_id", std::to_string(id));
-    } else if (ep == "experiments/get-by-name") {
-      std::string name = require(req, body, "experiment_name");
-      auto r = st.one(std::string(exp_cols) + " WHERE ws=? AND name=?", {ws, name});
-      if (!r) throw MlflowError(404, "RESOURCE_DOES_NOT_EXIST", "Could not find experiment with name '" + name + "'.");
-      b.set(out, "experiment", experiment_json(b, *r));
-    } else if (ep == "experiments/get") {
-      std::string id = require(req, body, "experiment_id");
-      auto n = str::parse_int(id);
-      auto r = n ? st.one(std::string(exp_cols) + " WHERE ws=? AND id=?", {ws, *n}) : std::nullopt;
-      if (!r) throw MlflowError(404, "RESOURCE_DOES_NOT_EXIST", "Could not find experiment with id '" + id + "'.");
-      b.set(out, "experiment", experiment_json(b, *r));
-    } else if (ep == "experiments/search" || ep == "experiments/list") {
-      json::Value arr = b.arr();
-      for (auto& r : st.query(std::string(exp_cols) + " WHERE ws=? ORDER BY id", {ws}))
-        b.push(arr, experiment_json(b, r));
-      b.set(out, "experiments", std::move(arr));
-    } else if (ep == "runs/create") {
-      std::string exp = field(req, body, "experiment_id").value_or("");
-      int64_t exp_id = 0;
-      if (exp.empty()) {
-        exp_id = ensure_experiment(ws, "Default");
-      } else {
-        auto n = str::parse_int(exp);
-        if (!n || !st.one("SELECT 1 FROM experiments WHERE ws=? AND id=?", {ws, *n}))
-          throw MlflowError(404, "RESOURCE_DOES_NOT_EXIST", "Could not find experiment with id '" + exp + "'.");
-        exp_id = *n;
-      }
-      std::string run_id = str::random_hex(16);
-      std::string name = field(req, body, "run_name").value_or(run_id);
-      create_run(ws, run_id, exp_id, name, "RUNNING");
-      if (body.HasMember("start_time"))
-        st.exec("UPDATE runs SET start_time=? WHERE ws=? AND run_id=?",
-                {int_or(body, "start_time", now_ms()), ws, run_id});
-      if (body.HasMember("tags") && body["tags"].IsArray())
-        for (auto& t : body["tags"].GetArray())
-          if (t.IsObject() && t.HasMember("key"))
-            st.exec(
-                "INSERT OR REPLACE INTO run_tags(ws, run_id, key, value) VALUES(?, ?, ?, ?)",
-                {ws, run_id, json::scalar_text(t["key"]), t.HasMember("value") ? json::scalar_text(t["value"]) : ""});
-      b.set(out, "run", run_json(b, run_id));
-    } else if (ep == "runs/get") {
-      auto id = field(req, body, "run_id");
-      if (!id) id = field(req, body, "run_uuid");
-      if (!id) throw MlflowError(400, "INVALID_PARAMETER_VALUE", "Missing value for required parameter 'run_id'.");
-      b.set(out, "run", run_json(b, *id));
-    } else if (ep == "runs/update") {
-      std::string id = field(req, body, "run_id").value_or(field(req, body, "run_uuid").value_or(""));
-      require_run(id);
-      if (auto s = field(req, body, "status")) {
-        static const std::set<std::string> ok = {"RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED"};
-        if (!ok.count(*s)) throw MlflowError(400, "INVALID_PARAMETER_VALUE", "Invalid run status '" + *s + "'.");
-        st.exec("UPDATE runs SET status=? WHERE ws=? AND run_id=?", {*s, ws, id});
-      }
-      if (body.HasMember("end_time"))
-        st.exec("UPDATE runs SET end_time=? WHERE ws=? AND run_id=?", {int_or(body, "end_time", now_ms()), ws, id});
-      if (auto n = field(req, body, "run_name"))
-        st.exec("UPDATE runs SET run_name=? WHERE ws=? AND run_id=?", {*n, ws, id});
-      b.set(out, "run_info", run_info(b, id));
-    } else if (ep == "runs/log-metric") {
-      std::string id = field(req, body, "run_id").value_or(field(req, body, "run_uuid").value_or(""));
-      require_run(id);
-      log_metric(id, body);
-    } else if (ep == "runs/log-parameter") {
-      std::string id = field(req, body, "run_id").value_or(field(req, body, "run_uuid").value_or(""));
-      require_run(id);
-      log_param(id, require(req, body, "key"), field(req, body, "value").value_or(""));
-    } else if (ep == "runs/set-tag") {
-      std::string id = field(req, body, "run_id").value_or(field(req, body, "run_uuid").value_or(""));
-      require_run(id);
-      st.exec("INSERT OR REPLACE INTO run_tags(ws, run_id, key, value) VALUES(?, ?, ?, ?)",
-              {ws, id, require(req, body, "key"), field(req, body, "value").value_or("")});
-    } else if (ep == "runs/log-batch") {
-      std::string id = require(req, body, "run_id");
-      require_run(id);
-      st.transaction([&] {
-        if (body.HasMember("metrics") && body["metrics"].IsArray())
-          for (auto& m : body["metrics"].GetArray()) log_metric(id, m);
-        if (body.HasMember("params") && body["params"].IsArray())
-          for (auto& p : body["params"].GetArray())
-            if (p.IsObject() && p.HasMember("key"))
-              log_param(id, json::scalar_text(p["key"]), p.HasMember("value") ? json::scalar_text(p["value"]) : "");
-        if (body.HasMember("tags") && body["tags"].IsArray())
-          for (auto& t : body["tags"].GetArray())
-            if (t.IsObject() && t.HasMember("key"))
-              st.exec("INSERT OR REPLACE INTO run_tags(ws, run_id, key, value) VALUES(?, ?, ?, ?)",
-                      {ws, id, json::scalar_text(t["key"]), t.HasMember("value") ? json::scalar_text(t["value"]) : ""});
-      });
-    } else if (ep == "metrics/get-history") {
-      std::string id = field(req, body, "run_id").value_or(field(req, body, "run_uuid").value_or(""));
-      std::string key = require(req, body, "metric_key");
-      require_run(id);
-      int64_t max =
-          std::max<int64_t>(1, str::parse_int(field(req, body, "max_results").value_or("25000")).value_or(25000));
-      int64_t offset = str::parse_int(field(req, body, "page_token").value_or("0")).value_or(0);
-      auto rows = st.query(
-          "SELECT key, value, timestamp, step FROM metrics WHERE ws=? AND run_id=? AND key=? ORDER BY step, timestamp, "
-          "seq LIMIT ? OFFSET ?",
-          {ws, id, key, max + 1, offset});
-      json::Value arr = b.arr();
-      for (size_t k = 0; k < rows.size() && static_cast<int64_t>(k) < max; ++k) {
-        json::Value mv = b.obj();
-        b.set(mv, "key", rows[k].str(0));
-        b.set(mv, "value", rows[k].is_null(1) ? std::nan("") : rows[k].num(1));
-        b.set(mv, "timestamp", rows[k].i64(2));
-        b.set(mv, "step", rows[k].i64(3));
-        b.push(arr, std::move(mv));
-      }
-      b.set(out, "metrics", std::move(arr));
-      if (static_cast<int64_t>(rows.size()) > max) b.set(out, "next_page_token", std::to_string(offset + max));
-    } else if (ep == "runs/search") {
-      if (auto f = field(req, body, "filter"); f && !str::trim(*f).empty())
-        throw MlflowError(400, "INVALID_PARAMETER_VALUE", "amlops-local does not support run filters in runs/search.");
-      std::vector<int64_t> exps;
-      if (body.HasMember("experiment_ids") && body["experiment_ids"].IsArray())
-        for (auto& e : body["experiment_ids"].GetArray())
-          if (auto n = str::parse_int(json::scalar_text(e))) exps.push_back(*n);
-      int64_t max = std::max<int64_t>(1, int_or(body, "max_results", 1000));
-      json::Value arr = b.arr();
-      for (auto& r : st.query("SELECT run_id, experiment_id FROM runs WHERE ws=? ORDER BY start_time DESC", {ws})) {
-        if (!exps.empty() && std::find(exps.begin(), exps.end(), r.i64(1)) == exps.end()) continue;
-        if (static_cast<int64_t>(arr.Size()) >= max) break;
-        b.push(arr, run_json(b, r.str(0)));
-      }
-      b.set(out, "runs", std::move(arr));
-    } else {
+    // The endpoints, by "<group>/<verb>" of /api/2.0/mlflow/<group>/<verb>.
+    std::map<std::string, std::function<void()>> endpoints = {
+        {"experiments/create",
+         [&] {
+           std::string name = require(req, body, "name");
+           if (st.one("SELECT 1 FROM experiments WHERE ws=? AND name=?", {ws, name}))
+             throw MlflowError(400, "RESOURCE_ALREADY_EXISTS", "Experiment '" + name + "' already exists.");
+           int64_t id = ensure_experiment(ws, name);
+           if (body.HasMember("tags") && body["tags"].IsArray()) {
+             json::Document t(rapidjson::kObjectType);
+             json::Builder tb(t.GetAllocator());
+             for (auto& tag : body["tags"].GetArray())
+               if (tag.IsObject() && tag.HasMember("key"))
+                 tb.set(t, json::scalar_text(tag["key"]),
+                        tag.HasMember("value") ? json::scalar_text(tag["value"]) : "");
+             st.exec("UPDATE experiments SET tags=? WHERE id=?", {json::dump(t), id});
+           }
+           b.set(out, "experiment_id", std::to_string(id));
+         }},
+        {"experiments/get-by-name",
+         [&] {
+           std::string name = require(req, body, "experiment_name");
+           auto r = st.one(std::string(exp_cols) + " WHERE ws=? AND name=?", {ws, name});
+           if (!r)
+             throw MlflowError(404, "RESOURCE_DOES_NOT_EXIST", "Could not find experiment with name '" + name + "'.");
+           b.set(out, "experiment", experiment_json(b, *r));
+         }},
+        {"experiments/get",
+         [&] {
+           std::string id = require(req, body, "experiment_id");
+           auto n = str::parse_int(id);
+           auto r = n ? st.one(std::string(exp_cols) + " WHERE ws=? AND id=?", {ws, *n}) : std::nullopt;
+           if (!r) throw MlflowError(404, "RESOURCE_DOES_NOT_EXIST", "Could not find experiment with id '" + id + "'.");
+           b.set(out, "experiment", experiment_json(b, *r));
+         }},
+        {"experiments/search",
+         [&] {
+           json::Value arr = b.arr();
+           for (auto& r : st.query(std::string(exp_cols) + " WHERE ws=? ORDER BY id", {ws}))
+             b.push(arr, experiment_json(b, r));
+           b.set(out, "experiments", std::move(arr));
+         }},
+        {"runs/create",
+         [&] {
+           std::string exp = field(req, body, "experiment_id").value_or("");
+           int64_t exp_id = 0;
+           if (exp.empty()) {
+             exp_id = ensure_experiment(ws, "Default");
+           } else {
+             auto n = str::parse_int(exp);
+             if (!n || !st.one("SELECT 1 FROM experiments WHERE ws=? AND id=?", {ws, *n}))
+               throw MlflowError(404, "RESOURCE_DOES_NOT_EXIST", "Could not find experiment with id '" + exp + "'.");
+             exp_id = *n;
+           }
+           std::string run_id = str::random_hex(16);
+           std::string name = field(req, body, "run_name").value_or(run_id);
+           create_run(ws, run_id, exp_id, name, "RUNNING");
+           if (body.HasMember("start_time"))
+             st.exec("UPDATE runs SET start_time=? WHERE ws=? AND run_id=?",
+                     {int_or(body, "start_time", now_ms()), ws, run_id});
+           if (body.HasMember("tags") && body["tags"].IsArray())
+             for (auto& t : body["tags"].GetArray())
+               if (t.IsObject() && t.HasMember("key"))
+                 st.exec("INSERT OR REPLACE INTO run_tags(ws, run_id, key, value) VALUES(?, ?, ?, ?)",
+                         {ws, run_id, json::scalar_text(t["key"]),
+                          t.HasMember("value") ? json::scalar_text(t["value"]) : ""});
+           b.set(out, "run", run_json(b, run_id));
+         }},
+        {"runs/get",
+         [&] {
+           auto id = field(req, body, "run_id");
+           if (!id) id = field(req, body, "run_uuid");
+           if (!id) throw MlflowError(400, "INVALID_PARAMETER_VALUE", "Missing value for required parameter 'run_id'.");
+           b.set(out, "run", run_json(b, *id));
+         }},
+        {"runs/update",
+         [&] {
+           std::string id = field(req, body, "run_id").value_or(field(req, body, "run_uuid").value_or(""));
+           require_run(id);
+           if (auto s = field(req, body, "status")) {
+             static const std::set<std::string> ok = {"RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED"};
+             if (!ok.count(*s)) throw MlflowError(400, "INVALID_PARAMETER_VALUE", "Invalid run status '" + *s + "'.");
+             st.exec("UPDATE runs SET status=? WHERE ws=? AND run_id=?", {*s, ws, id});
+           }
+           if (body.HasMember("end_time"))
+             st.exec("UPDATE runs SET end_time=? WHERE ws=? AND run_id=?",
+                     {int_or(body, "end_time", now_ms()), ws, id});
+           if (auto n = field(req, body, "run_name"))
+             st.exec("UPDATE runs SET run_name=? WHERE ws=? AND run_id=?", {*n, ws, id});
+           b.set(out, "run_info", run_info(b, id));
+         }},
+        {"runs/log-metric",
+         [&] {
+           std::string id = field(req, body, "run_id").value_or(field(req, body, "run_uuid").value_or(""));
+           require_run(id);
+           log_metric(id, body);
+         }},
+        {"runs/log-parameter",
+         [&] {
+           std::string id = field(req, body, "run_id").value_or(field(req, body, "run_uuid").value_or(""));
+           require_run(id);
+           log_param(id, require(req, body, "key"), field(req, body, "value").value_or(""));
+         }},
+        {"runs/set-tag",
+         [&] {
+           std::string id = field(req, body, "run_id").value_or(field(req, body, "run_uuid").value_or(""));
+           require_run(id);
+           st.exec("INSERT OR REPLACE INTO run_tags(ws, run_id, key, value) VALUES(?, ?, ?, ?)",
+                   {ws, id, require(req, body, "key"), field(req, body, "value").value_or("")});
+         }},
+        {"runs/log-batch",
+         [&] {
+           std::string id = require(req, body, "run_id");
+           require_run(id);
+           st.transaction([&] {
+             if (body.HasMember("metrics") && body["metrics"].IsArray())
+               for (auto& m : body["metrics"].GetArray()) log_metric(id, m);
+             if (body.HasMember("params") && body["params"].IsArray())
+               for (auto& p : body["params"].GetArray())
+                 if (p.IsObject() && p.HasMember("key"))
+                   log_param(id, json::scalar_text(p["key"]),
+                             p.HasMember("value") ? json::scalar_text(p["value"]) : "");
+             if (body.HasMember("tags") && body["tags"].IsArray())
+               for (auto& t : body["tags"].GetArray())
+                 if (t.IsObject() && t.HasMember("key"))
+                   st.exec("INSERT OR REPLACE INTO run_tags(ws, run_id, key, value) VALUES(?, ?, ?, ?)",
+                           {ws, id, json::scalar_text(t["key"]),
+                            t.HasMember("value") ? json::scalar_text(t["value"]) : ""});
+           });
+         }},
+        {"metrics/get-history",
+         [&] {
+           std::string id = field(req, body, "run_id").value_or(field(req, body, "run_uuid").value_or(""));
+           std::string key = require(req, body, "metric_key");
+           require_run(id);
+           int64_t max =
+               std::max<int64_t>(1, str::parse_int(field(req, body, "max_results").value_or("25000")).value_or(25000));
+           int64_t offset = str::parse_int(field(req, body, "page_token").value_or("0")).value_or(0);
+           auto rows = st.query(
+               "SELECT key, value, timestamp, step FROM metrics WHERE ws=? AND run_id=? AND key=? ORDER BY step, "
+               "timestamp, "
+               "seq LIMIT ? OFFSET ?",
+               {ws, id, key, max + 1, offset});
+           json::Value arr = b.arr();
+           for (size_t k = 0; k < rows.size() && static_cast<int64_t>(k) < max; ++k) {
+             json::Value mv = b.obj();
+             b.set(mv, "key", rows[k].str(0));
+             b.set(mv, "value", rows[k].is_null(1) ? std::nan("") : rows[k].num(1));
+             b.set(mv, "timestamp", rows[k].i64(2));
+             b.set(mv, "step", rows[k].i64(3));
+             b.push(arr, std::move(mv));
+           }
+           b.set(out, "metrics", std::move(arr));
+           if (static_cast<int64_t>(rows.size()) > max) b.set(out, "next_page_token", std::to_string(offset + max));
+         }},
+        {"runs/search",
+         [&] {
+           if (auto f = field(req, body, "filter"); f && !str::trim(*f).empty())
+             throw MlflowError(400, "INVALID_PARAMETER_VALUE",
+                               "amlops-local does not support run filters in runs/search.");
+           std::vector<int64_t> exps;
+           if (body.HasMember("experiment_ids") && body["experiment_ids"].IsArray())
+             for (auto& e : body["experiment_ids"].GetArray())
+               if (auto n = str::parse_int(json::scalar_text(e))) exps.push_back(*n);
+           int64_t max = std::max<int64_t>(1, int_or(body, "max_results", 1000));
+           json::Value arr = b.arr();
+           for (auto& r :
+                st.query("SELECT run_id, experiment_id FROM runs WHERE ws=? ORDER BY start_time DESC", {ws})) {
+             if (!exps.empty() && std::find(exps.begin(), exps.end(), r.i64(1)) == exps.end()) continue;
+             if (static_cast<int64_t>(arr.Size()) >= max) break;
+             b.push(arr, run_json(b, r.str(0)));
+           }
+           b.set(out, "runs", std::move(arr));
+         }},
+    };
+    endpoints["experiments/list"] = endpoints["experiments/search"];
+    auto endpoint = endpoints.find(ep);
+    if (endpoint == endpoints.end())
       throw MlflowError(404, "ENDPOINT_NOT_FOUND", "amlops-local does not implement MLflow " + ep + ".");
-    }
+    endpoint->second();
     return json_response(200, out);
   } catch (const MlflowError& e) {
     return mlflow_error(e.status, e.code, e.what());

@@ -17,26 +17,14 @@
 
 #include "core/json.hpp"
 #include "core/process.hpp"
+#include "local/pipeline.hpp"
+#include "local/substitute.hpp"
+#include "local/sweep.hpp"
 
 namespace amlops::local {
 
 class App;
 struct SqlRow;
-
-// Replaces ${{inputs.x}} / ${{outputs.y}} / ${{search_space.z}} in a shell command line with the
-// value from `lookup`, shell-quoted as one word (a quoted placeholder "${{...}}" is replaced with
-// its quotes). $[[ ... ]] blocks are kept when every reference inside resolves, dropped otherwise.
-// Throws std::runtime_error naming an unknown reference.
-std::string substitute_command(const std::string& command,
-                               const std::function<std::optional<std::string>(const std::string&)>& lookup);
-
-// One sampled point of a sweep: parameter -> value text.
-using Trial = std::map<std::string, std::string>;
-// Trials of a search space in REST form (["choice", [[...]]], ["uniform", [lo, hi]], ... or the
-// YAML-like {type: choice, values: [...]}). Grid: the cartesian product in key order (choices
-// only). Random: `count` seeded samples. Throws std::runtime_error on a bad space.
-std::vector<Trial> sweep_trials(const json::Value& search_space, const std::string& algorithm, size_t count,
-                                uint64_t seed);
 
 class Runner {
  public:

@@ -1,6 +1,12 @@
 #include "local/store.hpp"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include "core/error.hpp"
 
@@ -72,9 +78,27 @@ double SqlRow::num(size_t i) const {
   return 0;
 }
 
+void ensure_data_dir(const std::filesystem::path& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  bool created = !fs::exists(dir, ec);
+  fs::create_directories(dir);
+  // It holds the client secret, the account and signing keys: owner-only. An existing folder is
+  // tightened only when it is a data folder already (it has the store), never any other folder.
+  if (created || fs::exists(dir / "amlops-local.db", ec)) {
+    fs::permissions(dir, fs::perms::owner_all, ec);
+    if (ec) throw ConfigError("cannot make " + dir.string() + " owner-only: " + ec.message());
+  }
+}
+
 Store::Store(const std::filesystem::path& data_dir) : dir_(data_dir) {
-  std::filesystem::create_directories(dir_);
+  ensure_data_dir(dir_);
   auto file = dir_ / "amlops-local.db";
+  // Owner-only before SQLite opens it (its -wal and -shm files take the same mode).
+  int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) throw ConfigError("cannot open " + file.string() + ": " + std::strerror(errno));
+  ::fchmod(fd, 0600);
+  ::close(fd);
   if (sqlite3_open_v2(file.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                       nullptr) != SQLITE_OK) {
     std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";

@@ -27,6 +27,10 @@ struct SqlRow {
   [[nodiscard]] double num(size_t i) const;
 };
 
+// Creates the data folder owner-only (0700); an existing data folder (one holding the store) is
+// made owner-only too.
+void ensure_data_dir(const std::filesystem::path& dir);
+
 class Store {
  public:
   // Opens (creating) DIR/amlops-local.db and the schema.

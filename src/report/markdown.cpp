@@ -43,12 +43,14 @@ std::string fmt_number(double v, int digits) {
 }
 
 namespace {
-std::string chart_label(const std::string& s) {
+// A quoted mermaid string, shortened to `max` characters (bar labels; titles are kept whole).
+std::string chart_label(const std::string& s, size_t max = 24) {
   std::string o;
   for (char c : s) o += (c == '"' || c == '\n' || c == '[' || c == ']' || c == ',') ? ' ' : c;
-  if (o.size() > 24) o = o.substr(0, 23) + "~";
+  if (o.size() > max) o = o.substr(0, max - 1) + "~";
   return "\"" + o + "\"";
 }
+constexpr size_t kNoLimit = std::string::npos;
 std::string chart_number(double v) {
   if (!std::isfinite(v)) v = 0;
   char buf[64];
@@ -65,9 +67,9 @@ std::string mermaid_bar_chart(const std::string& title, const std::string& y_lab
     if (std::isfinite(b.value)) top = std::max(top, b.value);
   if (line) top = std::max(top, *line);
   top = top > 0 ? top * 1.1 : 1.0;
-  os << "```mermaid\nxychart-beta\n  title " << chart_label(title) << "\n  x-axis [";
+  os << "```mermaid\nxychart-beta\n  title " << chart_label(title, kNoLimit) << "\n  x-axis [";
   for (size_t i = 0; i < bars.size(); ++i) os << (i ? ", " : "") << chart_label(bars[i].label);
-  os << "]\n  y-axis " << chart_label(y_label) << " 0 --> " << chart_number(top) << "\n  bar [";
+  os << "]\n  y-axis " << chart_label(y_label, kNoLimit) << " 0 --> " << chart_number(top) << "\n  bar [";
   for (size_t i = 0; i < bars.size(); ++i) os << (i ? ", " : "") << chart_number(bars[i].value);
   os << "]\n";
   if (line) {

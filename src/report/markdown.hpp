@@ -21,7 +21,8 @@ struct BarDatum {
   double value = 0;
 };
 // A mermaid xychart-beta bar chart (GitHub renders it); `line` draws a horizontal reference line
-// (e.g. the threshold). Labels are shortened to 24 characters and quoted.
+// (e.g. the threshold). Bar labels are shortened to 24 characters; the title and the axis name are
+// kept whole. Every text is quoted.
 std::string mermaid_bar_chart(const std::string& title, const std::string& y_label, const std::vector<BarDatum>& bars,
                               std::optional<double> line = std::nullopt);
 

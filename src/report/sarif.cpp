@@ -1,8 +1,10 @@
 #include "report/sarif.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "core/json.hpp"
+#include "core/log.hpp"
 
 namespace amlops::report::sarif {
 namespace {
@@ -178,11 +180,91 @@ std::string write(const Run& run) {
     b.set(base, "%SRCROOT%", std::move(root));
     b.set(r, "originalUriBaseIds", std::move(base));
   }
+  if (!run.notifications.empty()) {
+    json::Value notes = b.arr();
+    for (auto& n : run.notifications) {
+      json::Value o = b.obj();
+      json::Value d = b.obj();
+      b.set(d, "id", n.id);
+      b.set(o, "descriptor", std::move(d));
+      b.set(o, "level", n.level);
+      b.set(o, "message", text_obj(b, n.message));
+      b.push(notes, std::move(o));
+    }
+    json::Value inv = b.obj();
+    b.set(inv, "executionSuccessful", true);
+    b.set(inv, "toolExecutionNotifications", std::move(notes));
+    json::Value invs = b.arr();
+    b.push(invs, std::move(inv));
+    b.set(r, "invocations", std::move(invs));
+  }
   b.set(r, "columnKind", "unicodeCodePoints");
   json::Value runs = b.arr();
   b.push(runs, std::move(r));
   b.set(doc, "runs", std::move(runs));
   return json::dump(doc, true) + "\n";
+}
+
+namespace {
+int level_rank(const std::string& level) { return level == "error" ? 2 : level == "warning" ? 1 : 0; }
+}  // namespace
+
+Run checker_run(const Checker& checker, const std::vector<CheckerRule>& rules, const std::vector<Finding>& findings,
+                size_t max_results) {
+  Run run;
+  run.tool_name = checker.name;
+  run.tool_version = checker.version;
+  run.information_uri = checker.information_uri;
+  if (!checker.root.empty()) run.source_root = directory_uri(checker.root);
+  for (const auto& r : rules) {
+    Rule s;
+    s.id = r.id;
+    s.name = r.name;
+    s.short_description = r.description;
+    s.full_description = r.description + ".";
+    s.help_text = r.help;
+    s.help_markdown = "**" + r.description + "**\n\n" + r.help;
+    s.level = r.level;
+    s.tags = r.tags;
+    s.precision = r.precision;
+    if (r.security) {
+      s.tags.push_back("security");
+      s.security_severity = 8.0;
+      s.precision = "high";
+    }
+    run.rules.push_back(std::move(s));
+  }
+  std::vector<const Finding*> order;
+  for (const auto& f : findings) order.push_back(&f);
+  std::stable_sort(order.begin(), order.end(),
+                   [](const Finding* a, const Finding* b) { return level_rank(a->level) > level_rank(b->level); });
+  if (order.size() > max_results) {
+    log::warn("SARIF: keeping the ", max_results, " most severe of ", order.size(),
+              " findings (the code scanning limit)");
+    order.resize(max_results);
+  }
+  for (const Finding* fp : order) {
+    const Finding& f = *fp;
+    Result res;
+    res.rule_id = f.rule;
+    res.level = f.level;
+    res.message = f.message;
+    res.uri = f.path;
+    res.region.start_line = f.line;
+    res.region.start_column = f.col;
+    if (f.end_col > f.col) res.region.end_column = f.end_col;
+    if (!f.fingerprint.empty()) res.partial_fingerprints["primaryLocationLineHash"] = f.fingerprint;
+    if (!f.commit.empty()) res.properties["commit"] = f.commit;
+    if (f.fix) {
+      Fix fix;
+      fix.description = f.fix->description;
+      fix.uri = f.path;
+      fix.replacements.push_back({f.fix->deleted, f.fix->text});
+      res.fixes.push_back(std::move(fix));
+    }
+    run.results.push_back(std::move(res));
+  }
+  return run;
 }
 
 }  // namespace amlops::report::sarif

@@ -51,6 +51,14 @@ struct Result {
   std::map<std::string, std::string> properties;
 };
 
+// Something about the run rather than a result (e.g. history a shallow clone does not have):
+// written as a toolExecutionNotification of the run's invocation.
+struct Notification {
+  std::string id;              // descriptor.id
+  std::string level = "note";  // error | warning | note
+  std::string message;
+};
+
 struct Run {
   std::string tool_name;
   std::string tool_version;
@@ -59,10 +67,58 @@ struct Run {
   std::vector<Result> results;
   std::string automation_id;  // runAutomationDetails.id ("category/run-id"); empty = omit
   std::string source_root;    // absolute directory URI for %SRCROOT%; empty = omit
+  // Non-empty: written as one invocation (executionSuccessful) carrying them.
+  std::vector<Notification> notifications;
 };
 
 // The SARIF log (one run) as pretty JSON. Results whose rule_id is not in rules throw std::invalid_argument.
 std::string write(const Run& run);
+
+// ---------------------------------------------------------------------------------------------
+// A checker's rules and findings (e.g. amlops-lint) as a run for GitHub code scanning.
+
+struct CheckerRule {
+  std::string id;
+  std::string name;
+  std::string description;        // one line, without a final period
+  std::string help;               // what to do
+  std::string level = "warning";  // error | warning | note
+  std::vector<std::string> tags;
+  std::string precision = "high";
+  bool security = false;  // a credential rule: tag "security", security-severity 8.0, precision high
+};
+
+struct CheckerFix {
+  std::string description;
+  Region deleted;  // empty range = insertion
+  std::string text;
+};
+
+struct Finding {
+  std::string rule;
+  std::string level;  // error | warning | note
+  std::string message;
+  std::string path;  // repository-relative, '/'-separated
+  int line = 1;
+  int col = 0;
+  int end_col = 0;          // 0 = unknown
+  std::string fingerprint;  // partialFingerprints.primaryLocationLineHash
+  std::string commit;       // properties.commit (findings in git history)
+  std::optional<CheckerFix> fix;
+};
+
+struct Checker {
+  std::string name, version, information_uri;
+  std::string root;  // absolute directory the paths are relative to (%SRCROOT%)
+};
+
+// Code scanning accepts at most 25,000 results per run.
+constexpr size_t kMaxResults = 25000;
+
+// Rules in the given order; results most severe first (stable), at most max_results (the rest
+// is dropped with a warning on stderr).
+Run checker_run(const Checker& checker, const std::vector<CheckerRule>& rules, const std::vector<Finding>& findings,
+                size_t max_results = kMaxResults);
 
 // file:///abs/path/ for a directory (percent-encoded, trailing slash).
 std::string directory_uri(const std::string& absolute_path);

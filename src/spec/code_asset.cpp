@@ -1,7 +1,5 @@
 #include "spec/code_asset.hpp"
 
-#include <fnmatch.h>
-
 #include <algorithm>
 #include <fstream>
 #include <functional>
@@ -21,25 +19,17 @@ IgnoreRules IgnoreRules::parse(const std::string& text) {
     // Trailing spaces are ignored unless escaped.
     while (!line.empty() && line.back() == ' ' && !(line.size() >= 2 && line[line.size() - 2] == '\\')) line.pop_back();
     if (line.empty() || line[0] == '#') continue;
-    Rule r;
+    bool negate = false, dir_only = false;
     if (line[0] == '!') {
-      r.negate = true;
+      negate = true;
       line.erase(0, 1);
     } else if (line.size() >= 2 && line[0] == '\\' && (line[1] == '#' || line[1] == '!')) {
       line.erase(0, 1);
     }
-    if (!line.empty() && line.back() == '/') {
-      r.dir_only = true;
-      while (!line.empty() && line.back() == '/') line.pop_back();
-    }
-    if (line.empty()) continue;
-    bool anchored = line.find('/') != std::string::npos;
-    if (line[0] == '/') line.erase(0, 1);
-    for (auto& seg : str::split(line, '/'))
-      if (!seg.empty()) r.segments.push_back(seg);
-    if (r.segments.empty()) continue;
-    if (!anchored) r.segments.insert(r.segments.begin(), "**");
-    out.rules_.push_back(std::move(r));
+    if (!line.empty() && line.back() == '/') dir_only = true;
+    Glob glob(line);
+    if (glob.empty()) continue;
+    out.rules_.push_back({std::move(glob), negate, dir_only});
   }
   return out;
 }
@@ -57,32 +47,11 @@ IgnoreRules IgnoreRules::load(const fs::path& dir) {
   return {};
 }
 
-namespace {
-
-bool match_segments(const std::vector<std::string>& pat, size_t pi, const std::vector<std::string>& path, size_t si) {
-  while (pi < pat.size()) {
-    if (pat[pi] == "**") {
-      if (pi + 1 == pat.size()) return si < path.size();  // trailing ** matches everything inside
-      for (size_t k = si; k <= path.size(); ++k)
-        if (match_segments(pat, pi + 1, path, k)) return true;
-      return false;
-    }
-    if (si >= path.size()) return false;
-    if (fnmatch(pat[pi].c_str(), path[si].c_str(), 0) != 0) return false;
-    ++pi;
-    ++si;
-  }
-  return si == path.size();
-}
-
-}  // namespace
-
 bool IgnoreRules::ignored(const std::string& rel, bool is_dir) const {
-  auto path = str::split(rel, '/');
   bool result = false;
   for (const auto& r : rules_) {
     if (r.dir_only && !is_dir) continue;
-    if (match_segments(r.segments, 0, path, 0)) result = !r.negate;
+    if (r.glob.matches(rel)) result = !r.negate;
   }
   return result;
 }

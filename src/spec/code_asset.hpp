@@ -7,12 +7,14 @@
 #include <string>
 #include <vector>
 
+#include "spec/refs.hpp"
+
 namespace amlops::spec {
 
 inline constexpr const char* kHashVersion = "202208";
 
-// gitignore-style rules: '#' comments, '!' negation, trailing '/' for directories, a '/' inside
-// anchors the pattern at the root, '**' spans directories; the last matching rule wins.
+// gitignore-style rules: '#' comments, '!' negation, trailing '/' for directories, patterns as
+// spec::Glob reads them; the last matching rule wins.
 class IgnoreRules {
  public:
   IgnoreRules() = default;
@@ -26,7 +28,7 @@ class IgnoreRules {
 
  private:
   struct Rule {
-    std::vector<std::string> segments;
+    Glob glob;
     bool negate = false;
     bool dir_only = false;
   };

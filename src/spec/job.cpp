@@ -10,6 +10,7 @@
 #include "core/hash.hpp"
 #include "core/strings.hpp"
 #include "core/time.hpp"
+#include "spec/refs.hpp"
 
 namespace amlops::spec {
 namespace fs = std::filesystem;
@@ -84,28 +85,13 @@ void apply_overrides(YAML::Node root, const Overrides& overrides) {
   }
 }
 
-std::vector<std::pair<size_t, std::string>> find_expressions(const std::string& text) {
-  std::vector<std::pair<size_t, std::string>> out;
-  size_t pos = 0;
-  while ((pos = text.find("${{", pos)) != std::string::npos) {
-    size_t end = text.find("}}", pos + 3);
-    if (end == std::string::npos) {
-      out.emplace_back(pos, std::string(str::trim(text.substr(pos + 3))));
-      break;
-    }
-    out.emplace_back(pos, std::string(str::trim(text.substr(pos + 3, end - pos - 3))));
-    pos = end + 2;
-  }
-  return out;
-}
-
 std::string asset_id(const std::string& workspace_id, const std::string& kind, const std::string& ref) {
   if (ref.rfind("azureml://", 0) == 0) return ref;
   if (ref.rfind("azureml:/", 0) == 0) return ref.substr(8);
   if (ref.rfind("/subscriptions/", 0) == 0) return ref;
   std::string r = ref.rfind("azureml:", 0) == 0 ? ref.substr(8) : ref;
   auto at = r.find('@');
-  if (at != std::string::npos) return "azureml:" + r;  // label (e.g. @latest): resolved by the service
+  if (at != std::string::npos) return "azureml:" + r;  // label (e.g. @latest): the submitter resolves it
   auto colon = r.rfind(':');
   if (colon == std::string::npos) return workspace_id + "/" + kind + "/" + r;
   return workspace_id + "/" + kind + "/" + r.substr(0, colon) + "/versions/" + r.substr(colon + 1);
@@ -129,13 +115,6 @@ std::string title_case(const std::string& s) {
   std::string out = s;
   if (!out.empty()) out[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(out[0])));
   return out;
-}
-
-bool is_remote_path(const std::string& p) {
-  for (const char* scheme :
-       {"azureml:", "https://", "http://", "wasbs://", "wasb://", "abfss://", "adl://", "s3://", "gs://"})
-    if (p.rfind(scheme, 0) == 0) return true;
-  return false;
 }
 
 // How a step or job declares its inputs/outputs (for binding checks and component types).
@@ -272,6 +251,16 @@ class Converter {
     }
   }
 
+  // "azureml:<name>@<label>" (not an id): recorded for the submitter to resolve; true when it was one.
+  bool label_ref(const std::string& ref, const std::string& kind, const Target& where) {
+    if (ref.rfind("azureml:/", 0) == 0) return false;
+    std::string r = ref.substr(8);
+    auto at = r.find('@');
+    if (at == std::string::npos || at == 0 || at + 1 == r.size()) return false;
+    spec_.labels.push_back({kind, r.substr(0, at), r.substr(at + 1), where});
+    return true;
+  }
+
   void environment(const YAML::Node& root, json::Value& o, json::Builder& b, const std::string& key,
                    const Target& where) {
     YAML::Node e = root["environment"];
@@ -279,7 +268,10 @@ class Converter {
     if (e.IsScalar()) {
       std::string ref = e.Scalar();
       if (ref.rfind("azureml:", 0) == 0) {
-        b.set(o, key, where.prefix + asset_id(ws(), "environments", ref));
+        if (!label_ref(ref, "environments", where))
+          b.set(o, key, where.prefix + asset_id(ws(), "environments", ref));
+        else
+          b.set(o, key, std::string("pending:environment"));
         return;
       }
       fs::path p = resolve(ref);
@@ -344,8 +336,9 @@ class Converter {
       b.set(o, key, where.prefix + asset_id(ws(), "codes", ref));
       return;
     }
-    if (is_remote_path(ref)) fail(c, "'code' must be a local path or azureml:<name>:<version>");
-    fs::path p = resolve(ref);
+    auto local = local_path(ref);
+    if (!local) fail(c, "'code' must be a local path or azureml:<name>:<version>");
+    fs::path p = resolve(*local);
     std::error_code ec;
     if (!fs::exists(p, ec)) fail(c, "code path " + p.string() + " does not exist");
     b.set(o, key, std::string("pending:code"));
@@ -382,11 +375,11 @@ class Converter {
           io.inputs[name] = type;
           b.set(i, type_key, type);
           std::optional<std::string> path = doc_.opt_string(v, "path");
-          if (!path) fail(v, "input '" + name + "' needs 'path'");
-          if (is_remote_path(*path)) {
+          if (!path || path->empty()) fail(v, "input '" + name + "' needs 'path'");
+          if (auto local = local_path(*path); !local) {
             b.set(i, "uri", *path);
           } else {
-            fs::path p = resolve(*path);
+            fs::path p = resolve(*local);
             std::error_code ec;
             if (!fs::exists(p, ec)) fail(v["path"], "input path " + p.string() + " does not exist");
             Target t{component, pointer + "/" + pointer_token(name) + "/uri", "", ""};
@@ -480,41 +473,36 @@ class Converter {
 
   // ${{...}} in `n`'s text must name something that exists.
   void check_bindings(const YAML::Node& n, const std::string& text,
-                      const std::function<std::optional<std::string>(const std::string&)>& check) {
-    std::map<std::string, size_t> seen;
-    for (auto& [off, expr] : find_expressions(text)) {
-      (void)off;
-      std::string needle = "${{";
-      size_t nth = seen[needle]++;
-      if (auto problem = check(expr)) throw ConfigError(locate(n, needle, nth), *problem);
+                      const std::function<std::optional<std::string>(const Binding&)>& check) {
+    size_t nth = 0;
+    for (const Binding& e : find_bindings(text)) {
+      if (auto problem = check(e)) throw ConfigError(locate(n, "${{", nth), *problem);
+      ++nth;
     }
   }
 
-  static std::optional<std::string> check_io(const std::string& expr, const Io& io,
+  static std::optional<std::string> check_io(const Binding& e, const Io& io,
                                              const std::set<std::string>& search_space) {
-    auto parts = str::split(expr, '.');
     auto names = [](const std::map<std::string, std::string>& m) {
       std::vector<std::string> v;
       for (auto& [k, _] : m) v.push_back(k);
       return v.empty() ? std::string("none") : str::join(v, ", ");
     };
-    if (parts.size() == 2 && parts[0] == "inputs") {
-      if (!io.inputs.count(parts[1]))
-        return "undefined input '" + parts[1] + "' in ${{" + expr + "}} (inputs defined: " + names(io.inputs) + ")";
-      return std::nullopt;
+    const std::string in = " in ${{" + e.expr + "}}";
+    switch (e.kind) {
+      case Binding::Kind::input:
+        if (io.inputs.count(e.name)) return std::nullopt;
+        return "undefined input '" + e.name + "'" + in + " (inputs defined: " + names(io.inputs) + ")";
+      case Binding::Kind::output:
+        if (io.outputs.count(e.name)) return std::nullopt;
+        return "undefined output '" + e.name + "'" + in + " (outputs defined: " + names(io.outputs) + ")";
+      case Binding::Kind::search_space:
+        if (search_space.count(e.name)) return std::nullopt;
+        return "undefined search_space parameter '" + e.name + "'" + in;
+      default:
+        return "unsupported expression ${{" + e.expr + "}} (expected inputs.<name>, outputs.<name>" +
+               std::string(search_space.empty() ? "" : " or search_space.<name>") + ")";
     }
-    if (parts.size() == 2 && parts[0] == "outputs") {
-      if (!io.outputs.count(parts[1]))
-        return "undefined output '" + parts[1] + "' in ${{" + expr + "}} (outputs defined: " + names(io.outputs) + ")";
-      return std::nullopt;
-    }
-    if (parts.size() == 2 && parts[0] == "search_space") {
-      if (!search_space.count(parts[1]))
-        return "undefined search_space parameter '" + parts[1] + "' in ${{" + expr + "}}";
-      return std::nullopt;
-    }
-    return "unsupported expression ${{" + expr + "}} (expected inputs.<name>, outputs.<name>" +
-           std::string(search_space.empty() ? "" : " or search_space.<name>") + ")";
   }
 
   // A command (job, sweep trial or pipeline step) into `o`.
@@ -537,7 +525,7 @@ class Converter {
       b.set(l, "timeout", duration(lim["timeout"], b));
       b.set(o, "limits", std::move(l));
     }
-    check_bindings(cmd, cmd.Scalar(), [&](const std::string& e) { return check_io(e, io, search_space); });
+    check_bindings(cmd, cmd.Scalar(), [&](const Binding& e) { return check_io(e, io, search_space); });
     if (io_out) *io_out = io;
   }
 
@@ -649,7 +637,7 @@ class Converter {
     environment(trial, t, b, "environmentId", {-1, "/properties/trial/environmentId", "", ""});
     string_map(trial, "environment_variables", t, "environmentVariables", b);
     resources_distribution(trial, t, b, false);
-    check_bindings(cmd, cmd.Scalar(), [&](const std::string& e) { return check_io(e, io, names); });
+    check_bindings(cmd, cmd.Scalar(), [&](const Binding& e) { return check_io(e, io, names); });
     b.set(props, "trial", std::move(t));
   }
 
@@ -701,27 +689,29 @@ class Converter {
     b.set(props, "jobs", std::move(out_jobs));
   }
 
-  std::optional<std::string> check_parent(const std::string& expr, const std::string& self, const Io& parent,
+  std::optional<std::string> check_parent(const Binding& e, const std::string& self, const Io& parent,
                                           const std::map<std::string, Io>& steps) {
-    auto p = str::split(expr, '.');
-    if (p.size() == 3 && p[0] == "parent" && p[1] == "inputs") {
-      if (!parent.inputs.count(p[2])) return "undefined pipeline input '" + p[2] + "' in ${{" + expr + "}}";
-      return std::nullopt;
+    const std::string in = " in ${{" + e.expr + "}}";
+    switch (e.kind) {
+      case Binding::Kind::parent_input:
+        if (parent.inputs.count(e.name)) return std::nullopt;
+        return "undefined pipeline input '" + e.name + "'" + in;
+      case Binding::Kind::parent_output:
+        if (parent.outputs.count(e.name)) return std::nullopt;
+        return "undefined pipeline output '" + e.name + "'" + in;
+      case Binding::Kind::parent_job_output: {
+        auto it = steps.find(e.job);
+        if (it == steps.end()) return "undefined step '" + e.job + "'" + in;
+        if (e.job == self) return "step '" + self + "' cannot consume its own output" + in;
+        if (it->second.known && !it->second.outputs.count(e.name))
+          return "step '" + e.job + "' has no output '" + e.name + "'" + in;
+        return std::nullopt;
+      }
+      default:
+        return "unsupported expression ${{" + e.expr +
+               "}} in a step binding (expected parent.inputs.<x>, parent.outputs.<y> or "
+               "parent.jobs.<step>.outputs.<z>)";
     }
-    if (p.size() == 3 && p[0] == "parent" && p[1] == "outputs") {
-      if (!parent.outputs.count(p[2])) return "undefined pipeline output '" + p[2] + "' in ${{" + expr + "}}";
-      return std::nullopt;
-    }
-    if (p.size() == 5 && p[0] == "parent" && p[1] == "jobs" && p[3] == "outputs") {
-      auto it = steps.find(p[2]);
-      if (it == steps.end()) return "undefined step '" + p[2] + "' in ${{" + expr + "}}";
-      if (p[2] == self) return "step '" + self + "' cannot consume its own output in ${{" + expr + "}}";
-      if (it->second.known && !it->second.outputs.count(p[4]))
-        return "step '" + p[2] + "' has no output '" + p[4] + "' in ${{" + expr + "}}";
-      return std::nullopt;
-    }
-    return "unsupported expression ${{" + expr +
-           "}} in a step binding (expected parent.inputs.<x>, parent.outputs.<y> or parent.jobs.<step>.outputs.<z>)";
   }
 
   json::Value step_body(const std::string& step, const YAML::Node& s, json::Builder& b, const Io& parent,
@@ -744,17 +734,16 @@ class Converter {
         const YAML::Node& v = kv.second;
         if (v.IsScalar() || v.IsNull()) {
           std::string text = yaml::scalar(v);
-          check_bindings(v, text, [&](const std::string& e) { return check_parent(e, step, parent, steps); });
+          check_bindings(v, text, [&](const Binding& e) { return check_parent(e, step, parent, steps); });
           b.set(i, "job_input_type", "literal");
           b.set(i, "value", text);
           std::string t = "string";
-          auto exprs = find_expressions(text);
+          auto exprs = find_bindings(text);
           if (exprs.size() == 1) {
-            auto p = str::split(exprs[0].second, '.');
-            if (p.size() == 3 && p[1] == "inputs") {
-              auto it = parent.inputs.find(p[2]);
+            if (exprs[0].kind == Binding::Kind::parent_input) {
+              auto it = parent.inputs.find(exprs[0].name);
               if (it != parent.inputs.end() && it->second != "literal") t = it->second;
-            } else if (p.size() == 5) {
+            } else if (exprs[0].kind == Binding::Kind::parent_job_output) {
               t = "uri_folder";
             }
           } else if (exprs.empty() && str::parse_double(text)) {
@@ -766,11 +755,11 @@ class Converter {
           input_types[name] = type_s;
           b.set(i, "job_input_type", type_s);
           auto path = doc_.opt_string(v, "path");
-          if (!path) fail(v, "input '" + name + "' needs 'path'");
-          if (is_remote_path(*path)) {
+          if (!path || path->empty()) fail(v, "input '" + name + "' needs 'path'");
+          if (auto local = local_path(*path); !local) {
             b.set(i, "uri", *path);
           } else {
-            fs::path p = resolve(*path);
+            fs::path p = resolve(*local);
             std::error_code ec;
             if (!fs::exists(p, ec)) fail(v["path"], "input path " + p.string() + " does not exist");
             Target t{-1, "/properties/jobs/" + pointer_token(step) + "/inputs/" + pointer_token(name) + "/uri", "", ""};
@@ -803,15 +792,13 @@ class Converter {
         const YAML::Node& v = kv.second;
         if (v.IsScalar()) {
           std::string text = v.Scalar();
-          check_bindings(v, text, [&](const std::string& e) { return check_parent(e, step, parent, steps); });
+          check_bindings(v, text, [&](const Binding& e) { return check_parent(e, step, parent, steps); });
           b.set(i, "type", "literal");
           b.set(i, "value", text);
-          auto exprs = find_expressions(text);
+          auto exprs = find_bindings(text);
           std::string t = "uri_folder";
-          if (exprs.size() == 1) {
-            auto p = str::split(exprs[0].second, '.');
-            if (p.size() == 3 && p[1] == "outputs" && parent.outputs.count(p[2])) t = parent.outputs.at(p[2]);
-          }
+          if (exprs.size() == 1 && exprs[0].kind == Binding::Kind::parent_output && parent.outputs.count(exprs[0].name))
+            t = parent.outputs.at(exprs[0].name);
           output_types[name] = t;
         } else {
           std::string t = v.IsMap() ? doc_.opt_string(v, "type").value_or("uri_folder") : "uri_folder";
@@ -842,7 +829,9 @@ class Converter {
     fs::path comp_base = base_;
     YAML::Node def = s;
     if (comp && comp.IsScalar()) {
-      fs::path p = resolve(comp.Scalar());
+      auto local = local_path(comp.Scalar());
+      if (!local) fail(comp, "component '" + comp.Scalar() + "' must be azureml:<name>:<version> or a local YAML file");
+      fs::path p = resolve(*local);
       std::error_code ec;
       if (!fs::is_regular_file(p, ec)) fail(comp, "component file " + p.string() + " not found");
       comp_doc = yaml::load_file(p);
@@ -885,7 +874,10 @@ class Converter {
     if (!env) d->fail(def, "step '" + step + "' needs 'environment'");
     if (env.IsScalar() && env.Scalar().rfind("azureml:", 0) == 0) {
       std::string id = asset_id(ws(), "environments", env.Scalar());
-      cb.set(cspec, "environment", id.rfind("azureml:", 0) == 0 ? id : "azureml:" + id);
+      if (label_ref(env.Scalar(), "environments", {index, "/properties/componentSpec/environment", "azureml:", ""}))
+        cb.set(cspec, "environment", std::string("pending:environment"));
+      else
+        cb.set(cspec, "environment", id.rfind("azureml:", 0) == 0 ? id : "azureml:" + id);
     } else if (env.IsMap()) {
       EnvironmentSpec es;
       es.body.SetObject();
@@ -935,7 +927,7 @@ class Converter {
       cb.set(cspec, "outputs", std::move(outs));
     }
     if (d == &doc_) {
-      check_bindings(cmd, cmd.Scalar(), [&](const std::string& e) { return check_io(e, io, {}); });
+      check_bindings(cmd, cmd.Scalar(), [&](const Binding& e) { return check_io(e, io, {}); });
     }
     cb.set(cspec, "_source", "YAML.JOB");
     json::Value cprops = cb.obj();

@@ -45,6 +45,15 @@ struct EnvironmentRef {
   Target target;
 };
 
+// A workspace asset named by label (environment: azureml:myenv@latest): the submitter resolves
+// the label to a version and writes that version's id.
+struct LabelRef {
+  std::string kind;  // "environments"
+  std::string name;
+  std::string label;
+  Target target;
+};
+
 // An inline pipeline step, registered as an anonymous component before the pipeline job.
 struct ComponentSpec {
   std::string step;
@@ -59,6 +68,7 @@ struct JobSpec {
   json::Document body;  // {"properties": {...}}
   std::vector<LocalUpload> uploads;
   std::vector<EnvironmentRef> environments;
+  std::vector<LabelRef> labels;
   std::vector<ComponentSpec> components;  // their ids go to /properties/jobs/<step>/componentId
 };
 
@@ -82,9 +92,6 @@ void apply_overrides(YAML::Node root, const Overrides& overrides);
 // ARM id of a workspace asset from a YAML reference: "azureml:name:1" -> WS/<kind>/name/versions/1;
 // "azureml:/subscriptions/..." and "azureml://registries/..." are kept as ids.
 std::string asset_id(const std::string& workspace_id, const std::string& kind, const std::string& ref);
-
-// Every ${{...}} expression in a text: (offset, inner text).
-std::vector<std::pair<size_t, std::string>> find_expressions(const std::string& text);
 
 // YAML -> JSON with scalar typing (quoted scalars stay strings; plain ones become numbers,
 // booleans or null when they read as such).

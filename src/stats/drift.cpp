@@ -157,6 +157,17 @@ void categorical_metrics(FeatureDrift& f, const std::vector<std::pair<std::strin
   }
 }
 
+// A feature reported without being measured: its name and counts.
+FeatureDrift unmeasured(const ColumnProfile& ref, const ColumnProfile& cur) {
+  FeatureDrift f;
+  f.name = ref.name;
+  f.count = cur.count;
+  f.missing = cur.missing;
+  f.reference_count = ref.count;
+  f.reference_missing = ref.missing;
+  return f;
+}
+
 }  // namespace
 
 std::optional<Compat> parse_compat(std::string_view s) {
@@ -318,7 +329,7 @@ DriftResult compute_drift(const Profile& reference, const Profile& current, cons
       throw UsageError("column '" + name + "' is not in both the reference (" + reference.source +
                        ") and the current (" + current.source + ") data");
   std::vector<std::pair<const ColumnProfile*, const ColumnProfile*>> pairs;
-  std::vector<FeatureDrift> empty;
+  std::vector<FeatureDrift> empty;  // not measured: a side without values, or a changed type
   for (const auto& rc : reference.columns) {
     if (!wanted(rc.name)) continue;
     const auto* cc = current.find(rc.name);
@@ -328,19 +339,16 @@ DriftResult compute_drift(const Profile& reference, const Profile& current, cons
     }
     auto rule = o.features.find(rc.name);
     const bool forced = rule != o.features.end() && rule->second.type;
-    if (!forced && (rc.type == ColumnType::datetime || cc->type == ColumnType::datetime)) {
+    const bool ref_dt = rc.type == ColumnType::datetime, cur_dt = cc->type == ColumnType::datetime;
+    const bool empty_side = rc.count == 0 || cc->count == 0;
+    if (!forced && (ref_dt || cur_dt) && (ref_dt == cur_dt || empty_side)) {
       log::debug("column '", rc.name, "' holds timestamps; not compared");
       continue;
     }
-    if (!forced && rc.numeric() != cc->numeric() && (rc.count == 0 || cc->count == 0)) {
+    if (!forced && rc.numeric() != cc->numeric() && empty_side) {
       // A column with no values has no type of its own: report it as empty, not as a mismatch.
-      FeatureDrift f;
-      f.name = rc.name;
+      FeatureDrift f = unmeasured(rc, *cc);
       f.type = (rc.count ? rc.numeric() : cc->numeric()) ? "numeric" : "categorical";
-      f.count = cc->count;
-      f.missing = cc->missing;
-      f.reference_count = rc.count;
-      f.reference_missing = rc.missing;
       f.method = f.type == "numeric" ? (o.numeric_method ? *o.numeric_method : std::string("wasserstein_norm"))
                                      : (o.categorical_method ? *o.categorical_method : std::string("jensen_shannon"));
       f.threshold = default_threshold(f.method);
@@ -350,9 +358,19 @@ DriftResult compute_drift(const Profile& reference, const Profile& current, cons
       empty.push_back(std::move(f));
       continue;
     }
-    if (!forced && rc.numeric() != cc->numeric()) {
-      log::warn("column '", rc.name, "' is ", type_name(rc.type), " in the reference but ", type_name(cc->type),
-                " in the current data; not compared");
+    if (!forced && (rc.numeric() != cc->numeric() || ref_dt != cur_dt)) {
+      // The type itself changed (e.g. one value that is not a number makes a numeric column
+      // categorical): that is drift of the feature.
+      FeatureDrift f = unmeasured(rc, *cc);
+      f.type = std::string(type_name(cc->type));
+      f.method = "type_change";
+      f.value = 1;
+      f.threshold = 0;
+      f.comparator = ">";
+      f.drifted = true;
+      f.note = std::string(type_name(rc.type)) + " in the reference, " + std::string(type_name(cc->type)) +
+               " in the current data";
+      empty.push_back(std::move(f));
       continue;
     }
     pairs.emplace_back(&rc, cc);

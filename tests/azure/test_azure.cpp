@@ -348,3 +348,80 @@ BOOST_FIXTURE_TEST_CASE(blob_bearer_auth_headers, Fixture) {
   BOOST_TEST(seen[1].url == "https://acct.blob.core.windows.net/ctr/x?sv=2021&sig=abcd1234");
   BOOST_TEST(test::header_of(seen[1], "Authorization").empty());
 }
+
+// List Blobs answers as the service writes them: XML entities, metadata, folder prefixes,
+// paging by NextMarker; storage errors carry the XML <Code> and <Message>.
+BOOST_FIXTURE_TEST_CASE(blob_list_pages_metadata_and_errors, Fixture) {
+  std::vector<std::string> urls;
+  transport->handler = [&](const net::Request& r) {
+    urls.push_back(r.url);
+    if (r.url.find("marker=") == std::string::npos)
+      return respond(200, R"(<?xml version="1.0" encoding="utf-8"?>
+<EnumerationResults ServiceEndpoint="http://127.0.0.1:10000/acct/" ContainerName="ctr">
+  <Prefix>m/</Prefix>
+  <Blobs>
+    <Blob><Name>m/a &amp; b&lt;1&gt;.txt</Name><Properties><Content-Length>12</Content-Length></Properties>
+      <Metadata><Upload_Status>completed</Upload_Status><name>x &quot;y&quot;</name></Metadata></Blob>
+    <BlobPrefix><Name>m/sub/</Name></BlobPrefix>
+    <Blob><Name><![CDATA[m/c.bin]]></Name><Properties><Content-Length>3000000000</Content-Length></Properties></Blob>
+  </Blobs>
+  <NextMarker>page 2/x</NextMarker>
+</EnumerationResults>)");
+    return respond(200, R"(<?xml version="1.0"?><EnumerationResults><Blobs><Blob><Name>m/d</Name>
+      <Properties><Content-Length>0</Content-Length></Properties><Metadata/></Blob></Blobs><NextMarker/></EnumerationResults>)");
+  };
+  azure::BlobContainer c(*http, "http://127.0.0.1:10000/acct/ctr?sv=1&sig=s3cr3t");
+  auto items = c.list("m/");
+  BOOST_REQUIRE(items.size() == 3u);
+  BOOST_TEST(items[0].name == "m/a & b<1>.txt");
+  BOOST_TEST(items[0].size == 12u);
+  BOOST_TEST(items[0].metadata["upload_status"] == "completed");
+  BOOST_TEST(items[0].metadata["name"] == "x \"y\"");
+  BOOST_TEST(items[1].name == "m/c.bin");
+  BOOST_TEST(items[1].size == 3000000000ULL);
+  BOOST_TEST(items[2].name == "m/d");
+  BOOST_REQUIRE(urls.size() == 2u);
+  BOOST_TEST(urls[1].find("marker=page%202%2Fx") != std::string::npos, urls[1]);
+  BOOST_TEST(urls[1].find("http://127.0.0.1:10000/acct/ctr?") == 0u, urls[1]);
+
+  transport->handler = [&](const net::Request&) {
+    return respond(403, R"(<?xml version="1.0" encoding="utf-8"?><Error><Code>AuthenticationFailed</Code>)"
+                        R"(<Message>Server failed to authenticate the request.
+RequestId:1</Message></Error>)");
+  };
+  try {
+    c.list();
+    BOOST_FAIL("no error");
+  } catch (const HttpError& e) {
+    std::string m = e.what();
+    BOOST_TEST(m.find("AuthenticationFailed: Server failed to authenticate the request.") != std::string::npos, m);
+    BOOST_TEST(m.find("RequestId") == std::string::npos, m);
+    BOOST_TEST(m.find("s3cr3t") == std::string::npos, m);
+  }
+  transport->handler = [&](const net::Request&) { return respond(200, "<EnumerationResults><Blobs>"); };
+  BOOST_CHECK_THROW(c.list(), HttpError);
+}
+
+// Container URLs: host-style accounts, path-style emulators (IPv4, localhost, IPv6), a SAS in the query.
+BOOST_FIXTURE_TEST_CASE(blob_container_urls, Fixture) {
+  std::vector<net::Request> seen;
+  transport->handler = [&](const net::Request& r) {
+    seen.push_back(r);
+    return respond(201, "");
+  };
+  const std::string key = hash::base64_encode("key");
+  for (auto [url, account] : std::vector<std::pair<std::string, std::string>>{
+           {"https://acct1.blob.core.windows.net/ctr/", "acct1"},
+           {"http://127.0.0.1:10000/devstoreaccount1/ctr", "devstoreaccount1"},
+           {"http://localhost:10000/acct2/ctr", "acct2"},
+           {"http://[::1]:10000/acct3/ctr", "acct3"}}) {
+    seen.clear();
+    azure::BlobContainer c(*http, url, azure::BlobAuth::with_shared_key("", key));
+    BOOST_TEST(c.url() == (url.back() == '/' ? url.substr(0, url.size() - 1) : url));
+    c.put_blob("d/e.txt", "x");
+    BOOST_REQUIRE(seen.size() == 1u);
+    BOOST_TEST(test::header_of(seen[0], "Authorization").rfind("SharedKey " + account + ":", 0) == 0u,
+               url << ": " << test::header_of(seen[0], "Authorization"));
+  }
+  BOOST_CHECK_THROW(azure::BlobContainer(*http, "not a url"), ConfigError);
+}

@@ -3,6 +3,7 @@
 
 #include "fuzz_common.hpp"
 #include "spec/job.hpp"
+#include "spec/refs.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace amlops;
@@ -13,6 +14,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const std::filesystem::path base = std::filesystem::temp_directory_path() / "amlops-fuzz-empty";
   std::filesystem::create_directories(base);
   fuzz::expect_typed_errors_only([&] { (void)spec::load_job_text(input, "fuzz.yml", base, opts); });
-  fuzz::expect_typed_errors_only([&] { (void)spec::find_expressions(input); });
+  fuzz::expect_typed_errors_only([&] { (void)spec::find_bindings(input); });
   return 0;
 }

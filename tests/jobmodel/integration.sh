@@ -103,6 +103,20 @@ r = json.load(open("reqlog.json"))["requests"]
 print(sum(1 for x in r if x["method"] == "PUT" and "/jobs/second" in x["path"]))')
 [ "$uploads" = 0 ] && [ "$puts" -ge 1 ] && pass "second submit: no blob upload (request log)" || { fail "second submit uploaded $uploads blobs"; cat reqlog.json; }
 
+# --name of an existing job: the same spec is not submitted again; another spec is refused (exit 2).
+"$JOB" submit -f job.yml --wait --name second -o json > again.json 2> again.err
+rc=$?
+[ $rc -eq 0 ] && grep -q "already submitted second" again.err && [ "$(jget again.json 'd["status"]')" = Completed ] && pass "same spec, same name: the existing job" || { fail "resubmit same spec exit $rc"; cat again.err; }
+"$JOB" submit -f job.yml --set inputs.lr=0.5 --name second > taken.out 2> taken.err
+rc=$?
+[ $rc -eq 2 ] && grep -q "job name 'second' is taken" taken.err && pass "another spec under a taken name: exit 2" || { fail "taken name exit $rc"; cat taken.err; }
+
+# Each step output is written once.
+GITHUB_ACTIONS=true GITHUB_OUTPUT="$WORK/once.outputs" GITHUB_STEP_SUMMARY="$WORK/once.summary" \
+  "$JOB" submit -f job.yml --name outputs-once > once.out 2> once.err || { fail "submit on GitHub"; cat once.err; }
+n=$(grep -c '^name<<' "$WORK/once.outputs")
+[ "$n" = 1 ] && pass "submit writes the name output once" || { fail "name output written $n times"; cat "$WORK/once.outputs"; }
+
 # A failing script: exit 1 and its error in the log.
 "$JOB" submit -f job.yml --stream --set inputs.fail=yes --name failing > fail.out 2> fail.err
 rc=$?
@@ -138,6 +152,37 @@ grep -q "train got \['clean.csv'\] lr 0.05" pipe.err && pass "pipeline: the step
 rc=$?
 [ $rc -eq 0 ] && [ "$(jget sweep.json 'd["status"]')" = Completed ] && pass "sweep Completed" || { fail "sweep exit $rc"; cat sweep.err; }
 
+# environment: azureml:NAME@latest is submitted as the newest version of NAME.
+WS=$(ws_path)
+for v in 1 2; do
+  printf 'name: latestenv\nversion: "%s"\nimage: python:3.11-slim\n' $v > env$v.yml
+  "$JOB" submit -f job.yml --wait --set environment=env$v.yml --name "env-v$v" > env$v.out 2> env$v.err || { fail "submit with env$v.yml"; cat env$v.err; }
+done
+"$JOB" submit -f job.yml --wait --set environment=azureml:latestenv@latest --name env-latest > envl.out 2> envl.err || { fail "submit @latest"; cat envl.err; }
+arm_get "$WS/jobs/env-latest?api-version=2025-12-01" > envl.json
+case "$(jget envl.json 'd["properties"]["environmentId"]')" in
+  */environments/latestenv/versions/2) pass "@latest resolved to the newest environment version" ;;
+  *) fail "@latest: $(cat envl.json)" ;;
+esac
+"$JOB" submit -f job.yml --set environment=azureml:nosuchenv@latest --name env-none > envn.out 2> envn.err
+rc=$?
+[ $rc -eq 2 ] && grep -q "nosuchenv@latest: no version" envn.err && pass "@latest of a missing environment: exit 2" || { fail "missing @latest exit $rc"; cat envn.err; }
+
+# A workspace that does not exist is an error (exit 4, its URL and status), not an empty list.
+BADWS=$(echo "$AMLOPS_WORKSPACE" | sed 's|workspaces/[^/]*|workspaces/nosuch|')
+"$MODEL" list --name fraud --workspace "$BADWS" -o json > badws.out 2> badws.err
+rc=$?
+[ $rc -eq 4 ] && grep -q "workspaces/nosuch: HTTP 404" badws.err && [ ! -s badws.out ] && pass "model list in a missing workspace: exit 4" || { fail "model list missing workspace exit $rc"; cat badws.out badws.err; }
+"$MODEL" list --name no-such-model -o json > nomodel.json 2> nomodel.err
+rc=$?
+[ $rc -eq 0 ] && [ "$(jget nomodel.json 'len(d)')" = 0 ] && pass "model list of a model without versions: []" || { fail "no-such-model exit $rc"; cat nomodel.err; }
+
+# -f means --file everywhere: 'logs' follows with --follow only.
+"$JOB" logs --follow env-latest > follow.out 2> follow.err && grep -q "training lr=0.01" follow.out && pass "logs --follow" || { fail "logs --follow"; cat follow.err; }
+"$JOB" logs -f env-latest > /dev/null 2> logsf.err
+rc=$?
+[ $rc -eq 2 ] && pass "logs -f is not --follow (exit 2)" || { fail "logs -f exit $rc"; cat logsf.err; }
+
 # Usage errors: exit 2 with file:line:col.
 printf 'type: command\ncommand: echo ${{inputs.nope}}\nenvironment: azureml:e:1\n' > bad.yml
 "$JOB" submit -f bad.yml > bad.out 2> bad.err
@@ -155,6 +200,22 @@ if grep -q SECRETSIG42 sas.text sas.json sas.show "$WORK/sas.summary"; then
   fail "the SAS signature was printed"; grep SECRETSIG42 sas.text sas.json sas.show "$WORK/sas.summary"
 else
   grep -q "sig=REDACTED" sas.json && pass "SAS signature redacted in results and summary" || { fail "no model_uri"; cat sas.json; }
+fi
+
+# A wait that outlives a restart of the server: the job ends Failed and its error is printed.
+start_server "$WORK/srv-restart"
+PORT=${AMLOPS_ARM_ENDPOINT##*:}
+"$JOB" submit -f job.yml --wait --set inputs.sleep=60 --name restarted -o json > restarted.json 2> restarted.err &
+pid=$!
+for _ in $(seq 1 100); do grep -q "restarted: Running" restarted.err 2>/dev/null && break; sleep 0.1; done
+"$LOCAL" stop --data "$WORK/srv-restart" > /dev/null 2>&1
+"$LOCAL" serve --port "$PORT" --data "$WORK/srv-restart" --daemon > /dev/null 2>> "$WORK/srv-restart.serve.log" || fail "restart the server"
+wait $pid
+rc=$?
+if [ $rc -eq 1 ] && grep -q "job restarted ended Failed: Service" restarted.err && grep -q "Service" <<< "$(jget restarted.json 'd.get("error", "")')"; then
+  pass "wait across a server restart: exit 1 with the job's error"
+else
+  fail "restart: exit $rc"; cat restarted.err restarted.json
 fi
 
 # ---- 2. the same scenario with 20 % injected faults ------------------------------------------

@@ -6,12 +6,12 @@
 #include <set>
 
 #include "../azure/fake_transport.hpp"
+#include "aml/model.hpp"
 #include "azure/workspace.hpp"
 #include "core/files.hpp"
 #include "core/json.hpp"
 #include "core/strings.hpp"
 #include "spec/job.hpp"
-#include "tools/job/session.hpp"
 
 using namespace amlops;
 using test::respond;
@@ -229,8 +229,8 @@ jobs:
 
 BOOST_AUTO_TEST_CASE(model_versions) {
   Service s;
-  auto body = jobtool::model_version_body("custom_model", "azureml://jobs/j/outputs/model", "desc",
-                                          {{"metric.acc", "0.9"}}, {{"amlops.source", "abc"}});
+  auto body = aml::model_version_body("custom_model", "azureml://jobs/j/outputs/model", "desc", {{"metric.acc", "0.9"}},
+                                      {{"amlops.source", "abc"}});
   auto doc = s.ws->put_model_version("m", "1", body);
   BOOST_TEST(json::get_string(doc, "/properties/modelType") == "CustomModel");
   check_shape(json::parse(s.bodies["model"]), "Workspace/ModelVersion/createOrUpdate.json");

@@ -5,10 +5,12 @@
 #include <sstream>
 
 #include "../azure/fake_transport.hpp"
+#include "aml/uri.hpp"
+#include "aml/wait.hpp"
+#include "azure/auth.hpp"
 #include "core/error.hpp"
 #include "core/signals.hpp"
 #include "core/strings.hpp"
-#include "tools/job/session.hpp"
 
 using namespace amlops;
 using test::respond;
@@ -117,12 +119,12 @@ struct FakeWorkspaceService {
 
 struct Ctx {
   MapEnv env;
-  std::ostringstream cmds, out, err;
+  std::ostringstream cmds, err;
   std::unique_ptr<ci::Host> host;
-  std::unique_ptr<Context> ctx;
+  std::unique_ptr<aml::Reporter> ctx;
   explicit Ctx(Clock& clock) {
     host = ci::make_host(ci::Kind::terminal, env, cmds);
-    ctx = std::make_unique<Context>(Context{env, *host, clock, out, err, "amlops-job", OutputFormat::text});
+    ctx = std::make_unique<aml::Reporter>(aml::Reporter{clock, *host, err});
   }
 };
 
@@ -133,9 +135,9 @@ BOOST_AUTO_TEST_SUITE(wait)
 BOOST_AUTO_TEST_CASE(three_hour_wait_refreshes_tokens_and_assertions) {
   FakeWorkspaceService svc;
   Ctx c(svc.clock);
-  jobtool::WaitOptions w;
+  aml::WaitOptions w;
   w.poll_max = std::chrono::seconds(60);
-  auto r = jobtool::wait_job(*c.ctx, *svc.ws, "train-1", w);
+  auto r = aml::wait_job(*c.ctx, *svc.ws, "train-1", w);
   BOOST_TEST(r.status == "Completed");
   BOOST_TEST(r.metrics["accuracy"] == 0.91);
   BOOST_TEST(r.duration_s == 3 * 3600 + 5);
@@ -151,10 +153,10 @@ BOOST_AUTO_TEST_CASE(three_hour_wait_refreshes_tokens_and_assertions) {
 BOOST_AUTO_TEST_CASE(timeout_cancels_and_is_exit_3) {
   FakeWorkspaceService svc;
   Ctx c(svc.clock);
-  jobtool::WaitOptions w;
+  aml::WaitOptions w;
   w.timeout = std::chrono::seconds(2);
   try {
-    jobtool::wait_job(*c.ctx, *svc.ws, "train-1", w);
+    aml::wait_job(*c.ctx, *svc.ws, "train-1", w);
     BOOST_FAIL("no timeout");
   } catch (const TimeoutError& e) {
     BOOST_TEST(std::string(e.what()).find("did not finish within 2.0s; the job was canceled") != std::string::npos,
@@ -167,7 +169,7 @@ BOOST_AUTO_TEST_CASE(timeout_cancels_and_is_exit_3) {
   FakeWorkspaceService svc2;
   Ctx c2(svc2.clock);
   w.cancel_on_timeout = false;
-  BOOST_CHECK_THROW(jobtool::wait_job(*c2.ctx, *svc2.ws, "train-1", w), TimeoutError);
+  BOOST_CHECK_THROW(aml::wait_job(*c2.ctx, *svc2.ws, "train-1", w), TimeoutError);
   BOOST_TEST(svc2.cancels == 0);
 }
 
@@ -182,9 +184,9 @@ BOOST_AUTO_TEST_CASE(sigterm_cancels_the_job) {
     if (r.url.find("/jobs/train-1?") != std::string::npos && ++polls == 3) std::raise(SIGTERM);
     return inner(r);
   };
-  jobtool::WaitOptions w;
+  aml::WaitOptions w;
   try {
-    jobtool::wait_job(*c.ctx, *svc.ws, "train-1", w);
+    aml::wait_job(*c.ctx, *svc.ws, "train-1", w);
     BOOST_FAIL("no interrupt");
   } catch (const InterruptedError& e) {
     BOOST_TEST(std::string(e.what()).find("SIGTERM") != std::string::npos);
@@ -206,9 +208,9 @@ BOOST_AUTO_TEST_CASE(signal_during_a_request_still_cancels) {
     if (r.url.find("/jobs/train-1?") != std::string::npos && ++polls == 2) std::raise(SIGINT);
     return inner(r);
   };
-  jobtool::WaitOptions w;
+  aml::WaitOptions w;
   w.stream = true;
-  BOOST_CHECK_THROW(jobtool::wait_job(*c.ctx, *svc.ws, "train-1", w), InterruptedError);
+  BOOST_CHECK_THROW(aml::wait_job(*c.ctx, *svc.ws, "train-1", w), InterruptedError);
   BOOST_TEST(svc.cancels == 1);
   signals::reset_for_tests();
 }
@@ -216,7 +218,7 @@ BOOST_AUTO_TEST_CASE(signal_during_a_request_still_cancels) {
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_CASE(blob_relative_name_respects_folder_boundaries) {
-  using jobtool::blob_relative_name;
+  using aml::blob_relative_name;
   // A model URI ".../paths/models/v1" lists by the string prefix "models/v1", which also
   // returns "models/v10/..." and "models/v1.bak": those are not part of the model.
   BOOST_TEST(blob_relative_name("models/v1", "models/v1/model.pkl").value_or("-") == "model.pkl");

@@ -417,7 +417,9 @@ BOOST_AUTO_TEST_CASE(every_planted_problem_is_found_at_its_file_line_and_rule) {
     }
   }
   BOOST_TEST(report.suppressed >= 2u);       // the inline disable and the amlops.yml path ignore
-  BOOST_TEST(report.commits_scanned == 2u);  // commits that add or change files (the deletion adds none)
+  BOOST_TEST(report.commits_scanned == 3u);  // every commit walked, the deletion too
+  BOOST_TEST(report.history.complete);
+  BOOST_TEST(report.notes.empty());
 
   // Without history, the history-only findings go away.
   opt.history = false;
@@ -457,6 +459,25 @@ BOOST_AUTO_TEST_CASE(baseline_hides_known_findings_and_reports_new_ones) {
   BOOST_TEST_REQUIRE(second.findings.size() == 1u);
   BOOST_TEST(second.findings[0].line == 2);
   BOOST_TEST(second.baselined == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(every_document_of_a_multi_document_yaml_is_checked) {
+  // tests/lint/fixtures/multidoc/deploy/online.yml: endpoint, then two deployments after "---".
+  files::TempDir dir("amlops-lint-multidoc");
+  fs::path root = fs::canonical(dir.path());
+  fs::copy(fs::path(AMLOPS_SOURCE_DIR) / "tests/lint/fixtures/multidoc", root, fs::copy_options::recursive);
+  lint::Options opt;
+  opt.path = root;
+  opt.history = false;
+  lint::Report report = lint::check(opt);
+  std::set<std::tuple<std::string, int, std::string>> found;
+  for (auto& f : report.findings) found.insert({f.path, f.line, f.rule});
+  const std::set<std::tuple<std::string, int, std::string>> expected = {
+      {"deploy/online.yml", 10, "AML007"},  // second document: model@latest
+      {"deploy/online.yml", 24, "AML005"},  // third document: scoring.py missing
+      {"deploy/online.yml", 28, "AML004"},  // third document: unknown field
+  };
+  BOOST_TEST((found == expected), "findings:\n" << describe(report.findings));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,5 +1,5 @@
-// Pieces of amlops-lint on in-memory input: globs, argparse, notebooks, secrets, dependency pins,
-// configuration errors, the SARIF writer.
+// Pieces of amlops-lint on in-memory input (globs: tests/jobmodel/test_refs.cpp): argparse, notebooks, secrets,
+// dependency pins, configuration errors, the SARIF writer.
 #include <boost/test/unit_test.hpp>
 
 #include "core/error.hpp"
@@ -34,32 +34,6 @@ std::string repeat_b64(size_t n, unsigned seed) {
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(lint_units)
-
-struct GlobCase {
-  const char* pattern;
-  const char* path;
-  bool match;
-};
-
-BOOST_AUTO_TEST_CASE(glob_table) {
-  const GlobCase cases[] = {
-      {"legacy/**", "legacy/a/b.py", true},
-      {"legacy/**", "legacyx/a.py", false},
-      {"legacy", "legacy/a.py", true},
-      {"*.ipynb", "notebooks/x.ipynb", true},
-      {"*.ipynb", "x.ipynb.bak", false},
-      {"src/*.py", "src/a/b.py", false},
-      {"src/*.py", "src/a.py", true},
-      {"**/test_*.py", "test_a.py", true},
-      {"**/test_*.py", "a/b/test_x.py", true},
-      {"data/", "data/big.csv", true},
-      {"d?ta/*", "data/x", true},
-      {"/src/**", "src/x/y", true},
-  };
-  for (auto& c : cases) {
-    BOOST_TEST_CONTEXT(c.pattern << " ~ " << c.path) { BOOST_TEST(glob_match(c.pattern, c.path) == c.match); }
-  }
-}
 
 BOOST_AUTO_TEST_CASE(argparse_flags_multiline_required_and_abbreviations) {
   auto info = detail::scan_argparse(
@@ -310,6 +284,23 @@ BOOST_AUTO_TEST_CASE(sarif_has_what_code_scanning_requires) {
   res.rule_id = "NOPE";
   run.results.push_back(res);
   BOOST_CHECK_THROW(report::sarif::write(run), std::invalid_argument);
+}
+
+// Notes about the run (history a clone does not have) go to the invocation, not to the results.
+BOOST_AUTO_TEST_CASE(sarif_notifications_go_to_the_invocation) {
+  report::sarif::Run run;
+  run.tool_name = "amlops-lint";
+  auto doc = json::parse(report::sarif::write(run));
+  BOOST_TEST(!json::find(doc, "/runs/0/invocations"));  // none: no invocation written
+  run.notifications.push_back({"history-shallow", "note", "history: shallow clone: scanned the 1 commit it has"});
+  doc = json::parse(report::sarif::write(run));
+  BOOST_TEST(json::get_bool(doc, "/runs/0/invocations/0/executionSuccessful"));
+  BOOST_TEST(json::get_string(doc, "/runs/0/invocations/0/toolExecutionNotifications/0/descriptor/id") ==
+             "history-shallow");
+  BOOST_TEST(json::get_string(doc, "/runs/0/invocations/0/toolExecutionNotifications/0/level") == "note");
+  BOOST_TEST(json::get_string(doc, "/runs/0/invocations/0/toolExecutionNotifications/0/message/text") ==
+             "history: shallow clone: scanned the 1 commit it has");
+  BOOST_TEST(json::find(doc, "/runs/0/results")->Size() == 0u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

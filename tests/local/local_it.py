@@ -43,14 +43,15 @@ def read(path):
 class Local:
     """One amlops-local daemon on a fresh data directory."""
 
-    def __init__(self, *extra, data=None):
+    def __init__(self, *extra, data=None, env=None):
         self.data = data or tempfile.mkdtemp(prefix="amlops-local-it-")
         self.extra = list(extra)
+        self.server_env = env  # the daemon's environment (None: this process's)
         self.start()
 
     def start(self):
         out = subprocess.run([BIN, "serve", "--daemon", "--print-env", "--data", self.data] + self.extra,
-                             capture_output=True, text=True, timeout=60)
+                             capture_output=True, text=True, timeout=60, env=self.server_env)
         if out.returncode != 0:
             raise RuntimeError("serve failed: " + out.stderr)
         self.env = {}
@@ -124,9 +125,8 @@ class Local:
         url = self.ws_id + rel + "?api-version=" + api + query
         return self.call(method, url, body)
 
-    def get_token(self, secret=None, assertion=None, tenant=None):
-        form = {"grant_type": "client_credentials", "client_id": self.env["AZURE_CLIENT_ID"],
-                "scope": "https://management.azure.com/.default"}
+    def get_token(self, secret=None, assertion=None, tenant=None, scope="https://management.azure.com/.default"):
+        form = {"grant_type": "client_credentials", "client_id": self.env["AZURE_CLIENT_ID"], "scope": scope}
         if assertion:
             form["client_assertion"] = assertion
             form["client_assertion_type"] = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
@@ -593,7 +593,11 @@ class Models(Base):
         self.assertEqual(s, 200, rv)
         self.assertEqual(rv["properties"]["tags"]["stage"], "candidate")
         uri = rv["properties"]["modelUri"]
+        # Blob storage takes a storage token, not the ARM one.
         s, _, b = srv.call("GET", uri.rstrip("/") + "/model.pkl", token=True)
+        self.assertEqual(s, 401)
+        storage = srv.get_token(scope="https://storage.azure.com/.default")
+        s, _, b = srv.call("GET", uri.rstrip("/") + "/model.pkl", headers={"Authorization": "Bearer " + storage})
         self.assertEqual(s, 200)
         # Model and data assets as job inputs.
         s, _, _ = srv.arm("PUT", "/data/d/versions/1", {"properties": {"dataType": "uri_file", "dataUri": "azureml://datastores/workspaceblobstore/paths/d/data.txt"}})
@@ -759,6 +763,41 @@ class Safety(Base):
         self.assertEqual(names, ["5", "4", "3", "2", "1"])
 
 
+class Private(unittest.TestCase):
+    """What holds secrets is owner-only; IPv6 loopback gets a valid URL."""
+
+    def test_server_json_store_and_data_folder_are_owner_only(self):
+        parent = tempfile.mkdtemp(prefix="amlops-local-it-")
+        self.addCleanup(shutil.rmtree, parent, True)
+        srv = Local(data=os.path.join(parent, "data"))
+        self.addCleanup(srv.cleanup)
+        mode = lambda p: os.stat(os.path.join(srv.data, p)).st_mode & 0o777
+        self.assertEqual(mode("."), 0o700)
+        self.assertEqual(mode("server.json"), 0o600)
+        self.assertEqual(mode("amlops-local.db"), 0o600)
+        for extra in ("amlops-local.db-wal", "amlops-local.db-shm"):
+            if os.path.exists(os.path.join(srv.data, extra)):
+                self.assertEqual(mode(extra), 0o600, extra)
+
+    def test_ipv6_loopback_prints_a_valid_url(self):
+        import socket
+        try:
+            with socket.socket(socket.AF_INET6) as s:
+                s.bind(("::1", 0))
+        except OSError:
+            self.skipTest("no IPv6 loopback on this host")
+        srv = Local("--address", "::1")
+        self.addCleanup(srv.cleanup)
+        url = srv.info["url"]
+        self.assertEqual(url, "http://[::1]:%d" % srv.info["port"])
+        self.assertEqual(srv.base, url)
+        parsed = urllib.parse.urlsplit(url)
+        self.assertEqual((parsed.hostname, parsed.port), ("::1", srv.info["port"]))
+        s, _, j = srv.arm("GET", "")
+        self.assertEqual(s, 200, j)
+        self.assertTrue(j["properties"]["discoveryUrl"].startswith(url + "/"))
+
+
 class Environments(unittest.TestCase):
     def setUp(self):
         self.data = tempfile.mkdtemp(prefix="amlops-local-it-")
@@ -799,6 +838,37 @@ class Environments(unittest.TestCase):
         out = subprocess.run([BIN, "status", "--data", self.data], capture_output=True, text=True, timeout=30)
         self.assertEqual(out.returncode, 0)
         self.assertIn("running", out.stdout)
+
+
+class PythonShims(unittest.TestCase):
+    """No configuration, and a PATH with python3 but no python or pip (a pristine Debian 12)."""
+
+    def setUp(self):
+        self.data = tempfile.mkdtemp(prefix="amlops-local-it-")
+        self.bin = os.path.join(self.data, "hostbin")
+        os.makedirs(self.bin)
+        os.symlink(PY, os.path.join(self.bin, "python3"))
+        env = dict(os.environ, PATH=self.bin)
+        self.srv = Local(data=os.path.join(self.data, "srv"), env=env)
+
+    def tearDown(self):
+        self.srv.cleanup()
+        shutil.rmtree(self.data, ignore_errors=True)
+
+    def test_python_and_pip_resolve_to_the_hosts_python3(self):
+        srv = self.srv
+        srv.put_job("py-1", {"jobType": "Command",
+                             "command": "python -c 'import sys; print(\"python is\", sys.version_info[0])' && "
+                                        "python3 -c 'print(\"python3 ok\")'; pip --version; pip3 --version; echo end"})
+        self.assertEqual(srv.wait("py-1"), "Completed", srv.log("py-1"))
+        log = srv.log("py-1")
+        self.assertIn("python is 3", log)
+        self.assertIn("python3 ok", log)
+        self.assertNotIn("not found", log)
+        # pip runs as `python3 -m pip`: its version line, or python's own complaint when the host
+        # has no pip module; never the shell's "pip: not found".
+        for _ in range(2):
+            self.assertTrue("pip " in log or "No module named pip" in log, log)
 
 
 class Faults(Base):

@@ -1,5 +1,8 @@
 #define BOOST_TEST_MODULE local
+#include <sys/stat.h>
+
 #include <boost/test/unit_test.hpp>
+#include <pugixml.hpp>
 
 #include "core/error.hpp"
 #include "core/files.hpp"
@@ -251,6 +254,109 @@ BOOST_AUTO_TEST_CASE(bearer_required_with_arm_error_body) {
              "http://127.0.0.1:9");
 }
 
+BOOST_AUTO_TEST_CASE(tokens_are_refused_outside_their_audience) {
+  const auto& id = app->identity();
+  auto token_for = [&](const std::string& scope) {
+    std::string form = "grant_type=client_credentials&client_id=" + id.client_id +
+                       "&client_secret=" + str::url_encode(id.client_secret) + "&scope=" + str::url_encode(scope);
+    auto r = send("POST", "/" + id.tenant + "/oauth2/v2.0/token", form, {}, false);
+    BOOST_REQUIRE_EQUAL(r.status, 200);
+    return json::get_string(json::parse(r.body), "/access_token");
+  };
+  std::string storage = token_for("https://storage.azure.com/.default");
+  std::string arm = token_for("https://management.azure.com/.default");
+  std::string other = token_for("api://some-other-app/.default");
+  auto arm_status = [&](const std::string& t) {
+    auto r = send("GET", ws() + "?api-version=2025-12-01", {}, {{"authorization", "Bearer " + t}});
+    if (r.status == 401)
+      BOOST_TEST(json::get_string(json::parse(r.body), "/error/code") == "InvalidAuthenticationToken");
+    return r.status;
+  };
+  BOOST_TEST(arm_status(arm) == 200);
+  BOOST_TEST(arm_status(storage) == 401);
+  BOOST_TEST(arm_status(other) == 401);
+  BOOST_TEST(
+      send("GET", mlflow("experiments/get-by-name?experiment_name=x"), {}, {{"authorization", "Bearer " + storage}})
+          .status == 401);
+  std::string blob = "/" + id.account + "/" + app->blobstore_container("local") + "?restype=container&comp=list";
+  auto blob_status = [&](const std::string& t) {
+    return send("GET", blob, {}, {{"authorization", "Bearer " + t}, {"x-ms-version", "2021-08-06"}}, false).status;
+  };
+  BOOST_TEST(blob_status(storage) == 200);
+  BOOST_TEST(blob_status(arm) == 401);
+  BOOST_TEST(blob_status(other) == 401);
+}
+
+BOOST_AUTO_TEST_CASE(an_unsigned_client_assertion_is_refused) {
+  const auto& id = app->identity();
+  int64_t now = unix_seconds(std::chrono::system_clock::now());
+  std::string payload = hash::base64url_encode(R"({"aud":"api://AzureADTokenExchange","sub":"repo:o/r","exp":)" +
+                                               std::to_string(now + 300) + "}");
+  auto status = [&](const std::string& header, const std::string& signature) {
+    std::string assertion = hash::base64url_encode(header) + "." + payload + "." + signature;
+    std::string form =
+        "grant_type=client_credentials&client_id=" + id.client_id +
+        "&client_assertion_type=" + str::url_encode("urn:ietf:params:oauth:client-assertion-type:jwt-bearer") +
+        "&client_assertion=" + assertion + "&scope=" + str::url_encode("https://management.azure.com/.default");
+    return send("POST", "/" + id.tenant + "/oauth2/v2.0/token", form, {}, false).status;
+  };
+  BOOST_TEST(status(R"({"alg":"RS256","typ":"JWT"})", "c2ln") == 200);
+  BOOST_TEST(status(R"({"alg":"none","typ":"JWT"})", "") == 400);
+  BOOST_TEST(status(R"({"alg":"None","typ":"JWT"})", "c2ln") == 400);
+  BOOST_TEST(status(R"({"alg":"RS256","typ":"JWT"})", "") == 400);
+  BOOST_TEST(status(R"({"typ":"JWT"})", "c2ln") == 400);
+}
+
+BOOST_AUTO_TEST_CASE(the_data_folder_and_the_store_are_owner_only) {
+  files::TempDir tmp("amlops-perm");
+  auto mode = [](const std::filesystem::path& p) {
+    struct stat st {};
+    BOOST_REQUIRE(::stat(p.c_str(), &st) == 0);
+    return st.st_mode & 0777;
+  };
+  Config cfg;
+  cfg.data_dir = tmp.path() / "fresh" / "data";
+  cfg.run_jobs = false;
+  { App fresh(cfg); }
+  BOOST_TEST(mode(cfg.data_dir) == 0700u);
+  BOOST_TEST(mode(cfg.data_dir / "amlops-local.db") == 0600u);
+  // A data folder left readable by an older version is tightened on start.
+  std::filesystem::permissions(cfg.data_dir, std::filesystem::perms::all);
+  std::filesystem::permissions(cfg.data_dir / "amlops-local.db", std::filesystem::perms::owner_read |
+                                                                     std::filesystem::perms::owner_write |
+                                                                     std::filesystem::perms::others_read);
+  { App again(cfg); }
+  BOOST_TEST(mode(cfg.data_dir) == 0700u);
+  BOOST_TEST(mode(cfg.data_dir / "amlops-local.db") == 0600u);
+}
+
+BOOST_AUTO_TEST_CASE(arm_route_table_answers_in_arms_shape) {
+  const std::string v = "?api-version=2025-12-01";
+  auto code = [&](const std::string& method, const std::string& path) {
+    auto r = send(method, path + v, method == "GET" ? "" : "{}");
+    return std::make_pair(r.status, json::get_string(json::parse(r.body), "/error/code"));
+  };
+  using P = std::pair<int, std::string>;
+  BOOST_TEST((code("PUT", ws()) == P{405, "MethodNotAllowed"}));
+  BOOST_TEST((code("DELETE", ws() + "/datastores/workspaceblobstore") == P{405, "MethodNotAllowed"}));
+  BOOST_TEST((code("GET", ws() + "/datastores/other") == P{404, "UserError"}));
+  BOOST_TEST((code("POST", ws() + "/datastores/other/listSecrets") == P{404, "UserError"}));
+  BOOST_TEST((code("GET", ws() + "/computes/cpu") == P{404, "NotFound"}));
+  std::string sub = "/subscriptions/" + app->identity().subscription;
+  BOOST_TEST((code("GET", sub + "/resourceGroups/other/providers/Microsoft.MachineLearningServices/workspaces/local") ==
+              P{404, "ResourceGroupNotFound"}));
+  BOOST_TEST(
+      (code("GET",
+            sub + "/resourceGroups/amlops-local/providers/Microsoft.MachineLearningServices/workspaces/nope/jobs") ==
+       P{404, "ResourceNotFound"}));
+  BOOST_TEST((code("GET", "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/amlops-local") ==
+              P{404, "SubscriptionNotFound"}));
+  // Path literals match case-insensitively, as in ARM.
+  auto r = send("GET", str::replace_all(ws(), "/resourceGroups/", "/RESOURCEGROUPS/") + "/DataStores" + v);
+  BOOST_TEST(r.status == 200);
+  BOOST_TEST(json::parse(r.body)["value"].Size() == 2U);
+}
+
 BOOST_AUTO_TEST_CASE(workspace_points_back_at_the_server) {
   auto r = send("GET", ws() + "?api-version=2024-10-01");
   BOOST_REQUIRE_EQUAL(r.status, 200);
@@ -356,6 +462,57 @@ BOOST_AUTO_TEST_CASE(blob_sas_shared_key_range_and_list) {
   // Names that climb out are refused.
   BOOST_TEST(send("PUT", base + "/..%2F..%2Fx?" + sas, "x", {{"x-ms-blob-type", "BlockBlob"}}, false).status == 400);
   BOOST_TEST(send("PUT", base + "/a/../../x?" + sas, "x", {{"x-ms-blob-type", "BlockBlob"}}, false).status == 400);
+}
+
+BOOST_AUTO_TEST_CASE(blob_xml_lists_any_name_and_block_lists_are_parsed_as_xml) {
+  std::string c = app->blobstore_container("local");
+  std::string sas = app->make_sas(c, "", "racwdl", std::chrono::minutes(5));
+  std::string base = "/" + app->identity().account + "/" + c;
+  // A name with XML's special characters comes back intact from a real XML parser.
+  std::string odd = "q&a <1> \"x\" 'y'.txt";
+  BOOST_TEST(send("PUT", base + "/" + str::url_encode(odd) + "?" + sas, "z", {{"x-ms-blob-type", "BlockBlob"}}, false)
+                 .status == 201);
+  auto r = send("GET", base + "?restype=container&comp=list&" + sas, {}, {}, false);
+  BOOST_REQUIRE(r.status == 200);
+  pugi::xml_document doc;
+  BOOST_REQUIRE(doc.load_string(r.body.c_str()));
+  std::vector<std::string> names;
+  for (auto b : doc.child("EnumerationResults").child("Blobs").children("Blob")) names.push_back(b.child_value("Name"));
+  BOOST_TEST(names == std::vector<std::string>{odd}, boost::test_tools::per_element());
+  BOOST_TEST(doc.child("EnumerationResults").attribute("ContainerName").value() == c);
+  // Put Block List: committed in the listed order; ids are trimmed; malformed XML is refused.
+  std::string id1 = hash::base64_encode("block-1"), id2 = hash::base64_encode("block-2");
+  BOOST_TEST(send("PUT", base + "/blocks.txt?comp=block&blockid=" + str::url_encode(id1) + "&" + sas, "one ", {}, false)
+                 .status == 201);
+  BOOST_TEST(send("PUT", base + "/blocks.txt?comp=block&blockid=" + str::url_encode(id2) + "&" + sas, "two", {}, false)
+                 .status == 201);
+  r = send("PUT", base + "/blocks.txt?comp=blocklist&" + sas, "<BlockList><Latest>" + id1 + "</Latest>", {}, false);
+  BOOST_TEST(r.status == 400);
+  BOOST_TEST(r.body.find("InvalidXmlDocument") != std::string::npos);
+  r = send("PUT", base + "/blocks.txt?comp=blocklist&" + sas, "<Other><Latest>" + id1 + "</Latest></Other>", {}, false);
+  BOOST_TEST(r.status == 400);
+  r = send("PUT", base + "/blocks.txt?comp=blocklist&" + sas,
+           "<?xml version=\"1.0\" encoding=\"utf-8\"?><BlockList><Latest> " + id2 + " </Latest><Uncommitted>" + id1 +
+               "</Uncommitted></BlockList>",
+           {}, false);
+  BOOST_TEST(r.status == 201);
+  r = send("GET", base + "/blocks.txt?" + sas, {}, {}, false);
+  BOOST_TEST(r.status == 200);
+  BOOST_REQUIRE(r.file);
+  BOOST_TEST(files::read(*r.file) == "twoone ");
+  // A container may be called "oauth2": the blob account owns its paths, not the token route.
+  std::string osas = app->make_sas("oauth2", "", "racwdl", std::chrono::minutes(5));
+  std::string obase = "/" + app->identity().account + "/oauth2";
+  BOOST_TEST(send("PUT", obase + "?restype=container&" + osas, {}, {}, false).status == 201);
+  BOOST_TEST(send("PUT", obase + "/token?" + osas, "t", {{"x-ms-blob-type", "BlockBlob"}}, false).status == 201);
+  auto post = send("POST", obase + "/token?" + osas, "", {}, false);  // a blob answer, not a token endpoint
+  BOOST_TEST(post.body.rfind("<?xml", 0) == 0);
+  BOOST_TEST(send("GET", obase + "/token?" + osas, {}, {}, false).status == 200);
+  // Errors are XML too.
+  r = send("GET", base + "/missing.txt?" + sas, {}, {}, false);
+  BOOST_TEST(r.status == 404);
+  BOOST_REQUIRE(doc.load_string(r.body.c_str()));
+  BOOST_TEST(std::string(doc.child("Error").child_value("Code")) == "BlobNotFound");
 }
 
 BOOST_AUTO_TEST_CASE(uris_cannot_name_a_container_outside_the_blob_store) {

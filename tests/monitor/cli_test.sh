@@ -37,8 +37,37 @@ for l in lines:
     assert held, l"
 check "evidently compat: dataset rule 50 %" exit_is 0 "$BIN" drift --reference ref.csv --current cur_same.csv --compat evidently --fail-on-drift --exclude ts
 
+# Too few rows is its own outcome (issue 10): never "no drift", exit 1 with --fail-on-drift.
+head -1 cur.csv > header_only.csv; : > empty.csv; head -11 cur.csv > ten_rows.csv
+check "header-only current: exit 1 with --fail-on-drift" exit_is 1 "$BIN" drift --reference ref.csv --current header_only.csv --fail-on-drift
+check "empty current file: exit 1 with --fail-on-drift" exit_is 1 "$BIN" drift --reference ref.csv --current empty.csv --fail-on-drift
+check "10 rows < --min-rows 30: exit 1 with --fail-on-drift" exit_is 1 "$BIN" drift --reference ref.csv --current ten_rows.csv --exclude ts --fail-on-drift
+check "--min-rows 5 assesses 10 rows" bash -c "'$BIN' drift --reference ref.csv --current ten_rows.csv --exclude ts --min-rows 5 --output json | grep -q '\"outcome\": \"\(no_\)\?drift\"'"
+check "--min-rows 0 is a usage error" exit_is 2 "$BIN" drift --reference ref.csv --current cur.csv --min-rows 0
+"$BIN" drift --reference ref.csv --current header_only.csv --output json > few.json
+check "too few rows: outcome, reason, drifted null, exit 0 without --fail-on-drift" bash -c "[ $? = 0 ] && $PY -c \"
+import json; d=json.load(open('few.json'))
+assert d['outcome'] == 'too_few_rows' and d['drifted'] is None and 'dataset' not in d, d
+assert '0 rows' in d['reason'], d\""
+"$BIN" drift --reference ref.csv --current header_only.csv > few.txt
+check "too few rows: text says so, never 'no drift'" bash -c "grep -q '^TOO FEW ROWS: the current data (header_only.csv) has 0 rows' few.txt && ! grep -qi 'no drift' few.txt"
+GITHUB_ACTIONS=true GITHUB_OUTPUT=$PWD/few_out GITHUB_STEP_SUMMARY=$PWD/few_sum "$BIN" drift --reference ref.csv --current header_only.csv >/dev/null 2>&1
+check "too few rows: outputs outcome=too_few_rows, drifted=unknown; summary says so" bash -c "grep -qx too_few_rows few_out && grep -qx unknown few_out && grep -q 'Too few rows' few_sum && ! grep -qi 'no dataset drift' few_sum"
+
+# A type change between reference and current is drift of that feature (issue 10).
+(head -1 cur_same.csv; sed -n 2,3001p cur_same.csv | sed '7s/^\([^,]*\),[^,]*,/\1,oops,/') > one_bad.csv
+"$BIN" drift --reference ref.csv --current one_bad.csv --exclude ts --output json > one_bad.json 2>/dev/null
+check "one non-number turns age categorical: reported as drift of age" jq_py one_bad.json "[(f['method'], f['drifted']) for f in d['features'] if f['name'] == 'age'] == [('type_change', True)] and d['drifted']"
+check "type change: --fail-on-drift exits 1" exit_is 1 "$BIN" drift --reference ref.csv --current one_bad.csv --exclude ts --fail-on-drift
+
+# A declared --type wins over the whole-number rule (issue 10): y is 0/1, categorical by the rule.
+"$BIN" drift --reference ref.csv --current cur_same.csv --columns y --output json > y_rule.json
+"$BIN" drift --reference ref.csv --current cur_same.csv --columns y --type y=numeric --output json > y_declared.json
+check "whole numbers with few values: categorical by default" jq_py y_rule.json "d['features'][0]['type'] == 'categorical'"
+check "--type y=numeric: compared as numeric" jq_py y_declared.json "d['features'][0]['type'] == 'numeric' and d['features'][0]['method'] == 'wasserstein_norm'"
+
 # profile: stored baseline gives the same answer as the CSV; partitions merge.
-"$BIN" profile ref.csv -o ref.profile.json >/dev/null
+"$BIN" profile ref.csv --out ref.profile.json >/dev/null
 check "profile written" test -s ref.profile.json
 "$BIN" drift --reference ref.profile.json --current cur.csv --metrics all --exclude ts --output json > from_profile.json
 "$BIN" drift --reference ref.csv --current cur.csv --metrics all --exclude ts --output json > from_csv.json
@@ -46,7 +75,7 @@ check "profile reference == CSV reference" $PY -c "
 import json; a=json.load(open('from_profile.json')); b=json.load(open('from_csv.json'))
 assert a['features'] == b['features'] and a['dataset'] == b['dataset']"
 head -1501 ref.csv > part1.csv; (head -1 ref.csv; tail -n +1502 ref.csv) > part2.csv
-"$BIN" profile part1.csv part2.csv -o merged.profile.json >/dev/null
+"$BIN" profile part1.csv part2.csv --out merged.profile.json >/dev/null
 "$BIN" drift --reference merged.profile.json --current cur.csv --metrics all --exclude ts --output json > from_merged.json
 check "merged partition profiles == whole" $PY -c "
 import json; a=json.load(open('from_merged.json')); b=json.load(open('from_csv.json'))
@@ -57,6 +86,10 @@ GITHUB_ACTIONS=true GITHUB_OUTPUT=$PWD/gh_out GITHUB_STEP_SUMMARY=$PWD/gh_sum "$
 check "GitHub output drifted=true" grep -qx "true" gh_out
 check "GitHub output names drifted" grep -q "^drifted<<" gh_out
 check "summary has a table and a mermaid chart" bash -c "grep -q '^| feature |' gh_sum && grep -q '^xychart-beta' gh_sum"
+check "summary chart title is whole (not cut at 24 characters)" grep -q 'title "Worst features (value relative to threshold; > 1 drifts)"' gh_sum
+TF_BUILD=True "$BIN" drift --reference ref.csv --current cur.csv --exclude ts > az_out 2>&1
+check "Azure issues name the feature once" bash -c "grep -q '^##vso\[task.logissue type=warning\]Data drift: age: wasserstein_norm ' az_out && ! grep -q 'age: age' az_out"
+
 
 # performance.
 "$BIN" performance --data cur.csv --label y --prediction yhat --score p --timestamp ts --detector adwin \

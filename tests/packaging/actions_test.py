@@ -30,7 +30,7 @@ SRC, BIN, WORK = sys.argv[1:4]
 sys.path.insert(0, os.path.join(SRC, "scripts", "packaging"))
 import gen_manifests  # noqa: E402  (the --help parser the manifests were generated with)
 
-TOOLS = ["lint", "job", "model", "monitor", "report"]
+TOOLS = ["lint", "job", "model", "monitor", "promote", "report"]
 
 # Flags of the tools that have no input, and why. Keep this list short and explicit.
 EXCLUDED = {
@@ -80,7 +80,7 @@ def fixtures():
 # Values a step would plausibly set, per flag; flags with a default in --help use it.
 SAMPLES = {
     "output": "json", "format": "json", "sarif-file": "out.sarif", "fail-on": "never", "config": "amlops.yml",
-    "baseline": "baseline.json", "max-commits": "5", "path": "repo",
+    "baseline": "baseline.json", "max-commits": "5", "history-depth": "5", "min-rows": "10", "path": "repo",
     "file": "job.yml", "set": "inputs.lr=0.1", "name": "job-1", "experiment": "exp", "tag": "k=v", "timeout": "5m",
     "workspace": "azureml://subscriptions/00000000-0000-0000-0000-000000000000/resourcegroups/rg/workspaces/ws",
     "arm-endpoint": "http://127.0.0.1:9", "api-version": "2025-12-01", "auth": "client-secret",

@@ -120,4 +120,34 @@ BOOST_AUTO_TEST_CASE(empty_columns_are_reported_not_compared) {
   BOOST_CHECK_EQUAL(r.features[1].type, "categorical");
 }
 
+BOOST_AUTO_TEST_CASE(a_changed_type_is_a_drifted_feature) {
+  // One value that is not a number makes `a` categorical; `t` holds dates on one side only.
+  auto ref = profile_table(parse_csv("a,b,t\n1.5,x,2026-11-01\n2.5,y,2026-11-02\n", "r.csv"));
+  auto cur = profile_table(parse_csv("a,b,t\n1.5,x,soon\noops,y,later\n", "c.csv"));
+  auto r = compute_drift(ref, cur, DriftOptions{});
+  BOOST_REQUIRE_EQUAL(r.features.size(), 3u);
+  BOOST_CHECK_EQUAL(r.features[0].name, "b");
+  BOOST_CHECK(!r.features[0].drifted);
+  for (size_t i : {1, 2}) {
+    const auto& f = r.features[i];
+    BOOST_CHECK(f.drifted);
+    BOOST_CHECK_EQUAL(f.method, "type_change");
+    BOOST_CHECK_EQUAL(f.type, "categorical");
+    BOOST_CHECK_EQUAL(f.count, 2);
+    BOOST_CHECK_EQUAL(f.reference_count, 2);
+  }
+  BOOST_CHECK_EQUAL(r.features[1].note, "numeric in the reference, categorical in the current data");
+  BOOST_CHECK_EQUAL(r.features[2].note, "datetime in the reference, categorical in the current data");
+  BOOST_CHECK(r.dataset.drifted);
+  BOOST_CHECK_EQUAL(r.dataset.drifted_features, 2);
+  // Timestamps on both sides are still not compared; a forced type still compares.
+  auto same_t = profile_table(parse_csv("t\n2026-11-03\n", "c.csv"));
+  BOOST_CHECK(compute_drift(profile_table(parse_csv("t\n2026-11-01\n", "r.csv")), same_t, {}).features.empty());
+  DriftOptions forced;
+  forced.features["a"].type = ColumnType::categorical;
+  auto rf = compute_drift(ref, cur, forced);
+  BOOST_CHECK_EQUAL(rf.features[0].name, "a");
+  BOOST_CHECK_EQUAL(rf.features[0].method, "jensen_shannon");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -4,7 +4,10 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "core/log.hpp"
+#include "core/strings.hpp"
 #include "tools/common/cli.hpp"
+#include "tools/common/completion.hpp"
 
 using namespace amlops;
 
@@ -104,6 +107,168 @@ BOOST_AUTO_TEST_CASE(dispatch_commands) {
   BOOST_TEST(f.out.str().find("amlops-test 0.") == 0);
   BOOST_CHECK_THROW(cli::key_values({"a=1", "b"}, "tag"), UsageError);
   BOOST_TEST(cli::key_values({"a=1=2"}, "tag")[0].second == "1=2");
+}
+
+struct DistanceCase {
+  const char* a;
+  const char* b;
+  size_t distance;
+};
+
+BOOST_AUTO_TEST_CASE(edit_distance_table) {
+  const DistanceCase cases[] = {
+      {"", "", 0},    {"submit", "submit", 0}, {"submt", "submit", 1},  {"sumbit", "submit", 1},  // transposition
+      {"", "job", 3}, {"jb", "job", 1},        {"cancle", "cancel", 1}, {"kitten", "sitting", 3}, {"logs", "show", 4},
+  };
+  for (auto& c : cases) {
+    BOOST_TEST_CONTEXT(c.a << " / " << c.b) {
+      BOOST_TEST(cli::edit_distance(c.a, c.b) == c.distance);
+      BOOST_TEST(cli::edit_distance(c.b, c.a) == c.distance);
+    }
+  }
+}
+
+struct SuggestCase {
+  const char* typed;
+  const char* suggestion;  // nullptr: none
+};
+
+BOOST_AUTO_TEST_CASE(did_you_mean_table) {
+  const std::vector<std::string> names = {"submit", "wait", "logs", "metrics", "show", "cancel"};
+  const SuggestCase cases[] = {
+      {"submt", "submit"},  {"sumbit", "submit"}, {"SUBMIT", "submit"},  {"sub", "submit"},  // unique prefix
+      {"cancle", "cancel"}, {"wiat", "wait"},     {"metric", "metrics"}, {"s", nullptr},     // prefix of two
+      {"deploy", nullptr},  {"xyz", nullptr},     {"", nullptr},
+  };
+  for (auto& c : cases) {
+    BOOST_TEST_CONTEXT("'" << c.typed << "'") {
+      auto got = cli::did_you_mean(c.typed, names);
+      BOOST_TEST(got.has_value() == (c.suggestion != nullptr));
+      if (got && c.suggestion) BOOST_TEST(*got == c.suggestion);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(unknown_command_suggests_and_help_cmd_is_cmd_help) {
+  Fixture f;
+  auto ctx = f.make({});
+  std::vector<cli::Subcommand> cmds = {{"submit", "submits", [](Context& c, const std::vector<std::string>& a) {
+                                          cli::Command cmd(c, "submit", "Submits a job.", "-f FILE");
+                                          cmd.options()("file,f", cli::po::value<std::string>(), "the job YAML");
+                                          if (!cmd.parse(a)) return 0;
+                                          return 7;
+                                        }}};
+  try {
+    cli::dispatch(ctx, "tool", cmds, {"submt"});
+    BOOST_FAIL("no error");
+  } catch (const UsageError& e) {
+    BOOST_TEST(std::string(e.what()) == "unknown command 'submt'; did you mean 'submit'?");
+    BOOST_TEST((describe_error(e).code == ExitCode::usage));
+  }
+  try {
+    cli::dispatch(ctx, "tool", cmds, {"deploy"});
+    BOOST_FAIL("no error");
+  } catch (const UsageError& e) {
+    BOOST_TEST(std::string(e.what()) == "unknown command 'deploy' (commands: submit)");
+  }
+  // A mistyped option gets a suggestion too.
+  try {
+    cli::dispatch(ctx, "tool", cmds, {"submit", "--flie", "x"});
+    BOOST_FAIL("no error");
+  } catch (const UsageError& e) {
+    BOOST_TEST(std::string(e.what()).find("did you mean '--file'?") != std::string::npos, e.what());
+  }
+  BOOST_TEST(cli::dispatch(ctx, "tool", cmds, {"submit", "-f", "x"}) == 7);
+  // `help submit` prints what `submit --help` prints, exit codes included.
+  BOOST_TEST(cli::dispatch(ctx, "tool", cmds, {"submit", "--help"}) == 0);
+  std::string direct = f.out.str();
+  f.out.str("");
+  BOOST_TEST(cli::dispatch(ctx, "tool", cmds, {"help", "submit"}) == 0);
+  BOOST_TEST(f.out.str() == direct);
+  for (const char* code : {"Exit codes:", "  0    success", "  1    the checked thing failed", "  2    usage",
+                           "  3    timed out", "  4    service or network error", "  130  interrupted"})
+    BOOST_TEST(direct.find(code) != std::string::npos, code);
+  f.out.str("");
+  BOOST_TEST(cli::dispatch(ctx, "tool", cmds, {"--help"}) == 0);
+  BOOST_TEST(f.out.str().find("  130  interrupted") != std::string::npos);
+  BOOST_CHECK_THROW(cli::dispatch(ctx, "tool", cmds, {"help", "submt"}), UsageError);
+}
+
+BOOST_AUTO_TEST_CASE(repeated_verbose_counts) {
+  Fixture f;
+  auto ctx = f.make({});
+  struct Case {
+    std::vector<std::string> args;
+    int count;
+    log::Level level;
+  };
+  const Case cases[] = {
+      {{}, 0, log::Level::info},
+      {{"-v"}, 1, log::Level::debug},
+      {{"-v", "-v"}, 2, log::Level::trace},
+      {{"-vv"}, 2, log::Level::trace},
+      {{"--verbose", "-v", "-v"}, 3, log::Level::trace},
+      {{"-v", "-q"}, 1, log::Level::error},  // --quiet wins
+  };
+  for (auto& c : cases) {
+    BOOST_TEST_CONTEXT(str::join(c.args, " ")) {
+      log::set_level(log::Level::info);
+      cli::Command cmd(ctx, "x", "x");
+      BOOST_REQUIRE(cmd.parse(c.args));
+      BOOST_TEST(cmd.get<int>("verbose") == c.count);
+      BOOST_TEST((log::level() == c.level));
+    }
+  }
+  log::set_level(log::Level::info);
+  // From the environment: a count or a boolean.
+  ScopedEnv scoped(std::map<std::string, std::string>{{"AMLOPS_VERBOSE", "2"}});
+  cli::Command env_cmd(ctx, "x", "x");
+  BOOST_REQUIRE(env_cmd.parse({}));
+  BOOST_TEST(env_cmd.get<int>("verbose") == 2);
+  log::set_level(log::Level::info);
+}
+
+BOOST_AUTO_TEST_CASE(describe_and_completion_scripts) {
+  Fixture f;
+  auto ctx = f.make({});
+  auto sub = [](Context& c, const std::vector<std::string>& a) {
+    cli::Command cmd(c, "submit", "Submits.");
+    cmd.options()("file,f", cli::po::value<std::string>(), "the job YAML")("wait", cli::po::bool_switch(), "wait");
+    if (!cmd.parse(a)) return 0;
+    throw std::runtime_error("must not run while describing");
+  };
+  auto job = [&](Context& c, const std::vector<std::string>& a) {
+    return cli::dispatch(c, "jobs", {{"submit", "submit a job", sub}, {"show", "show a job", sub}}, a);
+  };
+  auto root = [&](Context& c, const std::vector<std::string>& a) {
+    return cli::dispatch(c, "umbrella", {{"job", "jobs", job}}, a);
+  };
+  cli::CommandSpec spec = cli::describe(ctx, "amlops", root);
+  BOOST_TEST(ctx.describing == nullptr);
+  BOOST_TEST(f.out.str().empty());
+  BOOST_TEST_REQUIRE(spec.commands.size() == 1u);
+  BOOST_TEST(spec.commands[0].name == "job");
+  BOOST_TEST_REQUIRE(spec.commands[0].commands.size() == 2u);
+  const cli::CommandSpec& submit = spec.commands[0].commands[0];
+  BOOST_TEST(submit.name == "submit");
+  BOOST_TEST(submit.summary == "submit a job");
+  bool file = false, output = false;
+  for (auto& o : submit.options) {
+    if (o.long_name == "file") file = o.short_name == "f" && o.takes_value;
+    if (o.long_name == "output") output = o.short_name == "o" && o.takes_value;
+    if (o.long_name == "wait") BOOST_TEST(!o.takes_value);
+  }
+  BOOST_TEST(file);
+  BOOST_TEST(output);
+  std::string bash = cli::completion_script(spec, {"job"}, "bash");
+  BOOST_TEST(bash.find("'job') echo 'submit show help' ;;") != std::string::npos, bash);
+  BOOST_TEST(bash.find("'job submit') echo '--help -h --output -o --verbose -v --quiet -q --file -f --wait' ;;") !=
+             std::string::npos);
+  BOOST_TEST(bash.find("complete -o filenames -F _amlops amlops amlops-job") != std::string::npos);
+  std::string zsh = cli::completion_script(spec, {"job"}, "zsh");
+  BOOST_TEST(zsh.find("#compdef amlops amlops-job") == 0);
+  BOOST_TEST(zsh.find("'submit:submit a job'") != std::string::npos);
+  BOOST_CHECK_THROW(cli::completion_script(spec, {}, "fish"), UsageError);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -65,6 +65,75 @@ BOOST_AUTO_TEST_CASE(head_branch_remote_dirty_and_history) {
   BOOST_TEST(p.run_url.value() == "https://ci/run/1");
 }
 
+// The clones CI makes, from a file:// URL: what the walk reads, what it counts as missing, and
+// that it never fetches (the source stays reachable, so a fetch would succeed and show).
+BOOST_AUTO_TEST_CASE(history_walk_on_partial_and_shallow_clones) {
+  files::TempDir dir;
+  auto src = dir.path() / "src";
+  std::filesystem::create_directories(src);
+  run_git(src, {"init", "-q"});
+  for (int i = 0; i < 4; ++i) {
+    files::write_atomic(src / "train.py", "print(" + std::to_string(i) + ")\n");
+    files::write_atomic(src / ("f" + std::to_string(i) + ".txt"), "file " + std::to_string(i) + "\n");
+    run_git(src, {"add", "."});
+    run_git(src, {"commit", "-qm", "c" + std::to_string(i)});
+  }
+  run_git(src, {"config", "uploadpack.allowFilter", "true"});
+  std::string url = "file://" + src.string();
+  auto walk = [](const std::filesystem::path& root, size_t max_commits, size_t& present, size_t& missing) {
+    present = missing = 0;
+    git::HistoryOptions o;
+    o.max_commits = max_commits;
+    return git::Repo::open(root).walk_history(
+        [&](const git::HistoryBlob& b) {
+          if (!b.available) {
+            ++missing;
+            BOOST_TEST(b.size == 0u);
+            return;
+          }
+          ++present;
+          BOOST_TEST(b.load().size() == b.size);
+        },
+        o);
+  };
+  size_t present = 0, missing = 0;
+
+  // Full: 4 commits, 8 distinct blobs (train.py x4, f0..f3), complete.
+  auto cov = walk(src, 0, present, missing);
+  BOOST_TEST(cov.commits == 4u);
+  BOOST_TEST(present == 8u);
+  BOOST_TEST(cov.complete());
+  BOOST_TEST(!cov.shallow);
+  BOOST_TEST(!cov.partial);
+  cov = walk(src, 2, present, missing);
+  BOOST_TEST(cov.commits == 2u);
+  BOOST_TEST(cov.truncated);
+
+  // Blobless: every commit walked; HEAD's 5 blobs (checked out) read, the 3 older train.py missing.
+  run_git(dir.path(), {"clone", "-q", "--filter=blob:none", url, "blobless"});
+  cov = walk(dir.path() / "blobless", 0, present, missing);
+  BOOST_TEST(cov.partial);
+  BOOST_TEST(cov.filter == "blob:none");
+  BOOST_TEST(cov.commits == 4u);
+  BOOST_TEST(present == 5u);
+  BOOST_TEST(missing == 3u);
+  BOOST_TEST(cov.missing_blobs == 3u);
+  BOOST_TEST(!cov.complete());
+  auto r = process::run_capture(
+      {"git", "-C", (dir.path() / "blobless").string(), "rev-list", "--objects", "--all", "--missing=print"});
+  BOOST_TEST(std::count(r.out.begin(), r.out.end(), '?') == 3);  // nothing fetched
+
+  // Shallow, depth 2: two commits, the older one is the boundary and shows its whole tree.
+  run_git(dir.path(), {"clone", "-q", "--depth", "2", url, "shallow"});
+  cov = walk(dir.path() / "shallow", 0, present, missing);
+  BOOST_TEST(cov.shallow);
+  BOOST_TEST(cov.commits == 2u);
+  BOOST_TEST(cov.boundary_commits == 1u);
+  BOOST_TEST(present == 6u);  // c2's tree (train.py v2, f0..f2) + c3's train.py v3 and f3
+  BOOST_TEST(missing == 0u);
+  BOOST_TEST(!cov.complete());
+}
+
 BOOST_AUTO_TEST_CASE(provenance_from_ci_variables_outside_a_checkout) {
   files::TempDir dir;
   MapEnv env({{"GITHUB_SHA", "abc123"}, {"GITHUB_REF", "refs/pull/7/merge"}, {"GITHUB_REPOSITORY", "acme/churn"}});

@@ -1,5 +1,6 @@
 #include "tools/common/cli.hpp"
 
+#include <algorithm>
 #include <iostream>
 #include <sstream>
 
@@ -10,6 +11,41 @@
 
 namespace amlops::cli {
 
+namespace {
+
+// -v -v (or -vv): each occurrence adds one; AMLOPS_VERBOSE / INPUT_VERBOSE may give a number or true/false.
+class Counter : public po::typed_value<int> {
+ public:
+  Counter() : po::typed_value<int>(nullptr) {
+    zero_tokens();
+    default_value(0);
+  }
+  void xparse(boost::any& store, const std::vector<std::string>& tokens) const override {
+    int add = 1;
+    if (!tokens.empty()) {
+      std::string t = str::to_lower(tokens.front());
+      if (auto n = str::parse_int(t); n && *n >= 0 && *n <= 10)
+        add = static_cast<int>(*n);
+      else if (t == "false" || t == "no" || t == "off" || t.empty())
+        add = 0;
+      else if (t != "true" && t != "yes" && t != "on")
+        throw po::invalid_option_value(tokens.front());
+    }
+    store = (store.empty() ? 0 : boost::any_cast<int>(store)) + add;
+  }
+};
+
+}  // namespace
+
+const char* const kExitCodesHelp =
+    "Exit codes:\n"
+    "  0    success\n"
+    "  1    the checked thing failed (job failed, gate blocked, drift found with --fail-on-drift, lint errors)\n"
+    "  2    usage or configuration error (YAML errors name file:line:col)\n"
+    "  3    timed out\n"
+    "  4    service or network error after retries\n"
+    "  130  interrupted\n";
+
 Command::Command(Context& ctx, std::string command, std::string summary, std::string usage)
     : ctx_(ctx),
       command_(std::move(command)),
@@ -18,8 +54,8 @@ Command::Command(Context& ctx, std::string command, std::string summary, std::st
       opts_("Options") {
   opts_.add_options()("help,h", "show this help")("output,o", po::value<std::string>()->default_value("text"),
                                                   "result format: text or json")(
-      "verbose,v", po::bool_switch(), "more detail on stderr (-v -v: trace)")("quiet,q", po::bool_switch(),
-                                                                              "errors only on stderr");
+      "verbose,v", new Counter, "more detail on stderr; repeat (-v -v, -vv) for a trace")("quiet,q", po::bool_switch(),
+                                                                                          "errors only on stderr");
 }
 
 void Command::positional(const char* name, int max_count) { pos_.add(name, max_count); }
@@ -30,11 +66,23 @@ std::string Command::help() const {
      << summary_ << "\n\n"
      << opts_
      << "\nOptions not given as flags are read from the CI input of the same name (INPUT_<NAME>),\n"
-        "then from AMLOPS_<NAME> (dashes as underscores).\n";
+        "then from AMLOPS_<NAME> (dashes as underscores).\n\n"
+     << kExitCodesHelp;
   return os.str();
 }
 
 bool Command::parse(const std::vector<std::string>& args) {
+  if (ctx_.describing) {
+    CommandSpec& spec = *ctx_.describing;
+    if (spec.summary.empty()) spec.summary = summary_;
+    for (const auto& o : opts_.options()) {
+      OptionSpec os{o->long_name(), {}, o->description(), o->semantic()->max_tokens() > 0};
+      std::string shown = o->canonical_display_name(po::command_line_style::allow_dash_for_short);
+      if (shown.size() == 2 && shown[0] == '-') os.short_name = shown.substr(1);
+      spec.options.push_back(std::move(os));
+    }
+    return false;
+  }
   try {
     po::store(po::command_line_parser(args).options(opts_).positional(pos_).run(), vm_);
     if (vm_.count("help")) {
@@ -64,6 +112,13 @@ bool Command::parse(const std::vector<std::string>& args) {
                                     }),
               vm_);
     po::notify(vm_);
+  } catch (const po::unknown_option& e) {
+    std::string typed = e.get_option_name();
+    std::vector<std::string> names;
+    for (const auto& o : opts_.options()) names.push_back("--" + o->long_name());
+    auto hint = typed.rfind("--", 0) == 0 ? did_you_mean(typed.substr(0, typed.find('=')), names) : std::nullopt;
+    throw UsageError(std::string(e.what()) + (hint ? "; did you mean '" + *hint + "'?" : std::string()) + " (see " +
+                     ctx_.tool + " " + command_ + " --help)");
   } catch (const po::error& e) {
     throw UsageError(std::string(e.what()) + " (see " + ctx_.tool + " " + command_ + " --help)");
   }
@@ -74,9 +129,12 @@ bool Command::parse(const std::vector<std::string>& args) {
     ctx_.format = OutputFormat::text;
   else
     throw UsageError("--output must be text or json, not '" + out + "'");
+  int verbose = vm_["verbose"].as<int>();
   if (vm_["quiet"].as<bool>())
     log::set_level(log::Level::error);
-  else if (vm_["verbose"].as<bool>())
+  else if (verbose >= 2)
+    log::set_level(log::Level::trace);
+  else if (verbose == 1)
     log::set_level(log::Level::debug);
   return true;
 }
@@ -100,20 +158,96 @@ std::string Command::required(const std::string& name) const {
 
 std::string version_line(const std::string& tool) { return tool + " " + kVersion + " (commit " + kGitCommit + ")"; }
 
+size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
+  for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  }
+  return d[a.size()][b.size()];
+}
+
+std::optional<std::string> did_you_mean(const std::string& typed, const std::vector<std::string>& names) {
+  if (typed.empty()) return std::nullopt;
+  std::vector<std::string> prefixed;
+  for (auto& n : names)
+    if (n.size() > typed.size() && n.rfind(typed, 0) == 0) prefixed.push_back(n);
+  if (prefixed.size() == 1) return prefixed.front();
+  std::optional<std::string> best;
+  size_t best_d = std::max<size_t>(1, typed.size() / 3) + 1;
+  for (auto& n : names) {
+    size_t d = edit_distance(str::to_lower(typed), str::to_lower(n));
+    if (d < best_d) {
+      best_d = d;
+      best = n;
+    }
+  }
+  return best;
+}
+
+CommandSpec describe(Context& ctx, const std::string& name,
+                     const std::function<int(Context&, const std::vector<std::string>&)>& entry) {
+  CommandSpec root;
+  root.name = name;
+  CommandSpec* saved = ctx.describing;
+  ctx.describing = &root;
+  try {
+    entry(ctx, {});
+  } catch (...) {
+    ctx.describing = saved;
+    throw;
+  }
+  ctx.describing = saved;
+  return root;
+}
+
 int dispatch(Context& ctx, const std::string& summary, const std::vector<Subcommand>& commands,
              const std::vector<std::string>& args) {
+  if (ctx.describing) {
+    CommandSpec* me = ctx.describing;
+    if (me->summary.empty()) me->summary = summary;
+    me->options = {{"help", "h", "show this help", false}, {"version", "V", "print the version", false}};
+    for (auto& c : commands) {
+      CommandSpec child;
+      child.name = c.name;
+      child.summary = c.summary;
+      ctx.describing = &child;
+      try {
+        c.run(ctx, {});
+      } catch (const std::exception&) {
+        // A command that cannot describe itself is listed without options.
+      }
+      ctx.describing = me;
+      me->commands.push_back(std::move(child));
+    }
+    return 0;
+  }
   auto usage = [&](std::ostream& os) {
     os << "Usage: " << ctx.tool << " <command> [options]\n\n" << summary << "\n\nCommands:\n";
     for (auto& c : commands) {
       os << "  " << c.name << std::string(c.name.size() < 12 ? 12 - c.name.size() : 1, ' ') << c.summary << "\n";
     }
-    os << "\nRun '" << ctx.tool << " <command> --help' for a command's options.\n";
+    os << "\nRun '" << ctx.tool << " <command> --help' (or '" << ctx.tool
+       << " help <command>') for a command's options.\n\n"
+       << kExitCodesHelp;
   };
   if (args.empty()) {
     usage(ctx.err);
     throw UsageError("a command is required");
   }
   const std::string& first = args[0];
+  if (first == "help" && args.size() > 1) {
+    // `help CMD [SUB...]` is `CMD [SUB...] --help`.
+    std::vector<std::string> rest(args.begin() + 1, args.end());
+    rest.push_back("--help");
+    return dispatch(ctx, summary, commands, rest);
+  }
   if (first == "--help" || first == "-h" || first == "help") {
     usage(ctx.out);
     return 0;
@@ -127,6 +261,8 @@ int dispatch(Context& ctx, const std::string& summary, const std::vector<Subcomm
   }
   std::vector<std::string> names;
   for (auto& c : commands) names.push_back(c.name);
+  if (auto hint = did_you_mean(first, names))
+    throw UsageError("unknown command '" + first + "'; did you mean '" + *hint + "'?");
   throw UsageError("unknown command '" + first + "' (commands: " + str::join(names, ", ") + ")");
 }
 

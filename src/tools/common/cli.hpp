@@ -1,11 +1,14 @@
 // Command lines on Boost.Program_options with the conventions every tool shares:
-// --help, --version, --output text|json, --verbose, --quiet; values not given as flags are read
-// from CI inputs (INPUT_<NAME>) and then from AMLOPS_<NAME> environment variables.
+// --help (with the exit codes), --version, -o/--output text|json, -v/--verbose (repeatable),
+// -q/--quiet; values not given as flags are read from CI inputs (INPUT_<NAME>) and then from
+// AMLOPS_<NAME> environment variables. `help CMD` is `CMD --help`; a mistyped command or option
+// gets a "did you mean".
 #pragma once
 #include <boost/program_options.hpp>
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tools/common/context.hpp"
@@ -50,13 +53,40 @@ class Command {
   po::variables_map vm_;
 };
 
+// What a command line offers, collected by describe() without running anything (completion scripts).
+struct OptionSpec {
+  std::string long_name;   // "file"
+  std::string short_name;  // "f" or ""
+  std::string help;
+  bool takes_value = false;
+};
+struct CommandSpec {
+  std::string name;  // "job", "submit"; the program for the root
+  std::string summary;
+  std::vector<OptionSpec> options;
+  std::vector<CommandSpec> commands;
+};
+// Runs `entry` in describe mode: every dispatch() records its subcommands (and describes each), every
+// Command::parse() records its options; nothing else runs.
+CommandSpec describe(Context& ctx, const std::string& name,
+                     const std::function<int(Context&, const std::vector<std::string>&)>& entry);
+
+// The exit codes every tool shares, as --help lists them.
+extern const char* const kExitCodesHelp;
+
+// Optimal string alignment distance (insertions, deletions, substitutions, adjacent transpositions).
+size_t edit_distance(std::string_view a, std::string_view b);
+// The name closest to a mistyped one (a unique prefix, or within max(1, length/3) edits), if any.
+std::optional<std::string> did_you_mean(const std::string& typed, const std::vector<std::string>& names);
+
 struct Subcommand {
   std::string name;
   std::string summary;
   std::function<int(Context&, const std::vector<std::string>&)> run;
 };
 
-// Dispatches args[0] to a subcommand; handles --help/--version and unknown commands.
+// Dispatches args[0] to a subcommand; handles --help/--version, `help CMD...` (= CMD... --help) and
+// unknown commands (UsageError with a suggestion).
 int dispatch(Context& ctx, const std::string& summary, const std::vector<Subcommand>& commands,
              const std::vector<std::string>& args);
 

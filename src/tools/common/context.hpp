@@ -12,6 +12,10 @@
 
 namespace amlops {
 
+namespace cli {
+struct CommandSpec;
+}
+
 enum class OutputFormat { text, json };
 
 struct Context {
@@ -22,6 +26,8 @@ struct Context {
   std::ostream& err;
   std::string tool;  // "amlops-job", or "amlops job" under the umbrella
   OutputFormat format = OutputFormat::text;
+  // Set by cli::describe(): commands record their subcommands and options here instead of running.
+  cli::CommandSpec* describing = nullptr;
 
   // Prints a result: JSON (pretty) with --output json, else the text renderer's output.
   void emit(const json::Value& result, const std::function<void(std::ostream&)>& text) const;

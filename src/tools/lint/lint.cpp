@@ -33,65 +33,27 @@ ci::Severity host_severity(lint::Level l) {
 std::string sarif_level(lint::Level l) { return std::string(lint::level_name(l)); }
 
 std::string build_sarif(const lint::Report& report) {
-  report::sarif::Run run;
-  run.tool_name = "amlops-lint";
-  run.tool_version = kVersion;
-  run.information_uri = "https://github.com/amlops/amlops/blob/main/docs/lint.md";
-  run.source_root = report::sarif::directory_uri(report.root.string());
+  std::vector<report::sarif::CheckerRule> rules;
   for (auto& r : lint::rules()) {
-    report::sarif::Rule s;
-    s.id = std::string(r.id);
-    s.name = std::string(r.name);
-    s.short_description = std::string(r.description);
-    s.full_description = std::string(r.description) + ".";
-    s.help_text = std::string(r.help);
-    s.help_markdown = "**" + std::string(r.description) + "**\n\n" + std::string(r.help);
-    s.level = sarif_level(r.level);
-    s.tags = {"ml", std::string(r.category)};
-    if (r.category == "aml") s.tags.push_back("azureml");
-    if (r.security) {
-      s.tags.push_back("security");
-      s.security_severity = 8.0;
-      s.precision = "high";
-    } else {
-      s.precision = r.category == "repo" || r.category == "code" ? "medium" : "high";
-    }
-    run.rules.push_back(std::move(s));
+    std::vector<std::string> tags{"ml", std::string(r.category)};
+    if (r.category == "aml") tags.push_back("azureml");
+    const char* precision = r.category == "repo" || r.category == "code" ? "medium" : "high";
+    rules.push_back({std::string(r.id), std::string(r.name), std::string(r.description), std::string(r.help),
+                     sarif_level(r.level), std::move(tags), precision, r.security});
   }
-  // Code scanning accepts at most 25,000 results per run: keep the most severe.
-  constexpr size_t kMaxResults = 25000;
-  std::vector<const lint::Finding*> order;
-  for (auto& f : report.findings) order.push_back(&f);
-  std::stable_sort(order.begin(), order.end(), [](auto* a, auto* b) { return a->level > b->level; });
-  if (order.size() > kMaxResults) {
-    log::warn("SARIF: keeping the ", kMaxResults, " most severe of ", order.size(),
-              " findings (the code scanning limit)");
-    order.resize(kMaxResults);
+  std::vector<report::sarif::Finding> findings;
+  for (auto& f : report.findings) {
+    report::sarif::Finding s{f.rule,    sarif_level(f.level), f.message, f.path,      f.line, f.col,
+                             f.end_col, f.fingerprint,        f.commit,  std::nullopt};
+    if (f.fix)
+      s.fix = report::sarif::CheckerFix{
+          f.fix->description, {f.fix->line, f.fix->col, f.fix->end_line, f.fix->end_col}, f.fix->text};
+    findings.push_back(std::move(s));
   }
-  for (const lint::Finding* fp : order) {
-    const lint::Finding& f = *fp;
-    report::sarif::Result res;
-    res.rule_id = f.rule;
-    res.level = sarif_level(f.level);
-    res.message = f.message;
-    res.uri = f.path;
-    res.region.start_line = f.line;
-    res.region.start_column = f.col;
-    if (f.end_col > f.col) res.region.end_column = f.end_col;
-    res.partial_fingerprints["primaryLocationLineHash"] = f.fingerprint;
-    if (!f.commit.empty()) res.properties["commit"] = f.commit;
-    if (f.fix) {
-      report::sarif::Fix fix;
-      fix.description = f.fix->description;
-      fix.uri = f.path;
-      report::sarif::Replacement rep;
-      rep.deleted = {f.fix->line, f.fix->col, f.fix->end_line, f.fix->end_col};
-      rep.inserted = f.fix->text;
-      fix.replacements.push_back(rep);
-      res.fixes.push_back(std::move(fix));
-    }
-    run.results.push_back(std::move(res));
-  }
+  const report::sarif::Checker checker{"amlops-lint", kVersion,
+                                       "https://github.com/amlops/amlops/blob/main/docs/lint.md", report.root.string()};
+  auto run = report::sarif::checker_run(checker, rules, findings);
+  for (auto& n : report.notes) run.notifications.push_back({n.id, sarif_level(n.level), n.message});
   return report::sarif::write(run);
 }
 
@@ -138,7 +100,7 @@ int check(Context& ctx, const std::vector<std::string>& args) {
                    "dependencies and CI pipelines.",
                    "[PATH]");
   cmd.options()("path", cli::po::value<std::string>()->default_value("."), "repository or folder to check")(
-      "format,f", cli::po::value<std::string>(), "text, json or sarif (default: --output)")(
+      "format", cli::po::value<std::string>(), "text, json or sarif (default: --output)")(
       "sarif-file", cli::po::value<std::string>(), "also write SARIF 2.1.0 to this file")(
       "fail-on", cli::po::value<std::string>(),
       "exit 1 when a finding is at or above: error (default), warning, note, never")(
@@ -147,7 +109,9 @@ int check(Context& ctx, const std::vector<std::string>& args) {
       "baseline", cli::po::value<std::string>(), "JSON baseline: findings listed there are not reported")(
       "update-baseline", cli::po::bool_switch(), "write every current finding to --baseline and exit 0")(
       "no-history", cli::po::bool_switch(), "do not scan git history (secrets, large blobs)")(
-      "max-commits", cli::po::value<size_t>(), "scan at most this many commits of history (0 = all)");
+      "history-depth", cli::po::value<size_t>(),
+      "scan only the newest N commits of history (default 0: all the clone has)")(
+      "max-commits", cli::po::value<size_t>(), "old name of --history-depth");
   cmd.positional("path");
   if (!cmd.parse(args)) return 0;
 
@@ -170,6 +134,7 @@ int check(Context& ctx, const std::vector<std::string>& args) {
   if (format == "json") ctx.format = OutputFormat::json;
   opt.history = !cmd.flag("no-history") && opt.config.history.value_or(true);
   if (cmd.has("max-commits")) opt.config.max_commits = cmd.get<size_t>("max-commits");
+  if (cmd.has("history-depth")) opt.config.max_commits = cmd.get<size_t>("history-depth");
   bool update = cmd.flag("update-baseline");
   if (cmd.has("baseline"))
     opt.baseline = fs::path(cmd.str("baseline"));
@@ -223,6 +188,7 @@ int check(Context& ctx, const std::vector<std::string>& args) {
        << " files";
     if (report.commits_scanned) md << " and " << report.commits_scanned << " commits";
     md << "\n\n";
+    for (auto& n : report.notes) md << "> **" << lint::level_name(n.level) << "**: " << md_escape(n.message) << "\n\n";
     if (!report.findings.empty()) {
       md << "| severity | rule | location | message |\n|---|---|---|---|\n";
       size_t n = 0;
@@ -249,6 +215,15 @@ int check(Context& ctx, const std::vector<std::string>& args) {
     json::Value list = b.arr();
     for (auto& f : report.findings) b.push(list, finding_json(b, f));
     b.set(doc, "findings", std::move(list));
+    json::Value notes = b.arr();
+    for (auto& n : report.notes) {
+      json::Value o = b.obj();
+      b.set(o, "id", n.id);
+      b.set(o, "level", std::string(lint::level_name(n.level)));
+      b.set(o, "message", n.message);
+      b.push(notes, std::move(o));
+    }
+    b.set(doc, "notes", std::move(notes));
     json::Value s = b.obj();
     b.set(s, "errors", static_cast<uint64_t>(counts[2]));
     b.set(s, "warnings", static_cast<uint64_t>(counts[1]));
@@ -258,12 +233,23 @@ int check(Context& ctx, const std::vector<std::string>& args) {
     b.set(s, "blobs", static_cast<uint64_t>(report.blobs_scanned));
     b.set(s, "suppressed", static_cast<uint64_t>(report.suppressed));
     b.set(s, "seconds", report.seconds);
+    json::Value h = b.obj();
+    b.set(h, "mode", report.history.mode);
+    if (report.history.depth) b.set(h, "depth", static_cast<uint64_t>(report.history.depth));
+    b.set(h, "complete", report.history.complete);
+    b.set(h, "shallow", report.history.shallow);
+    b.set(h, "partial", report.history.partial);
+    if (!report.history.filter.empty()) b.set(h, "filter", report.history.filter);
+    b.set(h, "blobs_not_scanned", static_cast<uint64_t>(report.history.blobs_not_scanned));
+    b.set(h, "commits_not_scanned", static_cast<uint64_t>(report.history.commits_not_scanned));
+    b.set(s, "history", std::move(h));
     b.set(doc, "summary", std::move(s));
     ctx.emit(doc, [&](std::ostream& os) {
       for (auto& f : report.findings) {
         os << f.path << ":" << f.line << ":" << f.col << ": " << lint::level_name(f.level) << " " << f.rule << " "
            << f.message << "\n";
       }
+      for (auto& n : report.notes) os << lint::level_name(n.level) << ": " << n.message << "\n";
       char secs[32];
       std::snprintf(secs, sizeof secs, "%.2f", report.seconds);
       os << counts[2] << " errors, " << counts[1] << " warnings, " << counts[0] << " notes (" << report.files_scanned

@@ -1,21 +1,16 @@
 // `amlops-local serve|stop|status`: the local Azure ML workspace server.
-#include <fcntl.h>
-#include <sys/file.h>
 #include <unistd.h>
 
-#include <csignal>
 #include <filesystem>
-#include <fstream>
 #include <thread>
 
 #include "core/error.hpp"
-#include "core/files.hpp"
 #include "core/log.hpp"
-#include "core/process.hpp"
 #include "core/redact.hpp"
 #include "core/signals.hpp"
 #include "core/strings.hpp"
 #include "local/app.hpp"
+#include "local/daemon.hpp"
 #include "net/http.hpp"
 #include "net/server.hpp"
 #include "tools/common/cli.hpp"
@@ -25,54 +20,6 @@ namespace amlops {
 namespace fs = std::filesystem;
 
 namespace {
-
-struct ServerInfo {
-  int64_t pid = 0;
-  int64_t port = 0;
-  std::string url;
-};
-
-std::optional<ServerInfo> read_info(const fs::path& data) {
-  auto file = data / "server.json";
-  if (!fs::exists(file)) return std::nullopt;
-  try {
-    auto d = json::parse(files::read(file), file.string());
-    ServerInfo i;
-    i.pid = json::get_int(d, "/pid", file.string());
-    i.port = json::get_int(d, "/port", file.string());
-    i.url = json::get_string(d, "/url", file.string());
-    return i;
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
-}
-
-// True while the process exists and is not a zombie (a killed daemon waits for init to reap it).
-bool alive(int64_t pid) {
-  if (pid <= 0 || ::kill(static_cast<pid_t>(pid), 0) != 0) return false;
-  std::ifstream st("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(st)), std::istreambuf_iterator<char>());
-  auto close = text.rfind(") ");
-  return close == std::string::npos || text.substr(close + 2, 1) != "Z";
-}
-
-// True while a server holds DATA/server.lock (serve takes it for its lifetime; the kernel drops it
-// when the process dies, even by kill -9). server.json alone is no proof: it outlives a killed
-// server, and its pid may since belong to an unrelated process.
-bool lock_held(const fs::path& data) {
-  int fd = ::open((data / "server.lock").c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  bool held = ::flock(fd, LOCK_SH | LOCK_NB) != 0;
-  ::close(fd);
-  return held;
-}
-
-// The server of DATA when one runs.
-std::optional<ServerInfo> running_server(const fs::path& data) {
-  auto info = read_info(data);
-  if (!info || !alive(info->pid) || !lock_held(data)) return std::nullopt;
-  return info;
-}
 
 std::string env_lines(const local::App& app) {
   const auto& id = app.identity();
@@ -152,77 +99,37 @@ int serve(Context& ctx, const std::vector<std::string>& args) {
   cfg.location = cmd.str("location");
   fs::path config_file = cmd.has("local-config") ? fs::path(cmd.str("local-config")) : cfg.data_dir / "config.yml";
   if (cmd.has("local-config") || fs::exists(config_file)) local::load_config_file(config_file, cfg);
-  fs::create_directories(cfg.data_dir);
+  local::ensure_data_dir(cfg.data_dir);
   fs::path data = fs::absolute(cfg.data_dir);
 
   if (cmd.flag("daemon")) {
-    if (auto info = running_server(data))
-      throw UsageError("amlops-local is already running for " + data.string() + " (pid " + std::to_string(info->pid) +
-                       ", " + info->url + ")");
     // Re-run ourselves in the foreground, detached, and wait until the server answers.
     std::vector<std::string> argv = {fs::read_symlink("/proc/self/exe").string()};
     if (ctx.tool.find(' ') != std::string::npos) argv.push_back("local");
     argv.push_back("serve");
     for (auto& a : args)
       if (a != "--daemon" && a != "--print-env") argv.push_back(a);
-    fs::remove(data / "server.json");
-    process::SpawnOptions so;
-    so.stdout_file = data / "server.log";
-    so.new_process_group = true;
-    // The daemon outlives this process: its Child handle is deliberately never destroyed (the
-    // destructor would stop it); a static keeps it reachable.
-    static process::Child* daemon_handle = nullptr;
-    daemon_handle = new process::Child(process::spawn(argv, so));
-    auto* child = daemon_handle;
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     net::Client client;
-    while (true) {
-      if (auto code = child->poll()) {
-        std::string tail;
-        try {
-          tail = files::read(data / "server.log");
-        } catch (const std::exception&) {
-        }
-        if (tail.size() > 2000) tail = tail.substr(tail.size() - 2000);
-        throw UsageError("amlops-local exited with code " + std::to_string(*code) + " while starting:\n" + tail);
-      }
-      if (auto info = read_info(data); info && info->pid == child->pid()) {
-        net::Request r;
-        r.url = info->url + "/_amlops/health";
-        try {
-          if (client.send(r).ok()) {
-            if (cmd.flag("print-env")) {
-              // Same identities as the daemon: read back from the shared store.
-              cfg.run_jobs = false;
-              cfg.recover = false;
-              local::App app(cfg);
-              app.set_base_url(info->url);
-              ctx.out << env_lines(app);
-            }
-            log::info("amlops-local running in the background: ", info->url, " (pid ", info->pid, ", data ",
-                      data.string(), ")");
-            ctx.host.set_output("url", info->url);
-            ctx.host.set_output("port", std::to_string(info->port));
-            return 0;
-          }
-        } catch (const std::exception&) {
-        }
-      }
-      if (std::chrono::steady_clock::now() > deadline) {
-        child->signal_tree(SIGKILL);
-        throw TimeoutError("amlops-local did not answer within 30s (see " + (data / "server.log").string() + ")");
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    auto info = local::start_daemon(argv, data, [&](const local::ServerInfo& i) {
+      net::Request r;
+      r.url = i.url + "/_amlops/health";
+      return client.send(r).ok();
+    });
+    if (cmd.flag("print-env")) {
+      // Same identities as the daemon: read back from the shared store.
+      cfg.run_jobs = false;
+      cfg.recover = false;
+      local::App app(cfg);
+      app.set_base_url(info.url);
+      ctx.out << env_lines(app);
     }
+    log::info("amlops-local running in the background: ", info.url, " (pid ", info.pid, ", data ", data.string(), ")");
+    ctx.host.set_output("url", info.url);
+    ctx.host.set_output("port", std::to_string(info.port));
+    return 0;
   }
 
-  // One server per DATA directory.
-  int lock_fd = ::open((data / "server.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (lock_fd < 0 || ::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
-    auto info = read_info(data);
-    throw UsageError("amlops-local is already running for " + data.string() +
-                     (info ? " (pid " + std::to_string(info->pid) + ", " + info->url + ")" : ""));
-  }
+  local::ServerLock lock(data);  // one server per DATA directory
   local::App app(cfg);
   redact::add_secret(app.identity().client_secret);
   net::ServerOptions so;
@@ -234,13 +141,14 @@ int serve(Context& ctx, const std::vector<std::string>& args) {
   } catch (const std::exception& e) {
     throw UsageError("cannot listen on " + address + ":" + std::to_string(port) + ": " + e.what());
   }
-  app.set_base_url(server.base_url());
+  std::string url = local::server_url(address, server.port());
+  app.set_base_url(url);
   app.start_runner();
   json::Document d(rapidjson::kObjectType);
   json::Builder b(d.GetAllocator());
   b.set(d, "pid", static_cast<int64_t>(::getpid()));
   b.set(d, "port", static_cast<int64_t>(server.port()));
-  b.set(d, "url", server.base_url());
+  b.set(d, "url", url);
   b.set(d, "data", data.string());
   b.set(d, "subscription", app.identity().subscription);
   b.set(d, "tenant", app.identity().tenant);
@@ -248,18 +156,17 @@ int serve(Context& ctx, const std::vector<std::string>& args) {
   b.set(d, "resource_group", cfg.resource_group);
   b.set(d, "workspace", cfg.workspaces.front());
   b.set(d, "started", iso8601_utc(std::chrono::system_clock::now()));
-  files::write_atomic(data / "server.json", json::dump(d, true) + "\n");
+  local::write_server_info(data, d);
   if (cmd.flag("print-env")) {
     ctx.out << env_lines(app);
     ctx.out.flush();
   }
-  log::info("amlops-local listening on ", server.base_url(), " (data ", data.string(), ")");
+  log::info("amlops-local listening on ", url, " (data ", data.string(), ")");
   while (!signals::interrupted()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   log::info("amlops-local stopping");
   server.stop();
   app.stop_runner("amlops-local was stopped while the job was running");
-  fs::remove(data / "server.json");
-  ::close(lock_fd);
+  local::remove_server_info(data);
   return 0;
 }
 
@@ -270,20 +177,14 @@ int stop(Context& ctx, const std::vector<std::string>& args) {
       "timeout", cli::po::value<std::string>()->default_value("20s"), "time to wait before killing it");
   if (!cmd.parse(args)) return 0;
   fs::path data = fs::absolute(cmd.str("data"));
-  auto info = running_server(data);
-  if (!info) {
+  auto stopped = local::stop_server(data, parse_duration(cmd.str("timeout")));
+  if (!stopped) {
     log::info("amlops-local is not running for ", data.string());
     return 0;
   }
-  ::kill(static_cast<pid_t>(info->pid), SIGTERM);
-  auto deadline = std::chrono::steady_clock::now() + parse_duration(cmd.str("timeout"));
-  while (alive(info->pid) && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  if (alive(info->pid) && std::chrono::steady_clock::now() >= deadline) {
-    ::kill(static_cast<pid_t>(info->pid), SIGKILL);
-    log::warn("amlops-local (pid ", info->pid, ") did not stop in time and was killed");
-  }
-  ctx.out << "stopped amlops-local (pid " << info->pid << ", " << info->url << ")\n";
+  const auto& info = stopped->info;
+  if (stopped->killed) log::warn("amlops-local (pid ", info.pid, ") did not stop in time and was killed");
+  ctx.out << "stopped amlops-local (pid " << info.pid << ", " << info.url << ")\n";
   return 0;
 }
 
@@ -292,7 +193,7 @@ int status(Context& ctx, const std::vector<std::string>& args) {
   cmd.options()("data", cli::po::value<std::string>()->default_value(".amlops-local"), "data directory of the server");
   if (!cmd.parse(args)) return 0;
   fs::path data = fs::absolute(cmd.str("data"));
-  auto info = running_server(data);
+  auto info = local::running_server(data);
   bool up = info.has_value();
   json::Document d(rapidjson::kObjectType);
   json::Builder b(d.GetAllocator());

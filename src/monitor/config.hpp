@@ -1,0 +1,41 @@
+// The `monitor:` section of amlops.yml (docs/monitor.md): data, columns, drift rules, windows,
+// signals and the debounce of the retrain decision. Errors carry file:line:col (ConfigError).
+#pragma once
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "stats/drift.hpp"
+
+namespace amlops::monitor {
+
+struct PerformanceSignal {
+  std::string metric = "accuracy";
+  std::optional<double> min, max, max_drop;
+};
+
+struct MonitorConfig {
+  std::string file;
+  std::optional<std::string> reference, current, timestamp, label, prediction, score, task;
+  stats::DriftOptions drift;
+  std::string window = "daily";  // daily | weekly | N (rows)
+  bool data_drift = true, prediction_drift = true;
+  std::optional<PerformanceSignal> performance;
+  std::optional<std::string> concept_detector;
+  int debounce_breaches = 1, debounce_windows = 1;
+  std::optional<double> concept_max_drop;  // the "performance dropped while inputs did not drift" rule
+};
+
+// Reads the file; UsageError when it does not exist.
+MonitorConfig load_config(const std::filesystem::path& path);
+// Parses YAML text; `source` names it in errors (file:line:col).
+MonitorConfig parse_config(const std::string& text, const std::string& source);
+
+// daily, weekly or a positive number of rows.
+bool valid_window(const std::string& window);
+
+// A data path from amlops.yml is relative to the file's folder (unless it exists as given);
+// paths from the command line are used as given.
+std::string resolve_config_path(const std::string& config_file, const std::string& path, bool from_config);
+
+}  // namespace amlops::monitor
