@@ -15,6 +15,9 @@ rm -rf "$stage" && mkdir -p "$stage/_deps"
 cp "$src/tasks/vss-extension.json" "$src/tasks/overview.md" "$stage/"
 cp "$src/tasks/common/package.json" "$src/tasks/common/package-lock.json" "$stage/_deps/"
 (cd "$stage/_deps" && npm ci --omit=dev --no-audit --no-fund --loglevel=error)
+# Every task carries its own copy: keep the code and the licences, drop docs, typings, source maps.
+find "$stage/_deps/node_modules" -type f \( -name '*.md' ! -iname 'license*' -o -name '*.d.ts' -o -name '*.map' \
+  -o -name '*.ts' \) -delete
 
 static=yes
 for dir in "$src"/tasks/Amlops*V1; do
