@@ -2,6 +2,7 @@
 BUILD ?= build
 SAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
+STATIC_BUILD ?= build-static
 FUZZ_RUNS ?= 20000
 FUZZ_SECONDS ?= 60
 JOBS ?= $(shell nproc)
@@ -11,7 +12,7 @@ CMAKE_FLAGS ?=
 GENERATOR = $$(command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 LAUNCHER = $$(command -v ccache >/dev/null 2>&1 && echo "-DCMAKE_CXX_COMPILER_LAUNCHER=ccache")
 
-.PHONY: all deps build build-asan build-fuzz fuzz fuzz-smoke test test-unit demo format clean
+.PHONY: all deps build build-asan build-fuzz fuzz fuzz-smoke test test-unit demo format clean package static
 
 all: build
 
@@ -57,6 +58,23 @@ test-unit: build
 
 demo: build
 	scripts/demo.sh $(BUILD)/bin
+
+# Fully static x86_64 binaries (build-static/bin, stripped copies in build-static/dist): a minimal
+# libcurl built once and cached outside the tree (scripts/packaging/build-static-curl.sh), then
+# the tools linked with -static. Slow the first time; not part of `make test`.
+static: deps
+	curl_dir=$$(scripts/packaging/build-static-curl.sh) && \
+	  cmake -S . -B $(STATIC_BUILD) $(GENERATOR) $(LAUNCHER) -DCMAKE_BUILD_TYPE=Release -DAMLOPS_WERROR=ON \
+	  -DAMLOPS_STATIC=ON -DAMLOPS_TESTS=OFF -DAMLOPS_CURL_STATIC_DIR="$$curl_dir"
+	nice cmake --build $(STATIC_BUILD) -j$(JOBS)
+	scripts/packaging/check-static.sh $(STATIC_BUILD)/bin $(STATIC_BUILD)/dist
+	scripts/packaging/smoke-static.sh $(STATIC_BUILD)/dist
+
+# The Azure DevOps extension (.vsix, tfx-cli from tests/node) with the static binaries when
+# `make static` has built them, else (with a warning) the Release build's.
+PACKAGE_BIN ?= $(if $(wildcard $(STATIC_BUILD)/bin/amlops-lint),$(STATIC_BUILD)/bin,$(BUILD)/bin)
+package: build
+	scripts/packaging/package-vsix.sh $(PACKAGE_BIN) $(BUILD)/package
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')

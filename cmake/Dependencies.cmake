@@ -12,9 +12,39 @@ macro(amlops_require_pkg var module debian_pkg)
   endif()
 endmacro()
 
-amlops_require_pkg(CURL libcurl libcurl4-openssl-dev)
+# -DAMLOPS_STATIC=ON (make static): every library from its static archive (pkg-config --static,
+# .a only), libcurl from the minimal build of scripts/packaging/build-static-curl.sh, whose folder
+# is AMLOPS_CURL_STATIC_DIR; the executables are linked with -static.
+if(AMLOPS_STATIC)
+  if(NOT AMLOPS_CURL_STATIC_DIR OR NOT EXISTS "${AMLOPS_CURL_STATIC_DIR}/lib/libcurl.a")
+    message(FATAL_ERROR "AMLOPS_STATIC needs -DAMLOPS_CURL_STATIC_DIR=DIR, the folder that "
+                        "scripts/packaging/build-static-curl.sh prints (make static runs it)")
+  endif()
+  set(PKG_CONFIG_ARGN --static)
+  set(CMAKE_FIND_LIBRARY_SUFFIXES .a)
+  set(Boost_USE_STATIC_LIBS ON)
+  # Unused functions and data (ours and the archives') are dropped at link time.
+  add_compile_options(-ffunction-sections -fdata-sections)
+  add_link_options(-static -Wl,--gc-sections)
+  find_library(AMLOPS_CARES_A libcares.a)
+  if(NOT AMLOPS_CARES_A)
+    message(FATAL_ERROR "libcares.a not found: apt-get install libc-ares-dev")
+  endif()
+  pkg_check_modules(OPENSSL_FOR_CURL REQUIRED IMPORTED_TARGET openssl zlib)
+  add_library(PkgConfig::CURL INTERFACE IMPORTED)
+  target_include_directories(PkgConfig::CURL SYSTEM INTERFACE "${AMLOPS_CURL_STATIC_DIR}/include")
+  target_link_libraries(PkgConfig::CURL INTERFACE "${AMLOPS_CURL_STATIC_DIR}/lib/libcurl.a" "${AMLOPS_CARES_A}"
+                        PkgConfig::OPENSSL_FOR_CURL)
+else()
+  amlops_require_pkg(CURL libcurl libcurl4-openssl-dev)
+endif()
 amlops_require_pkg(YAMLCPP yaml-cpp libyaml-cpp-dev)
 amlops_require_pkg(LIBGIT2 libgit2 libgit2-dev)
+if(AMLOPS_STATIC)
+  # Debian's libgit2.a needs GSSAPI, which has no static archive in Debian (see the file).
+  add_library(amlops_gssapi_stub STATIC ${CMAKE_CURRENT_LIST_DIR}/static/gssapi_stub.c)
+  target_link_libraries(PkgConfig::LIBGIT2 INTERFACE amlops_gssapi_stub)
+endif()
 amlops_require_pkg(SQLITE3 sqlite3 libsqlite3-dev)
 amlops_require_pkg(OPENSSL openssl libssl-dev)
 amlops_require_pkg(PUGIXML pugixml libpugixml-dev)
