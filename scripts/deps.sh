@@ -16,7 +16,14 @@ if [ "${#missing[@]}" -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-if [ -f "$here/tests/node/package-lock.json" ] && [ ! -d "$here/tests/node/node_modules" ]; then
-  echo "deps: npm ci (test tools)" >&2
-  (cd "$here/tests/node" && npm ci --no-audit --no-fund --loglevel=error)
+# npm ci again whenever package-lock.json changed since the last install (a stamp of its hash).
+lock="$here/tests/node/package-lock.json"
+stamp="$here/tests/node/node_modules/.amlops-lock-sha256"
+if [ -f "$lock" ]; then
+  want="$(sha256sum "$lock" | cut -d' ' -f1)"
+  if [ ! -d "$here/tests/node/node_modules" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    echo "deps: npm ci (test tools)" >&2
+    (cd "$here/tests/node" && npm ci --no-audit --no-fund --loglevel=error)
+    echo "$want" > "$stamp"
+  fi
 fi

@@ -42,7 +42,7 @@ ACTION_ONLY = {"command", "github-token"}
 # task.json inputs that are not flags: the connection and where to run.
 TASK_ONLY = {"command", "azureSubscription", "resourceGroup", "workingDirectory"}
 
-# A parse error of the tool's command line ends with "(see TOOL CMD --help)" (src/tools/common/cli.cpp).
+# A parse error of the tool's command line ends with "(see TOOL CMD --help)" (src/cli/cli.cpp).
 PARSE_ERROR = re.compile(r"unrecognised option|unknown option|invalid option value|\(see amlops-\w+ \w+ --help\)")
 
 FAILURES = []
