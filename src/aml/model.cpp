@@ -89,14 +89,6 @@ std::vector<json::Document> list_models(azure::Workspace& ws, const std::string&
 std::string model_source(const std::string& model_uri) { return hash::sha256_hex(model_uri).substr(0, 32); }
 
 namespace {
-std::map<std::string, std::string> string_map(const json::Value& v, const char* ptr) {
-  std::map<std::string, std::string> out;
-  const json::Value* m = json::find(v, ptr);
-  if (m && m->IsObject())
-    for (auto& kv : m->GetObject()) out[kv.name.GetString()] = json::scalar_text(kv.value);
-  return out;
-}
-
 std::string format_number(double v) {
   std::ostringstream os;
   os.precision(10);
@@ -126,7 +118,7 @@ Registered register_model(azure::Workspace& ws, const RegisterRequest& req) {
                        "' (outputs: " + str::join(json::keys(*outputs), ", ") + ")");
     out.model_uri = job_output_uri(req.from_job, req.output_name);
     // The job's provenance (the commit it trained) and its metrics.
-    for (auto& [k, v] : string_map(job, "/properties/tags"))
+    for (auto& [k, v] : json::string_map(job, "/properties/tags"))
       if (k.rfind("amlops.", 0) == 0 && k != "amlops.submission") tags[k] = v;
     for (auto& [k, v] : ws.metrics(req.from_job)) {
       tags["metric." + k] = format_number(v);

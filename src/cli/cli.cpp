@@ -158,21 +158,6 @@ std::string Command::required(const std::string& name) const {
 
 std::string version_line(const std::string& tool) { return tool + " " + kVersion + " (commit " + kGitCommit + ")"; }
 
-size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
-  for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
-  for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
-        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
-    }
-  }
-  return d[a.size()][b.size()];
-}
-
 std::optional<std::string> did_you_mean(const std::string& typed, const std::vector<std::string>& names) {
   if (typed.empty()) return std::nullopt;
   std::vector<std::string> prefixed;
@@ -182,7 +167,7 @@ std::optional<std::string> did_you_mean(const std::string& typed, const std::vec
   std::optional<std::string> best;
   size_t best_d = std::max<size_t>(1, typed.size() / 3) + 1;
   for (auto& n : names) {
-    size_t d = edit_distance(str::to_lower(typed), str::to_lower(n));
+    size_t d = str::edit_distance(str::to_lower(typed), str::to_lower(n));
     if (d < best_d) {
       best_d = d;
       best = n;

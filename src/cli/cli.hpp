@@ -74,8 +74,6 @@ CommandSpec describe(Context& ctx, const std::string& name,
 // The exit codes every tool shares, as --help lists them.
 extern const char* const kExitCodesHelp;
 
-// Optimal string alignment distance (insertions, deletions, substitutions, adjacent transpositions).
-size_t edit_distance(std::string_view a, std::string_view b);
 // The name closest to a mistyped one (a unique prefix, or within max(1, length/3) edits), if any.
 std::optional<std::string> did_you_mean(const std::string& typed, const std::vector<std::string>& names);
 

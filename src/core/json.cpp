@@ -210,4 +210,12 @@ std::string scalar_text(const Value& v) {
   return dump(v);
 }
 
+std::map<std::string, std::string> string_map(const Value& root, std::string_view pointer) {
+  std::map<std::string, std::string> out;
+  const Value* m = find(root, pointer);
+  if (m && m->IsObject())
+    for (auto& kv : m->GetObject()) out[kv.name.GetString()] = scalar_text(kv.value);
+  return out;
+}
+
 }  // namespace amlops::json

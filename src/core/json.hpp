@@ -4,6 +4,7 @@
 #include <rapidjson/document.h>
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -81,5 +82,7 @@ class ObjectBuilder {
 std::vector<std::string> keys(const Value& obj);
 // Renders a scalar as text (strings unquoted, numbers shortest round-trip, bools, null as "").
 std::string scalar_text(const Value& v);
+// The object at `pointer` as name -> scalar_text(value); empty when absent or not an object.
+std::map<std::string, std::string> string_map(const Value& root, std::string_view pointer);
 
 }  // namespace amlops::json

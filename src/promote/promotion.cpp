@@ -102,19 +102,11 @@ void Models::put_tags(const ModelRef& m, const json::Value& version, const std::
   arm_.put(scope_.base + "/models/" + m.name + "/versions/" + m.version, body);
 }
 
-std::map<std::string, std::string> string_map(const json::Value& v, const char* pointer) {
-  std::map<std::string, std::string> out;
-  const json::Value* m = json::find(v, pointer);
-  if (m && m->IsObject())
-    for (auto& kv : m->GetObject()) out[kv.name.GetString()] = json::scalar_text(kv.value);
-  return out;
-}
-
 ModelFacts facts_of(const json::Value& version, const std::string& id, azure::Workspace* source, bool job_metrics) {
   ModelFacts f;
   f.id = id;
-  f.tags = string_map(version, "/properties/tags");
-  auto props = string_map(version, "/properties/properties");
+  f.tags = json::string_map(version, "/properties/tags");
+  auto props = json::string_map(version, "/properties/properties");
   // Properties are what amlops-model writes as the record (immutable); tags are the fallback.
   for (auto* src : {&f.tags, &props})
     for (auto& [k, v] : *src) {
@@ -158,7 +150,7 @@ ChampionLookup find_champion(Models& models, const Policy& p, const std::string&
   std::vector<std::pair<std::string, json::Document>> tagged;
   for (auto& v : models.list(name, key + "=" + value)) {
     std::string ver = json::opt_string(v, "/name").value_or("");
-    auto tags = string_map(v, "/properties/tags");
+    auto tags = json::string_map(v, "/properties/tags");
     auto it = tags.find(key);
     if (ver.empty() || ver == exclude || it == tags.end() || it->second != value) continue;
     tagged.emplace_back(ver, std::move(v));
@@ -183,11 +175,11 @@ Outcome promote(azure::Workspace& source, Models& target, const Policy& policy, 
   auto cand_doc = source.get_model_version(cand.name, cand.version);
   if (!cand_doc) throw UsageError("candidate " + cand.str() + " not found in workspace " + source.ref().name);
   o.candidate = facts_of(*cand_doc, cand.str(), &source);
-  auto cand_props = string_map(*cand_doc, "/properties/properties");
+  auto cand_props = json::string_map(*cand_doc, "/properties/properties");
 
   // The candidate's copy in the target, when a previous run published it.
   auto existing = target.get(cand);
-  if (existing && string_map(*existing, "/properties/properties") != cand_props)
+  if (existing && json::string_map(*existing, "/properties/properties") != cand_props)
     throw CheckFailed(scope.label + " already holds " + cand.str() +
                       " with different properties: it is another model, not this candidate");
   auto [key, value] = champion_tag(policy);
@@ -196,7 +188,7 @@ Outcome promote(azure::Workspace& source, Models& target, const Policy& policy, 
   if (champ.ref && champ.doc) o.champion = facts_of(*champ.doc, champ.ref->str(), &source, false);
   if (champ.ref) o.previous = champ.ref->str();
 
-  bool cand_is_champion = existing && string_map(*existing, "/properties/tags")[key] == value;
+  bool cand_is_champion = existing && json::string_map(*existing, "/properties/tags")[key] == value;
   if (cand_is_champion && !champ.ref && champ.error.empty()) {
     o.already = true;
     o.decision.promote = true;
@@ -248,14 +240,14 @@ Outcome promote(azure::Workspace& source, Models& target, const Policy& policy, 
       json::Builder b(body.GetAllocator());
       std::string uri = json::opt_string(*cand_doc, "/properties/modelUri").value_or("");
       b.set(body["properties"], "modelUri", qualified_uri(uri, source.ref()));
-      target.put_tags(cand, body, string_map(*cand_doc, "/properties/tags"));
+      target.put_tags(cand, body, json::string_map(*cand_doc, "/properties/tags"));
     }
     existing = target.get(cand);
     if (!existing) throw HttpError(404, cand.str() + " is not in " + scope.label + " after the copy");
-    if (string_map(*existing, "/properties/properties") != cand_props)
+    if (json::string_map(*existing, "/properties/properties") != cand_props)
       throw CheckFailed(scope.label + " holds " + cand.str() + " with different properties after the copy");
   }
-  auto tags = string_map(*existing, "/properties/tags");
+  auto tags = json::string_map(*existing, "/properties/tags");
   tags[key] = value;
   tags["amlops.promoted_from"] = source.ref().name + "/" + cand.str();
   tags["amlops.promoted_at"] = opts.promoted_at;
@@ -264,7 +256,7 @@ Outcome promote(azure::Workspace& source, Models& target, const Policy& policy, 
   for (auto& r : to_archive) {
     auto doc = target.get(r);
     if (!doc) continue;
-    auto t = string_map(*doc, "/properties/tags");
+    auto t = json::string_map(*doc, "/properties/tags");
     t[key] = "archived";
     t["amlops.archived_by"] = cand.str();
     target.put_tags(r, *doc, t);

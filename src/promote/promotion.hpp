@@ -47,8 +47,6 @@ class Models {
   Scope scope_;
 };
 
-std::map<std::string, std::string> string_map(const json::Value& v, const char* pointer);
-
 // The decision's view of a version: `metric.*` properties (then tags); when there are none and
 // `job_metrics`, the producing job's MLflow metrics in `source`. Unparsable values are NaN. The
 // link to the producing job comes from `source` when it knows the job.

@@ -122,8 +122,8 @@ BOOST_AUTO_TEST_CASE(edit_distance_table) {
   };
   for (auto& c : cases) {
     BOOST_TEST_CONTEXT(c.a << " / " << c.b) {
-      BOOST_TEST(cli::edit_distance(c.a, c.b) == c.distance);
-      BOOST_TEST(cli::edit_distance(c.b, c.a) == c.distance);
+      BOOST_TEST(str::edit_distance(c.a, c.b) == c.distance);
+      BOOST_TEST(str::edit_distance(c.b, c.a) == c.distance);
     }
   }
 }

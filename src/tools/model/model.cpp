@@ -18,14 +18,6 @@ namespace amlops {
 namespace {
 namespace fs = std::filesystem;
 
-std::map<std::string, std::string> string_map(const json::Value& v, const char* ptr) {
-  std::map<std::string, std::string> out;
-  const json::Value* m = json::find(v, ptr);
-  if (m && m->IsObject())
-    for (auto& kv : m->GetObject()) out[kv.name.GetString()] = json::scalar_text(kv.value);
-  return out;
-}
-
 json::Document version_result(const std::string& name, const json::Value& v) {
   json::Document doc(rapidjson::kObjectType);
   json::Builder b(doc.GetAllocator());
@@ -37,8 +29,8 @@ json::Document version_result(const std::string& name, const json::Value& v) {
   b.set(doc, "type", json::opt_string(v, "/properties/modelType").value_or(""));
   if (auto c = json::opt_string(v, "/systemData/createdAt")) b.set(doc, "created", *c);
   json::Value tags = b.obj(), props = b.obj();
-  for (auto& [k, x] : string_map(v, "/properties/tags")) b.set(tags, k, x);
-  for (auto& [k, x] : string_map(v, "/properties/properties")) b.set(props, k, x);
+  for (auto& [k, x] : json::string_map(v, "/properties/tags")) b.set(tags, k, x);
+  for (auto& [k, x] : json::string_map(v, "/properties/properties")) b.set(props, k, x);
   b.set(doc, "tags", std::move(tags));
   b.set(doc, "properties", std::move(props));
   return doc;
