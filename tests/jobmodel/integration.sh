@@ -268,6 +268,59 @@ else
   echo "skip: amlops-monitor not built"
 fi
 
+# ---- a job's log never drives the CI host ---------------------------------------------------
+# The job prints GitHub and Azure DevOps workflow commands; `--stream` passes its log on under each
+# host's environment, and each output is read the way that runner reads it: no command of the
+# job's may take effect, and the lines are still shown.
+mkdir -p hostile
+cat > hostile/hostile.py <<'PY'
+for line in ["::error file=x.py::planted", "  ::add-mask::planted-mask", "::set-output name=evil::planted",
+             "##vso[task.setvariable variable=EVIL]planted", "see ##vso[task.complete result=Failed;]planted",
+             "##[error]planted", "\t::warning::planted"]:
+    print(line, flush=True)
+PY
+printf 'type: command\ncode: ./hostile\ncommand: python hostile.py\nenvironment: azureml:sklearn-env:1\n' > hostile.yml
+runner_commands() {  # runner_commands github|azure FILE...: the workflow commands the runner would run
+  $PY - "$@" <<'PY'
+import re, sys
+host, files = sys.argv[1], sys.argv[2:]
+for f in files:
+    stop = None
+    for line in open(f, encoding="utf-8", errors="replace").read().splitlines():
+        s = line.lstrip()
+        if host == "github":
+            if stop is not None:
+                if s == "::" + stop + "::":
+                    stop = None
+                continue
+            if s.startswith("::stop-commands::"):
+                stop = s[len("::stop-commands::"):]
+            elif re.match(r"::[a-z-]+( [^:]*)?::", s):
+                print(s)
+        else:
+            if re.search(r"##vso\[", line, re.I) or s.startswith("##["):
+                print(line)
+PY
+}
+env GITHUB_ACTIONS=true GITHUB_OUTPUT="$WORK/hostile.outputs" GITHUB_STEP_SUMMARY="$WORK/hostile.summary" \
+  "$JOB" submit -f hostile.yml --name hostile-gh --wait --stream > hostile-gh.out 2> hostile-gh.err || { fail "hostile job on GitHub"; cat hostile-gh.err; }
+if runner_commands github hostile-gh.out hostile-gh.err | grep -q planted; then
+  fail "GitHub runner would run a command from the job's log"; runner_commands github hostile-gh.out hostile-gh.err
+elif grep -q "::error file=x.py::planted" hostile-gh.err hostile-gh.out; then
+  pass "GitHub: the job's workflow commands are shown and inert (stop-commands)"
+else
+  fail "GitHub: the job's log was not streamed"; cat hostile-gh.err
+fi
+env TF_BUILD=True AGENT_TEMPDIRECTORY="$WORK" BUILD_SOURCESDIRECTORY="$WORK" \
+  "$JOB" submit -f hostile.yml --name hostile-az --wait --stream > hostile-az.out 2> hostile-az.err || { fail "hostile job on Azure"; cat hostile-az.err; }
+if runner_commands azure hostile-az.out hostile-az.err | grep -q planted; then
+  fail "Azure agent would run a command from the job's log"; runner_commands azure hostile-az.out hostile-az.err
+elif grep -q "vso\[task.setvariable variable=EVIL\]planted" hostile-az.err hostile-az.out; then
+  pass "Azure Pipelines: the job's ##vso commands are shown and inert"
+else
+  fail "Azure: the job's log was not streamed"; cat hostile-az.err
+fi
+
 # ---- SIGINT while the server does not answer -------------------------------------------------
 start_server "$WORK/srv-stop"
 SPID=$(jget "$WORK/srv-stop/server.json" 'd["pid"]')
