@@ -33,7 +33,7 @@ build-asan: deps $(SAN_BUILD)/CMakeCache.txt
 
 $(FUZZ_BUILD)/CMakeCache.txt: | deps
 	cmake -S . -B $(FUZZ_BUILD) $(GENERATOR) $(LAUNCHER) -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
-	  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAMLOPS_FUZZ=ON -DAMLOPS_ONLY="stats;spec;lint;fuzz"
+	  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAMLOPS_FUZZ=ON -DAMLOPS_ONLY="stats;spec;lint;monitor;promote;fuzz"
 
 # libFuzzer targets (clang) for the parsers of user input: CSV/JSON Lines, job YAML, amlops.yml.
 build-fuzz: deps $(FUZZ_BUILD)/CMakeCache.txt
