@@ -101,10 +101,11 @@ ServerInfo start_daemon(const std::vector<std::string>& argv, const fs::path& da
   so.stdout_file = data / "server.log";
   so.new_process_group = true;
   // The daemon outlives this process: its Child handle is deliberately never destroyed (the
-  // destructor would stop it); a static keeps it reachable.
-  static process::Child* daemon_handle = nullptr;
-  daemon_handle = new process::Child(process::spawn(argv, so));
-  auto* child = daemon_handle;
+  // destructor would stop it); a static list keeps every handle reachable, however often this
+  // is called.
+  static auto* daemon_handles = new std::vector<process::Child*>();
+  daemon_handles->push_back(new process::Child(process::spawn(argv, so)));
+  auto* child = daemon_handles->back();
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (true) {
     if (auto code = child->poll()) {
