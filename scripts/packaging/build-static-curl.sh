@@ -31,20 +31,20 @@ done
 work="$cache/curl-src-$version"
 rm -rf "$work" && mkdir -p "$work"
 if ! (cd "$work" && apt-get source "curl=$version" >&2); then
-  echo "build-static-curl: no curl source package; adding a deb-src entry for bookworm" >&2
-  as_root tee /etc/apt/sources.list.d/amlops-deb-src.sources >/dev/null <<'SRC'
-Types: deb-src
-URIs: http://deb.debian.org/debian
-Suites: bookworm bookworm-updates
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-
-Types: deb-src
-URIs: http://deb.debian.org/debian-security
-Suites: bookworm-security
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-SRC
+  # deb-src entries for the same mirrors this machine's apt already uses (copied from its deb
+  # entries at run time, so no host is written here).
+  echo "build-static-curl: no curl source package; adding deb-src entries for this machine's mirrors" >&2
+  {
+    for f in /etc/apt/sources.list.d/*.sources; do
+      [ -f "$f" ] && [ "$f" != /etc/apt/sources.list.d/amlops-deb-src.sources ] || continue
+      awk 'BEGIN { RS = ""; ORS = "\n\n" } /(^|\n)Types:[^\n]*deb([^-]|$)/ {
+             sub(/Types:[^\n]*/, "Types: deb-src"); print }' "$f"
+    done
+  } | as_root tee /etc/apt/sources.list.d/amlops-deb-src.sources >/dev/null
+  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+    [ -f "$f" ] && [ "$f" != /etc/apt/sources.list.d/amlops-deb-src.list ] || continue
+    sed -n 's/^deb \(.*\)$/deb-src \1/p' "$f"
+  done | as_root tee /etc/apt/sources.list.d/amlops-deb-src.list >/dev/null
   as_root apt-get update >&2
   (cd "$work" && apt-get source "curl=$version" >&2)
 fi
