@@ -177,12 +177,7 @@ std::optional<Compat> parse_compat(std::string_view s) {
 }
 
 FeatureDrift feature_drift(const ColumnProfile& ref, const ColumnProfile& cur, const DriftOptions& o) {
-  FeatureDrift f;
-  f.name = ref.name;
-  f.count = cur.count;
-  f.missing = cur.missing;
-  f.reference_count = ref.count;
-  f.reference_missing = ref.missing;
+  FeatureDrift f = unmeasured(ref, cur);
   FeatureRule rule;
   if (auto it = o.features.find(ref.name); it != o.features.end()) rule = it->second;
 

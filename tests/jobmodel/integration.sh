@@ -302,24 +302,22 @@ for f in files:
                 print(line)
 PY
 }
-env GITHUB_ACTIONS=true GITHUB_OUTPUT="$WORK/hostile.outputs" GITHUB_STEP_SUMMARY="$WORK/hostile.summary" \
-  "$JOB" submit -f hostile.yml --name hostile-gh --wait --stream > hostile-gh.out 2> hostile-gh.err || { fail "hostile job on GitHub"; cat hostile-gh.err; }
-if runner_commands github hostile-gh.out hostile-gh.err | grep -q planted; then
-  fail "GitHub runner would run a command from the job's log"; runner_commands github hostile-gh.out hostile-gh.err
-elif grep -q "::error file=x.py::planted" hostile-gh.err hostile-gh.out; then
-  pass "GitHub: the job's workflow commands are shown and inert (stop-commands)"
-else
-  fail "GitHub: the job's log was not streamed"; cat hostile-gh.err
-fi
-env TF_BUILD=True AGENT_TEMPDIRECTORY="$WORK" BUILD_SOURCESDIRECTORY="$WORK" \
-  "$JOB" submit -f hostile.yml --name hostile-az --wait --stream > hostile-az.out 2> hostile-az.err || { fail "hostile job on Azure"; cat hostile-az.err; }
-if runner_commands azure hostile-az.out hostile-az.err | grep -q planted; then
-  fail "Azure agent would run a command from the job's log"; runner_commands azure hostile-az.out hostile-az.err
-elif grep -q "vso\[task.setvariable variable=EVIL\]planted" hostile-az.err hostile-az.out; then
-  pass "Azure Pipelines: the job's ##vso commands are shown and inert"
-else
-  fail "Azure: the job's log was not streamed"; cat hostile-az.err
-fi
+hostile_run() {  # hostile_run github|azure SHOWN_PATTERN ENV...: stream the job under that host
+  local host=$1 shown=$2; shift 2
+  env "$@" "$JOB" submit -f hostile.yml --name "hostile-$host" --wait --stream > "hostile-$host.out" 2> "hostile-$host.err" ||
+    { fail "hostile job on $host"; cat "hostile-$host.err"; }
+  if runner_commands "$host" "hostile-$host.out" "hostile-$host.err" | grep -q planted; then
+    fail "$host: the runner would run a command from the job's log"; runner_commands "$host" "hostile-$host.out" "hostile-$host.err"
+  elif grep -q "$shown" "hostile-$host.err" "hostile-$host.out"; then
+    pass "$host: the job's workflow commands are shown and inert"
+  else
+    fail "$host: the job's log was not streamed"; cat "hostile-$host.err"
+  fi
+}
+hostile_run github "::error file=x.py::planted" \
+  GITHUB_ACTIONS=true GITHUB_OUTPUT="$WORK/hostile.outputs" GITHUB_STEP_SUMMARY="$WORK/hostile.summary"
+hostile_run azure "vso\[task.setvariable variable=EVIL\]planted" \
+  TF_BUILD=True AGENT_TEMPDIRECTORY="$WORK" BUILD_SOURCESDIRECTORY="$WORK"
 
 # ---- SIGINT while the server does not answer -------------------------------------------------
 start_server "$WORK/srv-stop"
