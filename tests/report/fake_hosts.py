@@ -143,6 +143,18 @@ class Handler(BaseHTTPRequestHandler):
         self.handle_any("PATCH")
 
     # -- GitHub --------------------------------------------------------------------------------
+    def gh_valid_comment(self, body):
+        """A comment body as GitHub accepts it; else the 422 GitHub answers is sent and False returned."""
+        if not isinstance(body, dict) or not isinstance(body.get("body"), str):
+            self.gh_error(422, "Invalid request.")
+            return False
+        if len(body["body"]) > GITHUB_LIMIT:
+            self.send_json(422, {"message": "Validation Failed", "errors": [
+                {"resource": "IssueComment", "code": "custom", "field": "body",
+                 "message": "body is too long (maximum is 65536 characters)"}]})
+            return False
+        return True
+
     def gh_error(self, status, message):
         self.send_json(status, {"message": message, "documentation_url": "https://docs.github.com/rest"})
 
@@ -188,12 +200,8 @@ class Handler(BaseHTTPRequestHandler):
             if tok not in st.write_tokens:
                 return self.gh_error(403, "Resource not accessible by integration")
             body = self.body_json()
-            if not isinstance(body, dict) or not isinstance(body.get("body"), str):
-                return self.gh_error(422, "Invalid request.")
-            if len(body["body"]) > GITHUB_LIMIT:
-                return self.send_json(422, {"message": "Validation Failed", "errors": [
-                    {"resource": "IssueComment", "code": "custom", "field": "body",
-                     "message": "body is too long (maximum is 65536 characters)"}]})
+            if not self.gh_valid_comment(body):
+                return
             c = st.add_comment(repo, number, body["body"], "github-actions[bot]", "Bot")
             return self.send_json(201, c, {"Location": "%s/repos/%s/issues/comments/%d" % (
                 self.base_url(), repo, c["id"])})
@@ -206,12 +214,8 @@ class Handler(BaseHTTPRequestHandler):
             if tok not in st.write_tokens:
                 return self.gh_error(403, "Resource not accessible by integration")
             body = self.body_json()
-            if not isinstance(body, dict) or not isinstance(body.get("body"), str):
-                return self.gh_error(422, "Invalid request.")
-            if len(body["body"]) > GITHUB_LIMIT:
-                return self.send_json(422, {"message": "Validation Failed", "errors": [
-                    {"resource": "IssueComment", "code": "custom", "field": "body",
-                     "message": "body is too long (maximum is 65536 characters)"}]})
+            if not self.gh_valid_comment(body):
+                return
             with st.lock:
                 found[0]["body"] = body["body"]
                 found[0]["updated_at"] = "2026-01-02T00:00:00Z"
