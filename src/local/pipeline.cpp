@@ -65,6 +65,18 @@ std::vector<std::string> pipeline_order(const json::Value& jobs) {
   return order;
 }
 
+int Runner::running(const std::vector<JobRow>& kids) {
+  int n = 0;
+  for (auto& k : kids)
+    if (!terminal(k.status)) ++n;
+  return n;
+}
+
+void Runner::cancel_running(const std::vector<JobRow>& kids) {
+  for (auto& k : kids)
+    if (!terminal(k.status) && !k.cancel) request_cancel(k.ws, k.name);
+}
+
 void Runner::step_pipeline(const JobRow& j) {
   auto body = json::parse(j.body);
   const json::Value& props = body["properties"];
@@ -78,12 +90,9 @@ void Runner::step_pipeline(const JobRow& j) {
     append_log(j.ws, j.name, iso8601_utc(std::chrono::system_clock::now()) + " " + line,
                "logs/azureml/executionlogs.txt");
   };
-  int active = 0;
-  for (auto& k : kids)
-    if (!terminal(k.status)) ++active;
+  int active = running(kids);
   if (j.cancel) {
-    for (auto& k : kids)
-      if (!terminal(k.status) && !k.cancel) request_cancel(k.ws, k.name);
+    cancel_running(kids);
     if (active == 0) {
       log("pipeline canceled");
       finish(j.ws, j.name, "Canceled");
@@ -116,9 +125,7 @@ void Runner::step_pipeline(const JobRow& j) {
   for (auto& [s, k] : by_step)
     if (k.status == "Failed" || k.status == "Canceled") failed = true;
   bool stop_new = failed && !continue_on_failure;
-  if (stop_new)
-    for (auto& k : kids)
-      if (!terminal(k.status) && !k.cancel) request_cancel(k.ws, k.name);
+  if (stop_new) cancel_running(kids);
 
   bool blocked_forever = true;
   size_t total = steps ? steps->MemberCount() : 0;

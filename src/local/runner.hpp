@@ -77,6 +77,9 @@ class Runner {
   void update_body(const std::string& ws, const std::string& name, const std::function<void(json::Document&)>& fn);
   int running_processes() const { return static_cast<int>(procs_.size()); }
   std::vector<JobRow> children(const std::string& ws, const std::string& parent);
+  // How many of `kids` have not ended; and a cancel request for each that has not (pipelines, sweeps).
+  static int running(const std::vector<JobRow>& kids);
+  void cancel_running(const std::vector<JobRow>& kids);
 
   App& app_;
   std::map<std::string, Proc> procs_;  // "ws/name" -> running process

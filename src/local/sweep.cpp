@@ -168,12 +168,9 @@ void Runner::step_sweep(const JobRow& j) {
   auto log = [&](const std::string& line) {
     append_log(j.ws, j.name, iso8601_utc(std::chrono::system_clock::now()) + " " + line, "azureml-logs/hyperdrive.txt");
   };
-  int active = 0;
-  for (auto& k : kids)
-    if (!terminal(k.status)) ++active;
+  int active = running(kids);
   if (j.cancel) {
-    for (auto& k : kids)
-      if (!terminal(k.status) && !k.cancel) request_cancel(k.ws, k.name);
+    cancel_running(kids);
     if (active == 0) finish(j.ws, j.name, "Canceled");
     return;
   }
@@ -205,8 +202,7 @@ void Runner::step_sweep(const JobRow& j) {
     if (auto t = member_text(*limits, "timeout"); t && !t->empty() && j.started > 0)
       if (now_ms() - j.started > parse_duration(*t).count()) timed_out = true;
   if (timed_out) {
-    for (auto& k : kids)
-      if (!terminal(k.status) && !k.cancel) request_cancel(k.ws, k.name);
+    cancel_running(kids);
   }
   const json::Value& trial = props["trial"];
   while (!timed_out && kids.size() < trials.size() && active < max_conc) {
@@ -277,9 +273,7 @@ void Runner::step_sweep(const JobRow& j) {
     ++active;
   }
   kids = children(j.ws, j.name);
-  active = 0;
-  for (auto& k : kids)
-    if (!terminal(k.status)) ++active;
+  active = running(kids);
   if (active > 0 || (!timed_out && kids.size() < trials.size())) return;
   // All trials ended: the best by the objective.
   std::string metric = json::opt_string(props, "/objective/primaryMetric").value_or("");
