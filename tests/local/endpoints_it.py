@@ -90,7 +90,11 @@ class Base(unittest.TestCase):
     extra = ()
 
     def setUp(self):
-        self.srv = Local(*self.extra)
+        # Deployments run with Debian's python3 (scikit-learn), whatever python3 comes first on PATH.
+        data = tempfile.mkdtemp(prefix="amlops-endpoints-it-")
+        with open(os.path.join(data, "config.yml"), "w") as f:
+            f.write("environments:\n  '*':\n    python: /usr/bin/python3\n")
+        self.srv = Local(*self.extra, data=data)
 
     def tearDown(self):
         self.srv.cleanup()
@@ -160,7 +164,11 @@ class Base(unittest.TestCase):
         self.assertIn(s, (200, 201), j)
         self.assertIn("azure-asyncoperation", h)
         self.assertIn(j["properties"]["provisioningState"], ("Creating", "Updating"))
-        self.assertEqual(self.wait_op(h), expect)
+        state = self.wait_op(h)
+        if state != expect:
+            logs = [self.srv.arm("POST", "/onlineEndpoints/%s/deployments/%s/getLogs" % (ep, name),
+                                 {"containerType": c})[2]["content"] for c in ("StorageInitializer", "InferenceServer")]
+            self.fail("deployment %s is %s:\n%s" % (name, state, "\n".join(logs)))
         s, _, j = self.srv.arm("GET", "/onlineEndpoints/%s/deployments/%s" % (ep, name))
         self.assertEqual(j["properties"]["provisioningState"], expect)
         return j
