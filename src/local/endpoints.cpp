@@ -272,6 +272,16 @@ void Endpoints::require_endpoint(const std::string& ws, const std::string& name)
                    "EndpointNotFound");
 }
 
+json::Value Endpoints::identity(json::Builder& b, const json::Value& body, const std::string& seed) {
+  json::Value ident = b.obj();
+  b.set(ident, "type", json::opt_string(body, "/identity/type").value_or("SystemAssigned"));
+  b.set(ident, "principalId", guid_from(seed));
+  b.set(ident, "tenantId", app_.identity().tenant);
+  if (const auto* u = json::find(body, "/identity/userAssignedIdentities"); u && u->IsObject())
+    b.set(ident, "userAssignedIdentities", b.copy(*u));
+  return ident;
+}
+
 std::string Endpoints::render_endpoint(const std::string& ws, const std::string& name) {
   auto row = app_.store().one("SELECT body, op, pending FROM online_endpoints WHERE ws=? AND name=?", {ws, name});
   if (!row)
@@ -401,13 +411,7 @@ net::ServerResponse Endpoints::endpoint_put(const net::ServerRequest& req, const
     if (auto k = json::opt_string(body, "/kind")) b.set(d, "kind", *k);
     const auto* tags = json::find(body, "/tags");
     b.set(d, "tags", tags && tags->IsObject() ? b.copy(*tags) : b.obj());
-    json::Value ident = b.obj();
-    b.set(ident, "type", json::opt_string(body, "/identity/type").value_or("SystemAssigned"));
-    b.set(ident, "principalId", guid_from("endpoint-principal:" + ws + "/" + name));
-    b.set(ident, "tenantId", app_.identity().tenant);
-    if (const auto* u = json::find(body, "/identity/userAssignedIdentities"); u && u->IsObject())
-      b.set(ident, "userAssignedIdentities", b.copy(*u));
-    b.set(d, "identity", std::move(ident));
+    b.set(d, "identity", identity(b, body, "endpoint-principal:" + ws + "/" + name));
     if (const auto* sku = json::find(body, "/sku"); sku && sku->IsObject()) b.set(d, "sku", b.copy(*sku));
     json::Value p = b.copy(*props);
     b.set(p, "authMode", mode);
@@ -606,6 +610,7 @@ net::ServerResponse Endpoints::deployment_put(const net::ServerRequest& req, con
     b.set(sku, "capacity", cap);
     if (auto t = json::opt_string(body, "/sku/tier")) b.set(sku, "tier", *t);
     b.set(d, "sku", std::move(sku));
+    b.set(d, "identity", identity(b, body, "deployment-principal:" + ws + "/" + ep + "/" + name));
     json::Value p = b.copy(*props);
     if (!p.HasMember("description")) b.set(p, "description", "");
     if (!p.HasMember("properties")) b.set(p, "properties", b.obj());
@@ -642,8 +647,9 @@ net::ServerResponse Endpoints::deployment_put(const net::ServerRequest& req, con
           "INSERT INTO online_deployments(ws, endpoint, name, body, state, created, modified) VALUES(?, ?, ?, ?, ?, ?, ?)",
           {ws, ep, name, text, state, now, now});
   });
+  std::string out = render_deployment(ws, ep, name);  // Creating/Updating, before provisioning moves on
   provision(ws, ep, name, op);
-  return accepted(status, op, render_deployment(ws, ep, name), true);
+  return accepted(status, op, out, true);
 }
 
 net::ServerResponse Endpoints::deployment_patch(const net::ServerRequest& req, const std::string& ws,

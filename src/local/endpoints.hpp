@@ -70,6 +70,8 @@ class Endpoints {
 
   std::string render_endpoint(const std::string& ws, const std::string& name);   // throws 404
   std::string render_deployment(const std::string& ws, const std::string& ep, const std::string& name);
+  // The resource's managed identity (as sent, with ids filled in).
+  json::Value identity(json::Builder& b, const json::Value& body, const std::string& seed);
   void require_endpoint(const std::string& ws, const std::string& name);
   // An operation row that stays InProgress until finish_operation.
   std::string open_operation(const std::string& resource);
