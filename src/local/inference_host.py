@@ -223,7 +223,17 @@ class Handler(BaseHTTPRequestHandler):
         self.reply(status, body, headers)
 
 
+def watch_parent():
+    """Ends this instance when amlops-local is gone (even after kill -9): no orphan keeps its port."""
+    parent = os.getppid()
+    while True:
+        time.sleep(1)
+        if os.getppid() != parent:
+            os._exit(0)
+
+
 def main():
+    threading.Thread(target=watch_parent, daemon=True).start()
     parser = argparse.ArgumentParser()
     parser.add_argument("--entry", required=True)
     parser.add_argument("--port-file", required=True)

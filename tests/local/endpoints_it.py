@@ -531,6 +531,34 @@ class Failures(Base):
         self.assertNotEqual(new, pids)
 
 
+    def test_server_restart_serves_the_deployments_again(self):
+        srv = self.srv
+        self.starter()
+        k = self.keys("churn")
+        pids = self.host_pids("churn", "blue")
+        self.assertEqual(len(pids), 1)
+        srv.kill9()
+        # The instance notices that amlops-local is gone and ends (no orphan keeps running).
+        end = time.time() + 10
+        while time.time() < end and self.host_pids("churn", "blue"):
+            time.sleep(0.2)
+        self.assertEqual(self.host_pids("churn", "blue"), [])
+        srv.start()
+        end = time.time() + 60
+        while time.time() < end:
+            _, _, d = srv.arm("GET", "/onlineEndpoints/churn/deployments/blue")
+            if d["properties"]["provisioningState"] in ("Succeeded", "Failed"):
+                break
+            time.sleep(0.2)
+        self.assertEqual(d["properties"]["provisioningState"], "Succeeded")
+        s, h, out = self.score("churn", {"data": ROWS[:2]}, key=k["primaryKey"])
+        self.assertEqual((s, h["azureml-model-deployment"]), (200, "blue"), out)
+        self.assertEqual(len(out["predictions"]), 2)
+        # A stop ends the instances too.
+        srv.stop()
+        self.assertEqual(self.host_pids("churn", "blue"), [])
+
+
 class DataCollector(Base):
     def test_collected_files_layout_and_count(self):
         srv = self.srv
