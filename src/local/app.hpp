@@ -156,8 +156,8 @@ class App {
   FaultInjector faults_;
   std::unique_ptr<Runner> runner_;
   std::unique_ptr<Endpoints> endpoints_;  // online endpoints (endpoints.cpp); stopped before the store closes
-  RouteTable public_routes_;  // no credential needed
-  RouteTable routes_;         // bearer token required
+  RouteTable public_routes_;              // no credential needed
+  RouteTable routes_;                     // bearer token required
   RouteTable arm_routes_;
   mutable std::mutex log_mu_;
   std::vector<std::string> request_log_;
