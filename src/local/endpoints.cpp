@@ -164,6 +164,7 @@ struct Deployment {
   Duration liveness_period = std::chrono::seconds(10);
   std::map<std::string, double> collections;  // enabled collection -> sampling rate
   std::string source;                         // ARM id (data collector records)
+  std::string op;  // the operation of the provisioning under way ("" when none)
   std::atomic<int> in_flight{0};
   std::atomic<uint64_t> rr{0};
 };
@@ -204,7 +205,7 @@ std::string Endpoints::open_operation(const std::string& resource) {
 void Endpoints::finish_operation(const std::string& id, const std::string& status, const std::string& error) {
   if (id.empty()) return;
   int64_t ready = now_ms() + app_.config().lro_delay.count();
-  app_.store().exec("UPDATE operations SET status=?, ready_at=?, error=? WHERE id=?",
+  app_.store().exec("UPDATE operations SET status=?, ready_at=?, error=? WHERE id=? AND status='InProgress'",
                     {status, ready, error.empty() ? SqlValue{} : SqlValue{error}, id});
 }
 
@@ -595,6 +596,7 @@ net::ServerResponse Endpoints::deployment_put(const net::ServerRequest& req, con
 
   auto& s = app_.store();
   int status = 201;
+  bool unchanged = false;  // the same model, code, settings and sku as the running deployment
   std::string op = open_operation("onlineDeployment:" + ws + "/" + ep + "/" + name);
   s.transaction([&] {
     auto existing =
@@ -645,6 +647,14 @@ net::ServerResponse Endpoints::deployment_put(const net::ServerRequest& req, con
     b.set(d, "systemData", system_data(b, created, now));
     std::string text = json::dump(d);
     std::string state = existing ? "Updating" : "Creating";
+    if (existing) {
+      auto old = s.one("SELECT body, state FROM online_deployments WHERE ws=? AND endpoint=? AND name=?", {ws, ep, name});
+      auto before = json::parse(old->str(0));
+      unchanged = old->str(1) == "Succeeded" && deployment(ws + "/" + ep + "/" + name) &&
+                  json::dump(before["properties"]) == json::dump(d["properties"]) &&
+                  json::dump(before["sku"]) == json::dump(d["sku"]);
+      if (unchanged) state = "Succeeded";  // re-applying a deployment does not restart it
+    }
     if (existing)
       s.exec("UPDATE online_deployments SET body=?, state=?, modified=? WHERE ws=? AND endpoint=? AND name=?",
              {text, state, now, ws, ep, name});
@@ -655,7 +665,10 @@ net::ServerResponse Endpoints::deployment_put(const net::ServerRequest& req, con
           {ws, ep, name, text, state, now, now});
   });
   std::string out = render_deployment(ws, ep, name);  // Creating/Updating, before provisioning moves on
-  provision(ws, ep, name, op);
+  if (unchanged)
+    finish_operation(op, "Succeeded");
+  else
+    provision(ws, ep, name, op);
   return accepted(status, op, out, true);
 }
 
@@ -865,6 +878,9 @@ void Endpoints::provision(const std::string& ws, const std::string& ep, const st
     std::lock_guard<std::mutex> lock(d->mu);
     gen = ++d->generation;
     old = std::move(d->provisioner);
+    // A PUT or PATCH during provisioning supersedes it: its operation ends Canceled.
+    if (!d->op.empty()) finish_operation(d->op, "Canceled", "superseded by a later update of the deployment");
+    d->op = op;
   }
   if (old.joinable()) old.join();
   std::lock_guard<std::mutex> lock(d->mu);

@@ -234,7 +234,17 @@ class Arm(Base):
         d = self.deployment("churn", "blue", code_id, count=2)
         self.assertEqual(d["sku"]["capacity"], 2)
         self.assertEqual(d["properties"]["requestSettings"]["maxConcurrentRequestsPerInstance"], 1)
-        self.assertEqual(len(self.host_pids("churn", "blue")), 2)
+        pids = sorted(self.host_pids("churn", "blue"))
+        self.assertEqual(len(pids), 2)
+        # Re-applying the same deployment changes nothing: 200, still Succeeded, same processes.
+        s, h, again = srv.arm("PUT", "/onlineEndpoints/churn/deployments/blue",
+                              {"location": "local", "sku": d["sku"], "properties": {
+                                  k: d["properties"][k] for k in ("endpointComputeType", "model", "codeConfiguration",
+                                                                  "instanceType", "requestSettings", "livenessProbe")}})
+        self.assertEqual(s, 200, again)
+        self.assertEqual(again["properties"]["provisioningState"], "Succeeded")
+        self.assertEqual(self.wait_op(h), "Succeeded")
+        self.assertEqual(sorted(self.host_pids("churn", "blue")), pids)
         s, _, err = srv.arm("PUT", "/onlineEndpoints/churn", {"location": "local", "properties": {
             "authMode": "Key", "traffic": {"blue": 60}}})
         self.assertEqual(s, 400, err)
@@ -471,7 +481,8 @@ class Failures(Base):
         self.register_model()
         code_id, _ = srv.upload_code("crashing", {"score.py": CRASHING_SCORE})
         self.endpoint("bad")
-        self.deployment("bad", "green", code_id, expect="Failed")
+        d = self.deployment("bad", "green", code_id, expect="Failed")
+        self.assertEqual(d["properties"]["provisioningState"], "Failed")
         s, _, logs = srv.arm("POST", "/onlineEndpoints/bad/deployments/green/getLogs", {"tail": 20})
         self.assertIn("init() failed on purpose", logs["content"])
         k = self.keys("bad")
