@@ -31,7 +31,7 @@ def stats(name, times, wall):
     ms = sorted(t * 1000 for t in times)
     p50 = statistics.median(ms)
     p95 = ms[int(len(ms) * 0.95) - 1]
-    print("%-34s %7.0f req/s   p50 %6.2f ms   p95 %6.2f ms" % (name, len(ms) / wall, p50, p95))
+    print("%-30s %6.0f req/s (1 client)   p50 %6.2f ms   p95 %6.2f ms" % (name, len(ms) / wall, p50, p95))
     return p50
 
 
@@ -42,17 +42,10 @@ def post(url, body, headers):
         return r.status
 
 
-def measure(url, body, headers):
-    for _ in range(20):  # warm-up
-        post(url, body, headers)
-    times = []
-    start = time.perf_counter()
-    for _ in range(N):
-        t = time.perf_counter()
-        if post(url, body, headers) != 200:
-            raise SystemExit("a request failed")
-        times.append(time.perf_counter() - t)
-    return times, time.perf_counter() - start
+def timed(fn):
+    t = time.perf_counter()
+    fn()
+    return time.perf_counter() - t
 
 
 def main():
@@ -66,13 +59,8 @@ def main():
         _, _, ep = srv.arm("GET", "/onlineEndpoints/bench")
         body = json.dumps({"data": endpoints_it.ROWS[:1]}).encode()
         headers = {"Content-Type": "application/json"}
-        print("amlops-local online endpoint, starter churn model, %d sequential single-record requests" % N)
-        t, wall = measure(ep["properties"]["scoringUri"], body, dict(headers, Authorization="Bearer " + key))
-        via_endpoint = stats("1. through the scoring URI", t, wall)
         with open(os.path.join(srv.data, "endpoints", "local", "bench", "blue", "instance-0.port")) as f:
             port = int(f.read())
-        t, wall = measure("http://127.0.0.1:%d/score" % port, body, headers)
-        via_host = stats("2. inference host directly", t, wall)
         # 3. run() in-process, with the deployment's own copy of the code and model.
         dep = os.path.join(srv.data, "endpoints", "local", "bench", "blue")
         os.environ["AZUREML_MODEL_DIR"] = os.path.join(dep, "azureml-models", "churn", "1")
@@ -80,16 +68,21 @@ def main():
         import score  # noqa: E402
         score.init()
         text = body.decode()
-        for _ in range(20):
-            score.run(text)
-        times = []
-        start = time.perf_counter()
+        ways = [("1. through the scoring URI",
+                 lambda: post(ep["properties"]["scoringUri"], body, dict(headers, Authorization="Bearer " + key))),
+                ("2. inference host directly", lambda: post("http://127.0.0.1:%d/score" % port, body, headers)),
+                ("3. run() in a Python loop", lambda: score.run(text))]
+        for _ in range(20):  # warm-up
+            for _, fn in ways:
+                fn()
+        # Interleaved (one of each per round), so a noisy machine weighs on the three alike.
+        times = {name: [] for name, _ in ways}
         for _ in range(N):
-            t0 = time.perf_counter()
-            score.run(text)
-            times.append(time.perf_counter() - t0)
-        stats("3. run() in a Python loop", times, time.perf_counter() - start)
-        print("routing overhead of amlops-local per request (p50 of 1 - p50 of 2): %.2f ms" % (via_endpoint - via_host))
+            for name, fn in ways:
+                times[name].append(timed(fn))
+        print("amlops-local online endpoint, starter churn model, %d single-record requests each, one at a time" % N)
+        p50 = [stats(name, times[name], sum(times[name])) for name, _ in ways]
+        print("routing overhead of amlops-local per request (p50 of 1 - p50 of 2): %.2f ms" % (p50[0] - p50[1]))
     finally:
         bench.tearDown()
         endpoints_it.tearDownModule()
