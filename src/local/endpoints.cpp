@@ -255,8 +255,10 @@ void Endpoints::add_public_routes(RouteTable& t) {
   using Req = net::ServerRequest;
   t.add("POST", "_endpoints/{ws}/{ep}/score",
         [this](const Req& r, const RouteMatch& m) { return score(r, m["ws"], m["ep"]); });
-  t.add("GET", "_endpoints/{ws}/{ep}/score",
-        [this](const Req& r, const RouteMatch& m) { return score(r, m["ws"], m["ep"]); });
+  // As azmlinfsrv for a scoring script without inference-schema decorators.
+  t.add("GET", "_endpoints/{ws}/{ep}/swagger.json", [](const Req&, const RouteMatch&) {
+    return score_error(404, "Swagger not available: the scoring script declares no input/output schema.");
+  });
 }
 
 // ---------------------------------------------------------------------------------------------

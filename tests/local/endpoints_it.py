@@ -47,11 +47,12 @@ def run(raw_data):
     return {}
 '''
 SLOW_SCORE = '''
-import json, time
+import json, os, time, uuid
 def init():
     pass
 
 def run(raw_data):
+    open(os.path.join(os.environ["AML_APP_ROOT"], "started-" + uuid.uuid4().hex), "w").close()
     time.sleep(json.loads(raw_data).get("sleep", 0))
     return {"ok": True}
 '''
@@ -499,19 +500,23 @@ class Failures(Base):
         self.register_model()
         code_id, _ = srv.upload_code("slow", {"score.py": SLOW_SCORE})
         self.endpoint("slow")
-        self.deployment("slow", "blue", code_id, timeout="PT1S", concurrency=1)
+        self.deployment("slow", "blue", code_id, timeout="PT5S", concurrency=1)
         self.endpoint("slow", traffic={"blue": 100})
         k = self.keys("slow")
-        s, _, out = self.score("slow", {"sleep": 3}, key=k["primaryKey"])
+        s, _, out = self.score("slow", {"sleep": 7}, key=k["primaryKey"])
         self.assertEqual(s, 408, out)
         time.sleep(2.5)  # the slow call above ends
         # 2 x max_concurrent_requests_per_instance x instances = 2 in flight; a third gets 429.
+        code = os.path.join(srv.data, "endpoints", "local", "slow", "blue", "code")
+        before = len(glob.glob(code + "/started-*"))
         statuses = []
         threads = [threading.Thread(target=lambda: statuses.append(
-            self.score("slow", {"sleep": 0.8}, key=k["primaryKey"])[0])) for _ in range(2)]
+            self.score("slow", {"sleep": 3}, key=k["primaryKey"])[0])) for _ in range(2)]
         for t in threads:
             t.start()
-        time.sleep(0.3)
+        end = time.time() + 30
+        while len(glob.glob(code + "/started-*")) < before + 2 and time.time() < end:
+            time.sleep(0.05)  # both requests are inside run()
         s, h, _ = self.score("slow", {"sleep": 0}, key=k["primaryKey"])
         for t in threads:
             t.join()
