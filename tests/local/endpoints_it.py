@@ -200,7 +200,7 @@ class Base(unittest.TestCase):
         return code_id
 
     def host_pids(self, ep, dep):
-        marker = os.path.join(self.srv.data, "endpoints", "local", ep, dep, "host.py")
+        folder = os.path.join(self.srv.data, "endpoints", "local", ep, dep) + "/g"  # g<N>/host.py
         pids = []
         for p in glob.glob("/proc/[0-9]*/cmdline"):
             try:
@@ -208,7 +208,7 @@ class Base(unittest.TestCase):
                     args = f.read().split(b"\0")
             except OSError:
                 continue
-            if marker.encode() in args:
+            if any(a.startswith(folder.encode()) and a.endswith(b"/host.py") for a in args):
                 pids.append(int(p.split("/")[2]))
         return pids
 
@@ -443,6 +443,33 @@ class Scoring(Base):
         s, _, out = self.score("churn", {"data": ROWS[:1]}, key=k["primaryKey"])
         self.assertEqual(s, 404, out)
 
+    def test_update_keeps_serving_until_the_new_instances_are_ready(self):
+        srv = self.srv
+        code_id = self.starter()
+        k = self.keys("churn")
+        before = self.host_pids("churn", "blue")
+        statuses = collections.Counter()
+        done = threading.Event()
+
+        def traffic():
+            while not done.is_set():
+                statuses[self.score("churn", {"data": ROWS[:1]}, key=k["primaryKey"])[0]] += 1
+
+        t = threading.Thread(target=traffic)
+        t.start()
+        try:
+            time.sleep(0.5)
+            # A new setting (two instances): Updating, the old instance answers meanwhile, then Succeeded.
+            self.deployment("churn", "blue", code_id, count=2)
+            time.sleep(0.5)
+        finally:
+            done.set()
+            t.join()
+        self.assertEqual(set(statuses), {200}, statuses)
+        after = self.host_pids("churn", "blue")
+        self.assertEqual(len(after), 2)
+        self.assertFalse(set(before) & set(after))
+
     def test_mirror_traffic(self):
         srv = self.srv
         code_id = self.starter()
@@ -507,7 +534,7 @@ class Failures(Base):
         self.assertEqual(s, 408, out)
         time.sleep(2.5)  # the slow call above ends
         # 2 x max_concurrent_requests_per_instance x instances = 2 in flight; a third gets 429.
-        code = os.path.join(srv.data, "endpoints", "local", "slow", "blue", "code")
+        code = glob.glob(os.path.join(srv.data, "endpoints", "local", "slow", "blue", "g*", "code"))[0]
         before = len(glob.glob(code + "/started-*"))
         statuses = []
         threads = [threading.Thread(target=lambda: statuses.append(
