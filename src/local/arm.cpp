@@ -8,6 +8,7 @@
 #include "core/hash.hpp"
 #include "core/strings.hpp"
 #include "local/app.hpp"
+#include "local/endpoints.hpp"
 #include "local/external.hpp"
 #include "local/runner.hpp"
 
@@ -341,6 +342,7 @@ RouteTable App::arm_routes() {
       return route_assets(req, "reg/" + reg_of(m), kind, from(kind, m), 0);
     });
   }
+  endpoints_->add_arm_routes(t, ws_path, ws_of);
   // Anything else below a workspace or registry that exists: not implemented.
   t.add("*", ws_path + "/{first}/{rest*}", [ws_of](const Req& req, const RouteMatch& m) -> net::ServerResponse {
     ws_of(m);
