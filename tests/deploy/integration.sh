@@ -17,6 +17,8 @@ set -u -o pipefail
 BIN=$(cd "$1" && pwd)
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 PY=/usr/bin/python3
+# The inference host runs under the first python3 on PATH: the one with scikit-learn here.
+export PATH=/usr/bin:$PATH
 for b in amlops-deploy amlops-model amlops-local; do
   [ -x "$BIN/$b" ] || { echo "SKIP: $BIN/$b not built"; exit 77; }
 done
