@@ -179,12 +179,14 @@ check "$($PY -c 'import json,sys; print(json.loads(sys.argv[1])["predictions"] =
 check "$(curl -sS -o /dev/null -w '%{http_code}' -X POST -H 'Authorization: Bearer wrong' --data @request.json "$URI")" 401 "(a) a wrong key gets 401"
 
 # ---- (e) re-running the finished rollout changes nothing ----------------------------------------
+writes() { grep -c '"method":"\(PUT\|PATCH\|DELETE\)"' "$DATA/requests.jsonl"; }
 "$DEPLOY" status --endpoint churn-endpoint --output json > e-before.json 2>/dev/null
+w0=$(writes)
 check "$(run e rollout --endpoint endpoint.yml --deployment blue.yml --smoke-request request.json --soak 0s)" 0 "(e) re-run exits 0"
 check "$(jq_py e.json 'd["state"], d["changes"]')" "('unchanged', 0)" "(e) state unchanged, no PUT"
 "$DEPLOY" status --endpoint churn-endpoint --output json > e-after.json 2>/dev/null
 check "$(jq_py e-after.json 'd["traffic"]')" "$(jq_py e-before.json 'd["traffic"]')" "(e) traffic the same"
-if ls "$DATA"/*.log > /dev/null 2>&1 && grep -l '"PUT' "$DATA"/*.log > /dev/null 2>&1; then :; fi
+check "$(writes)" "$w0" "(e) the server saw no PUT, PATCH or DELETE during the re-run"
 
 # ---- (b) green whose run() raises ---------------------------------------------------------------
 export GITHUB_ACTIONS=true GITHUB_OUTPUT=$WORK/b.out GITHUB_STEP_SUMMARY=$WORK/b.summary
