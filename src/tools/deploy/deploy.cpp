@@ -138,8 +138,10 @@ int cmd_rollout(Context& ctx, const std::vector<std::string>& args) {
                    "traffic step by step with a soak and a health check after each step; any failure restores the "
                    "traffic as it was.",
                    "--endpoint E.yml --deployment D.yml --smoke-request F [--steps 10,50,100] [--soak 5m]");
-  cmd.options()("endpoint", cli::po::value<std::string>(), "online endpoint YAML (CLI v2)")(
-      "deployment", cli::po::value<std::string>(), "managed online deployment YAML (CLI v2)")(
+  cmd.options()("endpoint", cli::po::value<std::string>(),
+                "rollout: the online endpoint YAML (CLI v2); the other commands: its name (or the YAML)")(
+      "deployment", cli::po::value<std::string>(),
+      "rollout: the managed online deployment YAML (CLI v2); smoke: a deployment to call directly")(
       "model", cli::po::value<std::string>(), "model to deploy instead of the YAML's: NAME:VERSION or a registry model id")(
       "steps", cli::po::value<std::string>()->default_value("10,50,100"), "traffic percents of the new deployment")(
       "soak", cli::po::value<std::string>()->default_value("1m"), "wait after each step before its health check")(
