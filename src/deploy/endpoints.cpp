@@ -111,7 +111,8 @@ Traffic traffic_of_endpoint(const json::Value& ep) {
 }
 
 Traffic mirror_of_endpoint(const json::Value& ep) {
-  return normalized(traffic_of(json::find(ep, "/properties/mirrorTraffic"), "properties.mirrorTraffic of the endpoint"));
+  return normalized(
+      traffic_of(json::find(ep, "/properties/mirrorTraffic"), "properties.mirrorTraffic of the endpoint"));
 }
 
 std::map<std::string, std::string> tags_of(const json::Value& resource) { return json::string_map(resource, "/tags"); }

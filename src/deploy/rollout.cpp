@@ -2,6 +2,8 @@
 
 #include <rapidjson/pointer.h>
 
+#include <set>
+
 #include "aml/submit.hpp"
 #include "aml/upload.hpp"
 #include "core/error.hpp"
@@ -243,8 +245,8 @@ class Rollout {
     if (r && r->deployment == d_.name && r->state == "in_progress") {
       record_ = *r;
       record_written_ = true;
-      say("resuming the rollout of " + d_.name + " recorded on the endpoint (traffic before it: " +
-          traffic_text(r->previous) + ")");
+      say("resuming the rollout of " + d_.name +
+          " recorded on the endpoint (traffic before it: " + traffic_text(r->previous) + ")");
     } else {
       record_.deployment = d_.name;
       record_.previous = live;
@@ -332,7 +334,8 @@ class Rollout {
     auto end = clock_.now() + o_.soak;
     while (clock_.now() < end) {
       signals::check();
-      clock_.sleep(std::min<Duration>(std::chrono::seconds(1), std::chrono::duration_cast<Duration>(end - clock_.now())));
+      clock_.sleep(
+          std::min<Duration>(std::chrono::seconds(1), std::chrono::duration_cast<Duration>(end - clock_.now())));
     }
   }
 
@@ -455,7 +458,9 @@ RollbackResult rollback(Endpoints& eps, const std::string& endpoint, const std::
   auto tags = tags_of(ep);
   std::optional<RolloutRecord> r;
   if (auto it = tags.find(kRolloutTag); it != tags.end()) r = parse_record(it->second);
-  if (!r) throw UsageError("endpoint " + endpoint + " has no rollout record (tag " + kRolloutTag + "): nothing to roll back to");
+  if (!r)
+    throw UsageError("endpoint " + endpoint + " has no rollout record (tag " + kRolloutTag +
+                     "): nothing to roll back to");
   RollbackResult res;
   res.before = traffic_of_endpoint(ep);
   res.record = *r;
@@ -463,9 +468,21 @@ RollbackResult rollback(Endpoints& eps, const std::string& endpoint, const std::
     res.after = res.before;
     return res;
   }
+  std::set<std::string> present;
+  for (auto& d : eps.deployments(endpoint)) present.insert(json::opt_string(d, "/name").value_or(""));
+  std::vector<std::string> gone;
+  for (auto& [name, w] : r->previous)
+    if (!present.count(name)) gone.push_back(name);
+  for (auto& [name, w] : r->previous_mirror)
+    if (!present.count(name)) gone.push_back(name);
+  if (!gone.empty())
+    throw CheckFailed("cannot restore the traffic before the rollout of " + r->deployment + " (" +
+                      traffic_text(r->previous) + "): deployment " + str::join(gone, ", ") +
+                      " no longer exists (deleted by --cleanup?); set the traffic by hand");
   r->state = "rolled_back";
   r->reason = reason;
-  json::Document after = eps.set_traffic(endpoint, ep, r->previous, r->previous_mirror, {{kRolloutTag, record_text(*r)}});
+  json::Document after =
+      eps.set_traffic(endpoint, ep, r->previous, r->previous_mirror, {{kRolloutTag, record_text(*r)}});
   res.after = traffic_of_endpoint(after);
   res.changed = true;
   res.record = *r;

@@ -27,14 +27,16 @@ struct SmokeRequest {
 
 // Reads request files (each must exist; JSON is not required of a request) and expectations
 // (JSON, ConfigError with line:col otherwise): one expectation for all requests, or one per request.
-std::vector<SmokeRequest> load_requests(const std::vector<std::string>& requests, const std::vector<std::string>& expects);
+std::vector<SmokeRequest> load_requests(const std::vector<std::string>& requests,
+                                        const std::vector<std::string>& expects);
 
 // Sends each request `count` times; a non-200 answer or an answer that does not match its
 // expectation is an error (the first ten described in `failures`); the error rate and p95 are
 // judged against the thresholds.
 struct SmokeResult {
   Health health;
-  std::vector<std::string> failures;  // "request.json: HTTP 424: ..." / "request.json: ...: /predictions/0: expected 1, got 0"
+  std::vector<std::string>
+      failures;  // "request.json: HTTP 424: ..." / "request.json: ...: /predictions/0: expected 1, got 0"
   [[nodiscard]] bool ok() const { return health.ok; }
 };
 SmokeResult smoke(Scorer& scorer, const std::vector<SmokeRequest>& requests, const std::string& deployment, int count,

@@ -96,8 +96,8 @@ int64_t integer(const yaml::Document& d, const YAML::Node& map, const std::strin
 std::string name_of(const yaml::Document& d, const YAML::Node& root, const std::string& what) {
   std::string name = d.get_string(root, "name");
   if (!valid_name(name))
-    d.fail(root["name"], "the " + what + " name '" + name +
-                             "' must be 3-32 characters: a letter, then letters, digits or '-'");
+    d.fail(root["name"],
+           "the " + what + " name '" + name + "' must be 3-32 characters: a letter, then letters, digits or '-'");
   return name;
 }
 
@@ -188,10 +188,27 @@ DeploymentSpec load_deployment_text(const std::string& text, const std::string& 
   yaml::Document d = yaml::load_string(text, source, {yaml::kMaxDocumentBytes, yaml::kMaxAliasNodes, true});
   YAML::Node root = root_map(d, "online deployment");
   known_keys(d, root,
-             {"$schema", "name", "endpoint_name", "description", "tags", "model", "code_configuration", "environment",
-              "instance_type", "instance_count", "request_settings", "liveness_probe", "readiness_probe",
-              "environment_variables", "app_insights_enabled", "data_collector", "scale_settings", "type",
-              "egress_public_network_access", "model_mount_path", "properties"},
+             {"$schema",
+              "name",
+              "endpoint_name",
+              "description",
+              "tags",
+              "model",
+              "code_configuration",
+              "environment",
+              "instance_type",
+              "instance_count",
+              "request_settings",
+              "liveness_probe",
+              "readiness_probe",
+              "environment_variables",
+              "app_insights_enabled",
+              "data_collector",
+              "scale_settings",
+              "type",
+              "egress_public_network_access",
+              "model_mount_path",
+              "properties"},
              "a managed online deployment");
   DeploymentSpec s;
   s.file = source;
@@ -209,7 +226,8 @@ DeploymentSpec load_deployment_text(const std::string& text, const std::string& 
   if (auto v = d.opt_string(root, "description")) b.set(props, "description", *v);
 
   if (YAML::Node m = root["model"]; m && !m.IsNull()) {
-    if (!m.IsScalar()) d.fail(m, "'model' must be azureml:NAME:VERSION or a registry model id (inline models are not supported)");
+    if (!m.IsScalar())
+      d.fail(m, "'model' must be azureml:NAME:VERSION or a registry model id (inline models are not supported)");
     s.model_at = d.at(m);
     try {
       s.model = model_id(workspace_id, m.Scalar());
@@ -229,7 +247,8 @@ DeploymentSpec load_deployment_text(const std::string& text, const std::string& 
       s.code_id = spec::asset_id(workspace_id, "codes", code);
     } else if (auto local = spec::local_path(code)) {
       fs::path p = fs::path(*local).is_absolute() ? fs::path(*local) : base_dir / *local;
-      if (!fs::is_directory(p)) d.fail(c["code"], "code folder '" + code + "' does not exist (resolved to " + p.string() + ")");
+      if (!fs::is_directory(p))
+        d.fail(c["code"], "code folder '" + code + "' does not exist (resolved to " + p.string() + ")");
       p = fs::weakly_canonical(p);
       if (!fs::exists(p / s.scoring_script))
         d.fail(c["scoring_script"], "scoring script '" + s.scoring_script + "' is not in " + p.string());
@@ -244,7 +263,8 @@ DeploymentSpec load_deployment_text(const std::string& text, const std::string& 
   }
 
   if (YAML::Node e = root["environment"]; e && !e.IsNull()) {
-    if (!e.IsScalar()) d.fail(e, "'environment' must be azureml:NAME:VERSION, azureml:NAME@latest or an environment YAML file");
+    if (!e.IsScalar())
+      d.fail(e, "'environment' must be azureml:NAME:VERSION, azureml:NAME@latest or an environment YAML file");
     std::string ref = e.Scalar();
     if (ref.rfind("azureml:", 0) == 0) {
       s.environment = spec::asset_id(workspace_id, "environments", ref);
@@ -255,9 +275,9 @@ DeploymentSpec load_deployment_text(const std::string& text, const std::string& 
     } else {
       d.fail(e, "'environment' must be azureml:NAME:VERSION, azureml:NAME@latest or an environment YAML file");
     }
-    b.set(props, "environmentId", s.environment.empty() || s.environment.rfind("azureml:", 0) == 0
-                                      ? std::string("pending:environment")
-                                      : s.environment);
+    b.set(props, "environmentId",
+          s.environment.empty() || s.environment.rfind("azureml:", 0) == 0 ? std::string("pending:environment")
+                                                                           : s.environment);
   }
 
   if (auto t = d.opt_string(root, "instance_type")) b.set(props, "instanceType", *t);
@@ -275,7 +295,8 @@ DeploymentSpec load_deployment_text(const std::string& text, const std::string& 
     known_keys(d, r, {"request_timeout_ms", "max_concurrent_requests_per_instance", "max_queue_wait_ms"},
                "'request_settings'");
     json::Value rs = b.obj();
-    if (r["request_timeout_ms"]) b.set(rs, "requestTimeout", iso_millis(integer(d, r, "request_timeout_ms", 1, 180000)));
+    if (r["request_timeout_ms"])
+      b.set(rs, "requestTimeout", iso_millis(integer(d, r, "request_timeout_ms", 1, 180000)));
     if (r["max_concurrent_requests_per_instance"])
       b.set(rs, "maxConcurrentRequestsPerInstance", integer(d, r, "max_concurrent_requests_per_instance", 1, 1000));
     if (r["max_queue_wait_ms"]) b.set(rs, "maxQueueWait", iso_millis(integer(d, r, "max_queue_wait_ms", 0, 180000)));
@@ -340,7 +361,8 @@ DeploymentSpec load_deployment_text(const std::string& text, const std::string& 
 
 DeploymentSpec load_deployment(const fs::path& file, const std::string& workspace_id) {
   if (!fs::exists(file)) throw UsageError("--deployment " + file.string() + " does not exist");
-  return load_deployment_text(files::read_bounded(file, yaml::kMaxDocumentBytes), file.string(), fs::absolute(file).parent_path(), workspace_id);
+  return load_deployment_text(files::read_bounded(file, yaml::kMaxDocumentBytes), file.string(),
+                              fs::absolute(file).parent_path(), workspace_id);
 }
 
 }  // namespace amlops::deploy

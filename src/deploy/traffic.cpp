@@ -58,8 +58,7 @@ std::vector<int> parse_steps(const std::string& text) {
     auto v = str::parse_int(str::trim(part));
     if (!v || *v < 1 || *v > 100)
       throw UsageError("--steps '" + text + "': each step is a whole percent from 1 to 100 ('" + part + "' is not)");
-    if (!steps.empty() && *v <= steps.back())
-      throw UsageError("--steps '" + text + "': the steps must increase");
+    if (!steps.empty() && *v <= steps.back()) throw UsageError("--steps '" + text + "': the steps must increase");
     steps.push_back(static_cast<int>(*v));
   }
   if (steps.empty() || steps.back() != 100) throw UsageError("--steps '" + text + "': the last step must be 100");
@@ -159,8 +158,7 @@ Health evaluate(const std::vector<Sample>& samples, const Thresholds& t) {
   }
   if (t.max_p95_ms && h.p95_ms > *t.max_p95_ms) {
     h.ok = false;
-    h.reasons.push_back("p95 latency " + num(h.p95_ms) + " ms is above " +
-                        num(*t.max_p95_ms) + " ms");
+    h.reasons.push_back("p95 latency " + num(h.p95_ms) + " ms is above " + num(*t.max_p95_ms) + " ms");
   }
   return h;
 }

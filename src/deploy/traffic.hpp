@@ -35,11 +35,11 @@ struct RolloutRecord {
   std::string deployment;
   Traffic previous;
   Traffic previous_mirror;
-  std::string state;  // in_progress | done | rolled_back
+  std::string state;   // in_progress | done | rolled_back
   std::string reason;  // why it rolled back (short)
 };
 inline constexpr const char* kRolloutTag = "amlops.rollout";
-std::string record_text(const RolloutRecord& r);  // compact JSON
+std::string record_text(const RolloutRecord& r);                     // compact JSON
 std::optional<RolloutRecord> parse_record(const std::string& text);  // nullopt when not one
 
 // One scoring request as measured by the client.
@@ -61,7 +61,7 @@ struct Health {
   std::vector<std::string> reasons;  // each failed threshold, readable
 };
 struct Thresholds {
-  double max_error_rate = 0;        // fraction of non-200 answers allowed
+  double max_error_rate = 0;  // fraction of non-200 answers allowed
   std::optional<double> max_p95_ms;
 };
 // Nearest-rank percentile (p in [0,100]) of the values; 0 when empty.

@@ -243,6 +243,16 @@ check "$(run cl rollout --endpoint endpoint.yml --deployment teal.yml --smoke-re
 check "$(status)" "[('teal', 100)]" "teal 100 %"
 check "$(jq_py status.json 'sorted(x["name"] for x in d["deployments"])')" "['teal']" "--cleanup deleted blue and green (0 %)"
 
+# ---- --mirror: a mirror phase before the steps, gone afterwards -----------------------------------------
+deployment plum code-green > plum.yml
+check "$(run mi rollout --endpoint endpoint.yml --deployment plum.yml --smoke-request request.json --mirror 20 --steps 100 --soak 0s --count 10)" 0 "rollout of plum with --mirror 20"
+grep -q "mirroring 20 % of live traffic to plum" mi.err && pass "the mirror phase ran" || fail "no mirror phase: $(tail -5 mi.err)"
+check "$(status)" "[('plum', 100)]" "plum 100 % after the mirror phase"
+check "$(jq_py status.json 'd["mirror_traffic"]')" "{}" "no mirror traffic left"
+# later sections expect teal at 100 %
+check "$(run back rollback --endpoint endpoint.yml)" 0 "rollback to teal (endpoint given as its YAML)"
+check "$(status)" "[('teal', 100)]" "teal 100 % again"
+
 # ---- (f) 20 % injected faults -------------------------------------------------------------------------
 "$LOCAL" stop --data "$DATA" > /dev/null 2>&1
 start_server "$DATA" --faults 429=0.08,503=0.07,reset=0.05

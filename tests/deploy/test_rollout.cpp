@@ -105,7 +105,8 @@ class FakeAml : public net::Transport {
         return answer(200, json::dump(d));
       }
     }
-    if (parts.size() == 2 && parts[1] == "listKeys") return answer(200, R"({"primaryKey":"pk-SECRET","secondaryKey":"sk"})");
+    if (parts.size() == 2 && parts[1] == "listKeys")
+      return answer(200, R"({"primaryKey":"pk-SECRET","secondaryKey":"sk"})");
     if (parts.size() == 4 && parts[3] == "getLogs")
       return answer(200, R"({"content":"starting\nTraceback (most recent call last):\nValueError: broken model"})");
     return not_found();
@@ -165,7 +166,8 @@ struct World {
     http = std::make_unique<net::Client>(co);
     azure::ArmOptions ao;
     ao.endpoint = kArm;
-    arm = std::make_unique<azure::ArmClient>(*http, [] { return std::string("arm-token"); }, clock, ao);
+    arm = std::make_unique<azure::ArmClient>(
+        *http, [] { return std::string("arm-token"); }, clock, ao);
     ws = std::make_unique<azure::Workspace>(*arm, azure::WorkspaceRef::parse(kWs));
     eps = std::make_unique<Endpoints>(*ws);
   }
@@ -242,6 +244,15 @@ BOOST_AUTO_TEST_CASE(canary_steps_shift_traffic_and_observe_each_split) {
   BOOST_TEST(rb.changed);
   BOOST_TEST(traffic_text(w.traffic()) == "blue=100");
   BOOST_TEST(!rollback(*w.eps, "churn-ep", "test").changed);  // twice: nothing more
+  // After --cleanup deleted the deployment the record names, rollback says so and changes nothing.
+  w.roll(World::deployment("green"), w.options());
+  w.fake->deployments.erase("churn-ep/blue");
+  w.fake->writes.clear();
+  BOOST_CHECK_EXCEPTION(rollback(*w.eps, "churn-ep", "test"), CheckFailed, [](const CheckFailed& e) {
+    return std::string(e.what()).find("deployment blue no longer exists") != std::string::npos;
+  });
+  BOOST_TEST(w.fake->writes.empty());
+  BOOST_TEST(traffic_text(w.traffic()) == "green=100");
 }
 
 BOOST_AUTO_TEST_CASE(smoke_failure_keeps_traffic_untouched) {

@@ -79,8 +79,7 @@ BOOST_AUTO_TEST_CASE(starter_deployment_yaml_to_rest_body) {
 // Every property the body carries is one the spec example of OnlineDeployments_CreateOrUpdate has.
 BOOST_AUTO_TEST_CASE(deployment_body_uses_the_spec_examples_property_names) {
   DeploymentSpec d = load_deployment(kStarter / "deployment.yml", kWs);
-  json::Document ex =
-      example_body("OnlineDeployment/ManagedOnlineDeployment/createOrUpdate.json", "/parameters/body");
+  json::Document ex = example_body("OnlineDeployment/ManagedOnlineDeployment/createOrUpdate.json", "/parameters/body");
   for (auto& m : d.body["properties"].GetObject()) {
     std::string k = m.name.GetString();
     if (k == "dataCollector") continue;  // newer than the example (endpoints-and-scoring.md §2.2)
@@ -123,8 +122,8 @@ BOOST_AUTO_TEST_CASE(bad_yaml_names_file_line_col) {
   expect_config_error("name: blue\nendpoint_name: e1x\nmodel: churn\n", "d.yml:3:8", "'model' must be");
   expect_config_error("name: blue\nendpoint_name: e1x\ncode_configuration:\n  code: ./nope\n  scoring_script: s.py\n",
                       "d.yml:4:9", "does not exist");
-  expect_config_error("name: blue\nendpoint_name: e1x\nrequest_settings: {request_timeout_ms: 999999}\n", "d.yml:3:",
-                      "request_timeout_ms");
+  expect_config_error("name: blue\nendpoint_name: e1x\nrequest_settings: {request_timeout_ms: 999999}\n",
+                      "d.yml:3:", "request_timeout_ms");
   expect_config_error("name: blue\nendpoint_name: e1x\nname: green\n", "d.yml:3:1", "");
   expect_config_error("name: blue\nendpoint_name: [\n", "d.yml:", "YAML syntax error");
   expect_config_error("name: ep1\nauth_mode: password\n", "e.yml:2:12", "key, aml_token or aad_token", true);
@@ -154,12 +153,12 @@ BOOST_AUTO_TEST_CASE(traffic_shift_table) {
       {{{"blue", 100}}, 10, {{"blue", 90}, {"green", 10}}},
       {{{"blue", 100}}, 50, {{"blue", 50}, {"green", 50}}},
       {{{"blue", 100}}, 100, {{"green", 100}}},
-      {{}, 10, {{"green", 100}}},                                            // nothing else serves: all at once
-      {{{"blue", 0}}, 10, {{"green", 100}}},                                 // zero entries do not count
+      {{}, 10, {{"green", 100}}},             // nothing else serves: all at once
+      {{{"blue", 0}}, 10, {{"green", 100}}},  // zero entries do not count
       {{{"blue", 60}, {"red", 40}}, 10, {{"blue", 54}, {"red", 36}, {"green", 10}}},
-      {{{"a", 50}, {"b", 50}}, 33, {{"a", 34}, {"b", 33}, {"green", 33}}},  // remainder to the first by name
+      {{{"a", 50}, {"b", 50}}, 33, {{"a", 34}, {"b", 33}, {"green", 33}}},          // remainder to the first by name
       {{{"a", 1}, {"b", 1}, {"c", 98}}, 50, {{"a", 1}, {"c", 49}, {"green", 50}}},  // b rounds to 0
-      {{{"blue", 90}, {"green", 10}}, 50, {{"blue", 50}, {"green", 50}}},  // green's own share is replaced
+      {{{"blue", 90}, {"green", 10}}, 50, {{"blue", 50}, {"green", 50}}},           // green's own share is replaced
   };
   for (auto& c : cases) {
     Traffic got = shift(c.current, "green", c.percent);
@@ -193,7 +192,8 @@ BOOST_AUTO_TEST_CASE(record_round_trip) {
 
 BOOST_AUTO_TEST_CASE(health_verdicts) {
   std::vector<Sample> s;
-  for (int i = 1; i <= 100; ++i) s.push_back({i <= 2 ? 424 : 200, static_cast<double>(i), i % 2 ? "blue" : "green", ""});
+  for (int i = 1; i <= 100; ++i)
+    s.push_back({i <= 2 ? 424 : 200, static_cast<double>(i), i % 2 ? "blue" : "green", ""});
   Health h = evaluate(s, {0.05, 96.0});
   BOOST_TEST(h.ok);
   BOOST_TEST(h.errors == 2u);

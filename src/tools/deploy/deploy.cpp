@@ -41,8 +41,8 @@ Thresholds thresholds(const cli::Command& cmd) {
 void add_check_options(cli::Command& cmd) {
   cmd.options()("expect", cli::po::value<std::vector<std::string>>()->composing(),
                 "JSON the answer must contain (members, array items, numbers within 1e-6); one for all requests "
-                "or one per request")(
-      "max-p95-ms", cli::po::value<double>(), "fail when the p95 latency is above this (ms)")(
+                "or one per request")("max-p95-ms", cli::po::value<double>(),
+                                      "fail when the p95 latency is above this (ms)")(
       "max-error-rate", cli::po::value<double>()->default_value(0.0),
       "fail when more than this fraction of the health requests fails (0 to 1)")(
       "count", cli::po::value<int>()->default_value(20), "requests sent per check");
@@ -142,7 +142,8 @@ int cmd_rollout(Context& ctx, const std::vector<std::string>& args) {
                 "rollout: the online endpoint YAML (CLI v2); the other commands: its name (or the YAML)")(
       "deployment", cli::po::value<std::string>(),
       "rollout: the managed online deployment YAML (CLI v2); smoke: a deployment to call directly")(
-      "model", cli::po::value<std::string>(), "model to deploy instead of the YAML's: NAME:VERSION or a registry model id")(
+      "model", cli::po::value<std::string>(),
+      "model to deploy instead of the YAML's: NAME:VERSION or a registry model id")(
       "steps", cli::po::value<std::string>()->default_value("10,50,100"), "traffic percents of the new deployment")(
       "soak", cli::po::value<std::string>()->default_value("1m"), "wait after each step before its health check")(
       "smoke-request", cli::po::value<std::vector<std::string>>()->composing(),
@@ -175,8 +176,8 @@ int cmd_rollout(Context& ctx, const std::vector<std::string>& args) {
   EndpointSpec e = load_endpoint(cmd.required("endpoint"));
   DeploymentSpec d = load_deployment(cmd.required("deployment"), ref.arm_id());
   if (d.endpoint_name != e.name)
-    throw ConfigError(d.endpoint_name_at, "endpoint_name '" + d.endpoint_name + "' is not the endpoint '" + e.name +
-                                              "' of " + e.file);
+    throw ConfigError(d.endpoint_name_at,
+                      "endpoint_name '" + d.endpoint_name + "' is not the endpoint '" + e.name + "' of " + e.file);
   if (d.model.empty() && !cmd.has("model"))
     throw ConfigError(d.file + ": the deployment names no 'model' (add one, or give --model)");
   if (cmd.has("model")) (void)model_id(ref.arm_id(), cmd.str("model"));
@@ -248,10 +249,11 @@ int cmd_rollout(Context& ctx, const std::vector<std::string>& args) {
     }
   }
   ctx.emit(doc, [&](std::ostream& os) {
-    os << "endpoint:    " << out.endpoint << "\ndeployment:  " << out.deployment << "\nstate:       "
-       << state_name(out.state) << "\nscoring_uri: " << out.scoring_uri << "\ntraffic:     "
-       << traffic_text(out.final_traffic) << " (before: " << traffic_text(out.previous) << ")\n";
-    if (out.smoke) os << "smoke:       " << (out.smoke->ok() ? "pass" : "fail") << ", " << health_line(out.smoke->health) << "\n";
+    os << "endpoint:    " << out.endpoint << "\ndeployment:  " << out.deployment
+       << "\nstate:       " << state_name(out.state) << "\nscoring_uri: " << out.scoring_uri
+       << "\ntraffic:     " << traffic_text(out.final_traffic) << " (before: " << traffic_text(out.previous) << ")\n";
+    if (out.smoke)
+      os << "smoke:       " << (out.smoke->ok() ? "pass" : "fail") << ", " << health_line(out.smoke->health) << "\n";
     for (auto& st : out.steps)
       os << "step " << st.percent << " %:  " << traffic_text(st.traffic) << ", " << health_line(st.health)
          << (st.ok ? "" : ", FAILED: " + st.reason) << "\n";
@@ -410,13 +412,12 @@ int cmd_status(Context& ctx, const std::vector<std::string>& args) {
        << "\ntraffic:     " << traffic_text(traffic) << "\nmirror:      " << traffic_text(mirror) << "\n";
     for (auto& d : deps) {
       std::string dn = json::opt_string(d, "/name").value_or("");
-      os << "deployment " << dn << ": " << provisioning_state(d) << ", "
-         << (traffic.count(dn) ? traffic.at(dn) : 0) << " %, model "
-         << json::opt_string(d, "/properties/model").value_or("-") << "\n";
+      os << "deployment " << dn << ": " << provisioning_state(d) << ", " << (traffic.count(dn) ? traffic.at(dn) : 0)
+         << " %, model " << json::opt_string(d, "/properties/model").value_or("-") << "\n";
     }
     if (rec)
-      os << "last rollout: " << rec->deployment << " " << rec->state << " (traffic before: "
-         << traffic_text(rec->previous) << ")\n";
+      os << "last rollout: " << rec->deployment << " " << rec->state
+         << " (traffic before: " << traffic_text(rec->previous) << ")\n";
   });
   return 0;
 }
@@ -425,8 +426,9 @@ int cmd_status(Context& ctx, const std::vector<std::string>& args) {
 
 int run_deploy(Context& ctx, const std::vector<std::string>& args) {
   return cli::dispatch(ctx, "Managed online endpoints: safe rollout, smoke tests, rollback, status.",
-                       {{"rollout", "roll a deployment out: 0 %, smoke test, canary steps with health checks, rollback "
-                                    "on failure",
+                       {{"rollout",
+                         "roll a deployment out: 0 %, smoke test, canary steps with health checks, rollback "
+                         "on failure",
                          cmd_rollout},
                         {"smoke", "send requests to an endpoint or a deployment and check the answers", cmd_smoke},
                         {"rollback", "restore the traffic recorded before the last rollout", cmd_rollback},
