@@ -87,16 +87,15 @@ std::string Endpoints::logs(const std::string& endpoint, const std::string& name
   }
 }
 
-std::string Endpoints::secret(const std::string& endpoint, const json::Value& ep,
-                              const std::function<std::string()>& entra) {
+std::string Endpoints::secret(const std::string& endpoint, const json::Value& ep) {
   std::string mode = json::opt_string(ep, "/properties/authMode").value_or("Key");
   if (str::iequals(mode, "AMLToken")) {
     auto doc = ws_.arm().post(path(endpoint) + "/token", "", true);
     return json::get_string(doc, "/accessToken", "token of endpoint " + endpoint);
   }
   if (str::iequals(mode, "AADToken")) {
-    if (!entra) throw UsageError("endpoint " + endpoint + " uses aad_token auth, which needs an Entra credential");
-    return entra();
+    if (!entra_) throw UsageError("endpoint " + endpoint + " uses aad_token auth, which needs an Entra credential");
+    return entra_();
   }
   auto doc = ws_.arm().post(path(endpoint) + "/listKeys", "", true);
   return json::get_string(doc, "/primaryKey", "keys of endpoint " + endpoint);

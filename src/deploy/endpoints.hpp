@@ -2,6 +2,7 @@
 // requests to an endpoint's scoring URI (endpoints-and-scoring.md §1.1). Traffic is changed only
 // by a full PUT of the endpoint built from what the service answered (a PATCH carries tags only).
 #pragma once
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,7 +15,9 @@ namespace amlops::deploy {
 
 class Endpoints {
  public:
-  explicit Endpoints(azure::Workspace& ws) : ws_(ws) {}
+  // `entra` gives an Entra token for https://ml.azure.com (aad_token endpoints); unset: none.
+  explicit Endpoints(azure::Workspace& ws, std::function<std::string()> entra = {})
+      : ws_(ws), entra_(std::move(entra)) {}
   [[nodiscard]] std::string path(const std::string& endpoint, const std::string& deployment = {}) const;
 
   std::optional<json::Document> get(const std::string& endpoint);
@@ -31,15 +34,15 @@ class Endpoints {
   // The last `tail` lines of the deployment's inference server log; empty when unavailable.
   std::string logs(const std::string& endpoint, const std::string& name, int tail = 50);
 
-  // The secret for Authorization: Bearer (key or aml_token; an aad_token endpoint gets an Entra
-  // token for https://ml.azure.com through `entra`).
-  std::string secret(const std::string& endpoint, const json::Value& ep,
-                     const std::function<std::string()>& entra = {});
+  // The secret for Authorization: Bearer: the primary key (Key), an aml_token (AMLToken) or an
+  // Entra token for https://ml.azure.com (AADToken).
+  std::string secret(const std::string& endpoint, const json::Value& ep);
 
   azure::Workspace& workspace() { return ws_; }
 
  private:
   azure::Workspace& ws_;
+  std::function<std::string()> entra_;
 };
 
 // The PUT body of an endpoint from a GET answer: location, identity, kind, tags and the writable

@@ -120,7 +120,8 @@ class FakeAml : public net::Transport {
       if (str::iequals(k, "authorization")) auth = v;
       if (str::iequals(k, "azureml-model-deployment")) target = v;
     }
-    if (auth != "Bearer pk-SECRET") return answer(401, "");
+    bool aad = json::opt_string(endpoints[ep], "/properties/authMode").value_or("") == "AADToken";
+    if (auth != (aad ? "Bearer entra-ml-token" : "Bearer pk-SECRET")) return answer(401, "");
     if (target.empty()) {  // weighted routing, deterministic: a counter over 100 slots
       Traffic t = traffic_of_endpoint(endpoints[ep]);
       unsigned slot = route_counter++ % 100, acc = 0;
@@ -169,7 +170,7 @@ struct World {
     arm = std::make_unique<azure::ArmClient>(
         *http, [] { return std::string("arm-token"); }, clock, ao);
     ws = std::make_unique<azure::Workspace>(*arm, azure::WorkspaceRef::parse(kWs));
-    eps = std::make_unique<Endpoints>(*ws);
+    eps = std::make_unique<Endpoints>(*ws, [] { return std::string("entra-ml-token"); });
   }
 
   static DeploymentSpec deployment(const std::string& name, const std::string& behaviour = "ok") {
@@ -335,4 +336,13 @@ BOOST_AUTO_TEST_CASE(injected_faults_on_every_request_end_in_a_correct_state) {
     BOOST_TEST(w.traffic().empty());
   }
   BOOST_TEST(w.fake->faults > 0);
+}
+
+BOOST_AUTO_TEST_CASE(aad_token_endpoints_score_with_an_entra_token) {
+  World w;
+  w.endpoint = load_endpoint_text("name: churn-ep\nauth_mode: aad_token\n", "e.yml");
+  Outcome o = w.roll(World::deployment("blue"), w.options());
+  BOOST_TEST(std::string(state_name(o.state)) == "done");
+  BOOST_TEST(json::get_string(w.fake->endpoints.at("churn-ep"), "/properties/authMode") == "AADToken");
+  BOOST_TEST(o.smoke->health.errors == 0u);
 }

@@ -27,6 +27,12 @@ std::string endpoint_name(const cli::Command& cmd) {
   return e;
 }
 
+// The endpoint client; aad_token endpoints get an Entra token for the scoring audience.
+Endpoints endpoints(aml::Connection& conn) {
+  auto tokens = conn.tokens;
+  return Endpoints(*conn.ws, [tokens] { return tokens->token("https://ml.azure.com/.default"); });
+}
+
 Thresholds thresholds(const cli::Command& cmd) {
   Thresholds t;
   t.max_error_rate = cmd.get<double>("max-error-rate");
@@ -192,7 +198,7 @@ int cmd_rollout(Context& ctx, const std::vector<std::string>& args) {
 
   aml::Connection conn = aml::connect(co, ctx.env, ctx.clock);
   resolve_deployment(*conn.ws, d, cmd.str("model"));
-  Endpoints eps(*conn.ws);
+  Endpoints eps = endpoints(conn);
   Outcome out = rollout(eps, *conn.http, ctx.clock, e, d, o);
 
   ctx.host.set_output("scoring_uri", out.scoring_uri);
@@ -287,7 +293,7 @@ int cmd_smoke(Context& ctx, const std::vector<std::string>& args) {
   int count = cmd.get<int>("count");
   if (count < 1) throw UsageError("--count must be at least 1");
   aml::Connection conn = cli::connect(ctx, cmd);
-  Endpoints eps(*conn.ws);
+  Endpoints eps = endpoints(conn);
   json::Document ep = eps.require(name);
   std::string uri = json::get_string(ep, "/properties/scoringUri", "endpoint " + name);
   std::string secret = eps.secret(name, ep);
@@ -335,7 +341,7 @@ int cmd_rollback(Context& ctx, const std::vector<std::string>& args) {
   if (!cmd.parse(args)) return 0;
   std::string name = endpoint_name(cmd);
   aml::Connection conn = cli::connect(ctx, cmd);
-  Endpoints eps(*conn.ws);
+  Endpoints eps = endpoints(conn);
   RollbackResult r = rollback(eps, name, "amlops-deploy rollback");
   ctx.host.set_output("traffic", traffic_text(r.after));
   ctx.host.set_output("changed", r.changed ? "true" : "false");
@@ -366,7 +372,7 @@ int cmd_status(Context& ctx, const std::vector<std::string>& args) {
   if (!cmd.parse(args)) return 0;
   std::string name = endpoint_name(cmd);
   aml::Connection conn = cli::connect(ctx, cmd);
-  Endpoints eps(*conn.ws);
+  Endpoints eps = endpoints(conn);
   json::Document ep = eps.require(name);
   Traffic traffic = traffic_of_endpoint(ep), mirror = mirror_of_endpoint(ep);
   auto deps = eps.deployments(name);
