@@ -1,6 +1,6 @@
 #include "deploy/rollout.hpp"
 
-#include <rapidjson/pointer.h>
+#include <rapidjson/stringbuffer.h>
 
 #include <set>
 
@@ -31,7 +31,14 @@ const char* state_name(Outcome::State s) {
 }
 
 std::vector<SmokeRequest> load_requests(const std::vector<std::string>& requests,
-                                        const std::vector<std::string>& expects) {
+                                        const std::vector<std::string>& expects, const std::string& schema_file) {
+  std::shared_ptr<const rapidjson::SchemaDocument> schema;
+  if (!schema_file.empty()) {
+    if (!std::filesystem::is_regular_file(schema_file)) throw UsageError("--schema " + schema_file + " does not exist");
+    json::Document sd = json::parse(files::read_bounded(schema_file, 16 * 1024 * 1024), schema_file);
+    if (!sd.IsObject()) throw ConfigError(schema_file + ": a JSON Schema must be an object");
+    schema = std::make_shared<const rapidjson::SchemaDocument>(sd);
+  }
   if (!expects.empty() && expects.size() != 1 && expects.size() != requests.size())
     throw UsageError("--expect: give one expectation for every request, or one per --smoke-request/--request (" +
                      std::to_string(requests.size()) + " requests, " + std::to_string(expects.size()) +
@@ -48,9 +55,22 @@ std::vector<SmokeRequest> load_requests(const std::vector<std::string>& requests
         throw UsageError("--expect " + r.expect_file + " does not exist");
       r.expect = json::parse(files::read_bounded(r.expect_file, 16 * 1024 * 1024), r.expect_file);
     }
+    r.schema = schema;
+    r.schema_file = schema_file;
     out.push_back(std::move(r));
   }
   return out;
+}
+
+std::optional<std::string> schema_violation(const rapidjson::SchemaDocument& schema, const json::Value& doc) {
+  rapidjson::SchemaValidator v(schema);
+  if (doc.Accept(v)) return std::nullopt;
+  rapidjson::StringBuffer where, rule;
+  v.GetInvalidDocumentPointer().StringifyUriFragment(where);
+  v.GetInvalidSchemaPointer().StringifyUriFragment(rule);
+  std::string at = where.GetString();
+  at = at.size() > 1 ? at.substr(1) : "/";
+  return at + ": fails '" + v.GetInvalidSchemaKeyword() + "' (schema " + rule.GetString() + ")";
 }
 
 SmokeResult smoke(Scorer& scorer, const std::vector<SmokeRequest>& requests, const std::string& deployment, int count,
@@ -65,10 +85,14 @@ SmokeResult smoke(Scorer& scorer, const std::vector<SmokeRequest>& requests, con
       std::string failure;
       if (s.status != 200) {
         failure = s.status ? s.error : "no answer: " + s.error;
-      } else if (r.expect) {
+      } else if (r.expect || r.schema) {
         try {
           json::Document got = json::parse(answer, "answer to " + r.file);
-          if (auto m = mismatch(*r.expect, got)) failure = "answer does not match " + r.expect_file + ": " + *m;
+          if (r.expect)
+            if (auto m = mismatch(*r.expect, got)) failure = "answer does not match " + r.expect_file + ": " + *m;
+          if (failure.empty() && r.schema)
+            if (auto m = schema_violation(*r.schema, got))
+              failure = "answer does not satisfy " + r.schema_file + ": " + *m;
         } catch (const ConfigError& e) {
           failure = "the answer is not JSON (" + std::string(e.what()) + ")";
         }

@@ -5,7 +5,10 @@
 // lives in the endpoint tag `amlops.rollout`, so `rollback` can restore it later and a rollout
 // that was interrupted resumes from it. A rollout that is already done changes nothing.
 #pragma once
+#include <rapidjson/schema.h>
+
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,16 +26,23 @@ struct SmokeRequest {
   std::string body;
   std::optional<json::Document> expect;  // what the answer must contain (see mismatch)
   std::string expect_file;
+  std::shared_ptr<const rapidjson::SchemaDocument> schema;  // a JSON Schema the answer must satisfy
+  std::string schema_file;
 };
 
-// Reads request files (each must exist; JSON is not required of a request) and expectations
-// (JSON, ConfigError with line:col otherwise): one expectation for all requests, or one per request.
+// Reads request files (each must exist; JSON is not required of a request), expectations (JSON,
+// ConfigError with line:col otherwise; one for all requests, or one per request) and a JSON
+// Schema (draft 4, as RapidJSON validates it) that every answer must satisfy.
 std::vector<SmokeRequest> load_requests(const std::vector<std::string>& requests,
-                                        const std::vector<std::string>& expects);
+                                        const std::vector<std::string>& expects, const std::string& schema_file = {});
+
+// Where `doc` fails the schema: "/predictions/0: fails 'type' (schema #/properties/...)";
+// nullopt when it is valid.
+std::optional<std::string> schema_violation(const rapidjson::SchemaDocument& schema, const json::Value& doc);
 
 // Sends each request `count` times; a non-200 answer or an answer that does not match its
-// expectation is an error (the first ten described in `failures`); the error rate and p95 are
-// judged against the thresholds.
+// expectation or schema is an error (the first ten described in `failures`); the error rate and
+// p95 are judged against the thresholds.
 struct SmokeResult {
   Health health;
   std::vector<std::string>

@@ -234,6 +234,11 @@ check "$(jq_py rb2.json 'd["changed"]')" False "rollback again changes nothing"
 # ---- smoke command --------------------------------------------------------------------------------
 check "$(run s smoke --endpoint churn-endpoint --deployment green --request request.json --expect expect.json --count 5)" 0 "smoke of green directly passes"
 check "$(jq_py s.json 'd["health"]["by_deployment"]')" "{'green': 5}" "smoke with --deployment reaches green only"
+echo '{"type": "object", "required": ["predictions", "probabilities"], "properties": {"predictions": {"type": "array", "items": {"enum": [0, 1]}}}}' > schema.json
+check "$(run s3 smoke --endpoint churn-endpoint --request request.json --schema schema.json --count 3)" 0 "smoke --schema: the answers satisfy the schema"
+echo '{"type": "object", "required": ["label"]}' > schema-bad.json
+check "$(run s4 smoke --endpoint churn-endpoint --request request.json --schema schema-bad.json)" 1 "smoke --schema: an answer without 'label' fails"
+grep -q "fails 'required'" s4.json && pass "smoke --schema names the failed rule" || fail "smoke --schema output: $(cat s4.json)"
 echo '{"predictions": [7, 7, 7]}' > wrong.json
 check "$(run s2 smoke --endpoint churn-endpoint --request request.json --expect wrong.json)" 1 "smoke with a wrong expectation exits 1"
 

@@ -346,3 +346,16 @@ BOOST_AUTO_TEST_CASE(aad_token_endpoints_score_with_an_entra_token) {
   BOOST_TEST(json::get_string(w.fake->endpoints.at("churn-ep"), "/properties/authMode") == "AADToken");
   BOOST_TEST(o.smoke->health.errors == 0u);
 }
+
+BOOST_AUTO_TEST_CASE(answers_checked_against_a_json_schema) {
+  json::Document sd = json::parse(R"({"type": "object", "required": ["predictions"],
+    "properties": {"predictions": {"type": "array", "minItems": 1, "items": {"enum": [0, 1]}}}})");
+  rapidjson::SchemaDocument schema(sd);
+  BOOST_TEST(!schema_violation(schema, json::parse(R"({"predictions": [0, 1], "probabilities": [0.1, 0.9]})")));
+  auto bad = schema_violation(schema, json::parse(R"({"predictions": [0, 2]})"));
+  BOOST_REQUIRE(bad.has_value());
+  BOOST_TEST(bad->rfind("/predictions/1: fails 'enum'", 0) == 0);
+  bad = schema_violation(schema, json::parse(R"({"error": "x"})"));
+  BOOST_REQUIRE(bad.has_value());
+  BOOST_TEST(bad->find("fails 'required'") != std::string::npos);
+}

@@ -47,8 +47,9 @@ Thresholds thresholds(const cli::Command& cmd) {
 void add_check_options(cli::Command& cmd) {
   cmd.options()("expect", cli::po::value<std::vector<std::string>>()->composing(),
                 "JSON the answer must contain (members, array items, numbers within 1e-6); one for all requests "
-                "or one per request")("max-p95-ms", cli::po::value<double>(),
-                                      "fail when the p95 latency is above this (ms)")(
+                "or one per request")("schema", cli::po::value<std::string>(),
+                                      "a JSON Schema (draft 4) every answer must satisfy")(
+      "max-p95-ms", cli::po::value<double>(), "fail when the p95 latency is above this (ms)")(
       "max-error-rate", cli::po::value<double>()->default_value(0.0),
       "fail when more than this fraction of the health requests fails (0 to 1)")(
       "count", cli::po::value<int>()->default_value(20), "requests sent per check");
@@ -176,7 +177,7 @@ int cmd_rollout(Context& ctx, const std::vector<std::string>& args) {
   if (o.mirror < 0 || o.mirror > 50) throw UsageError("--mirror must be from 0 to 50 (the service's limit)");
   o.delete_failed = cmd.flag("delete-failed");
   o.cleanup = cmd.flag("cleanup");
-  o.requests = load_requests(cmd.list("smoke-request"), cmd.list("expect"));
+  o.requests = load_requests(cmd.list("smoke-request"), cmd.list("expect"), cmd.str("schema"));
   aml::ConnectOptions co = cli::connection_options(ctx, cmd);
   azure::WorkspaceRef ref = aml::workspace_ref(co.workspace);
   EndpointSpec e = load_endpoint(cmd.required("endpoint"));
@@ -278,8 +279,9 @@ int cmd_rollout(Context& ctx, const std::vector<std::string>& args) {
 }
 
 int cmd_smoke(Context& ctx, const std::vector<std::string>& args) {
-  cli::Command cmd(ctx, "smoke", "Sends requests to an endpoint (or one deployment directly) and checks the answers.",
-                   "--endpoint NAME --request F... [--deployment D] [--expect F] [--max-p95-ms N] [--count N]");
+  cli::Command cmd(
+      ctx, "smoke", "Sends requests to an endpoint (or one deployment directly) and checks the answers.",
+      "--endpoint NAME --request F... [--deployment D] [--expect F|--schema F] [--max-p95-ms N] [--count N]");
   cmd.options()("endpoint", cli::po::value<std::string>(), "endpoint name (or its YAML)")(
       "deployment", cli::po::value<std::string>(), "send to this deployment directly (azureml-model-deployment)")(
       "request", cli::po::value<std::vector<std::string>>()->composing(), "a request body file (repeatable)");
@@ -287,7 +289,7 @@ int cmd_smoke(Context& ctx, const std::vector<std::string>& args) {
   cli::add_connection_options(cmd);
   if (!cmd.parse(args)) return 0;
   std::string name = endpoint_name(cmd);
-  auto requests = load_requests(cmd.list("request"), cmd.list("expect"));
+  auto requests = load_requests(cmd.list("request"), cmd.list("expect"), cmd.str("schema"));
   if (requests.empty()) throw UsageError("--request is required");
   Thresholds t = thresholds(cmd);
   int count = cmd.get<int>("count");
