@@ -155,7 +155,8 @@ class App {
   std::string base_url_ = "http://127.0.0.1:0";
   FaultInjector faults_;
   std::unique_ptr<Runner> runner_;
-  std::unique_ptr<Endpoints> endpoints_;  // online endpoints (endpoints.cpp); stopped before the store closes
+  // Online endpoints (endpoints.cpp); declared after the store, so stopped before it closes.
+  std::unique_ptr<Endpoints> endpoints_;
   RouteTable public_routes_;  // no credential needed
   RouteTable routes_;         // bearer token required
   RouteTable arm_routes_;

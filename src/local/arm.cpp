@@ -243,6 +243,12 @@ net::ServerResponse App::route_operation(const net::ServerRequest& req, const st
     b.set(d, "status", done ? row->str(0) : std::string("InProgress"));
     b.set(d, "startTime", ms_iso(row->i64(2)));
     if (done) b.set(d, "endTime", ms_iso(row->i64(3)));
+    if (done && !row->is_null(4)) {  // a failed operation says why (online deployments)
+      json::Value err = b.obj();
+      b.set(err, "code", row->str(0) == "Canceled" ? "Canceled" : "DeploymentFailed");
+      b.set(err, "message", row->str(4));
+      b.set(d, "error", std::move(err));
+    }
     b.set(d, "percentComplete", done ? 100.0 : 0.0);
     return json_response(200, d);
   }

@@ -141,7 +141,7 @@ net::ServerResponse score_error(int status, const std::string& message) {
 // One instance: an inference host process.
 struct Instance {
   process::Child child;
-  int port = 0;       // 0 until the host is ready
+  int port = 0;          // 0 until the host is ready
   bool running = false;  // a process was started and has not been seen exiting
   steady::time_point down_since{};
   std::string id;  // instance id in collected file names
@@ -163,7 +163,8 @@ struct Deployment {
   int max_concurrent = 1;
   Duration liveness_period = std::chrono::seconds(10);
   std::map<std::string, double> collections;  // enabled collection -> sampling rate
-  std::string source;                          // ARM id (data collector records)
+  std::string source;                         // ARM id (data collector records)
+  std::string op;  // the operation of the provisioning under way ("" when none)
   std::atomic<int> in_flight{0};
   std::atomic<uint64_t> rr{0};
 };
@@ -204,12 +205,11 @@ std::string Endpoints::open_operation(const std::string& resource) {
 void Endpoints::finish_operation(const std::string& id, const std::string& status, const std::string& error) {
   if (id.empty()) return;
   int64_t ready = now_ms() + app_.config().lro_delay.count();
-  app_.store().exec("UPDATE operations SET status=?, ready_at=?, error=? WHERE id=?",
+  app_.store().exec("UPDATE operations SET status=?, ready_at=?, error=? WHERE id=? AND status='InProgress'",
                     {status, ready, error.empty() ? SqlValue{} : SqlValue{error}, id});
 }
 
-net::ServerResponse Endpoints::accepted(int status, const std::string& op, const std::string& body,
-                                        bool async_header) {
+net::ServerResponse Endpoints::accepted(int status, const std::string& op, const std::string& body, bool async_header) {
   return app_.lro_accepted(status, op, body, async_header);
 }
 
@@ -227,8 +227,7 @@ void Endpoints::add_arm_routes(RouteTable& t, const std::string& ws_path,
       .add("PUT", ep, [this, ws_of](const Req& r, const RouteMatch& m) { return endpoint_put(r, ws_of(m), m["ep"]); })
       .add("PATCH", ep,
            [this, ws_of](const Req& r, const RouteMatch& m) { return endpoint_patch(r, ws_of(m), m["ep"]); })
-      .add("DELETE", ep,
-           [this, ws_of](const Req&, const RouteMatch& m) { return endpoint_delete(ws_of(m), m["ep"]); });
+      .add("DELETE", ep, [this, ws_of](const Req&, const RouteMatch& m) { return endpoint_delete(ws_of(m), m["ep"]); });
   t.add("POST", ep + "/listKeys",
         [this, ws_of](const Req&, const RouteMatch& m) { return endpoint_keys(ws_of(m), m["ep"]); });
   t.add("POST", ep + "/regenerateKeys",
@@ -241,18 +240,15 @@ void Endpoints::add_arm_routes(RouteTable& t, const std::string& ws_path,
         [this, ws_of](const Req&, const RouteMatch& m) { return deployment_get(ws_of(m), m["ep"], m["dep"]); })
       .add("PUT", dep,
            [this, ws_of](const Req& r, const RouteMatch& m) { return deployment_put(r, ws_of(m), m["ep"], m["dep"]); })
-      .add("PATCH", dep,
-           [this, ws_of](const Req& r, const RouteMatch& m) {
-             return deployment_patch(r, ws_of(m), m["ep"], m["dep"]);
-           })
+      .add(
+          "PATCH", dep,
+          [this, ws_of](const Req& r, const RouteMatch& m) { return deployment_patch(r, ws_of(m), m["ep"], m["dep"]); })
       .add("DELETE", dep,
            [this, ws_of](const Req&, const RouteMatch& m) { return deployment_delete(ws_of(m), m["ep"], m["dep"]); });
-  t.add("POST", dep + "/getLogs", [this, ws_of](const Req& r, const RouteMatch& m) {
-    return deployment_logs(r, ws_of(m), m["ep"], m["dep"]);
-  });
-  t.add("GET", dep + "/skus", [this, ws_of](const Req& r, const RouteMatch& m) {
-    return deployment_skus(r, ws_of(m), m["ep"], m["dep"]);
-  });
+  t.add("POST", dep + "/getLogs",
+        [this, ws_of](const Req& r, const RouteMatch& m) { return deployment_logs(r, ws_of(m), m["ep"], m["dep"]); });
+  t.add("GET", dep + "/skus",
+        [this, ws_of](const Req& r, const RouteMatch& m) { return deployment_skus(r, ws_of(m), m["ep"], m["dep"]); });
 }
 
 void Endpoints::add_public_routes(RouteTable& t) {
@@ -270,6 +266,24 @@ void Endpoints::require_endpoint(const std::string& ws, const std::string& name)
   if (!app_.store().one("SELECT 1 FROM online_endpoints WHERE ws=? AND name=?", {ws, name}))
     throw ArmError(404, "UserError", "Could not find online endpoint '" + name + "' in workspace '" + ws + "'.",
                    "EndpointNotFound");
+}
+
+json::Value Endpoints::identity(json::Builder& b, const json::Value& body, const std::string& seed) {
+  json::Value ident = b.obj();
+  b.set(ident, "type", json::opt_string(body, "/identity/type").value_or("SystemAssigned"));
+  b.set(ident, "principalId", guid_from(seed));
+  b.set(ident, "tenantId", app_.identity().tenant);
+  if (const auto* u = json::find(body, "/identity/userAssignedIdentities"); u && u->IsObject()) {
+    json::Value ids = b.obj();
+    for (auto& m : u->GetObject()) {
+      json::Value one = b.obj();
+      b.set(one, "principalId", guid_from(seed + ":principal:" + m.name.GetString()));
+      b.set(one, "clientId", guid_from(seed + ":client:" + m.name.GetString()));
+      b.set(ids, m.name.GetString(), std::move(one));
+    }
+    b.set(ident, "userAssignedIdentities", std::move(ids));
+  }
+  return ident;
 }
 
 std::string Endpoints::render_endpoint(const std::string& ws, const std::string& name) {
@@ -339,7 +353,8 @@ net::ServerResponse Endpoints::endpoint_put(const net::ServerRequest& req, const
   if (!props || !props->IsObject())
     throw ArmError(400, "UserError", "The request body must have a 'properties' object.", "RequestInvalid");
   auto auth = json::opt_string(body, "/properties/authMode");
-  if (!auth) throw ArmError(400, "UserError", "properties.authMode is required (Key, AMLToken or AADToken).", "RequestInvalid");
+  if (!auth)
+    throw ArmError(400, "UserError", "properties.authMode is required (Key, AMLToken or AADToken).", "RequestInvalid");
   std::string mode;
   for (const char* m : {"Key", "AMLToken", "AADToken"})
     if (str::iequals(*auth, m)) mode = m;
@@ -369,17 +384,18 @@ net::ServerResponse Endpoints::endpoint_put(const net::ServerRequest& req, const
     if (pct == 0) continue;
     ++mirrored;
     if (!deployments.count(d))
-      throw ArmError(400, "UserError",
-                     "Mirror traffic is set for deployment '" + d + "', which does not exist in endpoint '" + name +
-                         "'.",
-                     "InvalidTraffic");
+      throw ArmError(
+          400, "UserError",
+          "Mirror traffic is set for deployment '" + d + "', which does not exist in endpoint '" + name + "'.",
+          "InvalidTraffic");
     if (pct > 50)
-      throw ArmError(400, "UserError", "Mirror traffic of deployment '" + d + "' is " + std::to_string(pct) +
-                                           "%; at most 50% can be mirrored.",
-                     "InvalidTraffic");
+      throw ArmError(
+          400, "UserError",
+          "Mirror traffic of deployment '" + d + "' is " + std::to_string(pct) + "%; at most 50% can be mirrored.",
+          "InvalidTraffic");
     if (traffic.count(d) && traffic[d] > 0)
-      throw ArmError(400, "UserError",
-                     "Deployment '" + d + "' cannot receive both live and mirrored traffic.", "InvalidTraffic");
+      throw ArmError(400, "UserError", "Deployment '" + d + "' cannot receive both live and mirrored traffic.",
+                     "InvalidTraffic");
   }
   if (mirrored > 1)
     throw ArmError(400, "UserError", "Only one deployment can receive mirrored traffic.", "InvalidTraffic");
@@ -401,13 +417,7 @@ net::ServerResponse Endpoints::endpoint_put(const net::ServerRequest& req, const
     if (auto k = json::opt_string(body, "/kind")) b.set(d, "kind", *k);
     const auto* tags = json::find(body, "/tags");
     b.set(d, "tags", tags && tags->IsObject() ? b.copy(*tags) : b.obj());
-    json::Value ident = b.obj();
-    b.set(ident, "type", json::opt_string(body, "/identity/type").value_or("SystemAssigned"));
-    b.set(ident, "principalId", guid_from("endpoint-principal:" + ws + "/" + name));
-    b.set(ident, "tenantId", app_.identity().tenant);
-    if (const auto* u = json::find(body, "/identity/userAssignedIdentities"); u && u->IsObject())
-      b.set(ident, "userAssignedIdentities", b.copy(*u));
-    b.set(d, "identity", std::move(ident));
+    b.set(d, "identity", identity(b, body, "endpoint-principal:" + ws + "/" + name));
     if (const auto* sku = json::find(body, "/sku"); sku && sku->IsObject()) b.set(d, "sku", b.copy(*sku));
     json::Value p = b.copy(*props);
     b.set(p, "authMode", mode);
@@ -502,8 +512,7 @@ net::ServerResponse Endpoints::endpoint_regenerate(const net::ServerRequest& req
   if (type && str::iequals(*type, "Secondary")) column = "secondary_key";
   if (!column) throw ArmError(400, "UserError", "keyType must be Primary or Secondary.", "RequestInvalid");
   std::string value = json::opt_string(body, "/keyValue").value_or(str::random_hex(16));
-  if (value.size() < 16)
-    throw ArmError(400, "UserError", "keyValue must be at least 16 characters.", "RequestInvalid");
+  if (value.empty()) throw ArmError(400, "UserError", "keyValue must not be empty.", "RequestInvalid");
   std::string op = open_operation("onlineEndpoint:" + ws + "/" + name);
   app_.store().exec(std::string("UPDATE online_endpoints SET ") + column + "=? WHERE ws=? AND name=?",
                     {value, ws, name});
@@ -517,14 +526,14 @@ net::ServerResponse Endpoints::endpoint_token(const std::string& ws, const std::
     throw ArmError(404, "UserError", "Could not find online endpoint '" + name + "' in workspace '" + ws + "'.",
                    "EndpointNotFound");
   if (json::opt_string(json::parse(row->str(0)), "/properties/authMode").value_or("") != "AMLToken")
-    throw ArmError(400, "UserError", "Tokens are only available for endpoints with authMode AMLToken.",
-                   "BadArgument");
+    throw ArmError(400, "UserError", "Tokens are only available for endpoints with authMode AMLToken.", "BadArgument");
   Duration life = app_.config().token_lifetime;
   int64_t now = unix_seconds(std::chrono::system_clock::now());
   int64_t secs = std::chrono::duration_cast<std::chrono::seconds>(life).count();
   json::Document d(rapidjson::kObjectType);
   json::Builder b(d.GetAllocator());
-  b.set(d, "accessToken", app_.issue_token("endpoint:" + ws + "/" + name, life, "amlops-local:endpoint:" + ws + "/" + name));
+  b.set(d, "accessToken",
+        app_.issue_token("endpoint:" + ws + "/" + name, life, "amlops-local:endpoint:" + ws + "/" + name));
   b.set(d, "tokenType", "Bearer");
   b.set(d, "expiryTimeUtc", now + secs);
   b.set(d, "refreshAfterTimeUtc", now + secs / 2);
@@ -538,8 +547,8 @@ std::string Endpoints::render_deployment(const std::string& ws, const std::strin
   auto row = app_.store().one("SELECT body, state FROM online_deployments WHERE ws=? AND endpoint=? AND name=?",
                               {ws, ep, name});
   if (!row)
-    throw ArmError(404, "UserError",
-                   "Could not find deployment '" + name + "' in online endpoint '" + ep + "'.", "DeploymentNotFound");
+    throw ArmError(404, "UserError", "Could not find deployment '" + name + "' in online endpoint '" + ep + "'.",
+                   "DeploymentNotFound");
   auto d = json::parse(row->str(0));
   json::Builder b(d.GetAllocator());
   b.set(d["properties"], "provisioningState", row->str(1));
@@ -555,8 +564,8 @@ net::ServerResponse Endpoints::deployment_list(const net::ServerRequest& req, co
                                                const std::string& ep) {
   require_endpoint(ws, ep);
   std::vector<std::string> items;
-  for (auto& r : app_.store().query("SELECT name FROM online_deployments WHERE ws=? AND endpoint=? ORDER BY created",
-                                    {ws, ep}))
+  for (auto& r :
+       app_.store().query("SELECT name FROM online_deployments WHERE ws=? AND endpoint=? ORDER BY created", {ws, ep}))
     items.push_back(render_deployment(ws, ep, r.str(0)));
   return page(req, items, static_cast<size_t>(app_.config().page_size),
               [&](size_t n) { return app_.page_link(req, n); });
@@ -571,7 +580,8 @@ net::ServerResponse Endpoints::deployment_put(const net::ServerRequest& req, con
   if (!props || !props->IsObject())
     throw ArmError(400, "UserError", "The request body must have a 'properties' object.", "RequestInvalid");
   auto type = json::opt_string(body, "/properties/endpointComputeType");
-  if (!type) throw ArmError(400, "UserError", "properties.endpointComputeType is required (Managed).", "RequestInvalid");
+  if (!type)
+    throw ArmError(400, "UserError", "properties.endpointComputeType is required (Managed).", "RequestInvalid");
   if (!json::opt_string(body, "/properties/model"))
     throw ArmError(400, "UserError", "properties.model is required.", "RequestInvalid");
   if (!json::opt_string(body, "/properties/codeConfiguration/codeId") ||
@@ -586,9 +596,11 @@ net::ServerResponse Endpoints::deployment_put(const net::ServerRequest& req, con
 
   auto& s = app_.store();
   int status = 201;
+  bool unchanged = false;  // the same model, code, settings and sku as the running deployment
   std::string op = open_operation("onlineDeployment:" + ws + "/" + ep + "/" + name);
   s.transaction([&] {
-    auto existing = s.one("SELECT created FROM online_deployments WHERE ws=? AND endpoint=? AND name=?", {ws, ep, name});
+    auto existing =
+        s.one("SELECT created FROM online_deployments WHERE ws=? AND endpoint=? AND name=?", {ws, ep, name});
     int64_t now = now_ms();
     int64_t created = existing ? existing->i64(0) : now;
     if (existing) status = 200;
@@ -601,11 +613,12 @@ net::ServerResponse Endpoints::deployment_put(const net::ServerRequest& req, con
     if (auto k = json::opt_string(body, "/kind")) b.set(d, "kind", *k);
     const auto* tags = json::find(body, "/tags");
     b.set(d, "tags", tags && tags->IsObject() ? b.copy(*tags) : b.obj());
-    json::Value sku = b.obj();
-    b.set(sku, "name", json::opt_string(body, "/sku/name").value_or("Default"));
+    const auto* sent = json::find(body, "/sku");
+    json::Value sku = sent && sent->IsObject() ? b.copy(*sent) : b.obj();
+    if (!sku.HasMember("name")) b.set(sku, "name", "Default");
     b.set(sku, "capacity", cap);
-    if (auto t = json::opt_string(body, "/sku/tier")) b.set(sku, "tier", *t);
     b.set(d, "sku", std::move(sku));
+    b.set(d, "identity", identity(b, body, "deployment-principal:" + ws + "/" + ep + "/" + name));
     json::Value p = b.copy(*props);
     if (!p.HasMember("description")) b.set(p, "description", "");
     if (!p.HasMember("properties")) b.set(p, "properties", b.obj());
@@ -616,8 +629,8 @@ net::ServerResponse Endpoints::deployment_put(const net::ServerRequest& req, con
       b.set(ss, "scaleType", "Default");
       b.set(p, "scaleSettings", std::move(ss));
     }
-    json::Value rs = p.HasMember("requestSettings") && p["requestSettings"].IsObject() ? b.copy(p["requestSettings"])
-                                                                                        : b.obj();
+    json::Value rs =
+        p.HasMember("requestSettings") && p["requestSettings"].IsObject() ? b.copy(p["requestSettings"]) : b.obj();
     if (!rs.HasMember("requestTimeout")) b.set(rs, "requestTimeout", "PT5S");
     if (!rs.HasMember("maxConcurrentRequestsPerInstance")) b.set(rs, "maxConcurrentRequestsPerInstance", 1);
     b.set(p, "requestSettings", std::move(rs));
@@ -634,16 +647,29 @@ net::ServerResponse Endpoints::deployment_put(const net::ServerRequest& req, con
     b.set(d, "systemData", system_data(b, created, now));
     std::string text = json::dump(d);
     std::string state = existing ? "Updating" : "Creating";
+    if (existing) {
+      auto old = s.one("SELECT body, state FROM online_deployments WHERE ws=? AND endpoint=? AND name=?", {ws, ep, name});
+      auto before = json::parse(old->str(0));
+      unchanged = old->str(1) == "Succeeded" && deployment(ws + "/" + ep + "/" + name) &&
+                  json::dump(before["properties"]) == json::dump(d["properties"]) &&
+                  json::dump(before["sku"]) == json::dump(d["sku"]);
+      if (unchanged) state = "Succeeded";  // re-applying a deployment does not restart it
+    }
     if (existing)
       s.exec("UPDATE online_deployments SET body=?, state=?, modified=? WHERE ws=? AND endpoint=? AND name=?",
              {text, state, now, ws, ep, name});
     else
       s.exec(
-          "INSERT INTO online_deployments(ws, endpoint, name, body, state, created, modified) VALUES(?, ?, ?, ?, ?, ?, ?)",
+          "INSERT INTO online_deployments(ws, endpoint, name, body, state, created, modified) VALUES(?, ?, ?, ?, ?, ?, "
+          "?)",
           {ws, ep, name, text, state, now, now});
   });
-  provision(ws, ep, name, op);
-  return accepted(status, op, render_deployment(ws, ep, name), true);
+  std::string out = render_deployment(ws, ep, name);  // Creating/Updating, before provisioning moves on
+  if (unchanged)
+    finish_operation(op, "Succeeded");
+  else
+    provision(ws, ep, name, op);
+  return accepted(status, op, out, true);
 }
 
 net::ServerResponse Endpoints::deployment_patch(const net::ServerRequest& req, const std::string& ws,
@@ -711,7 +737,8 @@ net::ServerResponse Endpoints::deployment_delete(const std::string& ws, const st
     // Traffic entries at 0 % for it are dropped.
     json::Builder b(eb.GetAllocator());
     for (const char* k : {"traffic", "mirrorTraffic"})
-      if (eb["properties"].HasMember(k) && eb["properties"][k].IsObject()) eb["properties"][k].RemoveMember(name.c_str());
+      if (eb["properties"].HasMember(k) && eb["properties"][k].IsObject())
+        eb["properties"][k].RemoveMember(name.c_str());
     s.exec("UPDATE online_endpoints SET body=? WHERE ws=? AND name=?", {json::dump(eb), ws, ep});
   }
   finish_operation(op, "Succeeded");
@@ -823,10 +850,13 @@ void Endpoints::stop_deployment(const std::string& key) {
 
 void Endpoints::set_state(const std::string& ws, const std::string& ep, const std::string& name,
                           const std::string& state) {
-  app_.store().exec("UPDATE online_deployments SET state=? WHERE ws=? AND endpoint=? AND name=?", {state, ws, ep, name});
+  app_.store().exec("UPDATE online_deployments SET state=? WHERE ws=? AND endpoint=? AND name=?",
+                    {state, ws, ep, name});
 }
 
-void Endpoints::provision(const std::string& ws, const std::string& ep, const std::string& name, const std::string& op) {
+void Endpoints::provision(const std::string& ws, const std::string& ep, const std::string& name,
+                          const std::string& op) {
+  if (!app_.config().run_jobs) return;  // router tests: deployments stay Creating, nothing runs
   std::string key = ws + "/" + ep + "/" + name;
   std::shared_ptr<Deployment> d;
   {
@@ -848,6 +878,9 @@ void Endpoints::provision(const std::string& ws, const std::string& ep, const st
     std::lock_guard<std::mutex> lock(d->mu);
     gen = ++d->generation;
     old = std::move(d->provisioner);
+    // A PUT or PATCH during provisioning supersedes it: its operation ends Canceled.
+    if (!d->op.empty()) finish_operation(d->op, "Canceled", "superseded by a later update of the deployment");
+    d->op = op;
   }
   if (old.joinable()) old.join();
   std::lock_guard<std::mutex> lock(d->mu);
@@ -977,11 +1010,12 @@ void Endpoints::provision_thread(std::shared_ptr<Deployment> d, std::string op, 
     d->spawn.new_process_group = true;
     d->timeout_ms = 5000;
     if (auto t = json::opt_string(props, "/requestSettings/requestTimeout")) try {
-        d->timeout_ms = static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(parse_duration(*t)).count());
+        d->timeout_ms =
+            static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(parse_duration(*t)).count());
       } catch (const std::exception&) {
       }
-    d->max_concurrent =
-        static_cast<int>(std::max<int64_t>(1, json::opt_int(props, "/requestSettings/maxConcurrentRequestsPerInstance").value_or(1)));
+    d->max_concurrent = static_cast<int>(
+        std::max<int64_t>(1, json::opt_int(props, "/requestSettings/maxConcurrentRequestsPerInstance").value_or(1)));
     d->liveness_period = probe_seconds(props, "livenessProbe", "period", std::chrono::seconds(10));
     d->collections.clear();
     if (const auto* cols = json::find(props, "/dataCollector/collections"); cols && cols->IsObject())
@@ -1163,8 +1197,8 @@ void Endpoints::supervise() {
 // ---------------------------------------------------------------------------------------------
 // Scoring
 
-void Endpoints::record(const std::string& ws, const std::string& ep, const std::string& dep, int64_t at_ms,
-                       int status, double latency_ms) {
+void Endpoints::record(const std::string& ws, const std::string& ep, const std::string& dep, int64_t at_ms, int status,
+                       double latency_ms) {
   try {
     app_.store().exec(
         "INSERT INTO endpoint_requests(ws, endpoint, deployment, at_ms, status, latency_ms) VALUES(?, ?, ?, ?, ?, ?)",
@@ -1262,8 +1296,8 @@ net::ServerResponse Endpoints::score(const net::ServerRequest& req, const std::s
     record(ws, ep, dep, at, r.status, ms);
     return r;
   };
-  auto row = app_.store().one("SELECT body, primary_key, secondary_key FROM online_endpoints WHERE ws=? AND name=?",
-                              {ws, ep});
+  auto row =
+      app_.store().one("SELECT body, primary_key, secondary_key FROM online_endpoints WHERE ws=? AND name=?", {ws, ep});
   if (!row) return finish(score_error(404, "Endpoint '" + ep + "' not found."), "");
   auto body = json::parse(row->str(0));
   const auto& props = body["properties"];
@@ -1317,8 +1351,8 @@ net::ServerResponse Endpoints::score(const net::ServerRequest& req, const std::s
     }
   }
   auto d = deployment(ws + "/" + ep + "/" + dep);
-  std::map<std::string, std::string> fwd = {{"x-amlops-envelope", "1"}, {"x-request-id", rid},
-                                            {"x-ms-request-id", rid}};
+  std::map<std::string, std::string> fwd = {
+      {"x-amlops-envelope", "1"}, {"x-request-id", rid}, {"x-ms-request-id", rid}};
   if (auto ct = req.header("content-type")) fwd["Content-Type"] = *ct;
   // Mirror a share of the calls without the deployment header (responses discarded).
   if (!direct) {
@@ -1365,9 +1399,9 @@ net::ServerResponse Endpoints::score(const net::ServerRequest& req, const std::s
   }
   if (++d->in_flight > limit) {
     --d->in_flight;
-    auto r = score_error(429, "Too many pending requests: deployment '" + dep + "' already has " +
-                                  std::to_string(limit) +
-                                  " in flight (2 x max_concurrent_requests_per_instance x instance_count).");
+    auto r =
+        score_error(429, "Too many pending requests: deployment '" + dep + "' already has " + std::to_string(limit) +
+                             " in flight (2 x max_concurrent_requests_per_instance x instance_count).");
     r.header("ms-azureml-model-error-reason", "too_many_pending_request");
     return finish(std::move(r), dep);
   }

@@ -68,8 +68,10 @@ class Endpoints {
                                       const std::string& name);
   net::ServerResponse score(const net::ServerRequest& req, const std::string& ws, const std::string& ep);
 
-  std::string render_endpoint(const std::string& ws, const std::string& name);   // throws 404
+  std::string render_endpoint(const std::string& ws, const std::string& name);  // throws 404
   std::string render_deployment(const std::string& ws, const std::string& ep, const std::string& name);
+  // The resource's managed identity (as sent, with ids filled in).
+  json::Value identity(json::Builder& b, const json::Value& body, const std::string& seed);
   void require_endpoint(const std::string& ws, const std::string& name);
   // An operation row that stays InProgress until finish_operation.
   std::string open_operation(const std::string& resource);
@@ -89,7 +91,7 @@ class Endpoints {
               double latency_ms);
 
   App& app_;
-  std::mutex mu_;  // deployments_
+  std::mutex mu_;                                                   // deployments_
   std::map<std::string, std::shared_ptr<Deployment>> deployments_;  // "ws/ep/dep"
   std::thread supervisor_;
   std::atomic<bool> stopping_{false};

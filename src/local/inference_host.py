@@ -101,13 +101,17 @@ class Collector:
         return ctx
 
 
+_stand_ins = set()  # modules made here
+
+
 def _provide(name, **attrs):
     """Registers module `name` (and its parents) unless a real one can be imported."""
-    try:
-        importlib.import_module(name)
-        return
-    except ImportError:
-        pass
+    if name not in _stand_ins:
+        try:
+            importlib.import_module(name)
+            return
+        except ImportError:
+            pass
     parts = name.split(".")
     for i in range(1, len(parts) + 1):
         full = ".".join(parts[:i])
@@ -120,6 +124,7 @@ def _provide(name, **attrs):
             mod = types.ModuleType(full)
             mod.__path__ = []
             sys.modules[full] = mod
+            _stand_ins.add(full)
             if i > 1:
                 setattr(sys.modules[".".join(parts[:i - 1])], parts[i - 1], mod)
     for k, v in attrs.items():
@@ -128,8 +133,8 @@ def _provide(name, **attrs):
 
 def install_shims():
     _provide("azureml.contrib.services.aml_response", AMLResponse=AMLResponse)
-    _provide("azureml.ai.monitoring.context", BasicCorrelationContext=BasicCorrelationContext)
     _provide("azureml.ai.monitoring", Collector=Collector, BasicCorrelationContext=BasicCorrelationContext)
+    _provide("azureml.ai.monitoring.context", BasicCorrelationContext=BasicCorrelationContext)
 
 
 def load_script(path):
@@ -218,7 +223,17 @@ class Handler(BaseHTTPRequestHandler):
         self.reply(status, body, headers)
 
 
+def watch_parent():
+    """Ends this instance when amlops-local is gone (even after kill -9): no orphan keeps its port."""
+    parent = os.getppid()
+    while True:
+        time.sleep(1)
+        if os.getppid() != parent:
+            os._exit(0)
+
+
 def main():
+    threading.Thread(target=watch_parent, daemon=True).start()
     parser = argparse.ArgumentParser()
     parser.add_argument("--entry", required=True)
     parser.add_argument("--port-file", required=True)

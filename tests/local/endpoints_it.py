@@ -90,7 +90,11 @@ class Base(unittest.TestCase):
     extra = ()
 
     def setUp(self):
-        self.srv = Local(*self.extra)
+        # Deployments run with Debian's python3 (scikit-learn), whatever python3 comes first on PATH.
+        data = tempfile.mkdtemp(prefix="amlops-endpoints-it-")
+        with open(os.path.join(data, "config.yml"), "w") as f:
+            f.write("environments:\n  '*':\n    python: /usr/bin/python3\n")
+        self.srv = Local(*self.extra, data=data)
 
     def tearDown(self):
         self.srv.cleanup()
@@ -160,7 +164,11 @@ class Base(unittest.TestCase):
         self.assertIn(s, (200, 201), j)
         self.assertIn("azure-asyncoperation", h)
         self.assertIn(j["properties"]["provisioningState"], ("Creating", "Updating"))
-        self.assertEqual(self.wait_op(h), expect)
+        state = self.wait_op(h)
+        if state != expect:
+            logs = [self.srv.arm("POST", "/onlineEndpoints/%s/deployments/%s/getLogs" % (ep, name),
+                                 {"containerType": c})[2]["content"] for c in ("StorageInitializer", "InferenceServer")]
+            self.fail("deployment %s is %s:\n%s" % (name, state, "\n".join(logs)))
         s, _, j = self.srv.arm("GET", "/onlineEndpoints/%s/deployments/%s" % (ep, name))
         self.assertEqual(j["properties"]["provisioningState"], expect)
         return j
@@ -226,7 +234,17 @@ class Arm(Base):
         d = self.deployment("churn", "blue", code_id, count=2)
         self.assertEqual(d["sku"]["capacity"], 2)
         self.assertEqual(d["properties"]["requestSettings"]["maxConcurrentRequestsPerInstance"], 1)
-        self.assertEqual(len(self.host_pids("churn", "blue")), 2)
+        pids = sorted(self.host_pids("churn", "blue"))
+        self.assertEqual(len(pids), 2)
+        # Re-applying the same deployment changes nothing: 200, still Succeeded, same processes.
+        s, h, again = srv.arm("PUT", "/onlineEndpoints/churn/deployments/blue",
+                              {"location": "local", "sku": d["sku"], "properties": {
+                                  k: d["properties"][k] for k in ("endpointComputeType", "model", "codeConfiguration",
+                                                                  "instanceType", "requestSettings", "livenessProbe")}})
+        self.assertEqual(s, 200, again)
+        self.assertEqual(again["properties"]["provisioningState"], "Succeeded")
+        self.assertEqual(self.wait_op(h), "Succeeded")
+        self.assertEqual(sorted(self.host_pids("churn", "blue")), pids)
         s, _, err = srv.arm("PUT", "/onlineEndpoints/churn", {"location": "local", "properties": {
             "authMode": "Key", "traffic": {"blue": 60}}})
         self.assertEqual(s, 400, err)
@@ -463,7 +481,8 @@ class Failures(Base):
         self.register_model()
         code_id, _ = srv.upload_code("crashing", {"score.py": CRASHING_SCORE})
         self.endpoint("bad")
-        self.deployment("bad", "green", code_id, expect="Failed")
+        d = self.deployment("bad", "green", code_id, expect="Failed")
+        self.assertEqual(d["properties"]["provisioningState"], "Failed")
         s, _, logs = srv.arm("POST", "/onlineEndpoints/bad/deployments/green/getLogs", {"tail": 20})
         self.assertIn("init() failed on purpose", logs["content"])
         k = self.keys("bad")
@@ -521,6 +540,34 @@ class Failures(Base):
         new = self.host_pids("churn", "blue")
         self.assertEqual(len(new), 1)
         self.assertNotEqual(new, pids)
+
+
+    def test_server_restart_serves_the_deployments_again(self):
+        srv = self.srv
+        self.starter()
+        k = self.keys("churn")
+        pids = self.host_pids("churn", "blue")
+        self.assertEqual(len(pids), 1)
+        srv.kill9()
+        # The instance notices that amlops-local is gone and ends (no orphan keeps running).
+        end = time.time() + 10
+        while time.time() < end and self.host_pids("churn", "blue"):
+            time.sleep(0.2)
+        self.assertEqual(self.host_pids("churn", "blue"), [])
+        srv.start()
+        end = time.time() + 60
+        while time.time() < end:
+            _, _, d = srv.arm("GET", "/onlineEndpoints/churn/deployments/blue")
+            if d["properties"]["provisioningState"] in ("Succeeded", "Failed"):
+                break
+            time.sleep(0.2)
+        self.assertEqual(d["properties"]["provisioningState"], "Succeeded")
+        s, h, out = self.score("churn", {"data": ROWS[:2]}, key=k["primaryKey"])
+        self.assertEqual((s, h["azureml-model-deployment"]), (200, "blue"), out)
+        self.assertEqual(len(out["predictions"]), 2)
+        # A stop ends the instances too.
+        srv.stop()
+        self.assertEqual(self.host_pids("churn", "blue"), [])
 
 
 class DataCollector(Base):
