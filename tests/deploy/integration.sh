@@ -239,6 +239,11 @@ check "$(run s3 smoke --endpoint churn-endpoint --request request.json --schema 
 echo '{"type": "object", "required": ["label"]}' > schema-bad.json
 check "$(run s4 smoke --endpoint churn-endpoint --request request.json --schema schema-bad.json)" 1 "smoke --schema: an answer without 'label' fails"
 grep -q "fails 'required'" s4.json && pass "smoke --schema names the failed rule" || fail "smoke --schema output: $(cat s4.json)"
+# Azure Pipelines: outputs as output variables, the key as a secret, never in clear.
+TF_BUILD=True "$DEPLOY" smoke --endpoint churn-endpoint --request request.json > azdo.out 2> azdo.err
+grep -q "##vso\[task.setvariable variable=passed;isOutput=true\]true" azdo.out azdo.err && pass "Azure DevOps: output variable passed" || fail "Azure DevOps outputs: $(cat azdo.err | head -5)"
+grep -q "##vso\[task.setsecret\]" azdo.err && pass "Azure DevOps: the key is set secret" || fail "Azure DevOps: no setsecret"
+if grep -v "task.setsecret" azdo.err azdo.out | grep -q -- "$KEY"; then fail "Azure DevOps: the key is printed"; fi
 echo '{"predictions": [7, 7, 7]}' > wrong.json
 check "$(run s2 smoke --endpoint churn-endpoint --request request.json --expect wrong.json)" 1 "smoke with a wrong expectation exits 1"
 
