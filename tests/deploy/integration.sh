@@ -263,6 +263,19 @@ check "$(jq_py status.json 'd["mirror_traffic"]')" "{}" "no mirror traffic left"
 check "$(run back rollback --endpoint endpoint.yml)" 0 "rollback to teal (endpoint given as its YAML)"
 check "$(status)" "[('teal', 100)]" "teal 100 % again"
 
+# ---- SIGINT during a soak: the traffic goes back before the tool exits 130 -----------------------------
+deployment sage code-green > sage.yml
+"$DEPLOY" rollout --endpoint endpoint.yml --deployment sage.yml --smoke-request request.json --steps 50,100 --soak 120s \
+  > int.json 2> int.err &
+pid=$!
+for _ in $(seq 1 300); do grep -q "^soak" int.err 2>/dev/null && break; sleep 0.2; done
+check "$(status)" "[('sage', 50), ('teal', 50)]" "interrupt: sage at 50 % during the soak"
+kill -INT "$pid"
+wait "$pid"
+check "$?" 130 "interrupt: exit 130"
+check "$(status)" "[('teal', 100)]" "interrupt: the traffic before the rollout is restored"
+grep -q "restoring traffic teal=100" int.err && pass "interrupt: says it restores the traffic" || fail "interrupt: $(tail -3 int.err)"
+
 # ---- (f) 20 % injected faults -------------------------------------------------------------------------
 "$LOCAL" stop --data "$DATA" > /dev/null 2>&1
 start_server "$DATA" --faults 429=0.08,503=0.07,reset=0.05
