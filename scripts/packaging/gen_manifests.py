@@ -115,6 +115,25 @@ TOOLS = {
             "previous_champion": "the champion before this promotion",
         },
     },
+    "deploy": {
+        "name": "amlops deploy",
+        "description": "Safe rollout to an Azure ML managed online endpoint: 0 %, smoke test, canary steps with "
+        "health checks, automatic rollback; smoke, rollback, status",
+        "default_command": "rollout",
+        "icon": "upload-cloud",
+        "category": "Deploy",
+        "guid": "3c5e8a52-6f0d-4b8e-9a51-2d7f4e0c9b16",
+        "outputs": {
+            "scoring_uri": "the endpoint's scoring URI",
+            "deployment": "rollout: the deployment rolled out",
+            "traffic": "the endpoint's traffic after the command (blue=90,green=10)",
+            "state": "rollout: done, unchanged or rolled_back",
+            "steps": "rollout: the result of every traffic step as JSON",
+            "passed": "smoke: true when every check passed",
+            "p95_ms": "smoke: p95 latency in ms",
+            "changed": "rollback: true when the traffic was changed",
+        },
+    },
     "report": {
         "name": "amlops report",
         "description": "One pull-request comment per workflow, updated in place, from the markdown "

@@ -81,4 +81,10 @@ std::string mermaid_bar_chart(const std::string& title, const std::string& y_lab
   return os.str();
 }
 
+std::string md_code_block(std::string_view text) {
+  std::string fence = "```";
+  while (text.find(fence) != std::string_view::npos) fence += '`';
+  return fence + "text\n" + std::string(text) + "\n" + fence + "\n";
+}
+
 }  // namespace amlops::report

@@ -26,6 +26,10 @@ struct BarDatum {
 std::string mermaid_bar_chart(const std::string& title, const std::string& y_label, const std::vector<BarDatum>& bars,
                               std::optional<double> line = std::nullopt);
 
+// A fenced code block (```text) that the text cannot close early: the fence is longer than any
+// run of backticks inside.
+std::string md_code_block(std::string_view text);
+
 // Formats a number for humans: up to `digits` significant digits, no exponent for ordinary sizes.
 std::string fmt_number(double v, int digits = 4);
 

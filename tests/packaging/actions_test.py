@@ -30,7 +30,7 @@ SRC, BIN, WORK = sys.argv[1:4]
 sys.path.insert(0, os.path.join(SRC, "scripts", "packaging"))
 import gen_manifests  # noqa: E402  (the --help parser the manifests were generated with)
 
-TOOLS = ["lint", "job", "model", "monitor", "promote", "report"]
+TOOLS = ["lint", "job", "model", "monitor", "promote", "deploy", "report"]
 
 # Flags of the tools that have no input, and why. Keep this list short and explicit.
 EXCLUDED = {
@@ -92,6 +92,7 @@ SAMPLES = {
     "prediction": "yhat", "report": "drift.html", "summary": "drift.md", "label": "y", "score": "yhat",
     "task": "classification", "timestamp": "x", "detector": "adwin", "max-drop": "accuracy=0.1",
     "min": "accuracy=0.1", "max": "log_loss=10", "window": "daily",
+    "max-p95-ms": "500", "endpoint": "endpoint.yml", "smoke-request": "request.json",
     "fragment": "frag", "title": "CI report", "key": "k", "issue": "1", "token-env": "GITHUB_TOKEN",
 }
 # Per-command sample overrides (the same flag means something else there).
