@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <exception>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -484,6 +486,26 @@ std::optional<ColumnType> parse_type(std::string_view s) {
   return std::nullopt;
 }
 
+bool fits_type(std::string_view text, ColumnType t) {
+  switch (t) {
+    case ColumnType::numeric:
+      return parse_number_text(text).has_value();
+    case ColumnType::datetime:
+      return parse_datetime(text).has_value();
+    case ColumnType::boolean:
+      return parse_bool(text).has_value();
+    case ColumnType::categorical:
+      break;
+  }
+  return true;
+}
+
+std::optional<double> parse_number_text(std::string_view text) {
+  double v;
+  if (parse_number(text, v) && std::isfinite(v)) return v;
+  return std::nullopt;
+}
+
 std::string format_number(double v) {
   if (std::isnan(v)) return "";
   char buf[64];
@@ -707,86 +729,164 @@ Table parse_csv(std::string_view text, const std::string& source, const ReadOpti
   return parse_csv_text(text, source, options, false);
 }
 
-Table parse_jsonl(std::string_view text, const std::string& source, const ReadOptions& options) {
-  Na na(options.na_values);
-  // Collect rows as text fields keyed by column (union of keys in order of first appearance).
+namespace {
+
+// One chunk of JSON Lines (whole lines) as text fields keyed by column: the chunk's columns in
+// order of first appearance, one optional text per row (nullopt = absent or null).
+struct JsonChunk {
   std::vector<std::string> names;
   std::unordered_map<std::string, size_t> index;
   std::vector<std::vector<std::optional<std::string>>> cols;
-  std::vector<bool> is_text;
-  std::vector<size_t> row_line;  // the file line of each row (blank lines are skipped)
-  size_t rows = 0, line = 0, pos = 0;
+  std::vector<size_t> row_line;  // line of each row within the chunk (1-based; blank lines skipped)
+  size_t rows = 0, lines = 0;
+  size_t error_line = 0;  // 1-based line within the chunk of the first error (0 = none)
+  std::string error;
+};
+
+void parse_json_chunk(std::string_view text, JsonChunk& out) {
+  size_t pos = 0;
   while (pos < text.size()) {
     size_t nl = text.find('\n', pos);
     if (nl == std::string_view::npos) nl = text.size();
     std::string_view ln = text.substr(pos, nl - pos);
     pos = nl + 1;
-    ++line;
+    ++out.lines;
     if (str::trim(ln).empty()) continue;
-    rapidjson::Document d;
+    rapidjson::Document d;  // one per line: a reused document keeps every line's values in its pool
     d.Parse(ln.data(), ln.size());
-    if (d.HasParseError() || !d.IsObject())
-      throw ConfigError(SourceLocation{source, static_cast<int>(line), 0}, "expected one JSON object per line");
+    if (d.HasParseError() || !d.IsObject()) {
+      out.error_line = out.lines;
+      out.error = "expected one JSON object per line";
+      return;
+    }
+    const size_t row = out.rows;
     for (auto& m : d.GetObject()) {
       std::string key(m.name.GetString(), m.name.GetStringLength());
-      auto it = index.find(key);
-      if (it == index.end()) {
-        it = index.emplace(key, names.size()).first;
-        names.push_back(key);
-        cols.emplace_back(rows);
-        is_text.push_back(false);
+      auto it = out.index.find(key);
+      if (it == out.index.end()) {
+        it = out.index.emplace(key, out.names.size()).first;
+        out.names.push_back(key);
+        out.cols.emplace_back(row);
       }
-      auto& col = cols[it->second];
-      col.resize(rows + 1);
+      auto& col = out.cols[it->second];
+      col.resize(row + 1);
       const auto& v = m.value;
       if (v.IsNull())
-        col[rows] = std::nullopt;
+        col[row] = std::nullopt;
       else if (v.IsString())
-        col[rows] = std::string(v.GetString(), v.GetStringLength());
+        col[row] = std::string(v.GetString(), v.GetStringLength());
       else if (v.IsBool())
-        col[rows] = std::string(v.GetBool() ? "true" : "false");
+        col[row] = std::string(v.GetBool() ? "true" : "false");
       else if (v.IsNumber())
-        col[rows] = format_number(v.GetDouble());
-      else
-        throw ConfigError(SourceLocation{source, static_cast<int>(line), 0}, "field '" + key + "' is not a scalar");
+        col[row] = format_number(v.GetDouble());
+      else {
+        out.error_line = out.lines;
+        out.error = "field '" + key + "' is not a scalar";
+        return;
+      }
     }
-    row_line.push_back(line);
-    ++rows;
-    for (auto& c : cols) c.resize(rows);
+    out.row_line.push_back(out.lines);
+    ++out.rows;
+    for (auto& c : out.cols) c.resize(out.rows);
   }
+}
+
+}  // namespace
+
+Table parse_jsonl(std::string_view text, const std::string& source, const ReadOptions& options) {
+  Na na(options.na_values);
+  unsigned threads = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
+  threads = std::min(threads, 16u);
+  // Lines are cut into chunks at line ends (a JSON string cannot hold a raw line break) and
+  // parsed in parallel; the chunks' columns are then joined in order, so the table is the one
+  // a serial parse gives: columns in order of first appearance, the first error in the file.
+  const auto ranges = split_chunks(text, 0, threads, ',', false);
+  std::vector<JsonChunk> chunks(ranges.size());
+  run_chunks(ranges.size(), [&](size_t k) {
+    parse_json_chunk(text.substr(ranges[k].first, ranges[k].second - ranges[k].first), chunks[k]);
+  });
+  size_t lines_before = 0;
+  for (auto& ch : chunks) {
+    if (!ch.error.empty())
+      throw ConfigError(SourceLocation{source, static_cast<int>(lines_before + ch.error_line), 0}, ch.error);
+    lines_before += ch.lines;
+  }
+  std::vector<std::string> names;
+  std::unordered_map<std::string, size_t> index;
+  std::vector<size_t> row_line;  // the file line of each row
+  std::vector<size_t> first_row(chunks.size() + 1, 0);
+  lines_before = 0;
+  for (size_t k = 0; k < chunks.size(); ++k) {
+    for (const auto& n : chunks[k].names)
+      if (index.emplace(n, names.size()).second) names.push_back(n);
+    for (size_t l : chunks[k].row_line) row_line.push_back(lines_before + l);
+    lines_before += chunks[k].lines;
+    first_row[k + 1] = first_row[k] + chunks[k].rows;
+  }
+  const size_t rows = first_row.back();
   Table t;
   t.source = source;
   t.rows = rows;
-  for (size_t i = 0; i < names.size(); ++i) {
-    Column c;
-    c.name = names[i];
-    auto it = options.declared.find(c.name);
-    std::vector<std::string_view> sample;
-    for (size_t r = 0; r < rows && sample.size() < options.infer_rows; ++r)
-      if (cols[i][r]) sample.push_back(*cols[i][r]);
-    c.type = it != options.declared.end() ? it->second : infer(sample, na);
-    for (int attempt = 0; attempt < 2; ++attempt) {
-      size_storage(c, rows);
-      ColBuf b;
-      attach(b, c, 0);
-      for (size_t r = 0; r < rows; ++r) {
-        Field f;
-        f.raw = cols[i][r] ? std::string_view(*cols[i][r]) : std::string_view();
-        add_value(c.type, b, f, na, r);
+  t.columns.resize(names.size());
+  std::vector<std::exception_ptr> errors(names.size());
+  // A column's text of row r (nullopt: absent or null).
+  auto cell = [&](size_t k, size_t chunk_col, size_t r) -> const std::optional<std::string>& {
+    return chunks[k].cols[chunk_col][r];
+  };
+  std::atomic<size_t> next{0};
+  auto type_columns = [&](size_t) {
+    for (size_t i; (i = next++) < names.size();) {
+      try {
+        Column& c = t.columns[i];
+        c.name = names[i];
+        std::vector<size_t> in_chunk(chunks.size(), std::numeric_limits<size_t>::max());
+        for (size_t k = 0; k < chunks.size(); ++k)
+          if (auto it = chunks[k].index.find(c.name); it != chunks[k].index.end()) in_chunk[k] = it->second;
+        auto each = [&](auto&& fn) {  // fn(row, text or nullptr) over every row in order
+          for (size_t k = 0; k < chunks.size(); ++k)
+            for (size_t r = 0; r < chunks[k].rows; ++r) {
+              const std::optional<std::string>* v = in_chunk[k] == std::numeric_limits<size_t>::max()
+                                                        ? nullptr
+                                                        : &cell(k, in_chunk[k], r);
+              if (!fn(first_row[k] + r, v && *v ? &**v : nullptr)) return;
+            }
+        };
+        auto it = options.declared.find(c.name);
+        std::vector<std::string_view> sample;
+        each([&](size_t, const std::string* v) {
+          if (v) sample.push_back(*v);
+          return sample.size() < options.infer_rows;
+        });
+        c.type = it != options.declared.end() ? it->second : infer(sample, na);
+        for (int attempt = 0; attempt < 2; ++attempt) {
+          size_storage(c, rows);
+          ColBuf b;
+          attach(b, c, 0);
+          each([&](size_t r, const std::string* v) {
+            Field f;
+            f.raw = v ? std::string_view(*v) : std::string_view();
+            add_value(c.type, b, f, na, r);
+            return true;
+          });
+          if (b.bad_offset != std::numeric_limits<size_t>::max()) {
+            if (it != options.declared.end())
+              throw ConfigError(SourceLocation{source, static_cast<int>(row_line[b.bad_offset]), 0},
+                                "field '" + c.name + "' does not match its declared type");
+            c.type = ColumnType::categorical;
+            continue;
+          }
+          std::vector<ColBuf*> parts{&b};
+          finish_column(c, parts, {0}, {rows});
+          break;
+        }
+      } catch (...) {
+        errors[i] = std::current_exception();
       }
-      if (b.bad_offset != std::numeric_limits<size_t>::max()) {
-        if (it != options.declared.end())
-          throw ConfigError(SourceLocation{source, static_cast<int>(row_line[b.bad_offset]), 0},
-                            "field '" + c.name + "' does not match its declared type");
-        c.type = ColumnType::categorical;
-        continue;
-      }
-      std::vector<ColBuf*> parts{&b};
-      finish_column(c, parts, {0}, {rows});
-      break;
     }
-    t.columns.push_back(std::move(c));
-  }
+  };
+  run_chunks(std::max<size_t>(1, std::min<size_t>(threads, names.size())), type_columns);
+  for (auto& e : errors)
+    if (e) std::rethrow_exception(e);
   return t;
 }
 
