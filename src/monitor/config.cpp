@@ -46,7 +46,8 @@ std::vector<std::string> str_list(const yaml::Document& d, const YAML::Node& m, 
 
 // monitor.data_quality: {null_value_rate: x, ..., numerical: {...}, categorical: {...}}.
 void parse_quality(const yaml::Document& d, const YAML::Node& n, stats::QualityOptions& o) {
-  if (!n.IsMap()) d.fail(n, "'data_quality' must map metric names to thresholds (or numerical/categorical to such maps)");
+  if (!n.IsMap())
+    d.fail(n, "'data_quality' must map metric names to thresholds (or numerical/categorical to such maps)");
   auto metric = [&](const YAML::Node& key, const YAML::Node& map, stats::QualityThresholds* only) {
     const auto k = yaml::scalar(key);
     if (stats::QualityThresholds probe; !probe.set(k, 0))
@@ -72,10 +73,13 @@ void parse_quality(const yaml::Document& d, const YAML::Node& n, stats::QualityO
 
 std::string Target::describe() const {
   std::vector<std::string> parts;
-  if (model) parts.push_back("model " + *model + (version ? ":" + *version : ""));
-  else if (version) parts.push_back("version " + *version);
+  if (model)
+    parts.push_back("model " + *model + (version ? ":" + *version : ""));
+  else if (version)
+    parts.push_back("version " + *version);
   if (endpoint || deployment)
-    parts.push_back("deployment " + endpoint.value_or("") + (endpoint && deployment ? "/" : "") + deployment.value_or(""));
+    parts.push_back("deployment " + endpoint.value_or("") + (endpoint && deployment ? "/" : "") +
+                    deployment.value_or(""));
   return str::join(parts, " \u00b7 ");
 }
 
@@ -121,8 +125,9 @@ MonitorConfig parse_config(const std::string& text, const std::string& source) {
   const YAML::Node m = d.root["monitor"];
   if (!m.IsMap()) d.fail(m, "'monitor' must be a map");
   static const std::set<std::string> known = {
-      "reference", "current", "timestamp",   "label",       "prediction", "score",  "task",    "compat",   "columns",
-      "exclude",   "numeric", "categorical", "drift_share", "features",   "window", "signals", "debounce", "metrics", "data_quality", "psi_bins", "target"};
+      "reference", "current", "timestamp", "label",   "prediction",   "score",       "task",
+      "compat",    "columns", "exclude",   "numeric", "categorical",  "drift_share", "features",
+      "window",    "signals", "debounce",  "metrics", "data_quality", "psi_bins",    "target"};
   for (auto it : m) {
     const auto key = yaml::scalar(it.first);
     if (!known.count(key)) d.fail(it.first, "unknown key 'monitor." + key + "'");

@@ -107,7 +107,7 @@ Decision decide(const MonitorConfig& c, const Source& ref, const stats::Table& c
       s.threshold = *c.performance->max;
     else if (drop_rule)
       s.threshold = higher_is_better(c.performance->metric) ? *baseline - *c.performance->max_drop
-                                                             : *baseline + *c.performance->max_drop;
+                                                            : *baseline + *c.performance->max_drop;
   }
   if (concept_signal) signal("concept_drift").measure = "alarm (1) or none (0)";
 
@@ -243,6 +243,20 @@ void decision_json(const Decision& d, json::Document& doc) {
     json::Value o = b.obj();
     b.set(o, "breaches", t.breaches);
     b.set(o, "triggered", t.triggered);
+    // The trend: the measured value per window (null = not measured) and the threshold.
+    for (const auto& s : d.signals) {
+      if (s.name != t.signal) continue;
+      json::Value vals = b.arr();
+      for (double v : s.values) {
+        if (std::isfinite(v))
+          vals.PushBack(json::Value(v), doc.GetAllocator());
+        else
+          vals.PushBack(json::Value(rapidjson::kNullType), doc.GetAllocator());
+      }
+      b.set(o, "values", std::move(vals));
+      if (s.threshold) b.set(o, "threshold", *s.threshold);
+      if (!s.measure.empty()) b.set(o, "measure", s.measure);
+    }
     b.set(sigj, t.signal, std::move(o));
   }
   b.set(doc, "signals", std::move(sigj));

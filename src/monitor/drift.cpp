@@ -17,8 +17,7 @@ std::string_view outcome_name(Outcome o) {
 }
 
 DriftCheck check_drift(const stats::Profile& reference, const stats::Profile& current, stats::DriftOptions options,
-                       const std::optional<std::string>& prediction, int64_t min_rows,
-                       stats::QualityOptions quality) {
+                       const std::optional<std::string>& prediction, int64_t min_rows, stats::QualityOptions quality) {
   if (min_rows < 1) throw UsageError("--min-rows must be at least 1");
   DriftCheck c;
   for (const auto* side : {&reference, &current}) {

@@ -114,7 +114,8 @@ std::string drift_markdown(const DriftCheck& check, const std::string& reference
   }
   os << t.render();
   if (order.size() > 50) os << "\n" << order.size() - 50 << " more features in the JSON output.\n";
-  if (check.quality) os << "\n**Data quality**: " << quality_verdict(*check.quality) << "\n\n" << quality_markdown(*check.quality);
+  if (check.quality)
+    os << "\n**Data quality**: " << quality_verdict(*check.quality) << "\n\n" << quality_markdown(*check.quality);
   return os.str();
 }
 
@@ -153,7 +154,7 @@ report::Fragment drift_fragment(const DriftCheck& c, const std::string& referenc
   f.order = report::section_order::monitor;
   f.verdict = drift_verdict(c);
   f.status = c.drifted() || c.outcome == Outcome::too_few_rows ? check_status(true, fail_on_drift)
-                                                                : check_status(c.quality_breached(), fail_on_quality);
+                                                               : check_status(c.quality_breached(), fail_on_quality);
   f.body = drift_markdown(c, reference, current);
   return f;
 }
@@ -350,7 +351,8 @@ std::string quality_markdown(const stats::QualityResult& q) {
 }
 
 std::string quality_html(const stats::QualityResult& q) {
-  std::string h = std::string("<p class=\"") + (q.breached ? "bad" : "ok") + "\">" + str::xml_escape(quality_verdict(q)) +
+  std::string h = std::string("<p class=\"") + (q.breached ? "bad" : "ok") + "\">" +
+                  str::xml_escape(quality_verdict(q)) +
                   "</p>\n<table><thead><tr><th>feature</th><th>type</th><th>rows</th><th>null_value_rate</th>"
                   "<th>data_type_error_rate</th><th>out_of_bounds_rate</th><th>new categories</th><th>status</th>"
                   "</tr></thead><tbody>\n";
@@ -361,8 +363,8 @@ std::string quality_html(const stats::QualityResult& q) {
     for (const auto& m : f.metrics)
       h += std::string("<td") + (m.breached ? " class=\"bad\"" : "") + " title=\"threshold " +
            str::xml_escape(report::fmt_number(m.threshold, 4)) + " over the reference's " +
-           str::xml_escape(report::fmt_number(m.reference, 4)) + "\">" + str::xml_escape(report::fmt_number(m.value, 4)) +
-           "</td>";
+           str::xml_escape(report::fmt_number(m.reference, 4)) + "\">" +
+           str::xml_escape(report::fmt_number(m.value, 4)) + "</td>";
     h += "<td>";
     for (size_t i = 0; i < f.new_categories.size(); ++i)
       h += (i ? " " : "") + std::string("<span class=\"new\">") + str::xml_escape(f.new_categories[i].first) + " (" +
@@ -415,10 +417,9 @@ std::string statistics_html(const stats::Profile& reference, const stats::Profil
         std::stable_sort(top.begin(), top.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
         if (top.size() > 8) top.resize(8);
         for (size_t i = 0; i < top.size(); ++i) {
-          const bool is_new =
-              side == 1 && fq &&
-              std::any_of(fq->new_categories.begin(), fq->new_categories.end(),
-                          [&](const auto& nc) { return nc.first == top[i].first; });
+          const bool is_new = side == 1 && fq &&
+                              std::any_of(fq->new_categories.begin(), fq->new_categories.end(),
+                                          [&](const auto& nc) { return nc.first == top[i].first; });
           h += (i ? ", " : "") + std::string(is_new ? "<span class=\"new\">" : "") + str::xml_escape(top[i].first) +
                " (" + std::to_string(top[i].second) + ")" + (is_new ? "</span>" : "");
         }

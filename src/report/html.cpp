@@ -96,7 +96,9 @@ std::string svg_line_chart(const LineChart& c, int width, int height) {
   if (hi - lo <= 0) hi = lo + 1;
   hi += (hi - lo) * 0.08;
   const size_t n = c.values.size();
-  auto x_of = [&](size_t i) { return left + (n > 1 ? w * static_cast<double>(i) / static_cast<double>(n - 1) : w / 2); };
+  auto x_of = [&](size_t i) {
+    return left + (n > 1 ? w * static_cast<double>(i) / static_cast<double>(n - 1) : w / 2);
+  };
   auto y_of = [&](double v) { return top + h - h * (v - lo) / (hi - lo); };
   std::ostringstream os;
   os << "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart trend\" width=\"" << width << "\" height=\"" << height
@@ -134,8 +136,8 @@ std::string svg_line_chart(const LineChart& c, int width, int height) {
        << num(y_of(c.values[i])) << "\" r=\"3\"><title>" << str::xml_escape(i < c.labels.size() ? c.labels[i] : "")
        << ": " << fmt_number(c.values[i], 4) << (mark ? " (breach)" : "") << "</title></circle>";
   }
-  os << "<line x1=\"" << left << "\" x2=\"" << num(left + w) << "\" y1=\"" << num(top + h) << "\" y2=\""
-     << num(top + h) << "\" class=\"axis\"/>";
+  os << "<line x1=\"" << left << "\" x2=\"" << num(left + w) << "\" y1=\"" << num(top + h) << "\" y2=\"" << num(top + h)
+     << "\" class=\"axis\"/>";
   // First and last window names.
   if (n > 0 && !c.labels.empty()) {
     os << "<text class=\"tick\" x=\"" << num(x_of(0)) << "\" y=\"" << num(top + h + 14) << "\" text-anchor=\""

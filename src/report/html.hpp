@@ -26,10 +26,10 @@ std::string svg_histogram(const HistogramChart& chart, int width = 540, int heig
 
 struct LineChart {
   std::string title;
-  std::vector<std::string> labels;    // x: one per point (windows)
-  std::vector<double> values;         // y: NaN = not measured (a gap)
-  std::vector<bool> marked;           // points drawn as breaches (optional, one per point)
-  std::optional<double> threshold;    // drawn as a dashed horizontal line
+  std::vector<std::string> labels;  // x: one per point (windows)
+  std::vector<double> values;       // y: NaN = not measured (a gap)
+  std::vector<bool> marked;         // points drawn as breaches (optional, one per point)
+  std::optional<double> threshold;  // drawn as a dashed horizontal line
   std::string threshold_label = "threshold";
 };
 

@@ -209,8 +209,7 @@ std::vector<double> quantile_edges(const std::vector<double>& ref, double lo, do
   if (ref.empty() || bins < 1) return e;
   // np.linspace(0, 1, bins + 1): i * step, the last exactly 1.
   const double step = 1.0 / static_cast<double>(bins);
-  for (size_t i = 0; i <= bins; ++i)
-    e.push_back(numpy_quantile(ref, i == bins ? 1.0 : static_cast<double>(i) * step));
+  for (size_t i = 0; i <= bins; ++i) e.push_back(numpy_quantile(ref, i == bins ? 1.0 : static_cast<double>(i) * step));
   e.erase(std::unique(e.begin(), e.end()), e.end());
   if (e.size() < 2) return {};
   e.front() = std::min(e.front(), lo);
@@ -336,7 +335,8 @@ FeatureDrift feature_drift(const ColumnProfile& ref, const ColumnProfile& cur, c
     auto hr = histogram_sorted(*a, edges), hc = histogram_sorted(*b, edges);
     if (all || m == "jensen_shannon") f.metrics["jensen_shannon"] = jensen_shannon(hr, hc, 2.0);
     if (all || m == "psi") {
-      auto qe = o.psi_bins == PsiBins::quantile ? quantile_edges(*a, lo, hi, o.psi_quantile_bins) : std::vector<double>{};
+      auto qe =
+          o.psi_bins == PsiBins::quantile ? quantile_edges(*a, lo, hi, o.psi_quantile_bins) : std::vector<double>{};
       f.metrics["psi"] =
           qe.empty() ? psi_laplace(hr, hc) : psi_laplace(histogram_sorted(*a, qe), histogram_sorted(*b, qe));
     }

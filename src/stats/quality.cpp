@@ -32,7 +32,9 @@ const QualityMetric* FeatureQuality::metric(std::string_view name) const {
 
 namespace {
 
-double share(int64_t part, int64_t whole) { return whole > 0 ? static_cast<double>(part) / static_cast<double>(whole) : 0.0; }
+double share(int64_t part, int64_t whole) {
+  return whole > 0 ? static_cast<double>(part) / static_cast<double>(whole) : 0.0;
+}
 
 // Values of sorted `v` outside [lo, hi], scaled to `total` when v is a sample of the values.
 int64_t outside(const std::vector<double>& v, double lo, double hi, int64_t total) {
@@ -41,7 +43,8 @@ int64_t outside(const std::vector<double>& v, double lo, double hi, int64_t tota
   const auto above = v.end() - std::upper_bound(v.begin(), v.end(), hi);
   const auto n = below + above;
   if (static_cast<int64_t>(v.size()) == total) return n;
-  return static_cast<int64_t>(static_cast<double>(n) * static_cast<double>(total) / static_cast<double>(v.size()) + 0.5);
+  return static_cast<int64_t>(static_cast<double>(n) * static_cast<double>(total) / static_cast<double>(v.size()) +
+                              0.5);
 }
 
 bool known_category(const ColumnProfile& ref, const std::string& k) {

@@ -16,8 +16,7 @@
 namespace amlops::stats {
 
 // The metric names, in the order results list them.
-inline constexpr std::string_view kQualityMetrics[] = {"null_value_rate", "data_type_error_rate",
-                                                       "out_of_bounds_rate"};
+inline constexpr std::string_view kQualityMetrics[] = {"null_value_rate", "data_type_error_rate", "out_of_bounds_rate"};
 
 struct QualityThresholds {
   double null_value_rate = 0.05;

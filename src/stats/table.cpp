@@ -9,10 +9,10 @@
 
 #include <algorithm>
 #include <atomic>
-#include <exception>
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <exception>
 #include <fstream>
 #include <limits>
 #include <memory>
@@ -845,9 +845,8 @@ Table parse_jsonl(std::string_view text, const std::string& source, const ReadOp
         auto each = [&](auto&& fn) {  // fn(row, text or nullptr) over every row in order
           for (size_t k = 0; k < chunks.size(); ++k)
             for (size_t r = 0; r < chunks[k].rows; ++r) {
-              const std::optional<std::string>* v = in_chunk[k] == std::numeric_limits<size_t>::max()
-                                                        ? nullptr
-                                                        : &cell(k, in_chunk[k], r);
+              const std::optional<std::string>* v =
+                  in_chunk[k] == std::numeric_limits<size_t>::max() ? nullptr : &cell(k, in_chunk[k], r);
               if (!fn(first_row[k] + r, v && *v ? &**v : nullptr)) return;
             }
         };

@@ -399,7 +399,7 @@ BOOST_AUTO_TEST_CASE(drifted_features_below_the_dataset_share_pass_and_say_so) {
   auto ref = stats::profile_table(csv("x,c\n" + numeric_rows(100, 0)));
   auto cur = stats::profile_table(csv("x,c\n" + numeric_rows(100, 3)));
   stats::DriftOptions o;
-  o.drift_share = 0.9;  // 1 of 2 features is not enough
+  o.drift_share = 0.9;          // 1 of 2 features is not enough
   stats::QualityOptions loose;  // the shifted values are out of the reference's bounds: not this test's subject
   loose.numerical.out_of_bounds_rate = 1;
   const auto section =
@@ -636,7 +636,8 @@ BOOST_AUTO_TEST_CASE(config_sets_quality_thresholds_psi_bins_and_target) {
   BOOST_TEST(config_error("monitor:\n  data_quality: {null_rate: 0.1}\n") ==
              "amlops.yml:2:18: unknown data-quality metric 'null_rate' (expected null_value_rate, data_type_error_rate "
              "or out_of_bounds_rate)");
-  BOOST_TEST(config_error("monitor:\n  psi_bins: deciles\n") == "amlops.yml:2:13: psi_bins must be uniform or quantile");
+  BOOST_TEST(config_error("monitor:\n  psi_bins: deciles\n") ==
+             "amlops.yml:2:13: psi_bins must be uniform or quantile");
   BOOST_TEST(config_error("monitor:\n  target: {modle: x}\n") ==
              "amlops.yml:2:12: unknown key 'monitor.target.modle' (expected model, version, endpoint or deployment)");
   stats::QualityOptions o;
@@ -650,7 +651,8 @@ BOOST_AUTO_TEST_CASE(config_sets_quality_thresholds_psi_bins_and_target) {
 // Reference: 300 clean rows; current: windows of 100 rows, the second with 40 % of `h` empty.
 BOOST_AUTO_TEST_CASE(planted_nulls_breach_data_quality_in_decide) {
   std::string ref = "x,c,h\n", cur = "x,c,h\n";
-  for (int i = 0; i < 300; ++i) ref += std::to_string(i % 50) + ".5," + (i % 2 ? "a" : "b") + "," + std::to_string(i % 7) + "\n";
+  for (int i = 0; i < 300; ++i)
+    ref += std::to_string(i % 50) + ".5," + (i % 2 ? "a" : "b") + "," + std::to_string(i % 7) + "\n";
   for (int w = 0; w < 3; ++w)
     for (int i = 0; i < 100; ++i)
       cur += std::to_string(i % 50) + ".5," + (i % 2 ? "a" : "b") + "," +
@@ -681,6 +683,9 @@ BOOST_AUTO_TEST_CASE(planted_nulls_breach_data_quality_in_decide) {
   BOOST_TEST(json::get_bool(doc, "/windows/1/signals/data_quality/breached"));
   BOOST_TEST(json::get_string(doc, "/windows/1/signals/data_quality/features/0") == "h");
   BOOST_TEST(json::get_int(doc, "/signals/data_quality/breaches") == 1);
+  BOOST_TEST(json::get_number(doc, "/signals/data_quality/values/1") == 0.4 - 0.05, boost::test_tools::tolerance(1e-9));
+  BOOST_TEST(json::get_number(doc, "/signals/data_quality/threshold") == 0.0);
+  BOOST_TEST(json::get_number(doc, "/signals/data_drift/threshold") == 1.0);
 
   const auto html = decision_html(d, source_of(csv(ref)).profile);
   BOOST_TEST(html.find("<script") == std::string::npos);

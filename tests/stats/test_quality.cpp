@@ -30,7 +30,8 @@ BOOST_AUTO_TEST_SUITE(quality)
 
 BOOST_AUTO_TEST_CASE(planted_nulls_breach_by_default_clean_columns_do_not) {
   std::string ref = "x,c,holey\n", cur = "x,c,holey\n";
-  for (int i = 0; i < 1000; ++i) ref += std::to_string(i % 100) + ".5," + (i % 2 ? "a" : "b") + "," + std::to_string(i) + "\n";
+  for (int i = 0; i < 1000; ++i)
+    ref += std::to_string(i % 100) + ".5," + (i % 2 ? "a" : "b") + "," + std::to_string(i) + "\n";
   // 40 % of `holey` empty in the current data; x and c clean and inside the reference's range.
   for (int i = 0; i < 500; ++i)
     cur += std::to_string(i % 90) + ".5," + (i % 3 ? "a" : "b") + "," + (i % 5 < 2 ? "" : std::to_string(i)) + "\n";
@@ -68,7 +69,9 @@ BOOST_AUTO_TEST_CASE(null_rate_is_measured_over_the_reference_rate) {
 }
 
 BOOST_AUTO_TEST_CASE(type_errors_out_of_bounds_and_new_categories) {
-  const auto ref = profile_csv("n,c,b,t\n1,a,true,2026-11-02T00:00:00Z\n5,b,false,2026-11-03T00:00:00Z\n3,a,true,2026-11-04T00:00:00Z\n4,b,true,2026-11-05T00:00:00Z\n");
+  const auto ref = profile_csv(
+      "n,c,b,t\n1,a,true,2026-11-02T00:00:00Z\n5,b,false,2026-11-03T00:00:00Z\n3,a,true,2026-11-04T00:00:00Z\n4,b,true,"
+      "2026-11-05T00:00:00Z\n");
   // n: one text value (the column reads as categorical), one number above the reference's max;
   // c: two rows of a new category; b: one value that is not a boolean; t: one text value and
   // timestamps past the reference's range (not out of bounds: time moves on).
@@ -106,7 +109,7 @@ BOOST_AUTO_TEST_CASE(timestamps_profile_by_hour_and_weekday_and_merge) {
   BOOST_REQUIRE_EQUAL(c.hours.size(), 24u);
   BOOST_CHECK_EQUAL(c.hours[13], 2);
   BOOST_CHECK_EQUAL(c.hours[0], 1);
-  BOOST_CHECK_EQUAL(c.hours[23], 1);  // before the epoch
+  BOOST_CHECK_EQUAL(c.hours[23], 1);    // before the epoch
   BOOST_CHECK_EQUAL(c.weekdays[0], 2);  // Monday
   BOOST_CHECK_EQUAL(c.weekdays[6], 1);  // Sunday
   BOOST_CHECK_EQUAL(c.weekdays[2], 1);  // 1969-12-31 was a Wednesday

@@ -1,10 +1,11 @@
 #define BOOST_TEST_MODULE stats_unit
+#include <unistd.h>
+
 #include <boost/test/unit_test.hpp>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <random>
-#include <unistd.h>
 
 #include "core/error.hpp"
 #include "stats/table.hpp"
@@ -119,7 +120,8 @@ BOOST_AUTO_TEST_CASE(json_lines_parallel_parse_equals_serial) {
     if (i % 11) text += ", \"maybe\": " + std::string(i % 13 ? "1.5" : "null");
     text += ", \"late_text\": " + (i == n - 3 ? std::string("\"oops\"") : std::to_string(i % 17));
     if (i > n - 100) text += ", \"late_key\": true";
-    if (i > n / 2) text += ", \"when\": \"2026-11-0" + std::to_string(1 + i % 9) + "T0" + std::to_string(i % 10) + ":00:00Z\"";
+    if (i > n / 2)
+      text += ", \"when\": \"2026-11-0" + std::to_string(1 + i % 9) + "T0" + std::to_string(i % 10) + ":00:00Z\"";
     text += "}\n";
     if (i % 5000 == 0) text += "\n";
   }

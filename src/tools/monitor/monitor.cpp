@@ -175,8 +175,8 @@ int drift_cmd(Context& ctx, const std::vector<std::string>& args) {
   check_json(check, doc, b);
 
   if (cmd.vm().count("report")) {
-    files::write_atomic(cmd.str("report"),
-                        drift_html(check, DriftReport{*ref_path, *cur_path, compat, target, &ref.profile, &cur.profile}));
+    files::write_atomic(cmd.str("report"), drift_html(check, DriftReport{*ref_path, *cur_path, compat, target,
+                                                                         &ref.profile, &cur.profile}));
     b.set(doc, "report", cmd.str("report"));
     ctx.host.set_output("report", cmd.str("report"));
   }

@@ -56,8 +56,9 @@ void add_drift_options(cli::Command& cmd) {
       "numeric-threshold", value<double>(), "threshold for numeric features")("categorical-threshold", value<double>(),
                                                                               "threshold for categorical features")(
       "drift-share", value<double>(), "dataset drift when this share of features drifts (azure: any; evidently: 0.5)")(
-      "psi-bins", value<std::string>(), "numeric PSI bins: uniform (Azure's equal-width bins, the default) or quantile "
-                                        "(10 bins at the reference's deciles)");
+      "psi-bins", value<std::string>(),
+      "numeric PSI bins: uniform (Azure's equal-width bins, the default) or quantile "
+      "(10 bins at the reference's deciles)");
 }
 
 void add_quality_options(cli::Command& cmd) {
