@@ -248,19 +248,9 @@ assert abs(q - want) <= 1e-9 * abs(want) and abs(u - q) > 1e-6, (q, want, u)"
 check "--psi-bins rejects nonsense" exit_is 2 "$BIN" drift --reference ref.csv --current cur.csv --psi-bins deciles
 "$BIN" drift --reference ref.csv --current cur.csv --columns ts --output json > ts.json 2>/dev/null
 check "timestamps: compared by hour of day and day of week" jq_py ts.json "sorted(f['name'] for f in d['features']) == ['ts.day_of_week', 'ts.hour_of_day'] and all(f['type'] == 'datetime' for f in d['features'])"
-cat > q.yml <<'YML'
-monitor:
-  reference: ref.csv
-  current: cur_nulls.csv
-  timestamp: ts
-  label: y
-  prediction: yhat
-  score: p
-  window: daily
-  exclude: [flag]
-  target: {model: credit, version: "3", endpoint: credit-ep, deployment: blue}
-  debounce: {breaches: 2, windows: 3}
-YML
+# The decide configuration above on the data with planted nulls, with a target for the header.
+sed 's/^  current: cur.csv$/  current: cur_nulls.csv/' amlops.yml > q.yml
+echo '  target: {model: credit, version: "3", endpoint: credit-ep, deployment: blue}' >> q.yml
 "$BIN" decide --config q.yml --output json --report decide.html > qd.json 2>/dev/null
 check "decide: the data-quality breach is a retrain reason" jq_py qd.json "d['retrain'] and d['signals']['data_quality']['triggered'] and any(r.startswith('data_quality breached in 3 of the last 3 windows') and 'income null_value_rate' in r for r in d['reasons'])"
 check "decide --report: a trend chart per signal with thresholds, the target in the header" $PY -c "
