@@ -731,12 +731,23 @@ Table parse_csv(std::string_view text, const std::string& source, const ReadOpti
 
 namespace {
 
-// One chunk of JSON Lines (whole lines) as text fields keyed by column: the chunk's columns in
-// order of first appearance, one optional text per row (nullopt = absent or null).
+// A JSON Lines value as read: absent/null, a number (kept as a double: it need not be printed
+// and parsed again when its column is numeric), a string (in the chunk's arena) or a boolean.
+struct JsonCell {
+  enum Kind : uint8_t { none, number, text, yes, no };
+  double num = 0;
+  uint64_t off = 0;
+  uint32_t len = 0;
+  Kind kind = none;
+};
+
+// One chunk of JSON Lines (whole lines) by column: the chunk's columns in order of first
+// appearance, one cell per row.
 struct JsonChunk {
   std::vector<std::string> names;
-  std::unordered_map<std::string, size_t> index;
-  std::vector<std::vector<std::optional<std::string>>> cols;
+  std::unordered_map<std::string, size_t, StringHash, std::equal_to<>> index;
+  std::vector<std::vector<JsonCell>> cols;
+  std::string arena;             // the strings' bytes
   std::vector<size_t> row_line;  // line of each row within the chunk (1-based; blank lines skipped)
   size_t rows = 0, lines = 0;
   size_t error_line = 0;  // 1-based line within the chunk of the first error (0 = none)
@@ -753,7 +764,8 @@ void parse_json_chunk(std::string_view text, JsonChunk& out) {
     ++out.lines;
     if (str::trim(ln).empty()) continue;
     rapidjson::Document d;  // one per line: a reused document keeps every line's values in its pool
-    d.Parse(ln.data(), ln.size());
+    // Full precision: numbers correctly rounded, as fast_float reads them from CSV.
+    d.Parse<rapidjson::kParseFullPrecisionFlag>(ln.data(), ln.size());
     if (d.HasParseError() || !d.IsObject()) {
       out.error_line = out.lines;
       out.error = "expected one JSON object per line";
@@ -761,27 +773,32 @@ void parse_json_chunk(std::string_view text, JsonChunk& out) {
     }
     const size_t row = out.rows;
     for (auto& m : d.GetObject()) {
-      std::string key(m.name.GetString(), m.name.GetStringLength());
+      const std::string_view key(m.name.GetString(), m.name.GetStringLength());
       auto it = out.index.find(key);
       if (it == out.index.end()) {
-        it = out.index.emplace(key, out.names.size()).first;
-        out.names.push_back(key);
+        it = out.index.emplace(std::string(key), out.names.size()).first;
+        out.names.emplace_back(key);
         out.cols.emplace_back(row);
       }
       auto& col = out.cols[it->second];
       col.resize(row + 1);
       const auto& v = m.value;
-      if (v.IsNull())
-        col[row] = std::nullopt;
-      else if (v.IsString())
-        col[row] = std::string(v.GetString(), v.GetStringLength());
-      else if (v.IsBool())
-        col[row] = std::string(v.GetBool() ? "true" : "false");
-      else if (v.IsNumber())
-        col[row] = format_number(v.GetDouble());
-      else {
+      JsonCell& cell = col[row];
+      cell = {};
+      if (v.IsNull()) {
+      } else if (v.IsString()) {
+        cell.kind = JsonCell::text;
+        cell.off = out.arena.size();
+        cell.len = v.GetStringLength();
+        out.arena.append(v.GetString(), v.GetStringLength());
+      } else if (v.IsBool()) {
+        cell.kind = v.GetBool() ? JsonCell::yes : JsonCell::no;
+      } else if (v.IsNumber()) {
+        cell.kind = JsonCell::number;
+        cell.num = v.GetDouble();
+      } else {
         out.error_line = out.lines;
-        out.error = "field '" + key + "' is not a scalar";
+        out.error = "field '" + std::string(key) + "' is not a scalar";
         return;
       }
     }
@@ -829,12 +846,9 @@ Table parse_jsonl(std::string_view text, const std::string& source, const ReadOp
   t.rows = rows;
   t.columns.resize(names.size());
   std::vector<std::exception_ptr> errors(names.size());
-  // A column's text of row r (nullopt: absent or null).
-  auto cell = [&](size_t k, size_t chunk_col, size_t r) -> const std::optional<std::string>& {
-    return chunks[k].cols[chunk_col][r];
-  };
   std::atomic<size_t> next{0};
   auto type_columns = [&](size_t) {
+    std::string scratch;
     for (size_t i; (i = next++) < names.size();) {
       try {
         Column& c = t.columns[i];
@@ -842,28 +856,58 @@ Table parse_jsonl(std::string_view text, const std::string& source, const ReadOp
         std::vector<size_t> in_chunk(chunks.size(), std::numeric_limits<size_t>::max());
         for (size_t k = 0; k < chunks.size(); ++k)
           if (auto it = chunks[k].index.find(c.name); it != chunks[k].index.end()) in_chunk[k] = it->second;
-        auto each = [&](auto&& fn) {  // fn(row, text or nullptr) over every row in order
+        static const JsonCell kAbsent;
+        auto each = [&](auto&& fn) {  // fn(row, cell, chunk) over every row in order
           for (size_t k = 0; k < chunks.size(); ++k)
             for (size_t r = 0; r < chunks[k].rows; ++r) {
-              const std::optional<std::string>* v =
-                  in_chunk[k] == std::numeric_limits<size_t>::max() ? nullptr : &cell(k, in_chunk[k], r);
-              if (!fn(first_row[k] + r, v && *v ? &**v : nullptr)) return;
+              const JsonCell& cell =
+                  in_chunk[k] == std::numeric_limits<size_t>::max() ? kAbsent : chunks[k].cols[in_chunk[k]][r];
+              if (!fn(first_row[k] + r, cell, chunks[k])) return;
             }
         };
+        // The text of a cell as the CSV reader would see it (numbers in shortest form).
+        auto text_of = [&](const JsonCell& cell, const JsonChunk& ch, std::string& buf) -> std::string_view {
+          switch (cell.kind) {
+            case JsonCell::number:
+              buf = format_number(cell.num);
+              return buf;
+            case JsonCell::text:
+              return std::string_view(ch.arena).substr(cell.off, cell.len);
+            case JsonCell::yes:
+              return "true";
+            case JsonCell::no:
+              return "false";
+            case JsonCell::none:
+              break;
+          }
+          return {};
+        };
         auto it = options.declared.find(c.name);
+        std::vector<std::string> sample_text;
         std::vector<std::string_view> sample;
-        each([&](size_t, const std::string* v) {
-          if (v) sample.push_back(*v);
-          return sample.size() < options.infer_rows;
+        each([&](size_t, const JsonCell& cell, const JsonChunk& ch) {
+          if (cell.kind != JsonCell::none) {
+            std::string buf;
+            auto v = text_of(cell, ch, buf);
+            sample_text.emplace_back(v);
+          }
+          return sample_text.size() < options.infer_rows;
         });
+        for (const auto& x : sample_text) sample.push_back(x);
         c.type = it != options.declared.end() ? it->second : infer(sample, na);
         for (int attempt = 0; attempt < 2; ++attempt) {
           size_storage(c, rows);
           ColBuf b;
           attach(b, c, 0);
-          each([&](size_t r, const std::string* v) {
+          each([&](size_t r, const JsonCell& cell, const JsonChunk& ch) {
+            if (cell.kind == JsonCell::number && c.type == ColumnType::numeric) {
+              // What add_value does with the number's shortest text, without printing it.
+              if (b.integral && !is_whole(cell.num)) b.integral = false;
+              b.number(cell.num);
+              return true;
+            }
             Field f;
-            f.raw = v ? std::string_view(*v) : std::string_view();
+            f.raw = text_of(cell, ch, scratch);
             add_value(c.type, b, f, na, r);
             return true;
           });

@@ -109,6 +109,28 @@ void check_same_table(const Table& a, const Table& b) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(json_lines_numbers_read_like_csv_numbers) {
+  // JSON numbers go into numeric columns without being printed and parsed again: the values
+  // (correctly rounded, as fast_float reads CSV) and the whole-number flag must be what the CSV
+  // reader gives for the same values; a column demoted to categorical holds the numbers' shortest
+  // text (the values below are written in that form).
+  auto same = [](const std::vector<std::string>& x, const std::vector<std::string>& y) {
+    std::string jl, csv = "x,y\n";
+    for (size_t i = 0; i < x.size(); ++i) {
+      const bool text = y[i] == "text";
+      jl += "{\"x\": " + x[i] + ", \"y\": " + (text ? "\"text\"" : y[i]) + "}\n";
+      csv += x[i] + "," + y[i] + "\n";
+    }
+    check_same_table(parse_jsonl(jl, "n.jsonl"), parse_csv(csv, "n.csv"));
+  };
+  same({"0.1", "3", "-0", "1e21", "123456789012345680000", "2.5e-300", "0.30000000000000004", "7"},
+       {"1", "2", "3", "4", "5", "6", "7", "8.5"});
+  same({"1", "2", "3", "4", "5", "6"}, {"0.1", "3", "1e+21", "2.5e-300", "7", "text"});
+  auto whole = parse_jsonl("{\"n\": 3}\n{\"n\": 1e3}\n", "w.jsonl");
+  BOOST_CHECK(whole.at("n").integral);
+  BOOST_CHECK_EQUAL(whole.at("n").values[1], 1000.0);
+}
+
 BOOST_AUTO_TEST_CASE(json_lines_parallel_parse_equals_serial) {
   // Over 1 MiB so that it is split: keys that first appear late, a numeric column that turns out
   // to hold text only near the end, nulls, absent keys, blank lines and categories first seen in
