@@ -44,7 +44,66 @@ std::vector<std::string> str_list(const yaml::Document& d, const YAML::Node& m, 
   return out;
 }
 
+// monitor.data_quality: {null_value_rate: x, ..., numerical: {...}, categorical: {...}}.
+void parse_quality(const yaml::Document& d, const YAML::Node& n, stats::QualityOptions& o) {
+  if (!n.IsMap())
+    d.fail(n, "'data_quality' must map metric names to thresholds (or numerical/categorical to such maps)");
+  auto metric = [&](const YAML::Node& key, const YAML::Node& map, stats::QualityThresholds* only) {
+    const auto k = yaml::scalar(key);
+    if (stats::QualityThresholds probe; !probe.set(k, 0))
+      d.fail(key, "unknown data-quality metric '" + k +
+                      "' (expected null_value_rate, data_type_error_rate or out_of_bounds_rate)");
+    const auto v = d.opt_number(map, k);
+    if (!v || *v < 0) d.fail(map[k], "a data-quality threshold must be a number >= 0");
+    for (auto* t : {&o.numerical, &o.categorical})
+      if (!only || only == t) t->set(k, *v);
+  };
+  for (auto it : n) {
+    const auto key = yaml::scalar(it.first);
+    if (key == "numerical" || key == "categorical") {
+      if (!it.second.IsMap()) d.fail(it.second, "'" + key + "' must map metric names to thresholds");
+      for (auto m : it.second) metric(m.first, it.second, key == "numerical" ? &o.numerical : &o.categorical);
+    } else {
+      metric(it.first, n, nullptr);
+    }
+  }
+}
+
 }  // namespace
+
+std::string Target::describe() const {
+  std::vector<std::string> parts;
+  if (model)
+    parts.push_back("model " + *model + (version ? ":" + *version : ""));
+  else if (version)
+    parts.push_back("version " + *version);
+  if (endpoint || deployment)
+    parts.push_back("deployment " + endpoint.value_or("") + (endpoint && deployment ? "/" : "") +
+                    deployment.value_or(""));
+  return str::join(parts, " \u00b7 ");
+}
+
+void set_quality_threshold(stats::QualityOptions& o, const std::string& key, double value) {
+  std::string metric = key;
+  stats::QualityThresholds* only = nullptr;
+  if (auto dot = key.find('.'); dot != std::string::npos) {
+    const auto kind = key.substr(0, dot);
+    if (kind == "numerical" || kind == "numeric")
+      only = &o.numerical;
+    else if (kind == "categorical")
+      only = &o.categorical;
+    else
+      throw UsageError("--quality-threshold " + key + ": expected numerical.METRIC or categorical.METRIC");
+    metric = key.substr(dot + 1);
+  }
+  if (!(value >= 0)) throw UsageError("--quality-threshold " + key + ": must be a number >= 0");
+  bool ok = true;
+  for (auto* t : {&o.numerical, &o.categorical})
+    if (!only || only == t) ok = t->set(metric, value) && ok;
+  if (!ok)
+    throw UsageError("--quality-threshold: unknown metric '" + metric +
+                     "' (expected null_value_rate, data_type_error_rate or out_of_bounds_rate)");
+}
 
 bool valid_window(const std::string& window) {
   if (window == "daily" || window == "weekly") return true;
@@ -66,8 +125,9 @@ MonitorConfig parse_config(const std::string& text, const std::string& source) {
   const YAML::Node m = d.root["monitor"];
   if (!m.IsMap()) d.fail(m, "'monitor' must be a map");
   static const std::set<std::string> known = {
-      "reference", "current", "timestamp",   "label",       "prediction", "score",  "task",    "compat",   "columns",
-      "exclude",   "numeric", "categorical", "drift_share", "features",   "window", "signals", "debounce", "metrics"};
+      "reference", "current", "timestamp", "label",   "prediction",   "score",       "task",
+      "compat",    "columns", "exclude",   "numeric", "categorical",  "drift_share", "features",
+      "window",    "signals", "debounce",  "metrics", "data_quality", "psi_bins",    "target"};
   for (auto it : m) {
     const auto key = yaml::scalar(it.first);
     if (!known.count(key)) d.fail(it.first, "unknown key 'monitor." + key + "'");
@@ -102,6 +162,24 @@ MonitorConfig parse_config(const std::string& text, const std::string& source) {
     }
   }
   c.drift.drift_share = d.opt_number(m, "drift_share");
+  if (const YAML::Node q = m["data_quality"]) parse_quality(d, q, c.quality);
+  if (auto bins = opt_str(d, m, "psi_bins")) {
+    auto b = stats::parse_psi_bins(*bins);
+    if (!b) d.fail(m["psi_bins"], "psi_bins must be uniform or quantile");
+    c.drift.psi_bins = *b;
+  }
+  if (const YAML::Node t = m["target"]) {
+    if (!t.IsMap()) d.fail(t, "'target' must be a map: {model, version, endpoint, deployment}");
+    for (auto it : t) {
+      const auto key = yaml::scalar(it.first);
+      if (key != "model" && key != "version" && key != "endpoint" && key != "deployment")
+        d.fail(it.first, "unknown key 'monitor.target." + key + "' (expected model, version, endpoint or deployment)");
+    }
+    c.target.model = opt_str(d, t, "model");
+    c.target.version = opt_str(d, t, "version");
+    c.target.endpoint = opt_str(d, t, "endpoint");
+    c.target.deployment = opt_str(d, t, "deployment");
+  }
   if (const YAML::Node f = m["features"]) {
     if (!f.IsMap()) d.fail(f, "'features' must map column names to {method, threshold, type}");
     for (auto it : f) c.drift.features[yaml::scalar(it.first)] = parse_rule(d, it.second);
@@ -114,9 +192,10 @@ MonitorConfig parse_config(const std::string& text, const std::string& source) {
     if (!s.IsMap()) d.fail(s, "'signals' must be a map");
     for (auto it : s) {
       const auto key = yaml::scalar(it.first);
-      if (key != "data_drift" && key != "prediction_drift" && key != "performance" && key != "concept_drift")
-        d.fail(it.first,
-               "unknown signal '" + key + "' (expected data_drift, prediction_drift, performance, concept_drift)");
+      if (key != "data_drift" && key != "prediction_drift" && key != "performance" && key != "concept_drift" &&
+          key != "data_quality")
+        d.fail(it.first, "unknown signal '" + key +
+                             "' (expected data_drift, prediction_drift, data_quality, performance, concept_drift)");
     }
     if (s["data_drift"]) {
       if (s["data_drift"].IsMap()) {
@@ -127,6 +206,14 @@ MonitorConfig parse_config(const std::string& text, const std::string& source) {
       }
     }
     if (s["prediction_drift"]) c.prediction_drift = d.opt_bool(s, "prediction_drift").value_or(true);
+    if (const YAML::Node q = s["data_quality"]) {
+      if (q.IsMap()) {  // thresholds here too, as in Azure ML's metric_thresholds
+        c.data_quality = true;
+        parse_quality(d, q, c.quality);
+      } else {
+        c.data_quality = d.opt_bool(s, "data_quality").value_or(true);
+      }
+    }
     if (const YAML::Node p = s["performance"]) {
       if (!p.IsMap()) d.fail(p, "'performance' must be a map: {metric, min, max, max_drop}");
       PerformanceSignal ps;

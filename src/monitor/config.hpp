@@ -6,6 +6,7 @@
 #include <string>
 
 #include "stats/drift.hpp"
+#include "stats/quality.hpp"
 
 namespace amlops::monitor {
 
@@ -14,12 +15,22 @@ struct PerformanceSignal {
   std::optional<double> min, max, max_drop;
 };
 
+// What is monitored, shown in report headers (monitor.target; like Azure ML's monitoring_target).
+struct Target {
+  std::optional<std::string> model, version, endpoint, deployment;
+  [[nodiscard]] bool empty() const { return !model && !version && !endpoint && !deployment; }
+  // "model credit:3 · deployment credit-ep/blue" (empty when nothing is set).
+  [[nodiscard]] std::string describe() const;
+};
+
 struct MonitorConfig {
   std::string file;
   std::optional<std::string> reference, current, timestamp, label, prediction, score, task;
   stats::DriftOptions drift;
   std::string window = "daily";  // daily | weekly | N (rows)
-  bool data_drift = true, prediction_drift = true;
+  bool data_drift = true, prediction_drift = true, data_quality = true;
+  stats::QualityOptions quality;  // monitor.data_quality thresholds
+  Target target;
   std::optional<PerformanceSignal> performance;
   std::optional<std::string> concept_detector;
   int debounce_breaches = 1, debounce_windows = 1;
@@ -30,6 +41,10 @@ struct MonitorConfig {
 MonitorConfig load_config(const std::filesystem::path& path);
 // Parses YAML text; `source` names it in errors (file:line:col).
 MonitorConfig parse_config(const std::string& text, const std::string& source);
+
+// Sets data-quality thresholds from "METRIC=X" (both kinds), "numerical.METRIC=X" or
+// "categorical.METRIC=X" (--quality-threshold); UsageError for anything else.
+void set_quality_threshold(stats::QualityOptions& o, const std::string& key, double value);
 
 // daily, weekly or a positive number of rows.
 bool valid_window(const std::string& window);

@@ -1,6 +1,8 @@
 #include "monitor/decide.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <sstream>
 
 #include "core/error.hpp"
@@ -8,6 +10,7 @@
 #include "core/strings.hpp"
 #include "monitor/performance.hpp"
 #include "monitor/render.hpp"
+#include "report/html.hpp"
 #include "report/markdown.hpp"
 
 namespace amlops::monitor {
@@ -68,17 +71,45 @@ Decision decide(const MonitorConfig& c, const Source& ref, const stats::Table& c
   auto signal = [&](const std::string& name) -> SignalSeries& {
     for (auto& s : d.signals)
       if (s.name == name) return s;
-    d.signals.push_back({name, std::vector<bool>(windows.size(), false), std::vector<std::string>(windows.size())});
+    SignalSeries s;
+    s.name = name;
+    s.breached.assign(windows.size(), false);
+    s.detail.assign(windows.size(), "");
+    s.values.assign(windows.size(), std::numeric_limits<double>::quiet_NaN());
+    d.signals.push_back(std::move(s));
     return d.signals.back();
   };
   const bool prediction_signal = c.prediction_drift && c.prediction && ref.profile.find(*c.prediction);
   const bool performance_signal = c.performance && have_labels;
   const bool drop_rule = performance_signal && c.performance->max_drop && baseline;
   const bool concept_signal = (c.concept_detector && have_labels) || drop_rule;
-  if (c.data_drift) signal("data_drift");
-  if (prediction_signal) signal("prediction_drift");
-  if (performance_signal) signal("performance");
-  if (concept_signal) signal("concept_drift");
+  d.target = c.target;
+  stats::QualityOptions quality = c.quality;
+  quality.exclude.insert(quality.exclude.end(), drift.exclude.begin(), drift.exclude.end());
+  quality.only = drift.only;
+  if (c.data_drift) {
+    auto& s = signal("data_drift");
+    s.threshold = 1.0;
+    s.measure = "worst feature: value relative to its threshold (> 1 drifts)";
+  }
+  if (prediction_signal) signal("prediction_drift").measure = "prediction drift metric";
+  if (c.data_quality) {
+    auto& s = signal("data_quality");
+    s.threshold = 0.0;
+    s.measure = "worst rate above the reference's rate + threshold (> 0 breaches)";
+  }
+  if (performance_signal) {
+    auto& s = signal("performance");
+    s.measure = c.performance->metric;
+    if (c.performance->min)
+      s.threshold = *c.performance->min;
+    else if (c.performance->max)
+      s.threshold = *c.performance->max;
+    else if (drop_rule)
+      s.threshold = higher_is_better(c.performance->metric) ? *baseline - *c.performance->max_drop
+                                                            : *baseline + *c.performance->max_drop;
+  }
+  if (concept_signal) signal("concept_drift").measure = "alarm (1) or none (0)";
 
   for (size_t w = 0; w < windows.size(); ++w) {
     const auto& win = windows[w];
@@ -95,6 +126,9 @@ Decision decide(const MonitorConfig& c, const Source& ref, const stats::Table& c
           if (f.drifted) res.drifted_features.push_back(f.name);
         auto& s = signal("data_drift");
         s.breached[w] = r.dataset.drifted;
+        double worst = 0;
+        for (const auto& f : r.features) worst = std::max(worst, std::min(severity(f), 100.0));
+        s.values[w] = worst;
         s.detail[w] = std::to_string(r.dataset.drifted_features) + " of " + std::to_string(r.dataset.features) +
                       " features drifted" +
                       (res.drifted_features.empty() ? "" : " (" + str::join(res.drifted_features, ", ") + ")");
@@ -105,9 +139,26 @@ Decision decide(const MonitorConfig& c, const Source& ref, const stats::Table& c
       auto f = stats::feature_drift(*ref.profile.find(*c.prediction), *prof.find(*c.prediction), drift);
       auto& s = signal("prediction_drift");
       s.breached[w] = f.drifted;
+      s.values[w] = f.value;
+      s.threshold = f.threshold;
       s.detail[w] =
           f.method + " " + report::fmt_number(f.value) + " " + f.comparator + " " + report::fmt_number(f.threshold);
       res.prediction_drift = std::move(f);
+    }
+    if (c.data_quality) {
+      auto q = stats::compute_quality(ref.profile, prof, quality);
+      auto& s = signal("data_quality");
+      double worst = -1;
+      std::vector<std::string> why;
+      for (const auto& f : q.features)
+        for (const auto& m : f.metrics) {
+          worst = std::max(worst, m.value - m.reference - m.threshold);
+          if (m.breached) why.push_back(f.name + " " + m.name + " " + report::fmt_number(m.value, 4));
+        }
+      s.breached[w] = q.breached;
+      s.values[w] = q.features.empty() ? std::numeric_limits<double>::quiet_NaN() : worst;
+      s.detail[w] = why.empty() ? "no breach" : str::join(why, ", ");
+      res.data_quality = std::move(q);
     }
     if (performance_signal) {
       auto& s = signal("performance");
@@ -140,6 +191,7 @@ Decision decide(const MonitorConfig& c, const Source& ref, const stats::Table& c
         perf.value = *v;
         perf.breached = !why.empty();
         s.breached[w] = perf.breached;
+        s.values[w] = *v;
         s.detail[w] =
             c.performance->metric + " " + report::fmt_number(*v) + (why.empty() ? "" : " " + str::join(why, ", "));
       } catch (const CheckFailed&) {
@@ -155,8 +207,13 @@ Decision decide(const MonitorConfig& c, const Source& ref, const stats::Table& c
         s.detail[w] = (s.detail[w].empty() ? "" : s.detail[w] + "; ") + *c.concept_detector + " alarm";
       }
     }
-    if (concept_signal) res.concept_drift = signal("concept_drift").breached[w];
+    if (concept_signal) {
+      auto& s = signal("concept_drift");
+      res.concept_drift = s.breached[w];
+      s.values[w] = s.breached[w] ? 1.0 : 0.0;
+    }
     d.window_results.push_back(std::move(res));
+    if (w + 1 == windows.size()) d.latest = std::move(prof);
   }
 
   std::vector<std::string> labels;
@@ -186,6 +243,20 @@ void decision_json(const Decision& d, json::Document& doc) {
     json::Value o = b.obj();
     b.set(o, "breaches", t.breaches);
     b.set(o, "triggered", t.triggered);
+    // The trend: the measured value per window (null = not measured) and the threshold.
+    for (const auto& s : d.signals) {
+      if (s.name != t.signal) continue;
+      json::Value vals = b.arr();
+      for (double v : s.values) {
+        if (std::isfinite(v))
+          vals.PushBack(json::Value(v), doc.GetAllocator());
+        else
+          vals.PushBack(json::Value(rapidjson::kNullType), doc.GetAllocator());
+      }
+      b.set(o, "values", std::move(vals));
+      if (s.threshold) b.set(o, "threshold", *s.threshold);
+      if (!s.measure.empty()) b.set(o, "measure", s.measure);
+    }
     b.set(sigj, t.signal, std::move(o));
   }
   b.set(doc, "signals", std::move(sigj));
@@ -211,6 +282,16 @@ void decision_json(const Decision& d, json::Document& doc) {
       json::Value x = feature_json(*res.prediction_drift, b);
       b.set(x, "breached", res.prediction_drift->drifted);
       b.set(sj, "prediction_drift", std::move(x));
+    }
+    if (res.data_quality) {
+      json::Value x = b.obj();
+      b.set(x, "breached", res.data_quality->breached);
+      b.set(x, "breached_features", res.data_quality->breached_features);
+      json::Value nj = b.arr();
+      for (const auto& f : res.data_quality->features)
+        if (f.breached) b.push(nj, f.name);
+      b.set(x, "features", std::move(nj));
+      b.set(sj, "data_quality", std::move(x));
     }
     if (res.performance) {
       json::Value x = b.obj();
@@ -253,6 +334,58 @@ std::string decision_markdown(const Decision& d) {
      << t.render() << "\nDebounce: retrain when a signal breaches in " << d.breaches << " of the last " << d.windows
      << " windows.\n";
   return md.str();
+}
+
+std::string decision_html(const Decision& d, const stats::Profile& reference) {
+  report::HtmlPage page("Retrain decision");
+  page.heading(1, "Retrain decision");
+  page.raw(target_html(d.target));
+  page.raw(std::string("<p class=\"") + (d.retrain ? "bad" : "ok") + "\">" + str::xml_escape(decision_verdict(d)) +
+           "</p>\n");
+  if (!d.reasons.empty()) {
+    page.raw("<ul>");
+    for (const auto& r : d.reasons) page.raw("<li>" + str::xml_escape(r) + "</li>");
+    page.raw("</ul>\n");
+  }
+  std::vector<std::string> labels;
+  for (const auto& w : d.window_results) labels.push_back(w.label);
+  page.heading(2, "Signals over the windows");
+  page.paragraph("Retrain when a signal breaches in " + std::to_string(d.breaches) + " of the last " +
+                 std::to_string(d.windows) + " windows; the dashed line is the signal's threshold, red points breach.");
+  page.raw("<div class=\"cards\">\n");
+  for (const auto& s : d.signals) {
+    report::LineChart c;
+    c.title = s.name;
+    c.labels = labels;
+    c.values = s.values;
+    c.marked = s.breached;
+    c.threshold = s.threshold;
+    page.raw("<div class=\"card\">" + report::svg_line_chart(c) + "<p>" + str::xml_escape(s.measure) + "</p></div>\n");
+  }
+  page.raw("</div>\n");
+  std::vector<std::string> headers{"window", "rows"};
+  for (const auto& s : d.signals) headers.push_back(s.name);
+  std::vector<std::vector<std::string>> rows;
+  std::vector<std::string> classes;
+  for (size_t w = 0; w < d.window_results.size(); ++w) {
+    std::vector<std::string> row{d.window_results[w].label, std::to_string(d.window_results[w].rows)};
+    bool any = false;
+    for (const auto& s : d.signals) {
+      row.push_back((s.breached[w] ? "breach" : "ok") + (s.detail[w].empty() ? "" : ": " + s.detail[w]));
+      any = any || s.breached[w];
+    }
+    rows.push_back(std::move(row));
+    classes.push_back(any ? "breached" : "");
+  }
+  page.table(headers, rows, classes);
+  if (!d.window_results.empty()) {
+    const auto& last = d.window_results.back();
+    page.heading(2, "Reference against the last window (" + last.label + ")");
+    if (last.data_quality) page.raw(quality_html(*last.data_quality));
+    page.raw(statistics_html(reference, d.latest, last.data_quality ? &*last.data_quality : nullptr));
+  }
+  page.raw("<p><small>Generated by amlops-monitor decide.</small></p>\n");
+  return page.render();
 }
 
 std::string decision_verdict(const Decision& d) {

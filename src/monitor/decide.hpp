@@ -18,9 +18,14 @@ namespace amlops::monitor {
 
 // One signal over the windows (same order as the windows).
 struct SignalSeries {
-  std::string name;  // data_drift | prediction_drift | performance | concept_drift
+  std::string name;  // data_drift | prediction_drift | data_quality | performance | concept_drift
   std::vector<bool> breached;
   std::vector<std::string> detail;  // why it breached (or the measured value)
+  // For trend charts: the measured value per window (NaN = not measured), in the unit of
+  // `measure`, and the threshold in that unit (absent: a yes/no signal).
+  std::vector<double> values;
+  std::optional<double> threshold;
+  std::string measure;
 };
 
 struct Trigger {
@@ -43,6 +48,7 @@ struct WindowResult {
   std::optional<stats::DatasetDrift> data_drift;
   std::vector<std::string> drifted_features;
   std::optional<stats::FeatureDrift> prediction_drift;
+  std::optional<stats::QualityResult> data_quality;
   struct Performance {
     bool evaluated = false;  // false: no labelled rows in the window
     std::string metric;
@@ -61,6 +67,8 @@ struct Decision {
   std::vector<WindowResult> window_results;
   std::vector<SignalSeries> signals;
   std::vector<Trigger> triggers;
+  Target target;
+  stats::Profile latest;  // the last window's profile (descriptive statistics in the report)
 };
 
 // Evaluates the signals of `c` on `current` (split into windows) against `reference` (whose table,
@@ -72,6 +80,10 @@ Decision decide(const MonitorConfig& c, const Source& reference, const stats::Ta
 void decision_json(const Decision& d, json::Document& doc);
 // The summary body (no heading): the reasons, the window x signal table and the debounce rule.
 std::string decision_markdown(const Decision& d);
+// A self-contained HTML page: the target, the verdict, each signal over the windows as a line
+// chart with its threshold, the window table, and the reference against the last window
+// (descriptive statistics, data quality with new categories highlighted).
+std::string decision_html(const Decision& d, const stats::Profile& reference);
 // One line: "retrain: true — data_drift breached in 2 of the last 3 windows" or "retrain: false —
 // no signal breached in 2 of the last 3 windows".
 std::string decision_verdict(const Decision& d);

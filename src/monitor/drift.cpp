@@ -17,7 +17,7 @@ std::string_view outcome_name(Outcome o) {
 }
 
 DriftCheck check_drift(const stats::Profile& reference, const stats::Profile& current, stats::DriftOptions options,
-                       const std::optional<std::string>& prediction, int64_t min_rows) {
+                       const std::optional<std::string>& prediction, int64_t min_rows, stats::QualityOptions quality) {
   if (min_rows < 1) throw UsageError("--min-rows must be at least 1");
   DriftCheck c;
   for (const auto* side : {&reference, &current}) {
@@ -28,6 +28,12 @@ DriftCheck check_drift(const stats::Profile& reference, const stats::Profile& cu
                std::to_string(min_rows) + " (--min-rows)";
     return c;
   }
+  quality.exclude.insert(quality.exclude.end(), options.exclude.begin(), options.exclude.end());
+  if (quality.only.empty() && !options.only.empty()) {
+    quality.only = options.only;
+    if (prediction) quality.only.push_back(*prediction);
+  }
+  c.quality = stats::compute_quality(reference, current, quality);
   if (prediction) {
     const auto* rc = reference.find(*prediction);
     const auto* cc = current.find(*prediction);

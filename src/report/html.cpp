@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <sstream>
 
 #include "core/strings.hpp"
@@ -83,6 +84,72 @@ std::string svg_histogram(const HistogramChart& c, int width, int height) {
   return os.str();
 }
 
+std::string svg_line_chart(const LineChart& c, int width, int height) {
+  const double left = 48, right = 12, top = 26, bottom = 34;
+  const double w = width - left - right, h = height - top - bottom;
+  double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+  for (double v : c.values)
+    if (std::isfinite(v)) lo = std::min(lo, v), hi = std::max(hi, v);
+  if (c.threshold && std::isfinite(*c.threshold)) lo = std::min(lo, *c.threshold), hi = std::max(hi, *c.threshold);
+  if (!std::isfinite(lo)) lo = 0, hi = 1;
+  lo = std::min(lo, 0.0);
+  if (hi - lo <= 0) hi = lo + 1;
+  hi += (hi - lo) * 0.08;
+  const size_t n = c.values.size();
+  auto x_of = [&](size_t i) {
+    return left + (n > 1 ? w * static_cast<double>(i) / static_cast<double>(n - 1) : w / 2);
+  };
+  auto y_of = [&](double v) { return top + h - h * (v - lo) / (hi - lo); };
+  std::ostringstream os;
+  os << "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart trend\" width=\"" << width << "\" height=\"" << height
+     << "\" viewBox=\"0 0 " << width << " " << height << "\" role=\"img\" aria-label=\"" << str::xml_escape(c.title)
+     << "\">";
+  os << "<text x=\"" << left << "\" y=\"15\" class=\"title\">" << str::xml_escape(c.title) << "</text>";
+  for (int i = 0; i <= 2; ++i) {
+    const double v = lo + (hi - lo) * i / 2.0, y = y_of(v);
+    os << "<line x1=\"" << left << "\" x2=\"" << num(left + w) << "\" y1=\"" << num(y) << "\" y2=\"" << num(y)
+       << "\" class=\"grid\"/><text x=\"" << left - 4 << "\" y=\"" << num(y + 4)
+       << "\" class=\"tick\" text-anchor=\"end\">" << fmt_number(v, 3) << "</text>";
+  }
+  if (c.threshold && std::isfinite(*c.threshold)) {
+    const double y = y_of(*c.threshold);
+    os << "<line x1=\"" << left << "\" x2=\"" << num(left + w) << "\" y1=\"" << num(y) << "\" y2=\"" << num(y)
+       << "\" class=\"threshold\"><title>" << str::xml_escape(c.threshold_label) << " " << fmt_number(*c.threshold, 4)
+       << "</title></line>";
+  }
+  // The line, broken where a window was not measured.
+  std::string path;
+  bool pen = false;
+  for (size_t i = 0; i < n; ++i) {
+    if (!std::isfinite(c.values[i])) {
+      pen = false;
+      continue;
+    }
+    path += (pen ? "L" : "M") + num(x_of(i)) + " " + num(y_of(c.values[i])) + " ";
+    pen = true;
+  }
+  if (!path.empty()) os << "<path class=\"line\" d=\"" << path << "\"/>";
+  for (size_t i = 0; i < n; ++i) {
+    if (!std::isfinite(c.values[i])) continue;
+    const bool mark = i < c.marked.size() && c.marked[i];
+    os << "<circle class=\"pt" << (mark ? " breach" : "") << "\" cx=\"" << num(x_of(i)) << "\" cy=\""
+       << num(y_of(c.values[i])) << "\" r=\"3\"><title>" << str::xml_escape(i < c.labels.size() ? c.labels[i] : "")
+       << ": " << fmt_number(c.values[i], 4) << (mark ? " (breach)" : "") << "</title></circle>";
+  }
+  os << "<line x1=\"" << left << "\" x2=\"" << num(left + w) << "\" y1=\"" << num(top + h) << "\" y2=\"" << num(top + h)
+     << "\" class=\"axis\"/>";
+  // First and last window names.
+  if (n > 0 && !c.labels.empty()) {
+    os << "<text class=\"tick\" x=\"" << num(x_of(0)) << "\" y=\"" << num(top + h + 14) << "\" text-anchor=\""
+       << (n > 1 ? "start" : "middle") << "\">" << str::xml_escape(c.labels.front()) << "</text>";
+    if (n > 1 && c.labels.size() >= n)
+      os << "<text class=\"tick\" x=\"" << num(x_of(n - 1)) << "\" y=\"" << num(top + h + 14)
+         << "\" text-anchor=\"end\">" << str::xml_escape(c.labels[n - 1]) << "</text>";
+  }
+  os << "</svg>";
+  return os.str();
+}
+
 void HtmlPage::heading(int level, std::string_view text) {
   level = std::clamp(level, 1, 6);
   body_ += "<h" + std::to_string(level) + ">" + str::xml_escape(text) + "</h" + std::to_string(level) + ">\n";
@@ -120,6 +187,9 @@ std::string HtmlPage::render() const {
          ".tick{font-size:10px;fill:#57606a}.title{font-size:12px;font-weight:600;fill:#1f2328}"
          ".cards{display:flex;flex-wrap:wrap;gap:12px}.card{border:1px solid #d0d7de;border-radius:6px;padding:8px}"
          ".card p{margin:2px 0;font-size:12px}"
+         "tr.breached td{background:#ffebe9}.new{background:#fff8c5;font-weight:600}"
+         ".line{fill:none;stroke:#0969da;stroke-width:2}.pt{fill:#0969da}.pt.breach{fill:#cf222e}"
+         ".threshold{stroke:#cf222e;stroke-width:1.5;stroke-dasharray:5 3}"
          "</style></head><body>\n" +
          body_ + "</body></html>\n";
 }

@@ -1,6 +1,7 @@
 // Self-contained HTML pages with inline SVG charts: no scripts, no external resources, readable
 // offline and safe to attach as a CI artefact.
 #pragma once
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,6 +23,18 @@ struct HistogramChart {
 
 // An SVG histogram with axes, tick labels and a legend.
 std::string svg_histogram(const HistogramChart& chart, int width = 540, int height = 260);
+
+struct LineChart {
+  std::string title;
+  std::vector<std::string> labels;  // x: one per point (windows)
+  std::vector<double> values;       // y: NaN = not measured (a gap)
+  std::vector<bool> marked;         // points drawn as breaches (optional, one per point)
+  std::optional<double> threshold;  // drawn as a dashed horizontal line
+  std::string threshold_label = "threshold";
+};
+
+// A small SVG line chart of one series with its threshold (escaped text, no script).
+std::string svg_line_chart(const LineChart& chart, int width = 360, int height = 150);
 
 class HtmlPage {
  public:

@@ -168,7 +168,60 @@ FeatureDrift unmeasured(const ColumnProfile& ref, const ColumnProfile& cur) {
   return f;
 }
 
+// np.quantile(a, q) (method "linear") on sorted a, with numpy's interpolation formula.
+double numpy_quantile(const std::vector<double>& a, double q) {
+  const double pos = q * static_cast<double>(a.size() - 1);
+  const double prev = std::floor(pos);
+  const auto i = static_cast<size_t>(prev);
+  const size_t j = std::min(i + 1, a.size() - 1);
+  const double g = pos - prev, x = a[i], y = a[j], d = y - x;
+  return g >= 0.5 ? y - d * (1 - g) : x + d * g;
+}
+
+// A timestamp column as the counts of one calendar field, as a categorical column of that name.
+ColumnProfile calendar_profile(const ColumnProfile& c, bool hours) {
+  ColumnProfile out;
+  out.name = c.name + (hours ? ".hour_of_day" : ".day_of_week");
+  out.type = ColumnType::categorical;
+  out.count = c.count;
+  out.missing = c.missing;
+  ColumnProfile tmp;
+  const ColumnProfile* src = &c;
+  if (c.hours.size() != 24 || c.weekdays.size() != 7) {
+    count_calendar(tmp, c.sorted);
+    src = &tmp;
+  }
+  static const char* const kDays[] = {"1-Mon", "2-Tue", "3-Wed", "4-Thu", "5-Fri", "6-Sat", "7-Sun"};
+  const auto& v = hours ? src->hours : src->weekdays;
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (v[i] == 0) continue;
+    const std::string hour{static_cast<char>('0' + i / 10 % 10), static_cast<char>('0' + i % 10)};
+    out.counts.emplace_back(hours ? hour : std::string(kDays[i % 7]), v[i]);
+  }
+  std::sort(out.counts.begin(), out.counts.end());
+  return out;
+}
+
 }  // namespace
+
+std::vector<double> quantile_edges(const std::vector<double>& ref, double lo, double hi, size_t bins) {
+  std::vector<double> e;
+  if (ref.empty() || bins < 1) return e;
+  // np.linspace(0, 1, bins + 1): i * step, the last exactly 1.
+  const double step = 1.0 / static_cast<double>(bins);
+  for (size_t i = 0; i <= bins; ++i) e.push_back(numpy_quantile(ref, i == bins ? 1.0 : static_cast<double>(i) * step));
+  e.erase(std::unique(e.begin(), e.end()), e.end());
+  if (e.size() < 2) return {};
+  e.front() = std::min(e.front(), lo);
+  e.back() = std::max(e.back(), hi);
+  return e;
+}
+
+std::optional<PsiBins> parse_psi_bins(std::string_view s) {
+  if (s == "uniform") return PsiBins::uniform;
+  if (s == "quantile") return PsiBins::quantile;
+  return std::nullopt;
+}
 
 std::optional<Compat> parse_compat(std::string_view s) {
   if (s == "azure" || s == "azureml" || s == "default") return Compat::azure;
@@ -281,7 +334,12 @@ FeatureDrift feature_drift(const ColumnProfile& ref, const ColumnProfile& cur, c
     auto edges = azure_edges(lo, hi, static_cast<size_t>(std::min(a->size(), b->size())));
     auto hr = histogram_sorted(*a, edges), hc = histogram_sorted(*b, edges);
     if (all || m == "jensen_shannon") f.metrics["jensen_shannon"] = jensen_shannon(hr, hc, 2.0);
-    if (all || m == "psi") f.metrics["psi"] = psi_laplace(hr, hc);
+    if (all || m == "psi") {
+      auto qe =
+          o.psi_bins == PsiBins::quantile ? quantile_edges(*a, lo, hi, o.psi_quantile_bins) : std::vector<double>{};
+      f.metrics["psi"] =
+          qe.empty() ? psi_laplace(hr, hc) : psi_laplace(histogram_sorted(*a, qe), histogram_sorted(*b, qe));
+    }
     f.histogram.edges = edges;
     f.histogram.reference = proportions(hr);
     f.histogram.current = proportions(hc);
@@ -325,6 +383,7 @@ DriftResult compute_drift(const Profile& reference, const Profile& current, cons
                        ") and the current (" + current.source + ") data");
   std::vector<std::pair<const ColumnProfile*, const ColumnProfile*>> pairs;
   std::vector<FeatureDrift> empty;  // not measured: a side without values, or a changed type
+  std::vector<std::pair<ColumnProfile, ColumnProfile>> calendar;  // timestamps' hour / weekday counts
   for (const auto& rc : reference.columns) {
     if (!wanted(rc.name)) continue;
     const auto* cc = current.find(rc.name);
@@ -336,8 +395,16 @@ DriftResult compute_drift(const Profile& reference, const Profile& current, cons
     const bool forced = rule != o.features.end() && rule->second.type;
     const bool ref_dt = rc.type == ColumnType::datetime, cur_dt = cc->type == ColumnType::datetime;
     const bool empty_side = rc.count == 0 || cc->count == 0;
+    if (!forced && ref_dt && cur_dt && !empty_side) {
+      // Timestamps are compared by their hour-of-day and day-of-week distributions (UTC), each
+      // as a categorical feature.
+      for (bool hours : {true, false}) {
+        calendar.emplace_back(calendar_profile(rc, hours), calendar_profile(*cc, hours));
+      }
+      continue;
+    }
     if (!forced && (ref_dt || cur_dt) && (ref_dt == cur_dt || empty_side)) {
-      log::debug("column '", rc.name, "' holds timestamps; not compared");
+      log::debug("column '", rc.name, "' holds timestamps without values on one side; not compared");
       continue;
     }
     if (!forced && rc.numeric() != cc->numeric() && empty_side) {
@@ -370,6 +437,7 @@ DriftResult compute_drift(const Profile& reference, const Profile& current, cons
     }
     pairs.emplace_back(&rc, cc);
   }
+  for (const auto& [rp, cp] : calendar) pairs.emplace_back(&rp, &cp);
   // Features are independent: compute them in parallel.
   r.features.resize(pairs.size());
   std::vector<std::exception_ptr> errors(pairs.size());
@@ -391,6 +459,11 @@ DriftResult compute_drift(const Profile& reference, const Profile& current, cons
   for (auto& t : pool) t.join();
   for (auto& e : errors)
     if (e) std::rethrow_exception(e);
+  for (size_t i = pairs.size() - calendar.size(); i < pairs.size(); ++i) {
+    auto& f = r.features[i];
+    f.type = "datetime";
+    f.note = f.name.ends_with(".hour_of_day") ? "hour-of-day distribution (UTC)" : "day-of-week distribution (UTC)";
+  }
   for (auto& f : empty) r.features.push_back(std::move(f));
   auto& d = r.dataset;
   d.features = static_cast<int>(r.features.size());

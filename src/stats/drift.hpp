@@ -12,6 +12,12 @@
 namespace amlops::stats {
 
 enum class Compat { azure, evidently };
+
+// Bins of the numeric PSI (Azure conventions): uniform = Azure ML's equal-width bins over both
+// samples; quantile = `psi_quantile_bins` bins at the reference's quantiles (numpy's linear
+// quantiles, repeated edges dropped), the outer edges stretched to cover both samples.
+enum class PsiBins { uniform, quantile };
+std::optional<PsiBins> parse_psi_bins(std::string_view s);
 std::optional<Compat> parse_compat(std::string_view s);
 
 struct FeatureRule {
@@ -31,7 +37,12 @@ struct DriftOptions {
   // Dataset drift when share of drifted features >= drift_share; unset: azure = any feature,
   // evidently = 0.5.
   std::optional<double> drift_share;
+  PsiBins psi_bins = PsiBins::uniform;
+  size_t psi_quantile_bins = 10;
 };
+
+// The quantile bin edges described at PsiBins (empty when the reference has a single value).
+std::vector<double> quantile_edges(const std::vector<double>& ref_sorted, double lo, double hi, size_t bins);
 
 struct Histogram {
   std::vector<std::string> labels;  // categories (categorical)

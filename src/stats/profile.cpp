@@ -70,6 +70,7 @@ ColumnProfile profile_column(const Column& col, const std::vector<size_t>* rows,
       }
     }
     c.missing = static_cast<int64_t>(n - v.size());
+    if (col.type == ColumnType::datetime) count_calendar(c, v);
     // The reader tracked whether every value is whole; for a subset that stays true, and a
     // subset of a fractional column is checked.
     finish_numeric(c, std::move(v), max_values,
@@ -123,7 +124,44 @@ Profile build(const Table& t, const std::vector<size_t>* rows, const ProfileOpti
   return p;
 }
 
+void add_counts(std::vector<int64_t>& into, const std::vector<int64_t>& other) {
+  if (into.size() < other.size()) into.resize(other.size(), 0);
+  for (size_t i = 0; i < other.size(); ++i) into[i] += other[i];
+}
+
+void write_counts(rapidjson::Writer<rapidjson::StringBuffer>& w, const char* key, const std::vector<int64_t>& v) {
+  w.Key(key);
+  w.StartArray();
+  for (int64_t n : v) w.Int64(n);
+  w.EndArray();
+}
+
+// Counts from a profile file (hour_of_day / day_of_week); false when absent or malformed.
+bool read_counts(const json::Value& v, const char* pointer, size_t size, std::vector<int64_t>& out) {
+  const auto* a = json::find(v, pointer);
+  if (!a || !a->IsArray() || a->Size() != size) return false;
+  out.clear();
+  for (const auto& x : a->GetArray()) {
+    if (!x.IsInt64()) return false;
+    out.push_back(x.GetInt64());
+  }
+  return true;
+}
+
 }  // namespace
+
+void count_calendar(ColumnProfile& c, const std::vector<double>& epoch_seconds) {
+  c.hours.assign(24, 0);
+  c.weekdays.assign(7, 0);
+  for (double t : epoch_seconds) {
+    const double day = std::floor(t / 86400.0);
+    const auto hour = static_cast<int64_t>(std::floor((t - day * 86400.0) / 3600.0));
+    ++c.hours[static_cast<size_t>(std::clamp<int64_t>(hour, 0, 23))];
+    // 1970-01-01 was a Thursday (Monday = 0).
+    const auto wd = static_cast<int64_t>(std::fmod(std::fmod(day + 3.0, 7.0) + 7.0, 7.0));
+    ++c.weekdays[static_cast<size_t>(wd)];
+  }
+}
 
 int64_t ColumnProfile::distinct() const {
   if (!numeric()) return static_cast<int64_t>(counts.size());
@@ -166,6 +204,10 @@ void merge(Profile& into, const Profile& other, const ProfileOptions& o) {
       throw ConfigError("cannot merge profiles: column '" + c.name + "' is " + std::string(type_name(c.type)) +
                         " in one and " + std::string(type_name(oc.type)) + " in the other");
     c.missing += oc.missing;
+    if (c.type == ColumnType::datetime) {
+      add_counts(c.hours, oc.hours);
+      add_counts(c.weekdays, oc.weekdays);
+    }
     if (c.numeric()) {
       std::vector<double> v;
       v.reserve(c.sorted.size() + oc.sorted.size());
@@ -249,6 +291,10 @@ std::string to_json(const Profile& p) {
       for (double n : c.hist_counts) w.Int64(static_cast<int64_t>(n));
       w.EndArray();
       w.EndObject();
+      if (c.type == ColumnType::datetime) {
+        write_counts(w, "hour_of_day", c.hours);
+        write_counts(w, "day_of_week", c.weekdays);
+      }
       w.Key("sampled");
       w.Bool(c.sampled);
       w.Key("values");
@@ -312,6 +358,9 @@ Profile profile_from_json(std::string_view text, const std::string& source) {
         c.sorted.push_back(x.GetDouble());
       }
       if (!std::is_sorted(c.sorted.begin(), c.sorted.end())) sort_values(c.sorted);
+      if (c.type == ColumnType::datetime &&
+          !(read_counts(v, "/hour_of_day", 24, c.hours) && read_counts(v, "/day_of_week", 7, c.weekdays)))
+        count_calendar(c, c.sorted);  // an older profile: from the stored values
     } else {
       const auto* cats = json::find(v, "/categories");
       if (!cats || !cats->IsObject()) throw ConfigError(source + ": " + at + "/categories: expected an object");

@@ -24,6 +24,8 @@ struct ColumnProfile {
   std::vector<double> hist_edges, hist_counts;  // over the full values: Sturges bins on [min, max]
   bool integral = true;
   double min = 0, max = 0, mean = 0, std_pop = 0, std_sample = 0;
+  // datetime: counts by hour of day (UTC, 0-23) and day of week (Monday = 0) over every value
+  std::vector<int64_t> hours, weekdays;
   // categorical / boolean: (category, count), sorted by category
   std::vector<std::pair<std::string, int64_t>> counts;
 
@@ -32,6 +34,10 @@ struct ColumnProfile {
   // Linear-interpolation quantile (numpy's default) of the stored values.
   [[nodiscard]] double quantile(double q) const;
 };
+
+// The hour-of-day and day-of-week counts of timestamps (epoch seconds, UTC) into c.hours and
+// c.weekdays.
+void count_calendar(ColumnProfile& c, const std::vector<double>& epoch_seconds);
 
 struct Profile {
   std::string source;

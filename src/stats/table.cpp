@@ -8,9 +8,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <exception>
 #include <fstream>
 #include <limits>
 #include <memory>
@@ -484,6 +486,26 @@ std::optional<ColumnType> parse_type(std::string_view s) {
   return std::nullopt;
 }
 
+bool fits_type(std::string_view text, ColumnType t) {
+  switch (t) {
+    case ColumnType::numeric:
+      return parse_number_text(text).has_value();
+    case ColumnType::datetime:
+      return parse_datetime(text).has_value();
+    case ColumnType::boolean:
+      return parse_bool(text).has_value();
+    case ColumnType::categorical:
+      break;
+  }
+  return true;
+}
+
+std::optional<double> parse_number_text(std::string_view text) {
+  double v;
+  if (parse_number(text, v) && std::isfinite(v)) return v;
+  return std::nullopt;
+}
+
 std::string format_number(double v) {
   if (std::isnan(v)) return "";
   char buf[64];
@@ -707,86 +729,207 @@ Table parse_csv(std::string_view text, const std::string& source, const ReadOpti
   return parse_csv_text(text, source, options, false);
 }
 
-Table parse_jsonl(std::string_view text, const std::string& source, const ReadOptions& options) {
-  Na na(options.na_values);
-  // Collect rows as text fields keyed by column (union of keys in order of first appearance).
+namespace {
+
+// A JSON Lines value as read: absent/null, a number (kept as a double: it need not be printed
+// and parsed again when its column is numeric), a string (in the chunk's arena) or a boolean.
+struct JsonCell {
+  enum Kind : uint8_t { none, number, text, yes, no };
+  double num = 0;
+  uint64_t off = 0;
+  uint32_t len = 0;
+  Kind kind = none;
+};
+
+// One chunk of JSON Lines (whole lines) by column: the chunk's columns in order of first
+// appearance, one cell per row.
+struct JsonChunk {
   std::vector<std::string> names;
-  std::unordered_map<std::string, size_t> index;
-  std::vector<std::vector<std::optional<std::string>>> cols;
-  std::vector<bool> is_text;
-  std::vector<size_t> row_line;  // the file line of each row (blank lines are skipped)
-  size_t rows = 0, line = 0, pos = 0;
+  std::unordered_map<std::string, size_t, StringHash, std::equal_to<>> index;
+  std::vector<std::vector<JsonCell>> cols;
+  std::string arena;             // the strings' bytes
+  std::vector<size_t> row_line;  // line of each row within the chunk (1-based; blank lines skipped)
+  size_t rows = 0, lines = 0;
+  size_t error_line = 0;  // 1-based line within the chunk of the first error (0 = none)
+  std::string error;
+};
+
+void parse_json_chunk(std::string_view text, JsonChunk& out) {
+  size_t pos = 0;
   while (pos < text.size()) {
     size_t nl = text.find('\n', pos);
     if (nl == std::string_view::npos) nl = text.size();
     std::string_view ln = text.substr(pos, nl - pos);
     pos = nl + 1;
-    ++line;
+    ++out.lines;
     if (str::trim(ln).empty()) continue;
-    rapidjson::Document d;
-    d.Parse(ln.data(), ln.size());
-    if (d.HasParseError() || !d.IsObject())
-      throw ConfigError(SourceLocation{source, static_cast<int>(line), 0}, "expected one JSON object per line");
-    for (auto& m : d.GetObject()) {
-      std::string key(m.name.GetString(), m.name.GetStringLength());
-      auto it = index.find(key);
-      if (it == index.end()) {
-        it = index.emplace(key, names.size()).first;
-        names.push_back(key);
-        cols.emplace_back(rows);
-        is_text.push_back(false);
-      }
-      auto& col = cols[it->second];
-      col.resize(rows + 1);
-      const auto& v = m.value;
-      if (v.IsNull())
-        col[rows] = std::nullopt;
-      else if (v.IsString())
-        col[rows] = std::string(v.GetString(), v.GetStringLength());
-      else if (v.IsBool())
-        col[rows] = std::string(v.GetBool() ? "true" : "false");
-      else if (v.IsNumber())
-        col[rows] = format_number(v.GetDouble());
-      else
-        throw ConfigError(SourceLocation{source, static_cast<int>(line), 0}, "field '" + key + "' is not a scalar");
+    rapidjson::Document d;  // one per line: a reused document keeps every line's values in its pool
+    // Full precision: numbers correctly rounded, as fast_float reads them from CSV.
+    d.Parse<rapidjson::kParseFullPrecisionFlag>(ln.data(), ln.size());
+    if (d.HasParseError() || !d.IsObject()) {
+      out.error_line = out.lines;
+      out.error = "expected one JSON object per line";
+      return;
     }
-    row_line.push_back(line);
-    ++rows;
-    for (auto& c : cols) c.resize(rows);
+    const size_t row = out.rows;
+    for (auto& m : d.GetObject()) {
+      const std::string_view key(m.name.GetString(), m.name.GetStringLength());
+      auto it = out.index.find(key);
+      if (it == out.index.end()) {
+        it = out.index.emplace(std::string(key), out.names.size()).first;
+        out.names.emplace_back(key);
+        out.cols.emplace_back(row);
+      }
+      auto& col = out.cols[it->second];
+      col.resize(row + 1);
+      const auto& v = m.value;
+      JsonCell& cell = col[row];
+      cell = {};
+      if (v.IsNull()) {
+      } else if (v.IsString()) {
+        cell.kind = JsonCell::text;
+        cell.off = out.arena.size();
+        cell.len = v.GetStringLength();
+        out.arena.append(v.GetString(), v.GetStringLength());
+      } else if (v.IsBool()) {
+        cell.kind = v.GetBool() ? JsonCell::yes : JsonCell::no;
+      } else if (v.IsNumber()) {
+        cell.kind = JsonCell::number;
+        cell.num = v.GetDouble();
+      } else {
+        out.error_line = out.lines;
+        out.error = "field '" + std::string(key) + "' is not a scalar";
+        return;
+      }
+    }
+    out.row_line.push_back(out.lines);
+    ++out.rows;
+    for (auto& c : out.cols) c.resize(out.rows);
   }
+}
+
+}  // namespace
+
+Table parse_jsonl(std::string_view text, const std::string& source, const ReadOptions& options) {
+  Na na(options.na_values);
+  unsigned threads = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
+  threads = std::min(threads, 16u);
+  // Lines are cut into chunks at line ends (a JSON string cannot hold a raw line break) and
+  // parsed in parallel; the chunks' columns are then joined in order, so the table is the one
+  // a serial parse gives: columns in order of first appearance, the first error in the file.
+  const auto ranges = split_chunks(text, 0, threads, ',', false);
+  std::vector<JsonChunk> chunks(ranges.size());
+  run_chunks(ranges.size(), [&](size_t k) {
+    parse_json_chunk(text.substr(ranges[k].first, ranges[k].second - ranges[k].first), chunks[k]);
+  });
+  size_t lines_before = 0;
+  for (auto& ch : chunks) {
+    if (!ch.error.empty())
+      throw ConfigError(SourceLocation{source, static_cast<int>(lines_before + ch.error_line), 0}, ch.error);
+    lines_before += ch.lines;
+  }
+  std::vector<std::string> names;
+  std::unordered_map<std::string, size_t> index;
+  std::vector<size_t> row_line;  // the file line of each row
+  std::vector<size_t> first_row(chunks.size() + 1, 0);
+  lines_before = 0;
+  for (size_t k = 0; k < chunks.size(); ++k) {
+    for (const auto& n : chunks[k].names)
+      if (index.emplace(n, names.size()).second) names.push_back(n);
+    for (size_t l : chunks[k].row_line) row_line.push_back(lines_before + l);
+    lines_before += chunks[k].lines;
+    first_row[k + 1] = first_row[k] + chunks[k].rows;
+  }
+  const size_t rows = first_row.back();
   Table t;
   t.source = source;
   t.rows = rows;
-  for (size_t i = 0; i < names.size(); ++i) {
-    Column c;
-    c.name = names[i];
-    auto it = options.declared.find(c.name);
-    std::vector<std::string_view> sample;
-    for (size_t r = 0; r < rows && sample.size() < options.infer_rows; ++r)
-      if (cols[i][r]) sample.push_back(*cols[i][r]);
-    c.type = it != options.declared.end() ? it->second : infer(sample, na);
-    for (int attempt = 0; attempt < 2; ++attempt) {
-      size_storage(c, rows);
-      ColBuf b;
-      attach(b, c, 0);
-      for (size_t r = 0; r < rows; ++r) {
-        Field f;
-        f.raw = cols[i][r] ? std::string_view(*cols[i][r]) : std::string_view();
-        add_value(c.type, b, f, na, r);
+  t.columns.resize(names.size());
+  std::vector<std::exception_ptr> errors(names.size());
+  std::atomic<size_t> next{0};
+  auto type_columns = [&](size_t) {
+    std::string scratch;
+    for (size_t i; (i = next++) < names.size();) {
+      try {
+        Column& c = t.columns[i];
+        c.name = names[i];
+        std::vector<size_t> in_chunk(chunks.size(), std::numeric_limits<size_t>::max());
+        for (size_t k = 0; k < chunks.size(); ++k)
+          if (auto it = chunks[k].index.find(c.name); it != chunks[k].index.end()) in_chunk[k] = it->second;
+        static const JsonCell kAbsent;
+        auto each = [&](auto&& fn) {  // fn(row, cell, chunk) over every row in order
+          for (size_t k = 0; k < chunks.size(); ++k)
+            for (size_t r = 0; r < chunks[k].rows; ++r) {
+              const JsonCell& cell =
+                  in_chunk[k] == std::numeric_limits<size_t>::max() ? kAbsent : chunks[k].cols[in_chunk[k]][r];
+              if (!fn(first_row[k] + r, cell, chunks[k])) return;
+            }
+        };
+        // The text of a cell as the CSV reader would see it (numbers in shortest form).
+        auto text_of = [&](const JsonCell& cell, const JsonChunk& ch, std::string& buf) -> std::string_view {
+          switch (cell.kind) {
+            case JsonCell::number:
+              buf = format_number(cell.num);
+              return buf;
+            case JsonCell::text:
+              return std::string_view(ch.arena).substr(cell.off, cell.len);
+            case JsonCell::yes:
+              return "true";
+            case JsonCell::no:
+              return "false";
+            case JsonCell::none:
+              break;
+          }
+          return {};
+        };
+        auto it = options.declared.find(c.name);
+        std::vector<std::string> sample_text;
+        std::vector<std::string_view> sample;
+        each([&](size_t, const JsonCell& cell, const JsonChunk& ch) {
+          if (cell.kind != JsonCell::none) {
+            std::string buf;
+            auto v = text_of(cell, ch, buf);
+            sample_text.emplace_back(v);
+          }
+          return sample_text.size() < options.infer_rows;
+        });
+        for (const auto& x : sample_text) sample.push_back(x);
+        c.type = it != options.declared.end() ? it->second : infer(sample, na);
+        for (int attempt = 0; attempt < 2; ++attempt) {
+          size_storage(c, rows);
+          ColBuf b;
+          attach(b, c, 0);
+          each([&](size_t r, const JsonCell& cell, const JsonChunk& ch) {
+            if (cell.kind == JsonCell::number && c.type == ColumnType::numeric) {
+              // What add_value does with the number's shortest text, without printing it.
+              if (b.integral && !is_whole(cell.num)) b.integral = false;
+              b.number(cell.num);
+              return true;
+            }
+            Field f;
+            f.raw = text_of(cell, ch, scratch);
+            add_value(c.type, b, f, na, r);
+            return true;
+          });
+          if (b.bad_offset != std::numeric_limits<size_t>::max()) {
+            if (it != options.declared.end())
+              throw ConfigError(SourceLocation{source, static_cast<int>(row_line[b.bad_offset]), 0},
+                                "field '" + c.name + "' does not match its declared type");
+            c.type = ColumnType::categorical;
+            continue;
+          }
+          std::vector<ColBuf*> parts{&b};
+          finish_column(c, parts, {0}, {rows});
+          break;
+        }
+      } catch (...) {
+        errors[i] = std::current_exception();
       }
-      if (b.bad_offset != std::numeric_limits<size_t>::max()) {
-        if (it != options.declared.end())
-          throw ConfigError(SourceLocation{source, static_cast<int>(row_line[b.bad_offset]), 0},
-                            "field '" + c.name + "' does not match its declared type");
-        c.type = ColumnType::categorical;
-        continue;
-      }
-      std::vector<ColBuf*> parts{&b};
-      finish_column(c, parts, {0}, {rows});
-      break;
     }
-    t.columns.push_back(std::move(c));
-  }
+  };
+  run_chunks(std::max<size_t>(1, std::min<size_t>(threads, names.size())), type_columns);
+  for (auto& e : errors)
+    if (e) std::rethrow_exception(e);
   return t;
 }
 

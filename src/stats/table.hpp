@@ -57,6 +57,12 @@ Table read_jsonl(const std::filesystem::path& path, const ReadOptions& options =
 Table parse_csv(std::string_view text, const std::string& source, const ReadOptions& options = {});
 Table parse_jsonl(std::string_view text, const std::string& source, const ReadOptions& options = {});
 
+// Whether a text value reads as a value of type t, as the readers parse it: numeric a finite
+// number, datetime an ISO 8601 timestamp, boolean true/false; any text is categorical.
+bool fits_type(std::string_view text, ColumnType t);
+// The number a text value reads as (numeric columns), or nullopt.
+std::optional<double> parse_number_text(std::string_view text);
+
 // Formats a double as the shortest text that reads back to the same value.
 std::string format_number(double v);
 

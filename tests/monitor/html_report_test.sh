@@ -1,6 +1,7 @@
 #!/bin/bash
 # The drift HTML report opens in headless Chromium without console errors and shows one SVG
-# histogram per feature; the screenshot is kept as a test artefact.
+# histogram per feature; the decide report one trend chart per signal; the screenshots are kept
+# as test artefacts.
 set -u
 BIN=$1
 WORK=$2
@@ -30,5 +31,33 @@ if grep -E 'CONSOLE|Uncaught|Failed to load resource|Not allowed to load' screen
   echo "console errors in Chromium"
   fail=1
 fi
-echo "screenshot: $WORK/artefacts/drift-report.png"
+# decide --report: one trend chart per signal, its threshold drawn, no console errors.
+cat > amlops.yml <<'YML'
+monitor:
+  reference: ref.csv
+  current: cur.csv
+  timestamp: ts
+  label: y
+  prediction: yhat
+  window: daily
+  target: {model: "credit<script>", version: "3", endpoint: credit-ep, deployment: blue}
+  signals:
+    performance: {metric: accuracy, min: 0.6}
+YML
+"$BIN" decide --config amlops.yml --report "$WORK/artefacts/decide-report.html" --output json > decide.json || exit 1
+signals=$(/usr/bin/python3 -c "import json; print(len(json.load(open('decide.json'))['signals']))")
+chrome --screenshot="$WORK/artefacts/decide-report.png" --window-size=1200,2400 \
+  "file://$WORK/artefacts/decide-report.html" 2> dscreenshot.log || { cat dscreenshot.log; exit 1; }
+chrome --dump-dom "file://$WORK/artefacts/decide-report.html" > ddom.html 2> ddom.log || { cat ddom.log; exit 1; }
+trends=$(grep -o 'class="chart trend"' ddom.html | wc -l)
+thresholds=$(grep -o 'class="threshold"' ddom.html | wc -l)
+echo "decide DOM: $trends trend charts (want $signals), $thresholds threshold lines"
+[ "$trends" = "$signals" ] || fail=1
+[ "$thresholds" -ge 3 ] || fail=1  # data drift, data quality, performance
+grep -q '<script' ddom.html && { echo "a script element in the decide report"; fail=1; }
+if grep -E 'CONSOLE|Uncaught|Failed to load resource|Not allowed to load' dscreenshot.log ddom.log; then
+  echo "console errors in Chromium (decide report)"
+  fail=1
+fi
+echo "screenshot: $WORK/artefacts/drift-report.png, $WORK/artefacts/decide-report.png"
 exit $fail

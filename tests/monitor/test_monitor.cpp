@@ -399,8 +399,11 @@ BOOST_AUTO_TEST_CASE(drifted_features_below_the_dataset_share_pass_and_say_so) {
   auto ref = stats::profile_table(csv("x,c\n" + numeric_rows(100, 0)));
   auto cur = stats::profile_table(csv("x,c\n" + numeric_rows(100, 3)));
   stats::DriftOptions o;
-  o.drift_share = 0.9;  // 1 of 2 features is not enough
-  const auto section = drift_fragment(check_drift(ref, cur, o, std::nullopt), "ref.csv", "cur.csv", true);
+  o.drift_share = 0.9;          // 1 of 2 features is not enough
+  stats::QualityOptions loose;  // the shifted values are out of the reference's bounds: not this test's subject
+  loose.numerical.out_of_bounds_rate = 1;
+  const auto section =
+      drift_fragment(check_drift(ref, cur, o, std::nullopt, kDefaultMinRows, loose), "ref.csv", "cur.csv", true);
   BOOST_TEST((section.status == report::FragmentStatus::pass));
   BOOST_TEST(section.verdict == "no dataset drift: 1 of 2 features drifted, below the dataset share 0.9",
              section.verdict);
@@ -468,6 +471,7 @@ Decision decide_on(const std::vector<double>& shifts, int breaches, int windows)
   c.window = "100";
   c.debounce_breaches = breaches;
   c.debounce_windows = windows;
+  c.data_quality = false;  // shifted values are also out of bounds: the data_quality tests cover that
   return decide(c, source_of(ref), cur, {});
 }
 
@@ -603,6 +607,131 @@ BOOST_AUTO_TEST_CASE(no_rows_is_not_a_decision) {
   c.window = "10";
   auto ref = csv("x,c\n" + numeric_rows(100, 0));
   BOOST_CHECK_THROW(decide(c, source_of(ref), csv("x,c\n"), {}), CheckFailed);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ---------------------------------------------------------------------------------------------
+BOOST_AUTO_TEST_SUITE(data_quality_and_trends)
+
+BOOST_AUTO_TEST_CASE(config_sets_quality_thresholds_psi_bins_and_target) {
+  auto c = parse_config(R"(monitor:
+  data_quality: {null_value_rate: 0.1, categorical: {out_of_bounds_rate: 0.02}}
+  psi_bins: quantile
+  target: {model: credit, version: "3", endpoint: credit-ep, deployment: blue}
+  signals:
+    data_quality: {numerical: {data_type_error_rate: 0.01}}
+)",
+                        "amlops.yml");
+  BOOST_TEST(c.data_quality);
+  BOOST_TEST(c.quality.numerical.null_value_rate == 0.1);
+  BOOST_TEST(c.quality.categorical.null_value_rate == 0.1);
+  BOOST_TEST(c.quality.categorical.out_of_bounds_rate == 0.02);
+  BOOST_TEST(c.quality.numerical.out_of_bounds_rate == 0.05);  // the default
+  BOOST_TEST(c.quality.numerical.data_type_error_rate == 0.01);
+  BOOST_TEST(c.quality.categorical.data_type_error_rate == 0.0);
+  BOOST_TEST((c.drift.psi_bins == stats::PsiBins::quantile));
+  BOOST_TEST(c.target.describe() == "model credit:3 \u00b7 deployment credit-ep/blue");
+  BOOST_TEST(!parse_config("monitor:\n  signals: {data_quality: false}\n", "a.yml").data_quality);
+  BOOST_TEST(config_error("monitor:\n  data_quality: {null_rate: 0.1}\n") ==
+             "amlops.yml:2:18: unknown data-quality metric 'null_rate' (expected null_value_rate, data_type_error_rate "
+             "or out_of_bounds_rate)");
+  BOOST_TEST(config_error("monitor:\n  psi_bins: deciles\n") ==
+             "amlops.yml:2:13: psi_bins must be uniform or quantile");
+  BOOST_TEST(config_error("monitor:\n  target: {modle: x}\n") ==
+             "amlops.yml:2:12: unknown key 'monitor.target.modle' (expected model, version, endpoint or deployment)");
+  stats::QualityOptions o;
+  set_quality_threshold(o, "categorical.null_value_rate", 0.3);
+  BOOST_TEST(o.categorical.null_value_rate == 0.3);
+  BOOST_TEST(o.numerical.null_value_rate == 0.05);
+  BOOST_CHECK_THROW(set_quality_threshold(o, "nulls", 1), UsageError);
+  BOOST_CHECK_THROW(set_quality_threshold(o, "null_value_rate", -1), UsageError);
+}
+
+// Reference: 300 clean rows; current: windows of 100 rows, the second with 40 % of `h` empty.
+BOOST_AUTO_TEST_CASE(planted_nulls_breach_data_quality_in_decide) {
+  std::string ref = "x,c,h\n", cur = "x,c,h\n";
+  for (int i = 0; i < 300; ++i)
+    ref += std::to_string(i % 50) + ".5," + (i % 2 ? "a" : "b") + "," + std::to_string(i % 7) + "\n";
+  for (int w = 0; w < 3; ++w)
+    for (int i = 0; i < 100; ++i)
+      cur += std::to_string(i % 50) + ".5," + (i % 2 ? "a" : "b") + "," +
+             (w == 1 && i % 5 < 2 ? std::string() : std::to_string(i % 7)) + "\n";
+  MonitorConfig c;
+  c.window = "100";
+  c.debounce_breaches = 1;
+  c.debounce_windows = 2;
+  c.target.model = "credit";
+  c.target.version = "<3>";
+  auto d = decide(c, source_of(csv(ref)), csv(cur), {});
+  BOOST_TEST(d.retrain);
+  BOOST_REQUIRE_EQUAL(d.reasons.size(), 1u);
+  BOOST_TEST(d.reasons[0] == "data_quality breached in 1 of the last 2 windows (rows 101-200: h null_value_rate 0.4)",
+             d.reasons[0]);
+  const SignalSeries* q = nullptr;
+  for (const auto& s : d.signals)
+    if (s.name == "data_quality") q = &s;
+  BOOST_REQUIRE(q);
+  BOOST_TEST((q->breached == std::vector<bool>{false, true, false}));
+  BOOST_TEST(q->values[1] == 0.4 - 0.05, boost::test_tools::tolerance(1e-9));
+  BOOST_TEST(q->values[0] <= 0);
+  BOOST_TEST(*q->threshold == 0.0);
+  // No data drift: the windows are the reference's distribution.
+  BOOST_TEST(!d.window_results[1].data_drift->drifted);
+  json::Document doc(rapidjson::kObjectType);
+  decision_json(d, doc);
+  BOOST_TEST(json::get_bool(doc, "/windows/1/signals/data_quality/breached"));
+  BOOST_TEST(json::get_string(doc, "/windows/1/signals/data_quality/features/0") == "h");
+  BOOST_TEST(json::get_int(doc, "/signals/data_quality/breaches") == 1);
+  BOOST_TEST(json::get_number(doc, "/signals/data_quality/values/1") == 0.4 - 0.05, boost::test_tools::tolerance(1e-9));
+  BOOST_TEST(json::get_number(doc, "/signals/data_quality/threshold") == 0.0);
+  BOOST_TEST(json::get_number(doc, "/signals/data_drift/threshold") == 1.0);
+
+  const auto html = decision_html(d, source_of(csv(ref)).profile);
+  BOOST_TEST(html.find("<script") == std::string::npos);
+  BOOST_TEST(html.find("model credit:&lt;3&gt;") != std::string::npos);  // escaped
+  BOOST_TEST(html.find("<3>") == std::string::npos);
+  // One trend chart per signal, each with its threshold line; the breach is marked.
+  size_t charts = 0, thresholds = 0;
+  for (size_t at = 0; (at = html.find("class=\"chart trend\"", at)) != std::string::npos; ++at) ++charts;
+  for (size_t at = 0; (at = html.find("class=\"threshold\"", at)) != std::string::npos; ++at) ++thresholds;
+  BOOST_TEST(charts == d.signals.size());
+  BOOST_TEST(thresholds == 2u);  // data_drift and data_quality
+  BOOST_TEST(html.find("class=\"pt breach\"") != std::string::npos);
+  BOOST_TEST(html.find("<th>median</th>") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(drift_check_reports_quality_and_new_categories) {
+  auto ref = stats::profile_table(csv("x,c\n" + numeric_rows(100, 0, "a")));
+  std::string cur_text = "x,c\n" + numeric_rows(80, 0, "a") + numeric_rows(20, 0, "<b>");
+  auto cur = stats::profile_table(csv(cur_text));
+  stats::DriftOptions o;
+  o.categorical_threshold = 1;  // a Jensen-Shannon distance never exceeds 1: no drift, quality only
+  o.numeric_threshold = 100;
+  auto check = check_drift(ref, cur, o, std::nullopt);
+  BOOST_TEST(!check.drifted());
+  BOOST_REQUIRE(check.quality);
+  BOOST_TEST(check.quality_breached());
+  json::Document doc(rapidjson::kObjectType);
+  json::Builder b(doc.GetAllocator());
+  check_json(check, doc, b);
+  BOOST_TEST(json::get_bool(doc, "/data_quality/breached"));
+  BOOST_TEST(json::get_int(doc, "/data_quality/features/1/new_categories/<b>") == 20);
+  BOOST_TEST(json::get_number(doc, "/data_quality/features/1/metrics/out_of_bounds_rate/value") == 0.2);
+  std::ostringstream text;
+  drift_text(text, check);
+  BOOST_TEST(text.str().find("DATA QUALITY: 1 of 2 features breach data-quality thresholds (c)") != std::string::npos,
+             text.str());
+  // The section warns for quality alone, and fails only with fail_on_quality.
+  BOOST_TEST((drift_fragment(check, "r", "c", true).status == report::FragmentStatus::warn));
+  BOOST_TEST((drift_fragment(check, "r", "c", false, true).status == report::FragmentStatus::fail));
+  DriftReport rep{"r.csv", "c.csv", "azure", {}, &ref, &cur};
+  rep.target.endpoint = "ep";
+  rep.target.deployment = "blue";
+  const auto html = drift_html(check, rep);
+  BOOST_TEST(html.find("<span class=\"new\">&lt;b&gt; (20)</span>") != std::string::npos);
+  BOOST_TEST(html.find("deployment ep/blue") != std::string::npos);
+  BOOST_TEST(html.find("<h2>Descriptive statistics</h2>") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -70,6 +70,23 @@ def azure_numeric(a, b):
     }
 
 
+def quantile_psi(a, b, k=10):
+    """PSI over k bins at the reference's quantiles (np.quantile, linear), repeated edges dropped,
+    outer edges stretched to both samples; Laplace smoothing as Azure's PSI. One distinct
+    reference value: Azure's equal-width bins (the uniform PSI)."""
+    a, b = clean(a), clean(b)
+    e = np.unique(np.quantile(a, np.linspace(0, 1, k + 1)))
+    if len(e) < 2:
+        return azure_numeric(a, b)['psi']
+    e[0] = min(e[0], b.min())
+    e[-1] = max(e[-1], b.max())
+    ha = np.histogram(a, e)[0].astype(float)
+    hb = np.histogram(b, e)[0].astype(float)
+    kk = len(ha)
+    pa, pb = (ha + 1) / (len(a) + kk), (hb + 1) / (len(b) + kk)
+    return float(np.sum((pb - pa) * np.log(pb / pa)))
+
+
 def counts(x):
     x = [v for v in x if v is not None]
     keys, cnt = np.unique(np.array(x, dtype=object).astype(str), return_counts=True)
@@ -158,7 +175,7 @@ def numeric_case(name, a, b):
     write_csv(f'{out}/{name}_ref.csv', {'x': list(a), 'tag': ['r'] * len(a)})
     write_csv(f'{out}/{name}_cur.csv', {'x': list(b), 'tag': ['c'] * len(b)})
     cases[name] = {'column': 'x', 'type': 'numeric', 'azure': azure_numeric(a, b),
-                   'evidently': evidently(a, b, True),
+                   'evidently': evidently(a, b, True), 'psi_quantile': quantile_psi(a, b),
                    'missing_ref': int(np.sum(~np.isfinite(np.asarray(a, float)))),
                    'missing_cur': int(np.sum(~np.isfinite(np.asarray(b, float))))}
 
@@ -206,6 +223,32 @@ categorical_case('cat_quoted', list(rng.choice(['x, y', 'say "hi"', 'plain'], 30
                  list(rng.choice(['x, y', 'say "hi"', 'plain'], 200, p=[0.6, 0.2, 0.2])))
 
 # Distribution functions over every branch of scipy's kolmogn and the exact two-sample path.
+
+
+def iso(t):
+    return np.datetime_as_string(np.datetime64(int(t), 's'), unit='s') + 'Z'
+
+
+def datetime_case(name, a, b):
+    """Timestamps (epoch seconds) compared by their hour-of-day and day-of-week distributions (UTC)
+    as categorical features; 1970-01-01 was a Thursday (Monday = 0)."""
+    write_csv(f'{out}/{name}_ref.csv', {'t': [iso(t) for t in a], 'n': list(range(len(a)))})
+    write_csv(f'{out}/{name}_cur.csv', {'t': [iso(t) for t in b], 'n': list(range(len(b)))})
+    days = ['1-Mon', '2-Tue', '3-Wed', '4-Thu', '5-Fri', '6-Sat', '7-Sun']
+    for part, label in (('hour_of_day', lambda t: '%02d' % ((int(t) // 3600) % 24)),
+                        ('day_of_week', lambda t: days[(int(t) // 86400 + 3) % 7])):
+        la, lb = [label(t) for t in a], [label(t) for t in b]
+        cases[f'{name}_{part}'] = {'column': 't', 'feature': f't.{part}', 'type': 'datetime', 'data': name,
+                                   'azure': azure_categorical(la, lb), 'evidently': evidently(la, lb, False),
+                                   'missing_ref': 0, 'missing_cur': 0}
+
+
+t0 = 1793577600  # 2026-11-02T00:00:00Z, a Monday
+datetime_case('dt_same', t0 + rng.integers(0, 28 * 86400, 2000), t0 + rng.integers(0, 28 * 86400, 1500))
+# Current traffic at night and on weekends only.
+night = t0 + 86400 * rng.integers(0, 28, 1200) + 3600 * rng.integers(0, 6, 1200)
+datetime_case('dt_night', t0 + rng.integers(0, 28 * 86400, 2000), night[((night - t0) // 86400) % 7 >= 5])
+
 kstwo = []
 for n in [1, 2, 3, 5, 10, 31, 100, 140, 141, 500, 1000, 5000, 20000, 100000, 100001, 400000]:
     for t in [0.6, 0.9, 1.0, 1.5, 2.0, 3.0]:

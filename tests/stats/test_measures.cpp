@@ -140,9 +140,15 @@ BOOST_AUTO_TEST_CASE(a_changed_type_is_a_drifted_feature) {
   BOOST_CHECK_EQUAL(r.features[2].note, "datetime in the reference, categorical in the current data");
   BOOST_CHECK(r.dataset.drifted);
   BOOST_CHECK_EQUAL(r.dataset.drifted_features, 2);
-  // Timestamps on both sides are still not compared; a forced type still compares.
+  // Timestamps on both sides are compared by hour of day and day of week; a forced type still
+  // compares.
   auto same_t = profile_table(parse_csv("t\n2026-11-03\n", "c.csv"));
-  BOOST_CHECK(compute_drift(profile_table(parse_csv("t\n2026-11-01\n", "r.csv")), same_t, {}).features.empty());
+  auto rt = compute_drift(profile_table(parse_csv("t\n2026-11-01\n", "r.csv")), same_t, {});
+  BOOST_REQUIRE_EQUAL(rt.features.size(), 2u);
+  BOOST_CHECK_EQUAL(rt.features[0].name, "t.hour_of_day");
+  BOOST_CHECK(!rt.features[0].drifted);  // both at midnight
+  BOOST_CHECK_EQUAL(rt.features[1].name, "t.day_of_week");
+  BOOST_CHECK(rt.features[1].drifted);  // a Sunday against a Tuesday
   DriftOptions forced;
   forced.features["a"].type = ColumnType::categorical;
   auto rf = compute_drift(ref, cur, forced);

@@ -1,10 +1,11 @@
 #define BOOST_TEST_MODULE stats_unit
+#include <unistd.h>
+
 #include <boost/test/unit_test.hpp>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <random>
-#include <unistd.h>
 
 #include "core/error.hpp"
 #include "stats/table.hpp"
@@ -84,6 +85,94 @@ BOOST_AUTO_TEST_CASE(parallel_parse_equals_sequential) {
     BOOST_CHECK_EQUAL(a.at("c").text(i), b.at("c").text(i));
     BOOST_CHECK_EQUAL(a.at("q").text(i), b.at("q").text(i));
   }
+}
+
+// Two tables are the same: columns in the same order with the same types, values, categories
+// (in the same order) and counts.
+void check_same_table(const Table& a, const Table& b) {
+  BOOST_REQUIRE_EQUAL(a.rows, b.rows);
+  BOOST_REQUIRE_EQUAL(a.columns.size(), b.columns.size());
+  for (size_t i = 0; i < a.columns.size(); ++i) {
+    const auto &x = a.columns[i], &y = b.columns[i];
+    BOOST_TEST_CONTEXT("column " << x.name) {
+      BOOST_CHECK_EQUAL(x.name, y.name);
+      BOOST_CHECK(x.type == y.type);
+      BOOST_CHECK_EQUAL(x.missing, y.missing);
+      BOOST_CHECK_EQUAL(x.integral, y.integral);
+      BOOST_CHECK(x.categories == y.categories);
+      BOOST_CHECK(x.codes == y.codes);
+      BOOST_REQUIRE_EQUAL(x.values.size(), y.values.size());
+      for (size_t r = 0; r < x.values.size(); ++r)
+        if (!(x.values[r] == y.values[r] || (std::isnan(x.values[r]) && std::isnan(y.values[r]))))
+          BOOST_FAIL("row " << r << ": " << x.values[r] << " != " << y.values[r]);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(json_lines_numbers_read_like_csv_numbers) {
+  // JSON numbers go into numeric columns without being printed and parsed again: the values
+  // (correctly rounded, as fast_float reads CSV) and the whole-number flag must be what the CSV
+  // reader gives for the same values; a column demoted to categorical holds the numbers' shortest
+  // text (the values below are written in that form).
+  auto same = [](const std::vector<std::string>& x, const std::vector<std::string>& y) {
+    std::string jl, csv = "x,y\n";
+    for (size_t i = 0; i < x.size(); ++i) {
+      const bool text = y[i] == "text";
+      jl += "{\"x\": " + x[i] + ", \"y\": " + (text ? "\"text\"" : y[i]) + "}\n";
+      csv += x[i] + "," + y[i] + "\n";
+    }
+    check_same_table(parse_jsonl(jl, "n.jsonl"), parse_csv(csv, "n.csv"));
+  };
+  same({"0.1", "3", "-0", "1e21", "123456789012345680000", "2.5e-300", "0.30000000000000004", "7"},
+       {"1", "2", "3", "4", "5", "6", "7", "8.5"});
+  same({"1", "2", "3", "4", "5", "6"}, {"0.1", "3", "1e+21", "2.5e-300", "7", "text"});
+  auto whole = parse_jsonl("{\"n\": 3}\n{\"n\": 1e3}\n", "w.jsonl");
+  BOOST_CHECK(whole.at("n").integral);
+  BOOST_CHECK_EQUAL(whole.at("n").values[1], 1000.0);
+}
+
+BOOST_AUTO_TEST_CASE(json_lines_parallel_parse_equals_serial) {
+  // Over 1 MiB so that it is split: keys that first appear late, a numeric column that turns out
+  // to hold text only near the end, nulls, absent keys, blank lines and categories first seen in
+  // different chunks.
+  std::string text;
+  const int n = 60000;
+  for (int i = 0; i < n; ++i) {
+    text += "{\"x\": " + std::to_string(i * 0.25) + ", \"c\": \"k" + std::to_string((i * 7919) % (1 + i / 1000)) + "\"";
+    if (i % 11) text += ", \"maybe\": " + std::string(i % 13 ? "1.5" : "null");
+    text += ", \"late_text\": " + (i == n - 3 ? std::string("\"oops\"") : std::to_string(i % 17));
+    if (i > n - 100) text += ", \"late_key\": true";
+    if (i > n / 2)
+      text += ", \"when\": \"2026-11-0" + std::to_string(1 + i % 9) + "T0" + std::to_string(i % 10) + ":00:00Z\"";
+    text += "}\n";
+    if (i % 5000 == 0) text += "\n";
+  }
+  BOOST_REQUIRE_GT(text.size(), size_t{1} << 21);
+  ReadOptions one, many;
+  one.threads = 1;
+  many.threads = 4;
+  auto a = parse_jsonl(text, "p.jsonl", one), b = parse_jsonl(text, "p.jsonl", many);
+  BOOST_CHECK_EQUAL(a.rows, static_cast<size_t>(n));
+  BOOST_CHECK(a.at("late_text").type == ColumnType::categorical);
+  BOOST_CHECK(a.at("when").type == ColumnType::datetime);
+  BOOST_CHECK_EQUAL(a.columns.back().name, "late_key");  // in order of first appearance
+  check_same_table(a, b);
+  // The first error of the file, with its line, whichever chunk holds it.
+  std::string bad = text;
+  bad.insert(bad.rfind('\n', bad.size() - 200) + 1, "{\"x\": [1]}\n");
+  std::string serial_error, parallel_error;
+  try {
+    (void)parse_jsonl(bad, "b.jsonl", one);
+  } catch (const ConfigError& e) {
+    serial_error = e.what();
+  }
+  try {
+    (void)parse_jsonl(bad, "b.jsonl", many);
+  } catch (const ConfigError& e) {
+    parallel_error = e.what();
+  }
+  BOOST_CHECK(!serial_error.empty());
+  BOOST_CHECK_EQUAL(serial_error, parallel_error);
 }
 
 BOOST_AUTO_TEST_CASE(parallel_split_ignores_quotes_inside_unquoted_fields) {

@@ -100,6 +100,8 @@ int drift_cmd(Context& ctx, const std::vector<std::string>& args) {
                    "--reference REF(.csv|.jsonl|.profile.json) --current CUR.csv");
   add_read_options(cmd);
   add_drift_options(cmd);
+  add_quality_options(cmd);
+  add_target_options(cmd);
   cmd.options()("reference", value<std::string>(), "reference data or profile")(
       "current", value<std::string>(), "current data (CSV, JSON Lines or a profile)")(
       "prediction", value<std::string>(), "prediction column: reported as prediction drift, not a feature")(
@@ -109,10 +111,13 @@ int drift_cmd(Context& ctx, const std::vector<std::string>& args) {
       "min-rows", value<int64_t>()->default_value(kDefaultMinRows),
       "fewer rows than this in the reference or the current data: too few rows to judge (exit 1 with "
       "--fail-on-drift), never 'no drift'")(
-      "fail-on-drift", bool_switch(), "exit 1 when dataset or prediction drift is found, or there are too few rows");
+      "fail-on-drift", bool_switch(), "exit 1 when dataset or prediction drift is found, or there are too few rows")(
+      "fail-on-quality", bool_switch(), "exit 1 when a data-quality threshold is breached");
   cli::add_markdown_option(cmd);
   if (!cmd.parse(args)) return 0;
   stats::DriftOptions o;
+  stats::QualityOptions quality;
+  Target target;
   std::optional<std::string> ref_path, cur_path, prediction;
   if (cmd.vm().count("config")) {
     auto cfg = load_config(cmd.str("config"));
@@ -120,11 +125,15 @@ int drift_cmd(Context& ctx, const std::vector<std::string>& args) {
     if (cfg.reference) ref_path = resolve_config_path(cfg.file, *cfg.reference, true);
     if (cfg.current) cur_path = resolve_config_path(cfg.file, *cfg.current, true);
     prediction = cfg.prediction;
+    quality = cfg.quality;
+    target = cfg.target;
     if (cfg.label) o.exclude.push_back(*cfg.label);
     if (cfg.score) o.exclude.push_back(*cfg.score);
     if (cfg.timestamp) o.exclude.push_back(*cfg.timestamp);
   }
   apply_drift_options(cmd, o);
+  apply_quality_options(cmd, quality);
+  apply_target_options(cmd, target);
   if (cmd.vm().count("reference")) ref_path = cmd.str("reference");
   if (cmd.vm().count("current")) cur_path = cmd.str("current");
   if (cmd.vm().count("prediction")) prediction = cmd.str("prediction");
@@ -145,7 +154,7 @@ int drift_cmd(Context& ctx, const std::vector<std::string>& args) {
   auto ref = load_source(*ref_path, ro, po, false);
   auto cur = load_source(*cur_path, ro, po, false);
   auto t1 = std::chrono::steady_clock::now();
-  const auto check = check_drift(ref.profile, cur.profile, o, prediction, min_rows);
+  const auto check = check_drift(ref.profile, cur.profile, o, prediction, min_rows, quality);
   auto t2 = std::chrono::steady_clock::now();
   log::debug("read+profile ", std::chrono::duration<double>(t1 - t0).count(), " s, drift ",
              std::chrono::duration<double>(t2 - t1).count(), " s");
@@ -166,12 +175,14 @@ int drift_cmd(Context& ctx, const std::vector<std::string>& args) {
   check_json(check, doc, b);
 
   if (cmd.vm().count("report")) {
-    files::write_atomic(cmd.str("report"), drift_html(check, *ref_path, *cur_path, compat));
+    files::write_atomic(cmd.str("report"), drift_html(check, DriftReport{*ref_path, *cur_path, compat, target,
+                                                                         &ref.profile, &cur.profile}));
     b.set(doc, "report", cmd.str("report"));
     ctx.host.set_output("report", cmd.str("report"));
   }
   const auto section = drift_fragment(check, std::filesystem::path(*ref_path).filename().string(),
-                                      std::filesystem::path(*cur_path).filename().string(), cmd.flag("fail-on-drift"));
+                                      std::filesystem::path(*cur_path).filename().string(), cmd.flag("fail-on-drift"),
+                                      cmd.flag("fail-on-quality"));
   cli::publish_result(ctx, section, cmd.str("markdown", cmd.str("summary")));
   const bool too_few = check.outcome == Outcome::too_few_rows;
   ctx.host.set_output("outcome", std::string(outcome_name(check.outcome)));
@@ -181,6 +192,10 @@ int drift_cmd(Context& ctx, const std::vector<std::string>& args) {
     ctx.host.set_output("drift_share", report::fmt_number(r.dataset.share, 6));
   }
   if (check.prediction) ctx.host.set_output("prediction_drifted", bool_text(check.prediction->drifted));
+  if (check.quality) {
+    ctx.host.set_output("data_quality_breached", bool_text(check.quality->breached));
+    ctx.host.set_output("data_quality_features", std::to_string(check.quality->breached_features));
+  }
   if (too_few) {
     ci::Annotation a;
     a.severity = ci::Severity::warning;
@@ -199,11 +214,26 @@ int drift_cmd(Context& ctx, const std::vector<std::string>& args) {
     ctx.host.annotate(a);
     ++annotated;
   }
+  if (check.quality)
+    for (const auto& f : check.quality->features) {
+      if (!f.breached || annotated >= ci::kAnnotationCap) continue;
+      ci::Annotation a;
+      a.severity = cmd.flag("fail-on-quality") ? ci::Severity::error : ci::Severity::warning;
+      a.title = "Data quality: " + f.name;
+      std::vector<std::string> why;
+      for (const auto& m : f.metrics)
+        if (m.breached) why.push_back(m.name + " " + report::fmt_number(m.value, 4));
+      a.message = str::join(why, ", ");
+      ctx.host.annotate(a);
+      ++annotated;
+    }
   ctx.emit(doc, [&](std::ostream& os) { drift_text(os, check); });
   if (cmd.flag("fail-on-drift")) {
     if (too_few) throw CheckFailed("too few rows to judge drift: " + check.reason);
     if (check.drifted()) throw CheckFailed("drift found (--fail-on-drift)");
   }
+  if (cmd.flag("fail-on-quality") && check.quality_breached())
+    throw CheckFailed("data quality: " + quality_verdict(*check.quality));
   return 0;
 }
 
@@ -292,13 +322,18 @@ int decide_cmd(Context& ctx, const std::vector<std::string>& args) {
       "reference", value<std::string>(), "overrides monitor.reference")("current", value<std::string>(),
                                                                         "overrides monitor.current")(
       "window", value<std::string>(), "overrides monitor.window: daily, weekly or N rows")(
+      "report", value<std::string>(), "write a self-contained HTML report (signal trends, statistics) here")(
       "fail-on-retrain", bool_switch(), "exit 1 when the decision is to retrain");
+  add_quality_options(cmd);
+  add_target_options(cmd);
   cli::add_markdown_option(cmd);
   if (!cmd.parse(args)) return 0;
   auto c = load_config(cmd.str("config"));
   if (cmd.vm().count("reference")) c.reference = cmd.str("reference");
   if (cmd.vm().count("current")) c.current = cmd.str("current");
   if (cmd.vm().count("window")) c.window = cmd.str("window");
+  apply_quality_options(cmd, c.quality);
+  apply_target_options(cmd, c.target);
   if (!c.reference) throw ConfigError(c.file + ": monitor.reference is required (or --reference)");
   if (!c.current) throw ConfigError(c.file + ": monitor.current is required (or --current)");
   if (!valid_window(c.window))
@@ -313,6 +348,11 @@ int decide_cmd(Context& ctx, const std::vector<std::string>& args) {
 
   json::Document doc(rapidjson::kObjectType);
   decision_json(d, doc);
+  if (cmd.vm().count("report")) {
+    files::write_atomic(cmd.str("report"), decision_html(d, ref.profile));
+    doc.AddMember("report", json::Value(cmd.str("report").c_str(), doc.GetAllocator()), doc.GetAllocator());
+    ctx.host.set_output("report", cmd.str("report"));
+  }
   ctx.host.set_output("retrain", bool_text(d.retrain));
   cli::publish_result(ctx, decision_fragment(d, cmd.flag("fail-on-retrain")), cmd);
   ctx.emit(doc, [&](std::ostream& os) {

@@ -55,7 +55,39 @@ void add_drift_options(cli::Command& cmd) {
                                                                              "method for categorical features")(
       "numeric-threshold", value<double>(), "threshold for numeric features")("categorical-threshold", value<double>(),
                                                                               "threshold for categorical features")(
-      "drift-share", value<double>(), "dataset drift when this share of features drifts (azure: any; evidently: 0.5)");
+      "drift-share", value<double>(), "dataset drift when this share of features drifts (azure: any; evidently: 0.5)")(
+      "psi-bins", value<std::string>(),
+      "numeric PSI bins: uniform (Azure's equal-width bins, the default) or quantile "
+      "(10 bins at the reference's deciles)");
+}
+
+void add_quality_options(cli::Command& cmd) {
+  cmd.options()("quality-threshold", value<std::vector<std::string>>()->composing(),
+                "[numerical.|categorical.]METRIC=X: data-quality threshold over the reference's rate; METRIC is "
+                "null_value_rate, data_type_error_rate or out_of_bounds_rate (repeatable)");
+}
+
+void apply_quality_options(const cli::Command& cmd, stats::QualityOptions& o) {
+  for (auto& [k, v] : cli::key_values(cmd.list("quality-threshold"), "--quality-threshold")) {
+    auto d = str::parse_double(v);
+    if (!d) throw UsageError("--quality-threshold " + k + "=" + v + ": not a number");
+    set_quality_threshold(o, k, *d);
+  }
+}
+
+void add_target_options(cli::Command& cmd) {
+  cmd.options()("model", value<std::string>(), "NAME[:VERSION] of the monitored model, for report headers")(
+      "target-deployment", value<std::string>(), "ENDPOINT[:DEPLOYMENT] the data comes from, for report headers");
+}
+
+void apply_target_options(const cli::Command& cmd, Target& t) {
+  auto split = [](const std::string& s, std::optional<std::string>& a, std::optional<std::string>& b) {
+    const auto colon = s.find(':');
+    a = s.substr(0, colon);
+    if (colon != std::string::npos) b = s.substr(colon + 1);
+  };
+  if (cmd.vm().count("model")) split(cmd.str("model"), t.model, t.version);
+  if (cmd.vm().count("target-deployment")) split(cmd.str("target-deployment"), t.endpoint, t.deployment);
 }
 
 namespace {
@@ -93,6 +125,11 @@ void apply_drift_options(const cli::Command& cmd, stats::DriftOptions& o) {
   if (cmd.vm().count("numeric-threshold")) o.numeric_threshold = cmd.get<double>("numeric-threshold");
   if (cmd.vm().count("categorical-threshold")) o.categorical_threshold = cmd.get<double>("categorical-threshold");
   if (cmd.vm().count("drift-share")) o.drift_share = cmd.get<double>("drift-share");
+  if (cmd.vm().count("psi-bins")) {
+    auto b = stats::parse_psi_bins(cmd.str("psi-bins"));
+    if (!b) throw UsageError("--psi-bins must be uniform or quantile, not '" + cmd.str("psi-bins") + "'");
+    o.psi_bins = *b;
+  }
 }
 
 }  // namespace amlops::monitor
