@@ -15,6 +15,7 @@ namespace amlops::aml {
 struct UploadStats {
   int assets = 0;
   int reused = 0;
+  int hashes_cached = 0;  // content hashes taken from the hash cache (no file read)
   size_t files = 0;
   uint64_t bytes = 0;
 };
@@ -31,11 +32,14 @@ void refuse_links_outside(const std::filesystem::path& root, const std::vector<s
 // A code folder (its links checked by refuse_links_outside; data folders may link to a cache
 // elsewhere, as DVC does, code may not): reuses a code version with the same content hash, else
 // startPendingUpload, upload, mark the upload complete, and create the version. Returns the code version's ARM id.
-std::string ensure_code(azure::Workspace& ws, const std::filesystem::path& dir, UploadStats& stats);
+// The content hash goes through `cache` (spec::HashCache; default: off).
+std::string ensure_code(azure::Workspace& ws, const std::filesystem::path& dir, UploadStats& stats,
+                        const spec::HashCache& cache = {});
 
 // A local folder (or file) uploaded to the default datastore under
 // LocalUpload/<hash>/<folder>/ as the SDK does (skipped when the indicator blob says a previous upload completed).
 // Returns its azureml://datastores/workspaceblobstore/paths/... URI.
-std::string ensure_input(azure::Workspace& ws, const std::filesystem::path& path, UploadStats& stats);
+std::string ensure_input(azure::Workspace& ws, const std::filesystem::path& path, UploadStats& stats,
+                         const spec::HashCache& cache = {});
 
 }  // namespace amlops::aml

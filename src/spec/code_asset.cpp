@@ -1,12 +1,17 @@
 #include "spec/code_asset.hpp"
 
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <functional>
+#include <optional>
 
 #include "core/error.hpp"
 #include "core/files.hpp"
 #include "core/hash.hpp"
+#include "core/log.hpp"
 #include "core/strings.hpp"
 
 namespace amlops::spec {
@@ -110,6 +115,108 @@ std::string content_hash(const std::vector<CodeFile>& files) {
     }
   }
   return h.hex();
+}
+
+fs::path default_hash_cache_dir(const Env& env) {
+  fs::path base;
+  if (auto d = env.nonempty("AMLOPS_CACHE_DIR"))
+    base = *d;
+  else if (auto x = env.nonempty("XDG_CACHE_HOME"))
+    base = fs::path(*x) / "amlops";
+  else if (auto h = env.nonempty("HOME"))
+    base = fs::path(*h) / ".cache" / "amlops";
+  else
+    return {};
+  return base / "content-hashes";
+}
+
+namespace {
+constexpr std::string_view kCacheMagic = "amlops-content-hash 1";
+
+int64_t ns_of(const struct timespec& t) { return int64_t{t.tv_sec} * 1000000000 + t.tv_nsec; }
+
+// Fingerprint of every file's state; nullopt when a file cannot be stat'ed or is racy (changed
+// at or after `racy_after`, in ns since the epoch).
+std::optional<std::string> fingerprint(const std::vector<CodeFile>& files, int64_t racy_after, bool& racy) {
+  hash::Sha256 h;
+  h.update(kHashVersion);
+  h.update("\n" + std::to_string(files.size()) + "\n");
+  racy = false;
+  for (auto& f : files) {
+    struct stat st {};
+    if (::stat(f.path.c_str(), &st) != 0) return std::nullopt;
+    int64_t mtime = ns_of(st.st_mtim), ctime = ns_of(st.st_ctim);
+    if (mtime >= racy_after || ctime >= racy_after) racy = true;
+    h.update(f.rel);
+    h.update(std::string_view("\0", 1));
+    h.update(std::to_string(st.st_dev) + " " + std::to_string(st.st_ino) + " " + std::to_string(st.st_size) + " " +
+             std::to_string(mtime) + " " + std::to_string(ctime) + "\n");
+  }
+  return h.hex();
+}
+
+fs::path entry_path(const fs::path& dir, const fs::path& root) {
+  std::error_code ec;
+  fs::path abs = fs::absolute(root, ec).lexically_normal();
+  return dir / (hash::sha256_hex(std::string(kHashVersion) + '\0' + abs.string()).substr(0, 32));
+}
+
+std::string entry_body(const std::string& fp, const std::string& hash) {
+  return std::string(kCacheMagic) + "\nfingerprint " + fp + "\nhash " + hash + "\n";
+}
+
+bool is_hex64(std::string_view s) {
+  return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
+}
+
+// The hash stored for `fp`, when the entry is intact (its checksum line matches) and for that fingerprint.
+std::optional<std::string> read_entry(const fs::path& path, const std::string& fp) {
+  std::string text;
+  try {
+    text = files::read(path);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  auto lines = str::split(text, '\n');
+  if (lines.size() < 4 || lines[0] != kCacheMagic || !lines[1].starts_with("fingerprint ") ||
+      !lines[2].starts_with("hash ") || !lines[3].starts_with("check "))
+    return std::nullopt;
+  std::string stored_fp = lines[1].substr(12), hash = lines[2].substr(5);
+  if (!is_hex64(hash) || lines[3].substr(6) != hash::sha256_hex(entry_body(stored_fp, hash))) return std::nullopt;
+  if (stored_fp != fp) return std::nullopt;
+  return hash;
+}
+}  // namespace
+
+std::string content_hash(const fs::path& root, const std::vector<CodeFile>& files, const HashCache& cache, bool* hit) {
+  if (hit) *hit = false;
+  if (cache.dir.empty()) return content_hash(files);
+  int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count();
+  bool racy = false;
+  auto fp = fingerprint(files, now - cache.racy.count(), racy);
+  if (!fp) return content_hash(files);
+  fs::path entry = entry_path(cache.dir, root);
+  if (auto cached = read_entry(entry, *fp)) {
+    if (hit) *hit = true;
+    return *cached;
+  }
+  std::string hash = content_hash(files);
+  if (racy) {
+    log::debug("content hash of ", root.string(), " not cached: a file changed less than ",
+               std::chrono::duration_cast<std::chrono::milliseconds>(cache.racy).count(), " ms ago");
+    return hash;
+  }
+  std::string body = entry_body(*fp, hash);
+  try {
+    std::error_code ec;
+    fs::create_directories(cache.dir, ec);
+    files::write_atomic(entry, body + "check " + hash::sha256_hex(body) + "\n");
+  } catch (const std::exception& e) {  // a read-only or full disk: the next run hashes again
+    log::debug("content hash cache not written: ", e.what());
+  }
+  return hash;
 }
 
 }  // namespace amlops::spec
