@@ -60,6 +60,7 @@ void refuse_links_outside(const fs::path& root, const std::vector<spec::CodeFile
   fs::path base = fs::weakly_canonical(fs::absolute(root), ec);
   if (ec) return;
   for (auto& f : files) {
+    if (!f.linked) continue;  // no link on its way: inside
     fs::path target = fs::weakly_canonical(f.path, ec);
     if (!ec && inside(target, base)) continue;
     // The first symbolic link on the way to the file.

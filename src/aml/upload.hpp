@@ -26,7 +26,8 @@ void upload_files(azure::BlobContainer& container, const std::string& prefix, co
                   int parallelism = 4);
 
 // ConfigError naming the first symbolic link under `root` through which a file resolves outside
-// `root` (such files are never uploaded). A `root` that is a single file is not checked.
+// `root` (such files are never uploaded). A `root` that is a single file is not checked; only files
+// reached through a link (CodeFile::linked) are resolved, the others are inside by construction.
 void refuse_links_outside(const std::filesystem::path& root, const std::vector<spec::CodeFile>& files);
 
 // A code folder (its links checked by refuse_links_outside; data folders may link to a cache

@@ -42,9 +42,14 @@ struct CodeFile {
   std::string rel;             // '/'-separated, relative to the code root
   std::filesystem::path path;  // absolute
   uint64_t size = 0;
+  bool linked = false;  // reached through a symbolic link (the file or a folder on its way)
+  // State when listed (stat, links followed): what the hash cache compares.
+  uint64_t dev = 0, ino = 0;
+  int64_t mtime_ns = 0, ctime_ns = 0;
 };
 
-// Files under `dir` not excluded by its ignore rules (symlinks followed; .git never included),
+// Files under `dir` not excluded by its ignore rules (symlinks followed; .git never included), with
+// their state (one stat each),
 // sorted by lower-cased relative path as the hash orders them. Throws ConfigError when `dir` is
 // not a directory (a single file is accepted and listed alone).
 std::vector<CodeFile> collect_code_files(const std::filesystem::path& dir);
