@@ -12,6 +12,23 @@ macro(amlops_require_pkg var module debian_pkg)
   endif()
 endmacro()
 
+# mbed TLS 2.28 has no pkg-config file in Debian 12. core's HMAC; the static libcurl's TLS.
+if(AMLOPS_STATIC)
+  set(mbed_a .a)  # libmbedtls.a etc. by their file names
+else()
+  set(mbed_a "")
+endif()
+find_path(MBEDTLS_INCLUDE_DIR mbedtls/md.h)
+find_library(AMLOPS_MBEDTLS_LIB NAMES libmbedtls${mbed_a} mbedtls)
+find_library(AMLOPS_MBEDX509_LIB NAMES libmbedx509${mbed_a} mbedx509)
+find_library(AMLOPS_MBEDCRYPTO_LIB NAMES libmbedcrypto${mbed_a} mbedcrypto)
+if(NOT MBEDTLS_INCLUDE_DIR OR NOT AMLOPS_MBEDTLS_LIB OR NOT AMLOPS_MBEDX509_LIB OR NOT AMLOPS_MBEDCRYPTO_LIB)
+  message(FATAL_ERROR "mbed TLS not found: apt-get install libmbedtls-dev")
+endif()
+add_library(dep_mbedtls INTERFACE)
+target_include_directories(dep_mbedtls SYSTEM INTERFACE ${MBEDTLS_INCLUDE_DIR})
+target_link_libraries(dep_mbedtls INTERFACE ${AMLOPS_MBEDTLS_LIB} ${AMLOPS_MBEDX509_LIB} ${AMLOPS_MBEDCRYPTO_LIB})
+
 # -DAMLOPS_STATIC=ON (make static): every library from its static archive (pkg-config --static,
 # .a only), libcurl from the minimal build of scripts/packaging/build-static-curl.sh, whose folder
 # is AMLOPS_CURL_STATIC_DIR; the executables are linked with -static.
@@ -30,11 +47,13 @@ if(AMLOPS_STATIC)
   if(NOT AMLOPS_CARES_A)
     message(FATAL_ERROR "libcares.a not found: apt-get install libc-ares-dev")
   endif()
-  pkg_check_modules(OPENSSL_FOR_CURL REQUIRED IMPORTED_TARGET openssl zlib)
+  pkg_check_modules(ZLIB_FOR_CURL REQUIRED IMPORTED_TARGET zlib)
+  # The static libcurl's TLS is mbed TLS (libgit2 links it anyway), not OpenSSL: see
+  # build-static-curl.sh. Its archives by path, after libcurl.a on the link line.
   add_library(PkgConfig::CURL INTERFACE IMPORTED)
   target_include_directories(PkgConfig::CURL SYSTEM INTERFACE "${AMLOPS_CURL_STATIC_DIR}/include")
   target_link_libraries(PkgConfig::CURL INTERFACE "${AMLOPS_CURL_STATIC_DIR}/lib/libcurl.a" "${AMLOPS_CARES_A}"
-                        PkgConfig::OPENSSL_FOR_CURL)
+                        ${AMLOPS_MBEDTLS_LIB} ${AMLOPS_MBEDX509_LIB} ${AMLOPS_MBEDCRYPTO_LIB} PkgConfig::ZLIB_FOR_CURL)
 else()
   amlops_require_pkg(CURL libcurl libcurl4-openssl-dev)
 endif()
@@ -43,7 +62,13 @@ amlops_require_pkg(LIBGIT2 libgit2 libgit2-dev)
 if(AMLOPS_STATIC)
   # Debian's libgit2.a needs GSSAPI, which has no static archive in Debian (see the file).
   add_library(amlops_gssapi_stub STATIC ${CMAKE_CURRENT_LIST_DIR}/static/gssapi_stub.c)
-  target_link_libraries(PkgConfig::LIBGIT2 INTERFACE amlops_gssapi_stub)
+  # libssh2 (ssh:// remotes, which amlops never uses) is replaced by stand-ins: the real one links
+  # most of OpenSSL's libcrypto into every binary that reads a repository (see the file).
+  add_library(amlops_libssh2_stub STATIC ${CMAKE_CURRENT_LIST_DIR}/static/libssh2_stub.c)
+  get_target_property(git_libs PkgConfig::LIBGIT2 INTERFACE_LINK_LIBRARIES)
+  list(FILTER git_libs EXCLUDE REGEX "libssh2|^-lssh2$|^ssh2$")
+  set_target_properties(PkgConfig::LIBGIT2 PROPERTIES INTERFACE_LINK_LIBRARIES "${git_libs}")
+  target_link_libraries(PkgConfig::LIBGIT2 INTERFACE amlops_gssapi_stub amlops_libssh2_stub)
 endif()
 amlops_require_pkg(SQLITE3 sqlite3 libsqlite3-dev)
 amlops_require_pkg(OPENSSL openssl libssl-dev)

@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
-# Builds a minimal static libcurl (HTTP/HTTPS only, OpenSSL, zlib, c-ares resolver: no glibc NSS at
+# Builds a minimal static libcurl (HTTP/HTTPS only, mbed TLS, zlib, c-ares resolver: no glibc NSS at
 # run time) from Debian's own curl source package, with Debian's patches, for `make static`.
+# mbed TLS rather than OpenSSL: libgit2 links mbed TLS already, and OpenSSL 3's libcrypto would add
+# 3.3 MB to every binary (its provider machinery comes with any EVP or TLS use). mbed TLS 2.28
+# speaks TLS 1.2, which every Azure endpoint accepts.
 # Debian's libcurl.a cannot be linked with -static (it needs GSSAPI/LDAP/RTMP/PSL/IDN archives
 # that Debian does not ship). The result is cached OUTSIDE the source tree, keyed by the Debian
-# version: ${AMLOPS_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/amlops}/curl-static-<version>.
+# version: ${AMLOPS_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/amlops}/curl-static-mbedtls-<version>.
 # Prints that folder (lib/libcurl.a, include/curl) on its last line.
 # Needs: a deb-src entry for bookworm (added, when run as root, to
-# /etc/apt/sources.list.d/amlops-deb-src.sources), dpkg-dev, libc-ares-dev, libssl-dev, zlib1g-dev.
+# /etc/apt/sources.list.d/amlops-deb-src.sources), dpkg-dev, libc-ares-dev, libmbedtls-dev, zlib1g-dev.
 set -euo pipefail
 
 cache=${AMLOPS_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/amlops}
 version=$(dpkg-query -W -f '${Version}' libcurl4-openssl-dev 2>/dev/null || true)
 [ -n "$version" ] || { echo "build-static-curl: apt-get install libcurl4-openssl-dev" >&2; exit 2; }
-prefix="$cache/curl-static-$version"
+prefix="$cache/curl-static-mbedtls-$version"
 if [ -f "$prefix/lib/libcurl.a" ]; then
   echo "build-static-curl: cached: $prefix" >&2
   echo "$prefix"
@@ -23,7 +26,7 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; t
   echo "build-static-curl: needs root for: $*" >&2; exit 2; fi; }
 
 missing=()
-for p in libc-ares-dev libssl-dev zlib1g-dev dpkg-dev; do
+for p in libc-ares-dev libmbedtls-dev zlib1g-dev dpkg-dev; do
   dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
 done
 [ ${#missing[@]} -eq 0 ] || as_root apt-get install -y --no-install-recommends "${missing[@]}" >&2
@@ -50,7 +53,7 @@ if ! (cd "$work" && apt-get source "curl=$version" >&2); then
 fi
 srcdir=$(find "$work" -maxdepth 1 -mindepth 1 -type d -name 'curl-*' | head -1)
 cd "$srcdir"
-./configure --prefix="$prefix" --disable-shared --enable-static --with-openssl --with-zlib --enable-ares \
+./configure --prefix="$prefix" --disable-shared --enable-static --with-mbedtls --without-openssl --with-zlib --enable-ares \
   --without-libidn2 --without-libpsl --without-brotli --without-zstd --without-nghttp2 --without-librtmp \
   --without-libssh2 --without-gssapi --disable-ldap --disable-ldaps --disable-rtsp --disable-dict \
   --disable-telnet --disable-tftp --disable-pop3 --disable-imap --disable-smtp --disable-gopher \

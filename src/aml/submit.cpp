@@ -55,12 +55,13 @@ void set_target(spec::JobSpec& spec, const spec::Target& t, const std::string& i
 }
 }  // namespace
 
-void resolve_assets(azure::Workspace& ws, spec::JobSpec& spec, UploadStats& stats) {
+void resolve_assets(azure::Workspace& ws, spec::JobSpec& spec, UploadStats& stats, const spec::HashCache& hash_cache) {
   std::map<std::string, std::string> done;  // folder -> id (a folder used twice is uploaded once)
   for (auto& up : spec.uploads) {
     bool code = up.kind == spec::LocalUpload::Kind::code;
     std::string key = (code ? "code:" : "input:") + up.path.string();
-    if (!done.count(key)) done[key] = code ? ensure_code(ws, up.path, stats) : ensure_input(ws, up.path, stats);
+    if (!done.count(key)) done[key] = code ? ensure_code(ws, up.path, stats, hash_cache)
+                                  : ensure_input(ws, up.path, stats, hash_cache);
     set_target(spec, up.target, done[key]);
   }
   for (auto& e : spec.environments)
@@ -120,7 +121,7 @@ std::string spec_fingerprint(const json::Value& body) {
 
 Submitted submit_job(azure::Workspace& ws, spec::JobSpec& spec, const SubmitOptions& opts) {
   Submitted s;
-  resolve_assets(ws, spec, s.stats);
+  resolve_assets(ws, spec, s.stats, opts.hash_cache);
   s.name = !opts.name.empty() ? opts.name : spec.name.value_or("");
   if (s.name.empty()) s.name = generate_job_name(spec.file);
   json::Builder b(spec.body.GetAllocator());

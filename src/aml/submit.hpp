@@ -25,7 +25,9 @@ std::string resolve_label(azure::Workspace& ws, const std::string& kind, const s
 
 // Uploads the spec's folders, creates or resolves its environments and registers its anonymous
 // components, writing every id into the spec's bodies.
-void resolve_assets(azure::Workspace& ws, spec::JobSpec& spec, UploadStats& stats);
+// Content hashes of local folders go through `hash_cache` (default: off).
+void resolve_assets(azure::Workspace& ws, spec::JobSpec& spec, UploadStats& stats,
+                    const spec::HashCache& hash_cache = {});
 
 // "<file stem, lower-cased, non-alphanumerics as '_'>_<10 random hex digits>".
 std::string generate_job_name(const std::filesystem::path& file);
@@ -41,6 +43,7 @@ struct SubmitOptions {
   std::string experiment;  // default: the YAML's, else default_experiment
   std::string default_experiment;
   std::map<std::string, std::string> tags;  // added to the job's tags (provenance, --tag)
+  spec::HashCache hash_cache;               // content hashes of local folders (dir empty: off)
 };
 
 struct Submitted {

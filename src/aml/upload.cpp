@@ -60,6 +60,7 @@ void refuse_links_outside(const fs::path& root, const std::vector<spec::CodeFile
   fs::path base = fs::weakly_canonical(fs::absolute(root), ec);
   if (ec) return;
   for (auto& f : files) {
+    if (!f.linked) continue;  // no link on its way: inside
     fs::path target = fs::weakly_canonical(f.path, ec);
     if (!ec && inside(target, base)) continue;
     // The first symbolic link on the way to the file.
@@ -75,11 +76,21 @@ void refuse_links_outside(const fs::path& root, const std::vector<spec::CodeFile
   }
 }
 
-std::string ensure_code(azure::Workspace& ws, const fs::path& dir, UploadStats& stats) {
+namespace {
+std::string hash_of(const fs::path& root, const std::vector<spec::CodeFile>& files, const spec::HashCache& cache,
+                    UploadStats& stats) {
+  bool hit = false;
+  std::string hash = spec::content_hash(root, files, cache, &hit);
+  if (hit) ++stats.hashes_cached;
+  return hash;
+}
+}  // namespace
+
+std::string ensure_code(azure::Workspace& ws, const fs::path& dir, UploadStats& stats, const spec::HashCache& cache) {
   auto files = spec::collect_code_files(dir);
   if (files.empty()) throw ConfigError("code folder " + dir.string() + " has no files (after its ignore rules)");
   refuse_links_outside(dir, files);
-  std::string hash = spec::content_hash(files);
+  std::string hash = hash_of(dir, files, cache, stats);
   std::string name = "amlops-code-" + hash.substr(0, 32);
   const std::string version = "1";
   ++stats.assets;
@@ -111,11 +122,11 @@ std::string ensure_code(azure::Workspace& ws, const fs::path& dir, UploadStats& 
   return json::opt_string(doc, "/id").value_or(ws.path("/codes/" + name + "/versions/" + version));
 }
 
-std::string ensure_input(azure::Workspace& ws, const fs::path& path, UploadStats& stats) {
+std::string ensure_input(azure::Workspace& ws, const fs::path& path, UploadStats& stats, const spec::HashCache& cache) {
   auto files = spec::collect_code_files(path);
   if (files.empty()) throw ConfigError("input folder " + path.string() + " has no files");
   bool single = fs::is_regular_file(path);
-  std::string hash = spec::content_hash(files).substr(0, 32);
+  std::string hash = hash_of(path, files, cache, stats).substr(0, 32);
   std::string folder = folder_name(path);
   std::string prefix = "LocalUpload/" + hash + "/" + (single ? "" : folder + "/");
   auto container = ws.datastore_container("workspaceblobstore");

@@ -498,6 +498,35 @@ BOOST_AUTO_TEST_CASE(code_links_outside_the_folder_are_refused) {
   BOOST_TEST(f.t->snapshot().size() == before);
 }
 
+// An unchanged code folder: the second submit takes its hash from the hash cache and looks up the
+// same hash; a changed file is hashed again and looked up under its new hash.
+BOOST_AUTO_TEST_CASE(unchanged_code_hash_comes_from_the_cache) {
+  FakeWorkspace f;
+  f.t->handler = [&](const net::Request& r) {
+    if (has(r.url, "/codes/") && has(r.url, "hash="))
+      return respond(200, R"({"value":[{"id":")" + kWs + R"(/codes/c/versions/1"}]})");
+    return respond(404, R"({"error":{"code":"NotFound","message":"no route"}})");
+  };
+  files::TempDir t;
+  files::write_atomic(t.path() / "code" / "train.py", "print(1)\n");
+  spec::HashCache cache{t.path() / "cache", std::chrono::nanoseconds(0)};
+  aml::UploadStats stats;
+  aml::ensure_code(*f.ws, t.path() / "code", stats, cache);
+  BOOST_TEST(stats.hashes_cached == 0);
+  aml::ensure_code(*f.ws, t.path() / "code", stats, cache);
+  BOOST_TEST(stats.hashes_cached == 1);
+  auto lookups = f.requests("GET", "hash=");
+  BOOST_REQUIRE(lookups.size() == 2u);
+  BOOST_TEST(lookups[0].url == lookups[1].url);
+  files::write_atomic(t.path() / "code" / "train.py", "print(2)\n");
+  aml::ensure_code(*f.ws, t.path() / "code", stats, cache);
+  BOOST_TEST(stats.hashes_cached == 1);
+  lookups = f.requests("GET", "hash=");
+  BOOST_REQUIRE(lookups.size() == 3u);
+  BOOST_TEST(lookups[2].url != lookups[1].url);
+  BOOST_TEST(has(lookups[2].url, spec::content_hash(spec::collect_code_files(t.path() / "code"))));
+}
+
 BOOST_AUTO_TEST_CASE(generated_job_names) {
   auto n = aml::generate_job_name("jobs/Train Model.yml");
   BOOST_TEST(n.rfind("train_model_", 0) == 0u, n);

@@ -3,6 +3,8 @@
 
 #include <boost/test/unit_test.hpp>
 #include <filesystem>
+#include <fstream>
+#include <thread>
 
 #include "core/error.hpp"
 #include "core/files.hpp"
@@ -335,6 +337,163 @@ BOOST_AUTO_TEST_CASE(content_hash_202208_matches_the_sdk_algorithm) {
   for (auto& f : spec::collect_code_files(src)) rels.push_back(f.rel);
   BOOST_TEST(rels == (std::vector<std::string>{".gitignore", "data/big.csv", "keep.log", "run.log", "train.py"}),
              boost::test_tools::per_element());
+}
+
+namespace {
+// A code folder of a few files, and a cache that remembers files changed up to now (racy window
+// 0: the test does not wait for its files to age).
+struct CachedFolder {
+  files::TempDir t;
+  fs::path src = t.path() / "src";
+  spec::HashCache cache{t.path() / "cache", std::chrono::nanoseconds(0)};
+  CachedFolder() {
+    write(src / "train.py", "print('train')\n");
+    write(src / "lib/util.py", "x = 1\n");
+    write(src / "data.txt", "abcdef");
+  }
+  // The hash through the cache; `hit` whether it came from it. Always equal to the uncached hash.
+  std::string hash(bool& hit) {
+    auto files = spec::collect_code_files(src);
+    std::string h = spec::content_hash(src, files, cache, &hit);
+    BOOST_TEST(h == spec::content_hash(files));
+    return h;
+  }
+  bool hit() {
+    bool h = false;
+    hash(h);
+    return h;
+  }
+  std::vector<fs::path> entries() const {
+    std::vector<fs::path> out;
+    std::error_code ec;
+    for (auto& e : fs::directory_iterator(cache.dir, ec)) out.push_back(e.path());
+    return out;
+  }
+};
+
+void set_mtime(const fs::path& p, fs::file_time_type t) { fs::last_write_time(p, t); }
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(hash_cache_reuses_the_hash_of_an_unchanged_folder) {
+  CachedFolder f;
+  BOOST_TEST(!f.hit());  // first run: hashed and remembered
+  BOOST_TEST(f.entries().size() == 1u);
+  BOOST_TEST(f.hit());
+  BOOST_TEST(f.hit());
+  // Another folder has its own entry.
+  write(f.t.path() / "other/a.py", "a\n");
+  auto other = spec::collect_code_files(f.t.path() / "other");
+  bool hit = true;
+  spec::content_hash(f.t.path() / "other", other, f.cache, &hit);
+  BOOST_TEST(!hit);
+  BOOST_TEST(f.entries().size() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(hash_cache_sees_every_change_that_moves_size_mtime_ctime_or_inode) {
+  CachedFolder f;
+  f.hit();
+  BOOST_REQUIRE(f.hit());
+  // Same size, mtime restored afterwards: ctime moved, so the change is seen.
+  auto before = fs::last_write_time(f.src / "data.txt");
+  {
+    std::fstream io(f.src / "data.txt", std::ios::in | std::ios::out | std::ios::binary);
+    io.seekp(0);
+    io.write("ABCDEF", 6);
+  }
+  set_mtime(f.src / "data.txt", before);
+  BOOST_TEST(fs::file_size(f.src / "data.txt") == 6u);
+  BOOST_TEST(!f.hit());
+  BOOST_TEST(f.hit());
+  // A different size.
+  write(f.src / "train.py", "print('train!')\n");
+  BOOST_TEST(!f.hit());
+  BOOST_TEST(f.hit());
+  // Replaced by another file (new inode) of the same size and mtime.
+  before = fs::last_write_time(f.src / "lib/util.py");
+  write(f.t.path() / "util.new", "y = 2\n");
+  set_mtime(f.t.path() / "util.new", before);
+  fs::rename(f.t.path() / "util.new", f.src / "lib/util.py");
+  BOOST_TEST(!f.hit());
+  BOOST_TEST(f.hit());
+  // A file added, then removed; a file renamed.
+  write(f.src / "new.py", "n\n");
+  BOOST_TEST(!f.hit());
+  fs::remove(f.src / "new.py");
+  BOOST_TEST(!f.hit());
+  fs::rename(f.src / "data.txt", f.src / "data2.txt");
+  BOOST_TEST(!f.hit());
+}
+
+BOOST_AUTO_TEST_CASE(hash_cache_does_not_remember_a_folder_with_a_racy_file) {
+  // Default window (2 s): files written just now could change again within the same timestamp
+  // tick, so the hash is not remembered (git's "racily clean" rule).
+  CachedFolder f;
+  f.cache.racy = std::chrono::seconds(2);
+  BOOST_TEST(!f.hit());
+  BOOST_TEST(!f.hit());
+  BOOST_TEST(f.entries().empty());
+  // Once nothing is recent (timestamps an hour old would need ctime too: a window of 0 stands in).
+  f.cache.racy = std::chrono::nanoseconds(0);
+  BOOST_TEST(!f.hit());
+  BOOST_TEST(f.hit());
+}
+
+BOOST_AUTO_TEST_CASE(hash_cache_ignores_a_corrupt_or_foreign_entry_and_rewrites_it) {
+  CachedFolder f;
+  f.hit();
+  BOOST_REQUIRE(f.entries().size() == 1u);
+  fs::path entry = f.entries().front();
+  std::string good = files::read(entry);
+  for (std::string bad : {std::string(), std::string("garbage\n"), good.substr(0, good.size() / 2),
+                          // a hash changed without its check line
+                          good.substr(0, good.find("\nhash ") + 6) + std::string(64, 'a') +
+                              good.substr(good.find("\nhash ") + 70)}) {
+    files::write_atomic(entry, bad);
+    bool hit = true;
+    std::string h = f.hash(hit);  // f.hash asserts the value is the real hash
+    BOOST_TEST(!hit);
+    BOOST_TEST(files::read(entry) == good);  // rewritten
+  }
+  // A folder (not a file) where the entry should be: hashed, nothing thrown.
+  fs::remove(entry);
+  fs::create_directories(entry / "x");
+  BOOST_TEST(!f.hit());
+  // A cache folder that cannot be created (a file is in the way): hashed, nothing thrown.
+  f.cache.dir = f.src / "train.py" / "cache";
+  BOOST_TEST(!f.hit());
+}
+
+BOOST_AUTO_TEST_CASE(hash_cache_off_reads_everything_and_writes_nothing) {
+  CachedFolder f;
+  f.cache.dir.clear();
+  BOOST_TEST(!f.hit());
+  BOOST_TEST(!f.hit());
+  BOOST_TEST(!fs::exists(f.t.path() / "cache"));
+}
+
+BOOST_AUTO_TEST_CASE(hash_cache_is_safe_under_concurrent_runs) {
+  CachedFolder f;
+  auto files = spec::collect_code_files(f.src);
+  const std::string expected = spec::content_hash(files);
+  std::vector<std::string> got(8);
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < got.size(); ++i)
+    threads.emplace_back([&, i] {
+      for (int r = 0; r < 20; ++r) got[i] = spec::content_hash(f.src, files, f.cache);
+    });
+  for (auto& t : threads) t.join();
+  for (auto& g : got) BOOST_TEST(g == expected);
+  BOOST_TEST(f.entries().size() == 1u);  // no temporary file left behind
+  BOOST_TEST(f.hit());
+}
+
+BOOST_AUTO_TEST_CASE(hash_cache_location_follows_the_xdg_convention) {
+  using Vars = std::map<std::string, std::string>;
+  auto dir = [](Vars v) { return spec::default_hash_cache_dir(MapEnv(std::move(v))); };
+  BOOST_TEST(dir(Vars{{"HOME", "/h"}}) == fs::path("/h/.cache/amlops/content-hashes"));
+  BOOST_TEST(dir(Vars{{"HOME", "/h"}, {"XDG_CACHE_HOME", "/x"}}) == fs::path("/x/amlops/content-hashes"));
+  BOOST_TEST(dir(Vars{{"HOME", "/h"}, {"AMLOPS_CACHE_DIR", "/a"}}) == fs::path("/a/content-hashes"));
+  BOOST_TEST(dir(Vars{}).empty());
 }
 
 BOOST_AUTO_TEST_CASE(mutated_yaml_fails_cleanly) {

@@ -211,7 +211,10 @@ int cmd_submit(Context& ctx, const std::vector<std::string>& args) {
       "experiment name (default: the YAML's, else the current folder's name)")(
       "tag", cli::po::value<std::vector<std::string>>()->composing(), "extra tag k=v (repeatable)")(
       "wait", cli::po::bool_switch(), "wait until the job ends (exit 0 Completed, 1 Failed/Canceled)")(
-      "stream", cli::po::bool_switch(), "wait and stream the job's logs");
+      "stream", cli::po::bool_switch(), "wait and stream the job's logs")(
+      "no-hash-cache", cli::po::bool_switch(),
+      "hash every local folder's content again instead of trusting the hash cache (~/.cache/amlops: a "
+      "folder whose files all keep their size, mtime, ctime and inode is not read again)");
   add_wait_options(cmd);
   cli::add_connection_options(cmd);
   if (!cmd.parse(args)) return 0;
@@ -248,11 +251,13 @@ int submit(Context& ctx, cli::Command& cmd, const Outcome& out) {
   so.default_experiment = fs::current_path().filename().string();
   so.tags = aml::provenance_tags(ctx.env, ctx.host);
   for (auto& [k, v] : extra_tags) so.tags[k] = v;
+  if (!cmd.flag("no-hash-cache")) so.hash_cache.dir = spec::default_hash_cache_dir(ctx.env);
   aml::Submitted sub = aml::submit_job(*s.ws, spec, so);
   std::string url = aml::studio_url(sub.job);
   log::info(sub.existing ? "already submitted " : "submitted ", sub.name, " (",
             json::opt_string(sub.job, "/properties/status").value_or("?"), ")", url.empty() ? "" : " " + url,
-            "; code assets: ", sub.stats.assets, ", reused: ", sub.stats.reused, ", uploaded files: ", sub.stats.files);
+            "; code assets: ", sub.stats.assets, ", reused: ", sub.stats.reused, ", uploaded files: ", sub.stats.files,
+            ", hashes from the cache: ", sub.stats.hashes_cached);
   if (!wait) {
     aml::JobResult r;
     r.name = sub.name;
