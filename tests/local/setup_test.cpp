@@ -341,8 +341,15 @@ BOOST_AUTO_TEST_CASE(datastores_keep_their_secrets) {
 }
 
 BOOST_AUTO_TEST_CASE(schedule_fires_on_the_advanced_clock_and_stops_when_disabled) {
-  // A cron schedule: every minute.
-  auto r = send("PUT", "/schedules/nightly", schedule(R"({"triggerType":"Cron","expression":"* * * * *"})"));
+  // A cron schedule at one minute, five minutes ahead of the clock (real time cannot reach it
+  // during the test), then every minute.
+  int64_t now = at(json::get_string(js(debug("GET", "/_amlops/clock")), "/now"));
+  int64_t when = (now / 60 + 5) * 60;
+  auto tm = iso(when);  // 2026-11-27T10:05:00Z
+  std::string expr = std::to_string(std::stoi(tm.substr(14, 2))) + " " + std::to_string(std::stoi(tm.substr(11, 2))) +
+                     " " + std::to_string(std::stoi(tm.substr(8, 2))) + " " + std::to_string(std::stoi(tm.substr(5, 2))) +
+                     " *";
+  auto r = send("PUT", "/schedules/nightly", schedule(R"({"triggerType":"Cron","expression":")" + expr + R"("})"));
   BOOST_TEST(r.status == 201);
   BOOST_TEST(!header(r, "Azure-AsyncOperation").empty());
   auto g = js(send("GET", "/schedules/nightly"));
@@ -351,8 +358,13 @@ BOOST_AUTO_TEST_CASE(schedule_fires_on_the_advanced_clock_and_stops_when_disable
   BOOST_TEST(json::get_string(g, "/properties/action/actionType") == "CreateJob");
   app->fire_schedules();
   BOOST_TEST(jobs_of_schedule("nightly") == 0);  // not yet
-  BOOST_TEST(debug("POST", "/_amlops/clock", R"({"advance_seconds":61})").status == 200);
+  BOOST_TEST(debug("POST", "/_amlops/clock", R"({"advance_seconds":60})").status == 200);
+  BOOST_TEST(jobs_of_schedule("nightly") == 0);  // still not yet
+  debug("POST", "/_amlops/clock", R"({"advance_seconds":)" + std::to_string(when - now) + "}");
   BOOST_TEST(jobs_of_schedule("nightly") == 1);
+  // From now on every minute.
+  BOOST_TEST(send("PUT", "/schedules/nightly", schedule(R"({"triggerType":"Cron","expression":"* * * * *"})")).status ==
+             200);
   auto job = js(send("GET", "/jobs", {}, "&properties=azureml.ScheduleName%3Dnightly"))["value"][0].GetObject();
   BOOST_TEST(std::string(job["properties"]["properties"]["azureml.ScheduleName"].GetString()) == "nightly");
   BOOST_TEST(std::string(job["properties"]["experimentName"].GetString()) == "nightly");
