@@ -402,9 +402,9 @@ void Runner::step_command(const JobRow& j) {
       std::string compute = job_compute(app_, j.ws, j.body, j.parent);
       if (!compute.empty()) {
         auto max_nodes = app_.compute_max_nodes(j.ws, compute);
-        if (!max_nodes)
-          throw JobFailure("UserError", "Compute " + compute + " not found in workspace " + j.ws + ".");
-        auto on_it = std::count_if(procs_.begin(), procs_.end(), [&](auto& kv) { return kv.second.compute == compute; });
+        if (!max_nodes) throw JobFailure("UserError", "Compute " + compute + " not found in workspace " + j.ws + ".");
+        auto on_it =
+            std::count_if(procs_.begin(), procs_.end(), [&](auto& kv) { return kv.second.compute == compute; });
         if (on_it >= *max_nodes) return;
       }
       launch(j);
