@@ -102,6 +102,7 @@ App::App(Config cfg) : cfg_(std::move(cfg)), faults_(cfg_.faults, cfg_.fault_see
     fs::create_directories(blob_root() / registry_container(reg));
   }
   endpoints_ = std::make_unique<Endpoints>(*this);
+  seed_computes();
   build_routes();
   runner_ = std::make_unique<Runner>(*this);
   if (cfg_.recover) runner_->recover();

@@ -10,25 +10,12 @@
 #include "local/app.hpp"
 #include "local/endpoints.hpp"
 #include "local/external.hpp"
+#include "local/resources.hpp"
 #include "local/runner.hpp"
 
 namespace amlops::local {
 
 namespace fs = std::filesystem;
-
-namespace {
-
-const char* kProvider = "Microsoft.MachineLearningServices";
-
-// Accepted api-versions: stable 2022-10-01 .. 2025-12-01, previews of 2022 .. 2026.
-bool api_version_ok(const std::string& v) {
-  static const std::regex re(R"(^(\d{4}-\d{2}-\d{2})(-preview|-dataplanepreview)?$)");
-  std::smatch m;
-  if (!std::regex_match(v, m, re)) return false;
-  std::string date = m[1];
-  if (m[2].matched) return date >= "2021-01-01" && date <= "2026-12-31";
-  return date >= "2022-10-01" && date <= "2025-12-01";
-}
 
 json::Value system_data(json::Builder& b, const std::string& created, const std::string& modified,
                         const std::string& who) {
@@ -77,6 +64,20 @@ bool matches_filter(const json::Value* map, const std::string& filter) {
     if (kv && json::scalar_text((*map)[key.c_str()]) != kv->second) return false;
   }
   return true;
+}
+
+namespace {
+
+const char* kProvider = "Microsoft.MachineLearningServices";
+
+// Accepted api-versions: stable 2022-10-01 .. 2025-12-01, previews of 2022 .. 2026.
+bool api_version_ok(const std::string& v) {
+  static const std::regex re(R"(^(\d{4}-\d{2}-\d{2})(-preview|-dataplanepreview)?$)");
+  std::smatch m;
+  if (!std::regex_match(v, m, re)) return false;
+  std::string date = m[1];
+  if (m[2].matched) return date >= "2021-01-01" && date <= "2026-12-31";
+  return date >= "2022-10-01" && date <= "2025-12-01";
 }
 
 const char* asset_type(const std::string& scope, const std::string& kind, bool version) {
@@ -163,8 +164,6 @@ std::string App::page_link(const net::ServerRequest& req, size_t next_skip) cons
   return base_url_ + path + "?" + q;
 }
 
-namespace {
-
 // Pages a list of rendered items: {"value":[...],"nextLink":...}.
 net::ServerResponse paged(App& app, const net::ServerRequest& req, std::vector<std::string> items, int page_size,
                           const std::function<std::string(size_t)>& link) {
@@ -194,8 +193,6 @@ net::ServerResponse paged(App& app, const net::ServerRequest& req, std::vector<s
   (void)app;
   return net::ServerResponse::json(200, out);
 }
-
-}  // namespace
 
 std::string App::create_operation(const std::string& resource) {
   std::string id = new_guid();
@@ -325,10 +322,10 @@ RouteTable App::arm_routes() {
       .add("GET", ws_path + "/datastores",
            [this, ws_of](const Req& req, const RouteMatch& m) {
              auto ws = ws_of(m);
-             return paged(
-                 *this, req,
-                 {datastore_resource(ws, "workspaceartifactstore"), datastore_resource(ws, "workspaceblobstore")},
-                 cfg_.page_size, [&](size_t n) { return page_link(req, n); });
+             std::vector<std::string> items = {datastore_resource(ws, "workspaceartifactstore"),
+                                               datastore_resource(ws, "workspaceblobstore")};
+             for (auto& r : list_resources(*store_, "datastore", ws)) items.push_back(r.body);
+             return paged(*this, req, items, cfg_.page_size, [&](size_t n) { return page_link(req, n); });
            })
       .add("GET", ws_path + "/datastores/{ds}",
            [this, ws_of](const Req&, const RouteMatch& m) {
@@ -349,6 +346,9 @@ RouteTable App::arm_routes() {
     });
   }
   endpoints_->add_arm_routes(t, ws_path, ws_of);
+  add_compute_routes(t, ws_path, ws_of);
+  add_datastore_routes(t, ws_path, ws_of);
+  add_schedule_routes(t, ws_path, ws_of);
   // Anything else below a workspace or registry that exists: not implemented.
   t.add("*", ws_path + "/{first}/{rest*}", [ws_of](const Req& req, const RouteMatch& m) -> net::ServerResponse {
     ws_of(m);
@@ -434,8 +434,10 @@ net::ServerResponse App::workspace_resource(const std::string& ws) {
 }
 
 std::string App::datastore_resource(const std::string& ws, const std::string& name) {
-  if (name != "workspaceblobstore" && name != "workspaceartifactstore")
+  if (name != "workspaceblobstore" && name != "workspaceartifactstore") {
+    if (auto user = user_datastore_body(*store_, ws, name)) return *user;
     throw ArmError(404, "UserError", "Datastore " + name + " not found.", "DatastoreNotFound");
+  }
   json::Document d(rapidjson::kObjectType);
   json::Builder b(d.GetAllocator());
   b.set(d, "id", workspace_id(ws) + "/datastores/" + name);
@@ -470,6 +472,7 @@ std::string App::datastore_resource(const std::string& ws, const std::string& na
 
 net::ServerResponse App::datastore_secrets(const net::ServerRequest& req, const std::string& ws,
                                            const std::string& name) {
+  if (auto user = user_datastore_secrets(*store_, ws, name)) return net::ServerResponse::json(200, *user);
   datastore_resource(ws, name);  // 404 for another datastore
   json::Document d(rapidjson::kObjectType);
   json::Builder b(d.GetAllocator());
@@ -532,60 +535,14 @@ net::ServerResponse App::route_assets(const net::ServerRequest& req, const std::
   // Container list.
   if (rest.size() == i + 1) {
     if (m != "GET") throw ArmError(405, "MethodNotAllowed", "Unsupported method on " + kind + ".");
-    auto rows = store_->query(
-        "SELECT name, MIN(created), MAX(modified) FROM assets WHERE kind=? AND scope=? GROUP BY name ORDER BY name",
-        {kind, scope});
-    std::vector<std::string> items;
-    for (auto& r : rows) {
-      json::Document d(rapidjson::kObjectType);
-      json::Builder b(d.GetAllocator());
-      b.set(d, "id", base_id + "/" + r.str(0));
-      b.set(d, "name", r.str(0));
-      b.set(d, "type", asset_type(scope, kind, false));
-      json::Value p = b.obj();
-      b.set(p, "isArchived", false);
-      b.set(d, "properties", std::move(p));
-      b.set(d, "systemData", system_data(b, ms_iso(r.i64(1)), ms_iso(r.i64(2)), who));
-      items.push_back(json::dump(d));
-    }
-    return paged(*this, req, items, cfg_.page_size, [&](size_t n) { return page_link(req, n); });
+    return list_containers(req, scope, kind, asset_type(scope, kind, false));
   }
   const std::string& name = rest[i + 1];
   require_name(singular(kind) + " name", name);
 
-  // Container get: latestVersion / nextVersion.
-  if (rest.size() == i + 2) {
-    if (m != "GET" && m != "PUT")
-      throw ArmError(405, "MethodNotAllowed", "Unsupported method on " + kind + "/" + name + ".");
-    auto rows = store_->query(
-        "SELECT version, created, modified, body FROM assets WHERE kind=? AND scope=? AND name=? ORDER BY seq",
-        {kind, scope, name});
-    if (rows.empty() && m == "GET")
-      throw ArmError(404, "UserError", singular(kind) + " container with name: " + name + " not found.",
-                     singular(kind) + "NotFound");
-    json::Document d(rapidjson::kObjectType);
-    json::Builder b(d.GetAllocator());
-    b.set(d, "id", base_id + "/" + name);
-    b.set(d, "name", name);
-    b.set(d, "type", asset_type(scope, kind, false));
-    json::Value p = b.obj();
-    int64_t max_num = 0;
-    std::string latest;
-    for (auto& r : rows) {
-      latest = r.str(0);
-      if (auto n = str::parse_int(r.str(0))) max_num = std::max(max_num, *n);
-    }
-    if (!latest.empty()) b.set(p, "latestVersion", latest);
-    b.set(p, "nextVersion", std::to_string(max_num + 1));
-    b.set(p, "isArchived", false);
-    b.set(p, "description", "");
-    b.set(p, "tags", b.obj());
-    b.set(p, "properties", b.obj());
-    b.set(d, "properties", std::move(p));
-    int64_t created = rows.empty() ? now_ms() : rows.front().i64(1);
-    b.set(d, "systemData", system_data(b, ms_iso(created), ms_iso(rows.empty() ? created : rows.back().i64(2)), who));
-    return json_response(200, d);
-  }
+  // Container get (latestVersion / nextVersion), PUT, DELETE.
+  if (rest.size() == i + 2)
+    return route_container(req, scope, kind, name, asset_type(scope, kind, false), singular(kind));
   if (rest[i + 2] != "versions") throw ArmError(404, "NotFound", "No route for " + req.path + ".");
 
   // Version list.
@@ -937,6 +894,7 @@ net::ServerResponse App::route_jobs(const net::ServerRequest& req, const std::st
                    "A sweep job needs properties.trial, properties.searchSpace and properties.objective.",
                    "RequestInvalid");
 
+  check_job_computes(ws, *props);
   int status = 201;
   std::string out;
   store_->transaction([&] {

@@ -335,6 +335,11 @@ std::string Runner::create_job(const std::string& ws, const std::string& name, c
 
 void Runner::tick() {
   std::lock_guard lock(tick_mu_);
+  try {
+    app_.fire_schedules();
+  } catch (const std::exception& e) {
+    log::error("amlops-local schedules: ", e.what());
+  }
   auto rows = app_.store().query(
       "SELECT ws, name, parent, job_type, status, body, cancel_requested, started FROM jobs "
       "WHERE status NOT IN ('Completed', 'Failed', 'Canceled') ORDER BY seq");
@@ -380,7 +385,17 @@ void Runner::step_command(const JobRow& j) {
     if (j.status == "NotStarted") set_status(j, "Queued");
     if (j.status == "NotStarted" || j.status == "Queued") {
       if (running_processes() >= app_.config().max_running_jobs) return;
+      // A job on a compute waits while maxNodeCount jobs run there.
+      std::string compute = app_.job_compute(j.ws, j.body, j.parent);  // names match case-insensitively
+      if (!compute.empty()) {
+        auto max_nodes = app_.compute_max_nodes(j.ws, compute);
+        if (!max_nodes) throw JobFailure("UserError", "Compute " + compute + " not found in workspace " + j.ws + ".");
+        auto on_it =
+            std::count_if(procs_.begin(), procs_.end(), [&](auto& kv) { return kv.second.compute == compute; });
+        if (on_it >= *max_nodes) return;
+      }
       launch(j);
+      if (auto started = procs_.find(key); started != procs_.end()) started->second.compute = compute;
       return;
     }
     throw JobFailure("SystemError", "the job's process is not known to this amlops-local (status " + j.status + ")");
