@@ -46,6 +46,14 @@ def init():
 def run(raw_data):
     return {}
 '''
+EXITING_SCORE = '''
+import os
+def init():
+    pass
+
+def run(raw_data):
+    os._exit(1)  # the instance dies while answering
+'''
 SLOW_SCORE = '''
 import json, os, time, uuid
 def init():
@@ -341,6 +349,17 @@ class Arm(Base):
         # An ARM token is not an endpoint token.
         s, _, _ = self.score("tok", {"data": ROWS[:2]}, key=srv.token)
         self.assertEqual(s, 401)
+        # aad_token: an Entra token for https://ml.azure.com (here: of this server's token endpoint).
+        self.endpoint("aad", auth="AADToken")
+        self.deployment("aad", "blue", code_id)
+        self.endpoint("aad", auth="AADToken", traffic={"blue": 100})
+        ml = srv.get_token(scope="https://ml.azure.com/.default")
+        self.assertIsInstance(ml, str)
+        s, _, out = self.score("aad", {"data": ROWS[:2]}, key=ml)
+        self.assertEqual(s, 200, out)
+        for key in (srv.token, t["accessToken"]):
+            s, _, _ = self.score("aad", {"data": ROWS[:2]}, key=key)
+            self.assertEqual(s, 401)
 
     def test_spec_examples_answered_compatibly(self):
         """Every key of the spec examples' responses for endpoints and deployments is in our answers."""
@@ -503,6 +522,12 @@ class Failures(Base):
         self.assertEqual(h["ms-azureml-model-error-statuscode"], "500")
         s, _, logs = srv.arm("POST", "/onlineEndpoints/bad/deployments/green/getLogs", {"tail": 50})
         self.assertIn("run() cannot score this", logs["content"])
+        # An instance that dies while answering: 502.
+        exiting, _ = srv.upload_code("exiting", {"score.py": EXITING_SCORE})
+        self.deployment("bad", "dies", exiting)
+        s, h, out = self.score("bad", {"data": []}, key=k["primaryKey"], deployment="dies")
+        self.assertEqual(s, 502, out)
+        self.assertEqual(h["azureml-model-deployment"], "dies")
 
     def test_init_failure_fails_the_deployment(self):
         srv = self.srv
