@@ -160,12 +160,12 @@ class Base(unittest.TestCase):
         return s, h, j
 
     def deployment(self, ep, name, code_id, model="azureml:churn:1", script="score.py", count=1, collector=None,
-                   timeout="PT5S", concurrency=1, expect="Succeeded"):
+                   timeout="PT5S", concurrency=1, expect="Succeeded", liveness=None):
         props = {"endpointComputeType": "Managed", "model": model,
                  "codeConfiguration": {"codeId": code_id, "scoringScript": script},
                  "instanceType": "Standard_DS3_v2",
                  "requestSettings": {"requestTimeout": timeout, "maxConcurrentRequestsPerInstance": concurrency},
-                 "livenessProbe": {"initialDelay": "PT1S", "period": "PT1S"}}
+                 "livenessProbe": liveness or {"initialDelay": "PT1S", "period": "PT1S"}}
         if collector:
             props["dataCollector"] = collector
         s, h, j = self.srv.arm("PUT", "/onlineEndpoints/%s/deployments/%s" % (ep, name),
@@ -625,6 +625,40 @@ class Failures(Base):
         # A stop ends the instances too.
         srv.stop()
         self.assertEqual(self.host_pids("churn", "blue"), [])
+
+
+    def test_hung_instance_is_restarted_by_the_liveness_probe(self):
+        srv = self.srv
+        self.register_model()
+        code_id, _ = srv.upload_code("churn-src", starter_files())
+        self.endpoint("hung")
+        self.deployment("hung", "blue", code_id, liveness={"initialDelay": "PT1S", "period": "PT1S",
+                                                            "timeout": "PT1S", "failureThreshold": 2})
+        self.endpoint("hung", traffic={"blue": 100})
+        k = self.keys("hung")
+        pids = self.host_pids("hung", "blue")
+        self.assertEqual(len(pids), 1)
+        os.kill(pids[0], signal.SIGSTOP)  # alive, but answers nothing
+        try:
+            end = time.time() + 60
+            while time.time() < end and self.host_pids("hung", "blue") in ([], pids):
+                time.sleep(0.2)
+            new = self.host_pids("hung", "blue")
+            self.assertEqual(len(new), 1)
+            self.assertNotEqual(new, pids)
+        finally:
+            try:
+                os.kill(pids[0], signal.SIGCONT)
+            except ProcessLookupError:
+                pass
+        end = time.time() + 60
+        s = 0
+        while time.time() < end and s != 200:
+            s, _, _ = self.score("hung", {"data": ROWS[:1]}, key=k["primaryKey"])
+            time.sleep(0.2)
+        self.assertEqual(s, 200)
+        s, _, logs = srv.arm("POST", "/onlineEndpoints/hung/deployments/blue/getLogs", {})
+        self.assertIn("liveness probe failed 2 times", logs["content"])
 
 
 class DataCollector(Base):
