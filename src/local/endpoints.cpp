@@ -144,7 +144,9 @@ struct Instance {
   int port = 0;          // 0 until the host is ready
   bool running = false;  // a process was started and has not been seen exiting
   steady::time_point down_since{};
-  std::string id;  // instance id in collected file names
+  steady::time_point next_probe{};  // the next liveness probe (GET /)
+  int probe_failures = 0;           // consecutive failed probes
+  std::string id;                   // instance id in collected file names
   fs::path log, port_file;
 };
 
@@ -155,6 +157,8 @@ struct DeploySettings {
   long timeout_ms = 5000;
   int max_concurrent = 1;
   Duration liveness_period = std::chrono::seconds(10);
+  Duration liveness_timeout = std::chrono::seconds(2);
+  int64_t liveness_failures = 30;             // failureThreshold
   std::map<std::string, double> collections;  // enabled collection -> sampling rate
   std::string source;                         // ARM id (data collector records)
 };
@@ -825,6 +829,7 @@ void start_instance(const DeploySettings& d, Instance& i) {
   so.stdout_file = i.log;
   i.child = process::spawn(argv, so);
   i.running = true;
+  i.probe_failures = 0;
 }
 
 void log_line(const fs::path& file, const std::string& line) {
@@ -1030,6 +1035,8 @@ void Endpoints::provision_thread(std::shared_ptr<Deployment> d, std::string op, 
     next.max_concurrent = static_cast<int>(
         std::max<int64_t>(1, json::opt_int(props, "/requestSettings/maxConcurrentRequestsPerInstance").value_or(1)));
     next.liveness_period = probe_seconds(props, "livenessProbe", "period", std::chrono::seconds(10));
+    next.liveness_timeout = probe_seconds(props, "livenessProbe", "timeout", std::chrono::seconds(2));
+    next.liveness_failures = std::max<int64_t>(1, json::opt_int(props, "/livenessProbe/failureThreshold").value_or(30));
     next.collections.clear();
     if (const auto* cols = json::find(props, "/dataCollector/collections"); cols && cols->IsObject())
       for (auto& c : cols->GetObject()) {
@@ -1180,6 +1187,13 @@ void Endpoints::supervise() {
       for (auto& [k, v] : deployments_) all.push_back(v);
     }
     auto now = steady::now();
+    struct Probe {
+      std::shared_ptr<Deployment> d;
+      size_t index;
+      int port;
+      Duration timeout;
+    };
+    std::vector<Probe> probes;
     for (auto& d : all) {
       std::lock_guard<std::mutex> lock(d->mu);
       if (d->state != "Succeeded") continue;
@@ -1201,6 +1215,9 @@ void Endpoints::supervise() {
               auto p = str::parse_int(str::trim(files::read(i.port_file)));
               if (p && *p > 0) i.port = static_cast<int>(*p);
             }
+          } else if (now >= i.next_probe) {
+            i.next_probe = now + d->cfg.liveness_period;
+            probes.push_back({d, n, i.port, d->cfg.liveness_timeout});
           }
         } else if (now - i.down_since >= d->cfg.liveness_period) {
           try {
@@ -1211,6 +1228,25 @@ void Endpoints::supervise() {
           }
         }
       }
+    }
+    // Liveness probes (GET /) outside the locks: failureThreshold failures in a row restart the instance.
+    for (auto& p : probes) {
+      auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(p.timeout).count();
+      auto r = call_host(p.port, "GET", "/", "", {}, static_cast<long>(std::max<int64_t>(100, ms)));
+      bool ok = r.failure == HostReply::Failure::none && r.status == 200;
+      std::lock_guard<std::mutex> lock(p.d->mu);
+      if (p.index >= p.d->inst.size() || p.d->inst[p.index]->port != p.port) continue;  // replaced meanwhile
+      auto& i = *p.d->inst[p.index];
+      i.probe_failures = ok ? 0 : i.probe_failures + 1;
+      if (i.probe_failures < p.d->cfg.liveness_failures) continue;
+      log_line(i.log, "amlops-local: the liveness probe failed " + std::to_string(i.probe_failures) +
+                          " times in a row; restarting the instance");
+      ::kill(-i.child.pid(), SIGKILL);
+      i.child.wait();
+      i.running = false;
+      i.port = 0;
+      i.probe_failures = 0;
+      i.down_since = steady::now() - p.d->cfg.liveness_period;  // started again at the next pass
     }
   }
 }

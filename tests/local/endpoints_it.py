@@ -46,6 +46,14 @@ def init():
 def run(raw_data):
     return {}
 '''
+EXITING_SCORE = '''
+import os
+def init():
+    pass
+
+def run(raw_data):
+    os._exit(1)  # the instance dies while answering
+'''
 SLOW_SCORE = '''
 import json, os, time, uuid
 def init():
@@ -152,12 +160,12 @@ class Base(unittest.TestCase):
         return s, h, j
 
     def deployment(self, ep, name, code_id, model="azureml:churn:1", script="score.py", count=1, collector=None,
-                   timeout="PT5S", concurrency=1, expect="Succeeded"):
+                   timeout="PT5S", concurrency=1, expect="Succeeded", liveness=None):
         props = {"endpointComputeType": "Managed", "model": model,
                  "codeConfiguration": {"codeId": code_id, "scoringScript": script},
                  "instanceType": "Standard_DS3_v2",
                  "requestSettings": {"requestTimeout": timeout, "maxConcurrentRequestsPerInstance": concurrency},
-                 "livenessProbe": {"initialDelay": "PT1S", "period": "PT1S"}}
+                 "livenessProbe": liveness or {"initialDelay": "PT1S", "period": "PT1S"}}
         if collector:
             props["dataCollector"] = collector
         s, h, j = self.srv.arm("PUT", "/onlineEndpoints/%s/deployments/%s" % (ep, name),
@@ -341,6 +349,17 @@ class Arm(Base):
         # An ARM token is not an endpoint token.
         s, _, _ = self.score("tok", {"data": ROWS[:2]}, key=srv.token)
         self.assertEqual(s, 401)
+        # aad_token: an Entra token for https://ml.azure.com (here: of this server's token endpoint).
+        self.endpoint("aad", auth="AADToken")
+        self.deployment("aad", "blue", code_id)
+        self.endpoint("aad", auth="AADToken", traffic={"blue": 100})
+        ml = srv.get_token(scope="https://ml.azure.com/.default")
+        self.assertIsInstance(ml, str)
+        s, _, out = self.score("aad", {"data": ROWS[:2]}, key=ml)
+        self.assertEqual(s, 200, out)
+        for key in (srv.token, t["accessToken"]):
+            s, _, _ = self.score("aad", {"data": ROWS[:2]}, key=key)
+            self.assertEqual(s, 401)
 
     def test_spec_examples_answered_compatibly(self):
         """Every key of the spec examples' responses for endpoints and deployments is in our answers."""
@@ -503,6 +522,12 @@ class Failures(Base):
         self.assertEqual(h["ms-azureml-model-error-statuscode"], "500")
         s, _, logs = srv.arm("POST", "/onlineEndpoints/bad/deployments/green/getLogs", {"tail": 50})
         self.assertIn("run() cannot score this", logs["content"])
+        # An instance that dies while answering: 502.
+        exiting, _ = srv.upload_code("exiting", {"score.py": EXITING_SCORE})
+        self.deployment("bad", "dies", exiting)
+        s, h, out = self.score("bad", {"data": []}, key=k["primaryKey"], deployment="dies")
+        self.assertEqual(s, 502, out)
+        self.assertEqual(h["azureml-model-deployment"], "dies")
 
     def test_init_failure_fails_the_deployment(self):
         srv = self.srv
@@ -600,6 +625,40 @@ class Failures(Base):
         # A stop ends the instances too.
         srv.stop()
         self.assertEqual(self.host_pids("churn", "blue"), [])
+
+
+    def test_hung_instance_is_restarted_by_the_liveness_probe(self):
+        srv = self.srv
+        self.register_model()
+        code_id, _ = srv.upload_code("churn-src", starter_files())
+        self.endpoint("hung")
+        self.deployment("hung", "blue", code_id, liveness={"initialDelay": "PT1S", "period": "PT1S",
+                                                            "timeout": "PT1S", "failureThreshold": 2})
+        self.endpoint("hung", traffic={"blue": 100})
+        k = self.keys("hung")
+        pids = self.host_pids("hung", "blue")
+        self.assertEqual(len(pids), 1)
+        os.kill(pids[0], signal.SIGSTOP)  # alive, but answers nothing
+        try:
+            end = time.time() + 60
+            while time.time() < end and self.host_pids("hung", "blue") in ([], pids):
+                time.sleep(0.2)
+            new = self.host_pids("hung", "blue")
+            self.assertEqual(len(new), 1)
+            self.assertNotEqual(new, pids)
+        finally:
+            try:
+                os.kill(pids[0], signal.SIGCONT)
+            except ProcessLookupError:
+                pass
+        end = time.time() + 60
+        s = 0
+        while time.time() < end and s != 200:
+            s, _, _ = self.score("hung", {"data": ROWS[:1]}, key=k["primaryKey"])
+            time.sleep(0.2)
+        self.assertEqual(s, 200)
+        s, _, logs = srv.arm("POST", "/onlineEndpoints/hung/deployments/blue/getLogs", {})
+        self.assertIn("liveness probe failed 2 times", logs["content"])
 
 
 class DataCollector(Base):
