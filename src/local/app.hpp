@@ -145,9 +145,8 @@ class App {
   void add_compute_routes(RouteTable& t, const std::string& ws_path, const WsOf& ws_of);
   void add_datastore_routes(RouteTable& t, const std::string& ws_path, const WsOf& ws_of);
   void add_schedule_routes(RouteTable& t, const std::string& ws_path, const WsOf& ws_of);
-  void seed_computes();
-  net::ServerResponse route_clock(
-      const net::ServerRequest& req);  // _amlops/clock (schedules.cpp)  // the built-in compute of each workspace
+  void seed_computes();                                            // the built-in compute of each workspace
+  net::ServerResponse route_clock(const net::ServerRequest& req);  // _amlops/clock (schedules.cpp)
   net::ServerResponse route_token(const net::ServerRequest& req, const std::string& tenant, bool v2);
   net::ServerResponse route_arm(const net::ServerRequest& req, const std::vector<std::string>& seg);
   net::ServerResponse workspace_resource(const std::string& ws);

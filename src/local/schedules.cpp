@@ -170,6 +170,7 @@ void App::fire_schedules() {
       {now});
   for (auto& row : due) {
     std::string ws = row.str(0);
+    if (!has_workspace(ws)) continue;  // a workspace of an earlier configuration
     auto rec = load_resource(*store_, "schedule", ws, row.str(1));
     if (!rec || !rec->next_fire) continue;
     auto d = json::parse(rec->body);

@@ -478,6 +478,23 @@ BOOST_AUTO_TEST_CASE(data_containers_and_versions_with_managed_tags) {
   BOOST_TEST(send("DELETE", "/environments/train-env/versions/3").status == 200);
 }
 
+BOOST_AUTO_TEST_CASE(resources_survive_a_restart_and_the_built_in_compute_stays_deleted) {
+  BOOST_TEST(send("PUT", "/computes/train", kCompute).status == 201);
+  BOOST_TEST(send("PUT", "/schedules/weekly", schedule(R"({"triggerType":"Recurrence","frequency":"Week","interval":1,
+                    "schedule":{"weekDays":["Monday"],"hours":[6],"minutes":[0]}})"))
+                 .status == 201);
+  BOOST_TEST(send("DELETE", "/computes/cpu-cluster").status == 202);
+  // A new App on the same data folder: the records are back, the deleted built-in compute is not.
+  Config cfg = app->config();
+  app.reset();
+  app = std::make_unique<App>(cfg);
+  app->set_base_url("http://127.0.0.1:9");
+  BOOST_TEST(send("GET", "/computes/train").status == 200);
+  BOOST_TEST(send("GET", "/computes/cpu-cluster").status == 404);
+  auto g = js(send("GET", "/schedules/weekly"));
+  BOOST_TEST(json::get_string(g, "/properties/trigger/schedule/weekDays/0") == "Monday");
+}
+
 BOOST_AUTO_TEST_CASE(request_log_tells_reads_from_writes) {
   send("GET", "/computes");
   send("PUT", "/computes/c1", kCompute);
