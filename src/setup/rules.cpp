@@ -91,6 +91,8 @@ bool known_vm_size(const std::string& size, std::string* suggestion) {
         "Standard_F8s_v2",  "Standard_NC6s_v3",  "Standard_NC12s_v3", "Standard_NC24ads_A100_v4", "Standard_ND40rs_v2",
         "Standard_NV6",     "Standard_NC4as_T4_v3"};
     *suggestion = str::closest(size, kCommon);
+    if (suggestion->empty() && !str::iequals(size.substr(0, 9), "standard_"))
+      *suggestion = str::closest("Standard_" + size, kCommon);
   }
   return false;
 }
