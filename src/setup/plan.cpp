@@ -280,6 +280,10 @@ std::string apply_plain(azure::Workspace& ws, Resource& r, const Env& env, aml::
     json::Builder b(body.GetAllocator());
     json::Value def = b.copy(job.body["properties"]);
     if (!def.HasMember("experimentName")) b.set(def, "experimentName", job.experiment_name.value_or(r.name));
+    if (auto data = aml::data_provenance(job.body); !data.empty()) {
+      if (!def.HasMember("properties")) b.set(def, "properties", b.obj());
+      for (auto& [k, v] : data) b.set(def["properties"], k, v);
+    }
     b.set(body["properties"]["action"], "jobDefinition", std::move(def));
   }
   auto doc = ws.arm().put(ws.path("/" + std::string(collection(r.kind)) + "/" + r.name), body);
