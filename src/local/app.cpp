@@ -100,6 +100,7 @@ App::App(Config cfg) : cfg_(std::move(cfg)), faults_(cfg_.faults, cfg_.fault_see
     if (!valid_name(reg)) throw UsageError("invalid registry name '" + reg + "'");
     fs::create_directories(blob_root() / registry_container(reg));
   }
+  seed_computes();
   build_routes();
   runner_ = std::make_unique<Runner>(*this);
   if (cfg_.recover) runner_->recover();

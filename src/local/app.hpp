@@ -3,6 +3,7 @@
 // in net::HttpServer. The job runner works on the same store from a background thread.
 #pragma once
 #include <atomic>
+#include <functional>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -110,6 +111,19 @@ class App {
   void set_run_status(const std::string& ws, const std::string& run_id, const std::string& status, bool ended);
   std::optional<double> last_metric(const std::string& ws, const std::string& run_id, const std::string& key);
 
+  // Computes, user datastores and schedules (computes.cpp, datastores.cpp, schedules.cpp).
+  // The scheduler's clock: wall time plus the offset that POST /_amlops/clock advances (tests).
+  [[nodiscard]] int64_t clock_ms() const;
+  void advance_clock(int64_t ms) { clock_offset_ms_ += ms; }
+  // Submits the job of every enabled schedule whose next trigger time has come (the runner's tick).
+  void fire_schedules();
+  // maxNodeCount of compute `name` (an ARM id or azureml:name is accepted); nullopt when it does not exist.
+  std::optional<int> compute_max_nodes(const std::string& ws, const std::string& compute);
+  // Throws ArmError(400) when a job body names a compute that does not exist.
+  void check_job_computes(const std::string& ws, const json::Value& job_props);
+  // The blob container of a datastore created by PUT; nullopt for an unknown one.
+  std::optional<std::string> user_datastore_container(const std::string& ws, const std::string& name);
+
   // Request log (DATA/requests.jsonl) entries seen so far.
   [[nodiscard]] std::string request_log_json(size_t since) const;
 
@@ -119,6 +133,13 @@ class App {
   [[nodiscard]] std::optional<net::ServerResponse> blob_credentials_failure(const net::ServerRequest& req) const;
   void build_routes();      // public_routes_, routes_ (routing.cpp)
   RouteTable arm_routes();  // below /subscriptions/S (arm.cpp)
+  // computes/, datastores/ (PUT, DELETE), schedules/ below a workspace (computes.cpp, datastores.cpp, schedules.cpp).
+  using WsOf = std::function<std::string(const RouteMatch&)>;
+  void add_compute_routes(RouteTable& t, const std::string& ws_path, const WsOf& ws_of);
+  void add_datastore_routes(RouteTable& t, const std::string& ws_path, const WsOf& ws_of);
+  void add_schedule_routes(RouteTable& t, const std::string& ws_path, const WsOf& ws_of);
+  void seed_computes();
+  net::ServerResponse route_clock(const net::ServerRequest& req);  // _amlops/clock (schedules.cpp)  // the built-in compute of each workspace
   net::ServerResponse route_token(const net::ServerRequest& req, const std::string& tenant, bool v2);
   net::ServerResponse route_arm(const net::ServerRequest& req, const std::vector<std::string>& seg);
   net::ServerResponse workspace_resource(const std::string& ws);
@@ -155,6 +176,7 @@ class App {
   RouteTable arm_routes_;
   mutable std::mutex log_mu_;
   std::vector<std::string> request_log_;
+  std::atomic<int64_t> clock_offset_ms_{0};
 
   friend class Runner;
 };
@@ -167,6 +189,17 @@ bool valid_name(const std::string& name);
 // A blob container name as Azure Storage allows it (3-63 of a-z, 0-9 and single dashes).
 bool valid_container(const std::string& name);
 int64_t now_ms();
+// ARM's systemData, an ISO time of epoch milliseconds, and a request's JSON object body (ArmError 400 otherwise).
+json::Value system_data(json::Builder& b, const std::string& created, const std::string& modified,
+                        const std::string& who);
+std::string ms_iso(int64_t ms);
+json::Document parse_body(const net::ServerRequest& req);
+void require_name(const std::string& what, const std::string& name);  // ArmError 400 InvalidName
+// Tag/property filter "k1,k2=v": every listed key must be present (with the value when given).
+bool matches_filter(const json::Value* map, const std::string& filter);
+// A page of rendered items {"value":[...],"nextLink":...} ($skip/$skipToken/$top of the request).
+net::ServerResponse paged(App& app, const net::ServerRequest& req, std::vector<std::string> items, int page_size,
+                          const std::function<std::string(size_t)>& link);
 std::string guid_from(const std::string& seed);
 std::string new_guid();
 

@@ -9,25 +9,12 @@
 #include "core/strings.hpp"
 #include "local/app.hpp"
 #include "local/external.hpp"
+#include "local/resources.hpp"
 #include "local/runner.hpp"
 
 namespace amlops::local {
 
 namespace fs = std::filesystem;
-
-namespace {
-
-const char* kProvider = "Microsoft.MachineLearningServices";
-
-// Accepted api-versions: stable 2022-10-01 .. 2025-12-01, previews of 2022 .. 2026.
-bool api_version_ok(const std::string& v) {
-  static const std::regex re(R"(^(\d{4}-\d{2}-\d{2})(-preview|-dataplanepreview)?$)");
-  std::smatch m;
-  if (!std::regex_match(v, m, re)) return false;
-  std::string date = m[1];
-  if (m[2].matched) return date >= "2021-01-01" && date <= "2026-12-31";
-  return date >= "2022-10-01" && date <= "2025-12-01";
-}
 
 json::Value system_data(json::Builder& b, const std::string& created, const std::string& modified,
                         const std::string& who) {
@@ -76,6 +63,20 @@ bool matches_filter(const json::Value* map, const std::string& filter) {
     if (kv && json::scalar_text((*map)[key.c_str()]) != kv->second) return false;
   }
   return true;
+}
+
+namespace {
+
+const char* kProvider = "Microsoft.MachineLearningServices";
+
+// Accepted api-versions: stable 2022-10-01 .. 2025-12-01, previews of 2022 .. 2026.
+bool api_version_ok(const std::string& v) {
+  static const std::regex re(R"(^(\d{4}-\d{2}-\d{2})(-preview|-dataplanepreview)?$)");
+  std::smatch m;
+  if (!std::regex_match(v, m, re)) return false;
+  std::string date = m[1];
+  if (m[2].matched) return date >= "2021-01-01" && date <= "2026-12-31";
+  return date >= "2022-10-01" && date <= "2025-12-01";
 }
 
 const char* asset_type(const std::string& scope, const std::string& kind, bool version) {
@@ -162,8 +163,6 @@ std::string App::page_link(const net::ServerRequest& req, size_t next_skip) cons
   return base_url_ + path + "?" + q;
 }
 
-namespace {
-
 // Pages a list of rendered items: {"value":[...],"nextLink":...}.
 net::ServerResponse paged(App& app, const net::ServerRequest& req, std::vector<std::string> items, int page_size,
                           const std::function<std::string(size_t)>& link) {
@@ -194,7 +193,6 @@ net::ServerResponse paged(App& app, const net::ServerRequest& req, std::vector<s
   return net::ServerResponse::json(200, out);
 }
 
-}  // namespace
 
 std::string App::create_operation(const std::string& resource) {
   std::string id = new_guid();
@@ -318,10 +316,10 @@ RouteTable App::arm_routes() {
       .add("GET", ws_path + "/datastores",
            [this, ws_of](const Req& req, const RouteMatch& m) {
              auto ws = ws_of(m);
-             return paged(
-                 *this, req,
-                 {datastore_resource(ws, "workspaceartifactstore"), datastore_resource(ws, "workspaceblobstore")},
-                 cfg_.page_size, [&](size_t n) { return page_link(req, n); });
+             std::vector<std::string> items = {datastore_resource(ws, "workspaceartifactstore"),
+                                               datastore_resource(ws, "workspaceblobstore")};
+             for (auto& r : list_resources(*store_, "datastore", ws)) items.push_back(r.body);
+             return paged(*this, req, items, cfg_.page_size, [&](size_t n) { return page_link(req, n); });
            })
       .add("GET", ws_path + "/datastores/{ds}",
            [this, ws_of](const Req&, const RouteMatch& m) {
@@ -341,6 +339,9 @@ RouteTable App::arm_routes() {
       return route_assets(req, "reg/" + reg_of(m), kind, from(kind, m), 0);
     });
   }
+  add_compute_routes(t, ws_path, ws_of);
+  add_datastore_routes(t, ws_path, ws_of);
+  add_schedule_routes(t, ws_path, ws_of);
   // Anything else below a workspace or registry that exists: not implemented.
   t.add("*", ws_path + "/{first}/{rest*}", [ws_of](const Req& req, const RouteMatch& m) -> net::ServerResponse {
     ws_of(m);
@@ -426,8 +427,10 @@ net::ServerResponse App::workspace_resource(const std::string& ws) {
 }
 
 std::string App::datastore_resource(const std::string& ws, const std::string& name) {
-  if (name != "workspaceblobstore" && name != "workspaceartifactstore")
+  if (name != "workspaceblobstore" && name != "workspaceartifactstore") {
+    if (auto user = user_datastore_body(*store_, ws, name)) return *user;
     throw ArmError(404, "UserError", "Datastore " + name + " not found.", "DatastoreNotFound");
+  }
   json::Document d(rapidjson::kObjectType);
   json::Builder b(d.GetAllocator());
   b.set(d, "id", workspace_id(ws) + "/datastores/" + name);
@@ -462,6 +465,7 @@ std::string App::datastore_resource(const std::string& ws, const std::string& na
 
 net::ServerResponse App::datastore_secrets(const net::ServerRequest& req, const std::string& ws,
                                            const std::string& name) {
+  if (auto user = user_datastore_secrets(*store_, ws, name)) return net::ServerResponse::json(200, *user);
   datastore_resource(ws, name);  // 404 for another datastore
   json::Document d(rapidjson::kObjectType);
   json::Builder b(d.GetAllocator());
@@ -929,6 +933,7 @@ net::ServerResponse App::route_jobs(const net::ServerRequest& req, const std::st
                    "A sweep job needs properties.trial, properties.searchSpace and properties.objective.",
                    "RequestInvalid");
 
+  check_job_computes(ws, *props);
   int status = 201;
   std::string out;
   store_->transaction([&] {

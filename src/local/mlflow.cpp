@@ -74,10 +74,6 @@ int64_t int_or(const json::Value& o, const char* k, int64_t fallback) {
   return fallback;
 }
 
-std::string ms_iso(int64_t ms) {
-  return iso8601_utc(std::chrono::system_clock::time_point(std::chrono::milliseconds(ms)), true);
-}
-
 }  // namespace
 
 net::ServerResponse App::route_mlflow(const net::ServerRequest& req, const std::string& ws,

@@ -32,6 +32,7 @@ void App::build_routes() {
              if (auto s = req.param("since")) since = static_cast<size_t>(str::parse_int(*s).value_or(0));
              return net::ServerResponse::json(200, request_log_json(since));
            })
+      .add("*", "_amlops/clock", [this](const Req& req, const RouteMatch&) { return route_clock(req); })
       .add("*", "discovery",
            [this](const Req&, const RouteMatch&) {
              json::Document d(rapidjson::kObjectType);

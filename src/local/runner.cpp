@@ -13,6 +13,7 @@
 #include "local/app.hpp"
 #include "local/external.hpp"
 #include "local/job_util.hpp"
+#include "local/setup.hpp"
 #include "local/shims.hpp"
 
 namespace amlops::local {
@@ -81,6 +82,18 @@ std::string tail_of(const fs::path& file, size_t max_bytes) {
   std::string all = files::read(file);
   if (all.size() > max_bytes) all = all.substr(all.size() - max_bytes);
   return std::string(str::trim(all));
+}
+
+// The compute a job runs on (its computeId, else its parent's computeId or default_compute); "" for none.
+std::string job_compute(App& app, const std::string& ws, const std::string& body, const std::string& parent) {
+  auto d = json::parse(body);
+  if (auto c = json::opt_string(d, "/properties/computeId"); c && !c->empty()) return compute_name(*c);
+  if (parent.empty()) return {};
+  auto row = app.store().one("SELECT body FROM jobs WHERE ws=? AND name=?", {ws, parent});
+  if (!row) return {};
+  auto pd = json::parse(row->str(0));
+  if (auto c = json::opt_string(pd, "/properties/settings/default_compute"); c && !c->empty()) return compute_name(*c);
+  return compute_name(json::opt_string(pd, "/properties/computeId").value_or(""));
 }
 
 }  // namespace
@@ -335,6 +348,11 @@ std::string Runner::create_job(const std::string& ws, const std::string& name, c
 
 void Runner::tick() {
   std::lock_guard lock(tick_mu_);
+  try {
+    app_.fire_schedules();
+  } catch (const std::exception& e) {
+    log::error("amlops-local schedules: ", e.what());
+  }
   auto rows = app_.store().query(
       "SELECT ws, name, parent, job_type, status, body, cancel_requested, started FROM jobs "
       "WHERE status NOT IN ('Completed', 'Failed', 'Canceled') ORDER BY seq");
@@ -380,7 +398,17 @@ void Runner::step_command(const JobRow& j) {
     if (j.status == "NotStarted") set_status(j, "Queued");
     if (j.status == "NotStarted" || j.status == "Queued") {
       if (running_processes() >= app_.config().max_running_jobs) return;
+      // A job on a compute waits while maxNodeCount jobs run there.
+      std::string compute = job_compute(app_, j.ws, j.body, j.parent);
+      if (!compute.empty()) {
+        auto max_nodes = app_.compute_max_nodes(j.ws, compute);
+        if (!max_nodes)
+          throw JobFailure("UserError", "Compute " + compute + " not found in workspace " + j.ws + ".");
+        auto on_it = std::count_if(procs_.begin(), procs_.end(), [&](auto& kv) { return kv.second.compute == compute; });
+        if (on_it >= *max_nodes) return;
+      }
       launch(j);
+      if (auto started = procs_.find(key); started != procs_.end()) started->second.compute = compute;
       return;
     }
     throw JobFailure("SystemError", "the job's process is not known to this amlops-local (status " + j.status + ")");

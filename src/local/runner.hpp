@@ -57,6 +57,7 @@ class Runner {
     bool timed_out = false;
     bool canceled = false;
     std::string timeout_text;
+    std::string compute;  // the compute whose maxNodeCount bounds this job with others ("" = none)
   };
   struct JobRow {
     std::string ws, name, parent, type, status, body;

@@ -47,6 +47,10 @@ CREATE TABLE IF NOT EXISTS blob_props(
 CREATE TABLE IF NOT EXISTS operations(
   id TEXT PRIMARY KEY, status TEXT NOT NULL, resource TEXT, created INTEGER NOT NULL,
   ready_at INTEGER NOT NULL, error TEXT);
+CREATE TABLE IF NOT EXISTS resources(
+  kind TEXT NOT NULL, ws TEXT NOT NULL, name TEXT NOT NULL, body TEXT NOT NULL, secrets TEXT,
+  created INTEGER NOT NULL, modified INTEGER NOT NULL, ready_at INTEGER NOT NULL DEFAULT 0, next_fire INTEGER,
+  PRIMARY KEY(kind, ws, name));
 )sql";
 
 [[noreturn]] void fail(sqlite3* db, const std::string& what) {

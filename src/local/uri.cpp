@@ -32,7 +32,7 @@ Resolved App::resolve_uri(const std::string& ws, const std::string& uri_in, int 
     if (!has_workspace(w)) return std::nullopt;
     if (ds == "workspaceblobstore") return blobstore_container(w);
     if (ds == "workspaceartifactstore") return artifact_container(w);
-    return std::nullopt;
+    return user_datastore_container(w, ds);
   };
   const std::string pfx = "azureml://";
   if (uri.rfind(pfx, 0) == 0) {

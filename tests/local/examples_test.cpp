@@ -97,6 +97,8 @@ const std::vector<Operation>& operations() {
        "GET",
        kWs + "/data/{name}/versions",
        {"Workspace/DataVersionBase/createOrUpdate.json"}},
+      {"Compute/createOrUpdate/AmlCompute.json", "PUT", kWs + "/computes/{computeName}", {}},
+      {"Datastore/AzureBlobWAccountKey/createOrUpdate.json", "PUT", kWs + "/datastores/{name}", {}},
   };
   return ops;
 }
@@ -122,15 +124,13 @@ const std::map<std::string, std::string>& not_served() {
       {kRm + "OnlineDeployment/getLogs.json", endpoints},
       {kRm + "Workspace/OnlineDeployment/delete.json", endpoints},
       {kRm + "Schedule/createOrUpdate.json",
-       "schedules: not served yet (monitoring schedules); the examples only show InvokeBatchEndpoint"},
-      {kRm + "Schedule/get.json", "schedules: not served yet"},
-      {kRm + "Schedule/list.json", "schedules: not served yet"},
-      {kRm + "Schedule/delete.json", "schedules: not served yet"},
-      {kRm + "Compute/createOrUpdate/AmlCompute.json",
-       "computes: amlops-local runs every job on the machine and has no compute resources (the setup issue)"},
-      {kRm + "Compute/get/AmlCompute.json", "computes: not served (see Compute/createOrUpdate)"},
-      {kRm + "Datastore/AzureBlobWAccountKey/createOrUpdate.json",
-       "datastores: amlops-local has only its two built-in ones, which cannot be created (the setup issue)"},
+       "schedules: amlops-local serves CreateJob actions (setup_test.cpp); the examples only show "
+       "InvokeBatchEndpoint, which it answers with 400"},
+      {kRm + "Schedule/get.json", "schedules: the example's schedule is an InvokeBatchEndpoint one (see createOrUpdate)"},
+      {kRm + "Schedule/list.json", "schedules: the example's schedules are InvokeBatchEndpoint ones"},
+      {kRm + "Schedule/delete.json", "schedules: the example's schedule is an InvokeBatchEndpoint one"},
+      {kRm + "Compute/get/AmlCompute.json",
+       "computes: the example's compute has a subnet, which amlops-local (no virtual networks) does not echo"},
       {kRm + "Workspace/DataContainer/createOrUpdate.json",
        "amlops-local accepts a data container PUT but neither stores it nor echoes its dataType: containers "
        "exist through their versions"},
@@ -216,7 +216,7 @@ Result run_example(App& app, const Operation& op, bool check) {
     std::string key = "{" + std::string(m.name.GetString()) + "}";
     std::string value = param_text(m.value);
     // The only implemented datastores are the workspace's own.
-    if (key == "{name}" && op.file.rfind("Datastore/", 0) == 0) value = "workspaceblobstore";
+    if (key == "{name}" && op.file.rfind("Datastore/", 0) == 0 && op.method != "PUT") value = "workspaceblobstore";
     if (path.find(key) != std::string::npos) {
       path = str::replace_all(path, key, str::url_encode(value));
       used.insert(m.name.GetString());
@@ -227,15 +227,17 @@ Result run_example(App& app, const Operation& op, bool check) {
   std::string query;
   for (auto& m : params.GetObject()) {
     std::string k = m.name.GetString();
-    if (used.count(k) || k == "body") continue;
+    if (used.count(k) || k == "body" || k == "parameters") continue;
     req.query.emplace(k, param_text(m.value));
     query += (query.empty() ? "?" : "&") + str::url_encode(k) + "=" + str::url_encode(param_text(m.value));
   }
   req.target = path + query;
   req.path = path;
   req.headers["authorization"] = "Bearer " + app.issue_token("examples", std::chrono::minutes(5));
-  if (params.HasMember("body")) {
-    req.body = json::dump(params["body"]);
+  // The request body is "body", or "parameters" in older examples (Compute).
+  const char* body_key = params.HasMember("body") ? "body" : "parameters";
+  if (params.HasMember(body_key) && params[body_key].IsObject()) {
+    req.body = json::dump(params[body_key]);
     req.headers["content-type"] = "application/json";
   }
   Result r{app.handle(req), {}};
@@ -299,6 +301,15 @@ BOOST_AUTO_TEST_CASE(implemented_examples_answer_in_the_same_shape) {
       cfg.registries = {"string", "registryName", "my-aml-registry"};
       App app(cfg);
       app.set_base_url("http://127.0.0.1:1");
+      // The job examples run on compute "string": it must exist (a job naming a missing compute is refused).
+      net::ServerRequest mk;
+      mk.method = "PUT";
+      mk.path = app.workspace_id(cfg.workspaces.front()) + "/computes/string";
+      mk.target = mk.path + "?api-version=2025-12-01";
+      mk.query.emplace("api-version", "2025-12-01");
+      mk.headers["authorization"] = "Bearer " + app.issue_token("examples", std::chrono::minutes(5));
+      mk.body = R"({"properties":{"computeType":"AmlCompute","properties":{"vmSize":"Standard_DS3_v2"}}})";
+      BOOST_REQUIRE_EQUAL(app.handle(mk).status, 201);
       for (auto& pre : op.prerequisites) {
         const Operation* pop = nullptr;
         for (auto& o : operations())

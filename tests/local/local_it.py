@@ -5,6 +5,7 @@ Run one group: local_it.py CommandJobs (CTest runs each group as its own test).
 AMLOPS_LOCAL_BIN names the amlops-local binary.
 """
 import base64
+import datetime
 import hashlib
 import hmac
 import http.client
@@ -960,6 +961,93 @@ class PythonShims(unittest.TestCase):
         # has no pip module; never the shell's "pip: not found".
         for _ in range(2):
             self.assertTrue("pip " in log or "No module named pip" in log, log)
+
+
+class Setup(Base):
+    """Computes bound concurrent jobs; schedules fire on the (advanced) clock; the request log."""
+
+    def compute(self, name, max_nodes):
+        s, h, j = self.srv.arm("PUT", "/computes/" + name, {"properties": {
+            "computeType": "AmlCompute",
+            "properties": {"vmSize": "Standard_DS3_v2", "scaleSettings": {"minNodeCount": 0, "maxNodeCount": max_nodes}}}})
+        self.assertEqual(s, 201, j)
+        self.assertIn("azure-asyncoperation", h)
+
+    def test_max_nodes_bound_the_jobs_running_on_a_compute(self):
+        srv = self.srv
+        self.compute("one-node", 1)
+        for i in range(3):
+            srv.put_job("on-one-%d" % i, {"jobType": "Command", "command": "sleep 0.5", "computeId": "azureml:one-node"})
+        # Jobs without a compute are not held back by it.
+        srv.put_job("free", {"jobType": "Command", "command": "sleep 0.5"})
+        for i in range(3):
+            self.assertEqual(srv.wait("on-one-%d" % i, 60), "Completed")
+        self.assertEqual(srv.wait("free", 60), "Completed")
+        spans = []
+        for i in range(3):
+            d = srv.history("on-one-%d" % i)
+            spans.append((d["startTimeUtc"], d["endTimeUtc"]))
+        overlap = max(sum(1 for (s2, e2) in spans if s2 <= s1 < e2) for (s1, _) in spans)
+        self.assertEqual(overlap, 1, spans)
+        # A compute that does not exist: the job is refused.
+        s, _, j = srv.arm("PUT", "/jobs/nowhere", {"properties": {"jobType": "Command", "command": "true",
+                                                                  "computeId": "azureml:missing"}})
+        self.assertEqual(s, 400, j)
+        self.assertIn("Compute missing not found", j["error"]["message"])
+
+    def scheduled_jobs(self, name):
+        s, _, j = self.srv.arm("GET", "/jobs", query="&properties=azureml.ScheduleName%3D" + name)
+        self.assertEqual(s, 200, j)
+        return j["value"]
+
+    def test_schedule_one_minute_ahead_runs_its_job_and_disabling_stops_it(self):
+        srv = self.srv
+        # A cron expression naming one minute, five minutes ahead of the server's clock (real time
+        # cannot reach it during the test, so only the advanced clock makes it fire).
+        _, _, clock = srv.call("GET", "/_amlops/clock", token=False)
+        now = datetime.datetime.fromisoformat(clock["now"].replace("Z", "+00:00"))
+        at = (now + datetime.timedelta(minutes=5)).replace(second=0, microsecond=0)
+        expression = "%d %d %d %d *" % (at.minute, at.hour, at.day, at.month)
+        body = {"properties": {
+            "displayName": "retrain",
+            "isEnabled": True,
+            "trigger": {"triggerType": "Cron", "expression": expression, "timeZone": "UTC"},
+            "action": {"actionType": "CreateJob", "jobDefinition": {
+                "jobType": "Command", "command": "echo scheduled run", "computeId": "azureml:cpu-cluster"}}}}
+        s, h, j = srv.arm("PUT", "/schedules/retrain", body)
+        self.assertEqual(s, 201, j)
+        self.assertEqual(self.scheduled_jobs("retrain"), [])
+        srv.call("POST", "/_amlops/clock", {"advance_seconds": 120}, token=False)
+        self.assertEqual(self.scheduled_jobs("retrain"), [])  # not yet
+        s, _, clock = srv.call("POST", "/_amlops/clock", {"advance_seconds": (at - now).total_seconds() - 119},
+                               token=False)
+        self.assertEqual(s, 200, clock)
+        jobs = self.scheduled_jobs("retrain")
+        self.assertEqual(len(jobs), 1)
+        name = jobs[0]["name"]
+        self.assertEqual(srv.wait(name, 60), "Completed")
+        self.assertIn("scheduled run", srv.log(name))
+        # Disabled: advancing the clock submits nothing more.
+        body["properties"]["isEnabled"] = False
+        s, _, j = srv.arm("PUT", "/schedules/retrain", body)
+        self.assertEqual(s, 200, j)
+        srv.call("POST", "/_amlops/clock", {"advance_seconds": 2 * 86400}, token=False)
+        time.sleep(0.3)  # a runner tick
+        self.assertEqual(len(self.scheduled_jobs("retrain")), 1)
+        s, _, j = srv.arm("GET", "/schedules/retrain")
+        self.assertFalse(j["properties"]["isEnabled"])
+
+    def test_request_log_records_every_request_with_its_method(self):
+        srv = self.srv
+        start = len(srv.requests_log())
+        srv.arm("GET", "/computes")
+        self.compute("logged", 2)
+        srv.arm("GET", "/computes/logged")
+        srv.arm("DELETE", "/computes/logged")
+        log = srv.requests_log()[start:]
+        self.assertEqual([(r["method"], r["path"].split("/")[-1]) for r in log],
+                         [("GET", "computes"), ("PUT", "logged"), ("GET", "logged"), ("DELETE", "logged")])
+        self.assertEqual([r["status"] for r in log], [200, 201, 200, 202])
 
 
 class Faults(Base):

@@ -457,7 +457,8 @@ BOOST_AUTO_TEST_CASE(arm_route_table_answers_in_arms_shape) {
   };
   using P = std::pair<int, std::string>;
   BOOST_TEST((code("PUT", ws()) == P{405, "MethodNotAllowed"}));
-  BOOST_TEST((code("DELETE", ws() + "/datastores/workspaceblobstore") == P{405, "MethodNotAllowed"}));
+  BOOST_TEST((code("DELETE", ws() + "/datastores/workspaceblobstore") == P{400, "UserError"}));
+  BOOST_TEST((code("PATCH", ws() + "/datastores/workspaceblobstore") == P{405, "MethodNotAllowed"}));
   BOOST_TEST((code("GET", ws() + "/datastores/other") == P{404, "UserError"}));
   BOOST_TEST((code("POST", ws() + "/datastores/other/listSecrets") == P{404, "UserError"}));
   BOOST_TEST((code("GET", ws() + "/computes/cpu") == P{404, "NotFound"}));
