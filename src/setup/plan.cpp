@@ -160,6 +160,8 @@ void plan_plain(azure::Workspace& ws, Resource& r, Change& c) {
       std::find(c.fields.begin(), c.fields.end(), "create_job") == c.fields.end())
     c.fields.push_back("create_job");
   c.action = c.fields.empty() ? Action::unchanged : Action::update;
+  if (c.action == Action::update && !tags.count(kManagedTag))
+    c.note = "exists, not created by amlops-setup; from now on it carries amlops.managed";
   c.actual = std::make_shared<json::Document>(std::move(*actual));
 }
 
@@ -169,14 +171,18 @@ bool managed(const json::Value& v, Kind k) {
 }
 
 void plan_prune(azure::Workspace& ws, const std::vector<Resource>& rs, Plan& plan) {
+  // The files are the whole configuration: every kind is looked at.
   std::map<Kind, std::set<std::string>> declared;
+  for (Kind k : {Kind::datastore, Kind::data, Kind::environment, Kind::component, Kind::compute, Kind::schedule})
+    declared[k];
   for (auto& r : rs) declared[r.kind].insert(r.name);
-  // Deletes run after everything else, dependants (schedules) first.
   for (auto it = declared.rbegin(); it != declared.rend(); ++it) {
     Kind k = it->first;
     std::vector<json::Document> items;
     try {
-      items = ws.arm().list(ws.path("/" + std::string(collection(k)) + "?" + api(ws)));
+      // Disabled schedules and archived assets are listed only with listViewType=All.
+      bool views = versioned(k) || k == Kind::schedule;
+      items = ws.arm().list(ws.path("/" + std::string(collection(k)) + "?" + api(ws) + (views ? "&listViewType=All" : "")));
     } catch (const HttpError& e) {
       if (e.status() != 404) throw;
     }
@@ -290,6 +296,20 @@ std::string apply_plain(azure::Workspace& ws, Resource& r, const Env& env, aml::
   return json::opt_string(doc, "/id").value_or(ws.path("/" + std::string(collection(r.kind)) + "/" + r.name));
 }
 
+// DELETE of the resource (for versioned kinds the container). A service without container DELETE
+// (405) gets each version deleted instead.
+void remove(azure::Workspace& ws, Kind k, const std::string& name) {
+  std::string path = "/" + std::string(collection(k)) + "/" + name;
+  try {
+    ws.arm().del(ws.path(path));
+  } catch (const HttpError& e) {
+    if (!versioned(k) || e.status() != 405) throw;
+    log::debug(path, ": no container DELETE (", e.what(), "); deleting its versions");
+    for (auto& v : versions(ws, k, name))
+      ws.arm().del(ws.path(path + "/versions/" + json::get_string(v, "/name", path)));
+  }
+}
+
 }  // namespace
 
 void apply(azure::Workspace& ws, Plan& plan, std::vector<Resource>& resources, const Env& env,
@@ -303,7 +323,7 @@ void apply(azure::Workspace& ws, Plan& plan, std::vector<Resource>& resources, c
     try {
       if (c.action == Action::remove) {
         log::info("deleting ", kind_name(c.kind), " ", c.name);
-        ws.arm().del(ws.path("/" + std::string(collection(c.kind)) + "/" + c.name));
+        remove(ws, c.kind, c.name);
       } else {
         Resource& r = resources.at(static_cast<size_t>(c.resource));
         log::info(action_name(c.action), " ", r.label(), c.version.empty() ? "" : ":" + c.version);

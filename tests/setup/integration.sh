@@ -119,7 +119,7 @@ YML
 echo 'print("train")' > "$A/components/src/train.py"
 cat > "$A/compute/cpu.yml" <<'YML'
 $schema: https://azuremlschemas.azureedge.net/latest/amlCompute.schema.json
-name: cpu-cluster
+name: setup-cpu
 type: amlcompute
 size: Standard_DS3_v2
 min_instances: 0
@@ -132,7 +132,7 @@ type: command
 experiment_name: setup-schedule
 command: python -c "print('scheduled run')"
 environment: azureml:setup-env:1
-compute: azureml:cpu-cluster
+compute: azureml:setup-cpu
 YML
 cat > "$A/schedules/nightly.yml" <<'YML'
 $schema: https://azuremlschemas.azureedge.net/latest/schedule.schema.json
@@ -158,7 +158,7 @@ grep -q "$SETUP_TEST_LAKE_KEY" "$WORK"/*.out "$WORK"/*.err && fail "(a) the data
 order=$(grep -E '^\+ created' "$WORK/apply1.out" | awk '{print $3}' | tr '\n' ' ')
 check "$order" "datastore data data environment component compute schedule " "(a) applied in dependency order"
 for p in datastores/lake data/churn-data/versions/1 data/lake-raw/versions/1 environments/setup-env/versions/1 \
-  components/setup_train/versions/1 computes/cpu-cluster schedules/nightly; do
+  components/setup_train/versions/1 computes/setup-cpu schedules/nightly; do
   check "$(arm GET "/$p")" 200 "(a) $p exists"
 done
 arm GET /schedules/nightly > /dev/null
@@ -182,12 +182,12 @@ check "$(writes "$m" | wc -l)" 0 "(b) no request other than GET ($(writes "$m" |
 sed -i 's/^max_instances: 2/max_instances: 3/' "$A/compute/cpu.yml"
 check "$(run plan3 plan -f "$A" --workspace "$WS" -o json)" 0 "(c) plan exits 0"
 check "$($PY -c 'import json,sys; d=json.load(open(sys.argv[1])); print([(c["kind"],c["name"],c["fields"]) for c in d["changes"] if c["action"]!="unchanged"])' "$WORK/plan3.out")" \
-  "[('compute', 'cpu-cluster', ['properties/properties/scaleSettings/maxNodeCount'])]" "(c) plan: only the compute, its changed field named"
+  "[('compute', 'setup-cpu', ['properties/properties/scaleSettings/maxNodeCount'])]" "(c) plan: only the compute, its changed field named"
 m=$(mark)
 check "$(run apply3 apply -f "$A" --workspace "$WS")" 0 "(c) apply exits 0"
 check "$(writes "$m" | grep -c '^PUT ')" 1 "(c) one PUT"
-writes "$m" | grep -q '^PUT .*/computes/cpu-cluster' && pass "(c) the PUT is the compute's" || fail "(c) $(writes "$m")"
-arm GET /computes/cpu-cluster > /dev/null
+writes "$m" | grep -q '^PUT .*/computes/setup-cpu' && pass "(c) the PUT is the compute's" || fail "(c) $(writes "$m")"
+arm GET /computes/setup-cpu > /dev/null
 check "$(field 'd["properties"]["properties"]["scaleSettings"]["maxNodeCount"]')" 3 "(c) max_instances is 3 in the workspace"
 sed -i 's/^description: churn training batch/description: churn training batch (checked)/' "$A/data/churn.yml"
 check "$(run apply3b apply -f "$A" --workspace "$WS")" 0 "(c) a data description change applies"
@@ -248,7 +248,7 @@ export SETUP_TEST_LAKE_KEY=c2V0dXAtdGVzdC1rZXktbmV2ZXItcHJpbnRlZA==
 # ---- (g) --env picks the workspace from amlops.yml -------------------------------------------------
 printf 'environments:\n  dev:\n    workspace: %s\n' "$WS" > "$WORK/amlops.yml"
 check "$(cd "$WORK" && run envdev plan -f "$A" --env dev)" 0 "(g) plan --env dev"
-grep -q "^= unchanged compute cpu-cluster" "$WORK/envdev.out" && pass "(g) --env dev reads the same workspace" || fail "(g) $(cat "$WORK/envdev.out" "$WORK/envdev.err")"
+grep -q "^= unchanged compute setup-cpu" "$WORK/envdev.out" && pass "(g) --env dev reads the same workspace" || fail "(g) $(cat "$WORK/envdev.out" "$WORK/envdev.err")"
 check "$(cd "$WORK" && run envprod plan -f "$A" --env prod)" 2 "(g) an environment not in amlops.yml: exit 2"
 
 # ---- (h) the starter's YAML applies, and is then unchanged -----------------------------------------
@@ -256,6 +256,72 @@ cp -a "$SRC/templates/starter" "$WORK/starter"
 check "$(run starter1 apply -f "$WORK/starter" --workspace "$WS")" 0 "(h) the starter's YAML applies"
 check "$(run starter2 plan -f "$WORK/starter" --workspace "$WS")" 0 "(h) plan of the starter again"
 grep -q "^No changes" "$WORK/starter2.out" && pass "(h) the starter is unchanged the second time" || fail "(h) $(cat "$WORK/starter2.out")"
+
+# ---- (i) a schedule fires (amlops-local's clock advanced) and its job completes; disabled, no more --
+S=$WORK/sched
+mkdir -p "$S"
+cp "$A/jobs/hello.yml" "$S/hello.yml"
+cat > "$S/minutely.yml" <<'YML'
+name: minutely
+trigger:
+  type: cron
+  expression: "* * * * *"
+create_job: hello.yml
+YML
+jobs_of() {  # the jobs a schedule submitted, as "name status" lines
+  arm GET /jobs > /dev/null
+  $PY -c '
+import json,sys
+for j in json.load(open(sys.argv[1]))["value"]:
+    if j["properties"].get("properties", {}).get("azureml.ScheduleName") == sys.argv[2]:
+        print(j["name"], j["properties"]["status"])' "$WORK/arm.body" "$1"
+}
+advance() { curl -sS -o /dev/null -X POST "$AMLOPS_ARM_ENDPOINT/_amlops/clock" -d "{\"advance_seconds\":$1}"; }
+check "$(run sched1 apply -f "$A" -f "$S" --workspace "$WS")" 0 "(i) apply with a schedule every minute"
+check "$(jobs_of minutely | wc -l)" 0 "(i) no job before the trigger time"
+advance 61
+for _ in $(seq 1 120); do
+  st=$(jobs_of minutely | head -1 | awk '{print $2}')
+  case $st in Completed|Failed|Canceled) break ;; esac
+  sleep 0.5
+done
+check "$(jobs_of minutely | wc -l)" 1 "(i) the trigger submitted one job"
+check "$(jobs_of minutely | head -1 | awk '{print $2}')" Completed "(i) the scheduled job ran to Completed"
+sed -i 's/^trigger:/is_enabled: false\ntrigger:/' "$S/minutely.yml"
+check "$(run sched2 apply -f "$A" -f "$S" --workspace "$WS")" 0 "(i) apply with is_enabled: false"
+grep -q "^~ updated   schedule minutely (properties/isEnabled)" "$WORK/sched2.out" && pass "(i) the schedule is disabled (an update)" || fail "(i) $(cat "$WORK/sched2.out")"
+advance 300
+sleep 1
+check "$(jobs_of minutely | wc -l)" 1 "(i) a disabled schedule submits no more jobs"
+check "$(run sched3 plan -f "$A" -f "$S" --workspace "$WS")" 0 "(i) plan after disabling"
+grep -q "^No changes" "$WORK/sched3.out" && pass "(i) a disabled schedule is unchanged the next time" || fail "(i) $(cat "$WORK/sched3.out")"
+
+# ---- (j) provenance: a model registered from a job that consumed churn-data:2 names that version ---
+if [ -x "$BIN/amlops-job" ] && [ -x "$BIN/amlops-model" ]; then
+  P=$WORK/prov
+  mkdir -p "$P/src"
+  printf 'import shutil, sys, os\nos.makedirs(sys.argv[2], exist_ok=True)\nshutil.copy(sys.argv[1], os.path.join(sys.argv[2], "data.csv"))\n' > "$P/src/train.py"
+  cat > "$P/train.yml" <<'YML'
+type: command
+code: src
+command: python train.py ${{inputs.training_data}} ${{outputs.model}}
+inputs:
+  training_data: {type: uri_file, path: azureml:churn-data:2}
+outputs:
+  model: {type: uri_folder}
+environment: azureml:setup-env:1
+compute: azureml:setup-cpu
+YML
+  "$BIN/amlops-job" submit -f "$P/train.yml" --name prov-train --wait --workspace "$WS" > "$WORK/prov.out" 2> "$WORK/prov.err" ||
+    fail "(j) the training job: $(tail -5 "$WORK/prov.err")"
+  "$BIN/amlops-model" register --name churn --from-job prov-train --workspace "$WS" --output json > "$WORK/reg.out" 2> "$WORK/reg.err" ||
+    fail "(j) register: $(tail -5 "$WORK/reg.err")"
+  arm GET /models/churn/versions/1 > /dev/null
+  check "$(field 'd["properties"]["tags"].get("amlops.data.training_data")')" "churn-data:2" "(j) the model's tag names the data version"
+  check "$(field 'd["properties"]["properties"].get("amlops.data.training_data")')" "churn-data:2" "(j) and its property"
+else
+  echo "skip: (j) needs amlops-job and amlops-model in $BIN"
+fi
 
 echo "$FAILS failure(s)"
 [ "$FAILS" -eq 0 ]
