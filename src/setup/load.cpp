@@ -17,24 +17,36 @@ namespace fs = std::filesystem;
 
 const char* kind_name(Kind k) {
   switch (k) {
-    case Kind::datastore: return "datastore";
-    case Kind::data: return "data";
-    case Kind::environment: return "environment";
-    case Kind::component: return "component";
-    case Kind::compute: return "compute";
-    case Kind::schedule: return "schedule";
+    case Kind::datastore:
+      return "datastore";
+    case Kind::data:
+      return "data";
+    case Kind::environment:
+      return "environment";
+    case Kind::component:
+      return "component";
+    case Kind::compute:
+      return "compute";
+    case Kind::schedule:
+      return "schedule";
   }
   return "";
 }
 
 const char* collection(Kind k) {
   switch (k) {
-    case Kind::datastore: return "datastores";
-    case Kind::data: return "data";
-    case Kind::environment: return "environments";
-    case Kind::component: return "components";
-    case Kind::compute: return "computes";
-    case Kind::schedule: return "schedules";
+    case Kind::datastore:
+      return "datastores";
+    case Kind::data:
+      return "data";
+    case Kind::environment:
+      return "environments";
+    case Kind::component:
+      return "components";
+    case Kind::compute:
+      return "computes";
+    case Kind::schedule:
+      return "schedules";
   }
   return "";
 }
@@ -147,14 +159,15 @@ void read_compute(const yaml::Document& doc, Resource& r) {
   std::string size = doc.opt_string(root, "size").value_or("Standard_DS3_v2");
   std::string near;
   if (!known_vm_size(size, &near))
-    doc.fail(root["size"], "unknown compute size '" + size + "'" + (near.empty() ? "" : "; did you mean '" + near + "'?"));
+    doc.fail(root["size"],
+             "unknown compute size '" + size + "'" + (near.empty() ? "" : "; did you mean '" + near + "'?"));
   std::string tier = str::to_lower(doc.opt_string(root, "tier").value_or("dedicated"));
-  if (tier != "dedicated" && tier != "low_priority")
-    doc.fail(root["tier"], "tier must be dedicated or low_priority");
+  if (tier != "dedicated" && tier != "low_priority") doc.fail(root["tier"], "tier must be dedicated or low_priority");
   int64_t min = integer(doc, root, "min_instances", 0, 0, 10000);
   int64_t max = integer(doc, root, "max_instances", 1, 1, 10000);
-  if (min > max) doc.fail(root["min_instances"], "min_instances (" + std::to_string(min) + ") exceeds max_instances (" +
-                                                     std::to_string(max) + ")");
+  if (min > max)
+    doc.fail(root["min_instances"],
+             "min_instances (" + std::to_string(min) + ") exceeds max_instances (" + std::to_string(max) + ")");
   int64_t idle = integer(doc, root, "idle_time_before_scale_down", 120, 0, 31 * 86400);
 
   json::Builder b(r.body.GetAllocator());
@@ -373,9 +386,9 @@ void read_environment(const yaml::Document& doc, Resource& r, const fs::path& fi
 void read_component(const yaml::Document& doc, Resource& r, const fs::path& base) {
   const YAML::Node& root = doc.root;
   check_keys(doc, root,
-             {"$schema", "name", "version", "display_name", "type", "description", "tags", "is_deterministic",
-              "inputs", "outputs", "code", "environment", "command", "resources", "distribution",
-              "environment_variables", "additional_includes"},
+             {"$schema", "name", "version", "display_name", "type", "description", "tags", "is_deterministic", "inputs",
+              "outputs", "code", "environment", "command", "resources", "distribution", "environment_variables",
+              "additional_includes"},
              "a command component YAML");
   std::string type = str::to_lower(doc.opt_string(root, "type").value_or("command"));
   if (type != "command") doc.fail(root["type"], "component type '" + type + "' is not supported (supported: command)");
@@ -475,7 +488,7 @@ json::Value trigger(const yaml::Document& doc, const YAML::Node& t, json::Builde
       json::Value days = b.arr();
       if (YAML::Node wd = s["week_days"]; wd && !wd.IsNull()) {
         if (!wd.IsSequence()) doc.fail(wd, "schedule.week_days must be a list");
-        static const std::set<std::string> kDays = {"monday", "tuesday", "wednesday", "thursday",
+        static const std::set<std::string> kDays = {"monday", "tuesday",  "wednesday", "thursday",
                                                     "friday", "saturday", "sunday"};
         for (const auto& d : wd) {
           std::string day = str::to_lower(yaml::scalar(d));
@@ -535,10 +548,10 @@ void collect_computes(const json::Value& v, std::vector<std::string>& out) {
 
 void read_schedule(const yaml::Document& doc, Resource& r, const fs::path& base, const LoadOptions& opts) {
   const YAML::Node& root = doc.root;
-  check_keys(doc, root,
-             {"$schema", "name", "display_name", "description", "tags", "properties", "is_enabled", "trigger",
-              "create_job"},
-             "a schedule YAML");
+  check_keys(
+      doc, root,
+      {"$schema", "name", "display_name", "description", "tags", "properties", "is_enabled", "trigger", "create_job"},
+      "a schedule YAML");
   json::Builder b(r.body.GetAllocator());
   json::Value props = b.obj();
   if (auto v = doc.opt_string(root, "display_name")) b.set(props, "displayName", *v);
@@ -626,11 +639,21 @@ std::optional<Resource> load_file(const fs::path& file, const Env& env, const Lo
       r.fingerprint = hash32(json::dump(basis));
       break;
     }
-    case Kind::datastore: read_datastore(doc, r, env, opts); break;
-    case Kind::data: read_data(doc, r, base); break;
-    case Kind::environment: read_environment(doc, r, file); break;
-    case Kind::component: read_component(doc, r, base); break;
-    case Kind::schedule: read_schedule(doc, r, base, opts); break;
+    case Kind::datastore:
+      read_datastore(doc, r, env, opts);
+      break;
+    case Kind::data:
+      read_data(doc, r, base);
+      break;
+    case Kind::environment:
+      read_environment(doc, r, file);
+      break;
+    case Kind::component:
+      read_component(doc, r, base);
+      break;
+    case Kind::schedule:
+      read_schedule(doc, r, base, opts);
+      break;
   }
   return r;
 }

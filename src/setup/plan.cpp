@@ -16,10 +16,14 @@ namespace amlops::setup {
 
 const char* action_name(Action a) {
   switch (a) {
-    case Action::create: return "create";
-    case Action::update: return "update";
-    case Action::unchanged: return "unchanged";
-    case Action::remove: return "delete";
+    case Action::create:
+      return "create";
+    case Action::update:
+      return "update";
+    case Action::unchanged:
+      return "unchanged";
+    case Action::remove:
+      return "delete";
   }
   return "";
 }
@@ -102,8 +106,8 @@ void plan_versioned(azure::Workspace& ws, Resource& r, Change& c) {
   set_tag(r.body, r.kind, kContentTag, r.fingerprint);
   auto all = versions(ws, r.kind, r.name);
   const json::Document* latest = all.empty() ? nullptr : &all.front();
-  if (latest && json::opt_string(*latest, std::string("/properties/tags/") + kContentTag).value_or("") ==
-                    r.fingerprint) {
+  if (latest &&
+      json::opt_string(*latest, std::string("/properties/tags/") + kContentTag).value_or("") == r.fingerprint) {
     c.version = json::opt_string(*latest, "/name").value_or("");
     c.id = json::opt_string(*latest, "/id").value_or("");
     auto kept = std::make_shared<json::Document>();
@@ -182,7 +186,8 @@ void plan_prune(azure::Workspace& ws, const std::vector<Resource>& rs, Plan& pla
     try {
       // Disabled schedules and archived assets are listed only with listViewType=All.
       bool views = versioned(k) || k == Kind::schedule;
-      items = ws.arm().list(ws.path("/" + std::string(collection(k)) + "?" + api(ws) + (views ? "&listViewType=All" : "")));
+      items =
+          ws.arm().list(ws.path("/" + std::string(collection(k)) + "?" + api(ws) + (views ? "&listViewType=All" : "")));
     } catch (const HttpError& e) {
       if (e.status() != 404) throw;
     }
@@ -239,8 +244,9 @@ Plan make_plan(azure::Workspace& ws, std::vector<Resource>& resources, bool prun
 namespace {
 
 void set_string(json::Document& doc, const std::string& pointer, const std::string& v) {
-  rapidjson::Pointer(pointer.c_str()).Set(doc, json::Value(v.c_str(), static_cast<rapidjson::SizeType>(v.size()),
-                                                           doc.GetAllocator()), doc.GetAllocator());
+  rapidjson::Pointer(pointer.c_str())
+      .Set(doc, json::Value(v.c_str(), static_cast<rapidjson::SizeType>(v.size()), doc.GetAllocator()),
+           doc.GetAllocator());
 }
 
 std::string apply_versioned(azure::Workspace& ws, const Change& c, Resource& r, aml::UploadStats& stats) {
@@ -259,15 +265,17 @@ std::string apply_versioned(azure::Workspace& ws, const Change& c, Resource& r, 
     }
   } else {
     body.CopyFrom(r.body, body.GetAllocator());
-    if (r.kind == Kind::data && r.local) set_string(body, "/properties/dataUri", aml::ensure_input(ws, *r.local, stats));
+    if (r.kind == Kind::data && r.local)
+      set_string(body, "/properties/dataUri", aml::ensure_input(ws, *r.local, stats));
     if (r.kind == Kind::component) {
-      if (r.local) set_string(body, "/properties/componentSpec/code", "azureml:" + aml::ensure_code(ws, *r.local, stats));
+      if (r.local)
+        set_string(body, "/properties/componentSpec/code", "azureml:" + aml::ensure_code(ws, *r.local, stats));
       set_string(body, "/properties/componentSpec/name", r.name);
       set_string(body, "/properties/componentSpec/version", c.version);
     }
   }
-  auto doc = ws.arm().put(ws.path("/" + std::string(collection(r.kind)) + "/" + r.name + "/versions/" + c.version),
-                          body);
+  auto doc =
+      ws.arm().put(ws.path("/" + std::string(collection(r.kind)) + "/" + r.name + "/versions/" + c.version), body);
   return json::opt_string(doc, "/id")
       .value_or(ws.path("/" + std::string(collection(r.kind)) + "/" + r.name + "/versions/" + c.version));
 }
@@ -346,7 +354,10 @@ std::string what(const Change& c) {
 std::string plan_text(const Plan& plan, bool applied) {
   std::ostringstream os;
   for (auto& c : plan.changes) {
-    const char* mark = c.action == Action::create ? "+" : c.action == Action::update ? "~" : c.action == Action::remove ? "-" : "=";
+    const char* mark = c.action == Action::create   ? "+"
+                       : c.action == Action::update ? "~"
+                       : c.action == Action::remove ? "-"
+                                                    : "=";
     static const std::map<Action, std::pair<const char*, const char*>> kWords = {
         {Action::create, {"create", "created"}},
         {Action::update, {"update", "updated"}},

@@ -85,10 +85,11 @@ bool known_vm_size(const std::string& size, std::string* suggestion) {
   if (ok) return true;
   if (suggestion) {
     static const std::vector<std::string_view> kCommon = {
-        "Standard_DS2_v2",  "Standard_DS3_v2",   "Standard_DS4_v2",   "Standard_DS5_v2",     "Standard_DS11_v2",
-        "Standard_DS12_v2", "Standard_D2_v3",    "Standard_D4_v3",    "Standard_D2s_v3",     "Standard_D4s_v3",
-        "Standard_D8s_v3",  "Standard_D16s_v3",  "Standard_E4s_v3",   "Standard_E8s_v3",     "Standard_F4s_v2",
-        "Standard_F8s_v2",  "Standard_NC6s_v3",  "Standard_NC12s_v3", "Standard_NC24ads_A100_v4", "Standard_ND40rs_v2",
+        "Standard_DS2_v2",  "Standard_DS3_v2",     "Standard_DS4_v2",          "Standard_DS5_v2",
+        "Standard_DS11_v2", "Standard_DS12_v2",    "Standard_D2_v3",           "Standard_D4_v3",
+        "Standard_D2s_v3",  "Standard_D4s_v3",     "Standard_D8s_v3",          "Standard_D16s_v3",
+        "Standard_E4s_v3",  "Standard_E8s_v3",     "Standard_F4s_v2",          "Standard_F8s_v2",
+        "Standard_NC6s_v3", "Standard_NC12s_v3",   "Standard_NC24ads_A100_v4", "Standard_ND40rs_v2",
         "Standard_NV6",     "Standard_NC4as_T4_v3"};
     *suggestion = str::closest(size, kCommon);
     if (suggestion->empty() && !str::iequals(size.substr(0, 9), "standard_"))
@@ -100,10 +101,11 @@ bool known_vm_size(const std::string& size, std::string* suggestion) {
 namespace {
 
 bool enum_like(const std::string& key) {
-  static const std::set<std::string> kKeys = {"vmSize",       "vmPriority", "computeType", "datastoreType",
-                                              "protocol",     "endpoint",   "triggerType", "frequency",
-                                              "dataType",     "osType",     "credentialsType", "secretsType",
-                                              "type",         "timeZone",   "weekDays",    "remoteLoginPortPublicAccess"};
+  static const std::set<std::string> kKeys = {
+      "vmSize",   "vmPriority", "computeType",     "datastoreType",
+      "protocol", "endpoint",   "triggerType",     "frequency",
+      "dataType", "osType",     "credentialsType", "secretsType",
+      "type",     "timeZone",   "weekDays",        "remoteLoginPortPublicAccess"};
   return kKeys.count(key) > 0;
 }
 

@@ -27,9 +27,9 @@ bool versioned(Kind k);          // data, environment, component
 
 // Tags setup writes on everything it creates or updates.
 inline constexpr const char* kManagedTag = "amlops.managed";
-inline constexpr const char* kSpecTag = "amlops.spec";           // fingerprint of the desired resource
+inline constexpr const char* kSpecTag = "amlops.spec";             // fingerprint of the desired resource
 inline constexpr const char* kContentTag = "amlops.content_hash";  // versioned kinds: what makes a version
-inline constexpr const char* kJobTag = "amlops.job";             // schedules: fingerprint of the job
+inline constexpr const char* kJobTag = "amlops.job";               // schedules: fingerprint of the job
 
 // A credential read from an environment variable at apply time: it goes into the body at `pointer`
 // and nowhere else (never logged, never in the plan).
@@ -90,10 +90,10 @@ struct Change {
   std::string name;
   std::string version;  // versioned kinds: the version created, updated or kept
   Action action = Action::unchanged;
-  std::vector<std::string> fields;  // update: what changes
-  std::string note;                 // why (new content, new version, ...)
-  std::string id;                   // ARM id (the existing one, or after apply the result)
-  int resource = -1;                // index into the resources (-1: a delete)
+  std::vector<std::string> fields;               // update: what changes
+  std::string note;                              // why (new content, new version, ...)
+  std::string id;                                // ARM id (the existing one, or after apply the result)
+  int resource = -1;                             // index into the resources (-1: a delete)
   std::shared_ptr<const json::Document> actual;  // the workspace's version of it, when there is one
 };
 

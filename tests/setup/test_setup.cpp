@@ -118,8 +118,9 @@ BOOST_AUTO_TEST_CASE(datastore_credentials_come_from_the_environment_only) {
   BOOST_TEST(!contains(json::dump(rs[0].body), "c2VjcmV0LWtleQ=="));  // the body holds no secret
   BOOST_TEST(json::get_string(rs[0].body, "/properties/credentials/credentialsType") == "AccountKey");
   // apply refuses to start without the variable, naming the line.
-  BOOST_TEST(contains(load_error(d.path, MapEnv(), true), "ds.yml:6:16: credentials.account_key: environment "
-                                                           "variable LAKE_KEY is not set"));
+  BOOST_TEST(contains(load_error(d.path, MapEnv(), true),
+                      "ds.yml:6:16: credentials.account_key: environment "
+                      "variable LAKE_KEY is not set"));
   // No credentials: the workspace identity.
   d.write("ds.yml", "name: lake\ntype: azure_data_lake_gen2\naccount_name: acct\nfilesystem: raw\n");
   auto id = load({d.path}, MapEnv(), opts(true));
@@ -129,8 +130,10 @@ BOOST_AUTO_TEST_CASE(datastore_credentials_come_from_the_environment_only) {
 BOOST_AUTO_TEST_CASE(bad_inputs_name_file_line_col_and_never_echo_a_key) {
   TempDir d;
   const std::string key = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo=";
-  d.write("a/ds.yml", "name: lake\ntype: azure_blob\naccount_name: acct\ncontainer_name: raw\ncredentials:\n"
-                      "  account_key: " + key + "\n");
+  d.write("a/ds.yml",
+          "name: lake\ntype: azure_blob\naccount_name: acct\ncontainer_name: raw\ncredentials:\n"
+          "  account_key: " +
+              key + "\n");
   std::string e = load_error(d.path / "a");
   BOOST_TEST(contains(e, "ds.yml:6:16: credentials.account_key: a secret written in the YAML is refused"), e);
   BOOST_TEST(!contains(e, key));
@@ -152,8 +155,9 @@ BOOST_AUTO_TEST_CASE(bad_inputs_name_file_line_col_and_never_echo_a_key) {
   d.write("h/b.yml", "name: c\ntype: amlcompute\nsize: Standard_D4s_v3\n");
   BOOST_TEST(contains(load_error(d.path / "h"), "b.yml:1:7: compute c is declared twice (first at "));
   d.write("i/c.yml", "name: c\ntype: amlcompute\nmax_instance: 2\n");
-  BOOST_TEST(contains(load_error(d.path / "i"), "c.yml:3:1: unknown key 'max_instance' in an amlcompute YAML; did you "
-                                                "mean 'max_instances'?"));
+  BOOST_TEST(contains(load_error(d.path / "i"),
+                      "c.yml:3:1: unknown key 'max_instance' in an amlcompute YAML; did you "
+                      "mean 'max_instances'?"));
   d.write("j/s.yml", "name: s\ntrigger:\n  type: recurrence\n  frequency: fortnight\ncreate_job: job.yml\n");
   d.write("j/job.yml", kJob);
   BOOST_TEST(contains(load_error(d.path / "j"), "s.yml:4:14: frequency must be minute, hour, day, week or month"));
@@ -216,8 +220,9 @@ BOOST_AUTO_TEST_CASE(changed_fields_compare_by_meaning) {
 
 BOOST_AUTO_TEST_CASE(env_picks_the_workspace_from_amlops_yml) {
   TempDir d;
-  auto cfg = d.write("amlops.yml", "environments:\n  dev:\n    workspace: azureml://subscriptions/s/resourcegroups/rg/"
-                                   "workspaces/dev\n");
+  auto cfg = d.write("amlops.yml",
+                     "environments:\n  dev:\n    workspace: azureml://subscriptions/s/resourcegroups/rg/"
+                     "workspaces/dev\n");
   BOOST_TEST(environment_workspace(cfg, "dev") == "azureml://subscriptions/s/resourcegroups/rg/workspaces/dev");
   try {
     (void)environment_workspace(cfg, "prod");

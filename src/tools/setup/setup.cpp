@@ -1,5 +1,7 @@
 // amlops-setup: the workspace's assets as code. `plan` shows what `apply` would change; `apply`
 // changes exactly that, in dependency order, and says what was done when a step fails.
+#include "setup/setup.hpp"
+
 #include <filesystem>
 #include <sstream>
 
@@ -9,7 +11,6 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/strings.hpp"
-#include "setup/setup.hpp"
 
 namespace amlops {
 namespace {
@@ -95,20 +96,20 @@ int run(Context& ctx, const std::vector<std::string>& args, bool do_apply) {
   }
   std::vector<std::string> done;
   setup::apply(
-        *conn.ws, plan, resources, ctx.env,
-        [&](const setup::Change& c) {
-          if (c.action != setup::Action::unchanged)
-            done.push_back(std::string(setup::action_name(c.action)) + " " + setup::kind_name(c.kind) + " " + c.name +
-                           (c.version.empty() ? "" : ":" + c.version));
-        },
-        [&](const setup::Change& c) {
-          log::error("failed at ", setup::action_name(c.action), " ", setup::kind_name(c.kind), " ", c.name,
-                     c.version.empty() ? "" : ":" + c.version, "; nothing after it was applied");
-          if (done.empty())
-            log::error("done before it: nothing");
-          else
-            log::error("done before it: ", str::join(done, "; "));
-        });
+      *conn.ws, plan, resources, ctx.env,
+      [&](const setup::Change& c) {
+        if (c.action != setup::Action::unchanged)
+          done.push_back(std::string(setup::action_name(c.action)) + " " + setup::kind_name(c.kind) + " " + c.name +
+                         (c.version.empty() ? "" : ":" + c.version));
+      },
+      [&](const setup::Change& c) {
+        log::error("failed at ", setup::action_name(c.action), " ", setup::kind_name(c.kind), " ", c.name,
+                   c.version.empty() ? "" : ":" + c.version, "; nothing after it was applied");
+        if (done.empty())
+          log::error("done before it: nothing");
+        else
+          log::error("done before it: ", str::join(done, "; "));
+      });
   report(ctx, cmd, plan, true);
   ctx.emit(setup::plan_json(plan, true), [&](std::ostream& os) { os << setup::plan_text(plan, true); });
   return 0;
@@ -120,8 +121,9 @@ int cmd_apply(Context& ctx, const std::vector<std::string>& args) { return run(c
 }  // namespace
 
 int run_setup(Context& ctx, const std::vector<std::string>& args) {
-  return cli::dispatch(ctx, "The workspace's assets as code: plan and apply computes, datastores, data assets, "
-                            "environments, components and schedules from Azure ML CLI v2 YAML.",
+  return cli::dispatch(ctx,
+                       "The workspace's assets as code: plan and apply computes, datastores, data assets, "
+                       "environments, components and schedules from Azure ML CLI v2 YAML.",
                        {{"plan", "show what apply would change (GET requests only)", cmd_plan},
                         {"apply", "create and update what differs, in dependency order", cmd_apply}},
                        args);
