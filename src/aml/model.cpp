@@ -120,6 +120,12 @@ Registered register_model(azure::Workspace& ws, const RegisterRequest& req) {
     // The job's provenance (the commit it trained) and its metrics.
     for (auto& [k, v] : json::string_map(job, "/properties/tags"))
       if (k.rfind("amlops.", 0) == 0 && k != "amlops.submission") tags[k] = v;
+    // The data versions it trained on (amlops.data.<input>, set by amlops-job submit).
+    for (auto& [k, v] : json::string_map(job, "/properties/properties"))
+      if (k.rfind("amlops.data.", 0) == 0) {
+        tags[k] = v;
+        props[k] = v;
+      }
     for (auto& [k, v] : ws.metrics(req.from_job)) {
       tags["metric." + k] = format_number(v);
       props["metric." + k] = format_number(v);

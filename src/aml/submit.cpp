@@ -2,6 +2,7 @@
 
 #include <rapidjson/pointer.h>
 
+#include <regex>
 #include <utility>
 
 #include "core/error.hpp"
@@ -26,7 +27,7 @@ std::map<std::string, std::string> provenance_tags(const Env& env, const ci::Hos
 
 std::string resolve_label(azure::Workspace& ws, const std::string& kind, const std::string& name,
                           const std::string& label) {
-  std::string what = kind.substr(0, kind.size() - 1) + " " + name + "@" + label;
+  std::string what = (kind == "data" ? kind : kind.substr(0, kind.size() - 1)) + " " + name + "@" + label;
   if (label != "latest") throw ConfigError(what + ": only the label @latest is supported");
   std::vector<json::Document> items;
   try {
@@ -132,9 +133,68 @@ std::string spec_fingerprint(const json::Value& body) {
   return hash::sha256_hex(json::dump(copy)).substr(0, 32);
 }
 
+namespace {
+
+// "name:version" of a data asset reference, or "" when `uri` names none; `label` gets "name@label".
+std::string data_asset_of(const std::string& uri, std::string& label) {
+  static const std::regex version_id(R"((?:^|/)data/([^/]+)/versions/([^/?]+)$)");
+  std::smatch m;
+  if (std::regex_search(uri, m, version_id) &&
+      (uri.rfind("/subscriptions/", 0) == 0 || uri.rfind("azureml://", 0) == 0 || uri.rfind("azureml:/", 0) == 0))
+    return m[1].str() + ":" + m[2].str();
+  if (uri.rfind("azureml:", 0) != 0 || uri.rfind("azureml://", 0) == 0) return {};
+  std::string r = uri.substr(8);
+  if (r.find('/') != std::string::npos) return {};
+  if (auto at = r.find('@'); at != std::string::npos) {
+    label = r;
+    return {};
+  }
+  auto colon = r.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == r.size()) return {};
+  return r;
+}
+
+}  // namespace
+
+std::map<std::string, std::string> data_provenance(json::Document& body,
+                                                   const std::function<std::string(const std::string&)>& latest) {
+  std::map<std::string, std::string> out;
+  json::Builder b(body.GetAllocator());
+  auto scan = [&](json::Value& inputs, const std::string& prefix) {
+    if (!inputs.IsObject()) return;
+    for (auto& in : inputs.GetObject()) {
+      if (!in.value.IsObject() || !in.value.HasMember("uri") || !in.value["uri"].IsString()) continue;
+      std::string label;
+      std::string asset = data_asset_of(in.value["uri"].GetString(), label);
+      if (!label.empty()) {
+        auto at = label.find('@');
+        if (label.substr(at + 1) != "latest")
+          throw ConfigError("input " + prefix + in.name.GetString() + ": only the label @latest is supported (" +
+                            label + ")");
+        asset = label.substr(0, at) + ":" + latest(label.substr(0, at));
+        b.set(in.value, "uri", "azureml:" + asset);
+      }
+      if (!asset.empty()) out["amlops.data." + prefix + in.name.GetString()] = asset;
+    }
+  };
+  json::Value& props = body["properties"];
+  if (props.HasMember("inputs")) scan(props["inputs"], "");
+  if (props.HasMember("jobs") && props["jobs"].IsObject())
+    for (auto& step : props["jobs"].GetObject())
+      if (step.value.IsObject() && step.value.HasMember("inputs"))
+        scan(step.value["inputs"], std::string(step.name.GetString()) + ".");
+  if (!out.empty()) {
+    if (!props.HasMember("properties") || !props["properties"].IsObject()) b.set(props, "properties", b.obj());
+    for (auto& [k, v] : out) b.set(props["properties"], k, v);
+  }
+  return out;
+}
+
 Submitted submit_job(azure::Workspace& ws, spec::JobSpec& spec, const SubmitOptions& opts) {
   Submitted s;
   resolve_assets(ws, spec, s.stats);
+  // Provenance: the exact data versions the job consumes, in its properties.
+  data_provenance(spec.body, [&](const std::string& name) { return resolve_label(ws, "data", name, "latest"); });
   s.name = !opts.name.empty() ? opts.name : spec.name.value_or("");
   if (s.name.empty()) s.name = generate_job_name(spec.file);
   json::Builder b(spec.body.GetAllocator());

@@ -2,6 +2,7 @@
 // anonymous components registered, then a PUT of the job that is safe to repeat.
 #pragma once
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <string>
 
@@ -58,6 +59,13 @@ std::map<std::string, std::string> data_provenance(const json::Value& body);
 // A fingerprint of a job body (its amlops.* tags left out): the same YAML, code, inputs and
 // settings give the same fingerprint. Sent as the tag amlops.spec.
 std::string spec_fingerprint(const json::Value& body);
+
+// The data assets a job consumes, as property amlops.data.<input> = "name:version" (pipeline
+// steps' own inputs as amlops.data.<step>.<input>), from input URIs azureml:name:version and data
+// version ids (ARM ids, azureml://.../data/<name>/versions/<version>). azureml:name@latest is
+// resolved through `latest` (name -> version) and the input then names that exact version.
+std::map<std::string, std::string> data_provenance(json::Document& body,
+                                                   const std::function<std::string(const std::string&)>& latest);
 
 // A job name that exists already is taken (UsageError, exit 2) unless that job has the same
 // spec fingerprint: then it is returned as it is (existing = true) and nothing is submitted.

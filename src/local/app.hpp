@@ -148,6 +148,11 @@ class App {
   net::ServerResponse datastore_secrets(const net::ServerRequest& req, const std::string& ws, const std::string& name);
   net::ServerResponse route_assets(const net::ServerRequest& req, const std::string& scope, const std::string& kind,
                                    const std::vector<std::string>& rest, size_t i);
+  // Asset containers (containers.cpp): their own description, tags and properties (PUT), deletion.
+  net::ServerResponse list_containers(const net::ServerRequest& req, const std::string& scope, const std::string& kind,
+                                      const std::string& type);
+  net::ServerResponse route_container(const net::ServerRequest& req, const std::string& scope, const std::string& kind,
+                                      const std::string& name, const std::string& type, const std::string& singular);
   net::ServerResponse route_jobs(const net::ServerRequest& req, const std::string& ws,
                                  const std::vector<std::string>& rest, size_t i);
   net::ServerResponse route_operation(const net::ServerRequest& req, const std::string& kind, const std::string& id);

@@ -528,60 +528,13 @@ net::ServerResponse App::route_assets(const net::ServerRequest& req, const std::
   // Container list.
   if (rest.size() == i + 1) {
     if (m != "GET") throw ArmError(405, "MethodNotAllowed", "Unsupported method on " + kind + ".");
-    auto rows = store_->query(
-        "SELECT name, MIN(created), MAX(modified) FROM assets WHERE kind=? AND scope=? GROUP BY name ORDER BY name",
-        {kind, scope});
-    std::vector<std::string> items;
-    for (auto& r : rows) {
-      json::Document d(rapidjson::kObjectType);
-      json::Builder b(d.GetAllocator());
-      b.set(d, "id", base_id + "/" + r.str(0));
-      b.set(d, "name", r.str(0));
-      b.set(d, "type", asset_type(scope, kind, false));
-      json::Value p = b.obj();
-      b.set(p, "isArchived", false);
-      b.set(d, "properties", std::move(p));
-      b.set(d, "systemData", system_data(b, ms_iso(r.i64(1)), ms_iso(r.i64(2)), who));
-      items.push_back(json::dump(d));
-    }
-    return paged(*this, req, items, cfg_.page_size, [&](size_t n) { return page_link(req, n); });
+    return list_containers(req, scope, kind, asset_type(scope, kind, false));
   }
   const std::string& name = rest[i + 1];
   require_name(singular(kind) + " name", name);
 
-  // Container get: latestVersion / nextVersion.
-  if (rest.size() == i + 2) {
-    if (m != "GET" && m != "PUT")
-      throw ArmError(405, "MethodNotAllowed", "Unsupported method on " + kind + "/" + name + ".");
-    auto rows = store_->query(
-        "SELECT version, created, modified, body FROM assets WHERE kind=? AND scope=? AND name=? ORDER BY seq",
-        {kind, scope, name});
-    if (rows.empty() && m == "GET")
-      throw ArmError(404, "UserError", singular(kind) + " container with name: " + name + " not found.",
-                     singular(kind) + "NotFound");
-    json::Document d(rapidjson::kObjectType);
-    json::Builder b(d.GetAllocator());
-    b.set(d, "id", base_id + "/" + name);
-    b.set(d, "name", name);
-    b.set(d, "type", asset_type(scope, kind, false));
-    json::Value p = b.obj();
-    int64_t max_num = 0;
-    std::string latest;
-    for (auto& r : rows) {
-      latest = r.str(0);
-      if (auto n = str::parse_int(r.str(0))) max_num = std::max(max_num, *n);
-    }
-    if (!latest.empty()) b.set(p, "latestVersion", latest);
-    b.set(p, "nextVersion", std::to_string(max_num + 1));
-    b.set(p, "isArchived", false);
-    b.set(p, "description", "");
-    b.set(p, "tags", b.obj());
-    b.set(p, "properties", b.obj());
-    b.set(d, "properties", std::move(p));
-    int64_t created = rows.empty() ? now_ms() : rows.front().i64(1);
-    b.set(d, "systemData", system_data(b, ms_iso(created), ms_iso(rows.empty() ? created : rows.back().i64(2)), who));
-    return json_response(200, d);
-  }
+  // Container get (latestVersion / nextVersion), PUT, DELETE.
+  if (rest.size() == i + 2) return route_container(req, scope, kind, name, asset_type(scope, kind, false), singular(kind));
   if (rest[i + 2] != "versions") throw ArmError(404, "NotFound", "No route for " + req.path + ".");
 
   // Version list.

@@ -129,6 +129,36 @@ BOOST_AUTO_TEST_CASE(label_refs) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
+BOOST_AUTO_TEST_CASE(data_provenance_names_exact_versions) {
+  auto body = json::parse(R"({"properties":{"jobType":"Command","inputs":{
+      "train":{"jobInputType":"uri_file","uri":"azureml:churn-data:2"},
+      "ref":{"jobInputType":"uri_folder","uri":"/subscriptions/s/resourceGroups/r/providers/Microsoft.MachineLearningServices/workspaces/w/data/ref-data/versions/7"},
+      "reg":{"jobInputType":"mltable","uri":"azureml://registries/shared/data/census/versions/1"},
+      "fresh":{"jobInputType":"uri_file","uri":"azureml:daily@latest"},
+      "local":{"jobInputType":"uri_file","uri":"azureml://datastores/workspaceblobstore/paths/x.csv"},
+      "lr":{"jobInputType":"literal","value":"0.1"}}}})");
+  std::vector<std::string> asked;
+  auto out = aml::data_provenance(body, [&](const std::string& name) {
+    asked.push_back(name);
+    return std::string("12");
+  });
+  BOOST_TEST(out.size() == 4u);
+  BOOST_TEST(out["amlops.data.train"] == "churn-data:2");
+  BOOST_TEST(out["amlops.data.ref"] == "ref-data:7");
+  BOOST_TEST(out["amlops.data.reg"] == "census:1");
+  BOOST_TEST(out["amlops.data.fresh"] == "daily:12");
+  BOOST_TEST(asked == std::vector<std::string>{"daily"});
+  // Written into the job's properties; @latest pinned to the version recorded.
+  BOOST_TEST(json::get_string(body, "/properties/properties/amlops.data.train") == "churn-data:2");
+  BOOST_TEST(json::get_string(body, "/properties/inputs/fresh/uri") == "azureml:daily:12");
+  // Pipeline steps' own inputs.
+  auto pipe = json::parse(R"({"properties":{"jobType":"Pipeline","jobs":{"prep":{"inputs":{
+      "raw":{"job_input_type":"uri_file","uri":"azureml:raw:3"}}}}}})");
+  BOOST_TEST(aml::data_provenance(pipe, nullptr)["amlops.data.prep.raw"] == "raw:3");
+  auto bad = json::parse(R"({"properties":{"inputs":{"x":{"uri":"azureml:daily@stable"}}}})");
+  BOOST_CHECK_THROW(aml::data_provenance(bad, nullptr), ConfigError);
+}
+
 BOOST_AUTO_TEST_CASE(next_version_table) {
   auto doc = [](const std::string& s) { return json::parse(s); };
   auto versions = [&](std::vector<std::string> names) {

@@ -97,6 +97,8 @@ const std::vector<Operation>& operations() {
        "GET",
        kWs + "/data/{name}/versions",
        {"Workspace/DataVersionBase/createOrUpdate.json"}},
+      {"Workspace/DataContainer/createOrUpdate.json", "PUT", kWs + "/data/{name}", {}},
+      {"Workspace/DataContainer/get.json", "GET", kWs + "/data/{name}", {"Workspace/DataContainer/createOrUpdate.json"}},
       {"Compute/createOrUpdate/AmlCompute.json", "PUT", kWs + "/computes/{computeName}", {}},
       {"Datastore/AzureBlobWAccountKey/createOrUpdate.json", "PUT", kWs + "/datastores/{name}", {}},
   };
@@ -131,11 +133,6 @@ const std::map<std::string, std::string>& not_served() {
       {kRm + "Schedule/delete.json", "schedules: the example's schedule is an InvokeBatchEndpoint one"},
       {kRm + "Compute/get/AmlCompute.json",
        "computes: the example's compute has a subnet, which amlops-local (no virtual networks) does not echo"},
-      {kRm + "Workspace/DataContainer/createOrUpdate.json",
-       "amlops-local accepts a data container PUT but neither stores it nor echoes its dataType: containers "
-       "exist through their versions"},
-      {kRm + "Workspace/DataContainer/get.json",
-       "a container made by its PUT alone is not found (see DataContainer/createOrUpdate)"},
       {kRm + "Registries/get.json",
        "amlops-local answers with what clients read (discoveryUrl, mlFlowRegistryUri, regionDetails) but not the "
        "whole resource: no identity, kind, sku, systemData, managedResourceGroup, acr/storage details"},

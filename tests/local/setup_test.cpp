@@ -428,6 +428,51 @@ BOOST_AUTO_TEST_CASE(schedule_errors) {
   BOOST_TEST(send("GET", "/schedules/s").status == 404);  // nothing was created
 }
 
+BOOST_AUTO_TEST_CASE(data_containers_and_versions_with_managed_tags) {
+  // A container PUT alone creates it, with its own tags and dataType.
+  auto r = send("PUT", "/data/churn-data",
+                R"({"properties":{"dataType":"uri_file","description":"churn","tags":{"amlops.managed":"true"}}})");
+  BOOST_TEST(r.status == 201);
+  auto c = js(send("GET", "/data/churn-data"));
+  BOOST_TEST(json::get_string(c, "/properties/dataType") == "uri_file");
+  BOOST_TEST(json::get_string(c, "/properties/tags/amlops.managed") == "true");
+  BOOST_TEST(json::get_string(c, "/properties/nextVersion") == "1");
+  // Versions, listed by tag.
+  for (const char* v : {"1", "2"}) {
+    std::string body = R"({"properties":{"dataType":"uri_file","dataUri":"azureml://datastores/workspaceblobstore/paths/churn/v)" +
+                       std::string(v) + R"(/data.csv","tags":{"amlops.managed":"true","amlops.hash":"h)" + v + R"("}}})";
+    BOOST_TEST(send("PUT", "/data/churn-data/versions/" + std::string(v), body).status == 201);
+  }
+  BOOST_TEST(send("PUT", "/data/other/versions/1",
+                  R"({"properties":{"dataType":"uri_folder","dataUri":"azureml://datastores/workspaceblobstore/paths/o/"}})")
+                 .status == 201);
+  c = js(send("GET", "/data/churn-data"));
+  BOOST_TEST(json::get_string(c, "/properties/latestVersion") == "2");
+  BOOST_TEST(json::get_string(c, "/properties/description") == "churn");
+  auto managed = js(send("GET", "/data/churn-data/versions", {}, "&tags=amlops.hash%3Dh2"));
+  BOOST_TEST(managed["value"].Size() == 1u);
+  auto all = js(send("GET", "/data"));
+  BOOST_TEST(all["value"].Size() == 2u);
+  auto tagged = js(send("GET", "/data", {}, "&tags=amlops.managed"));
+  BOOST_REQUIRE(tagged["value"].Size() == 1u);
+  BOOST_TEST(std::string(tagged["value"][0]["name"].GetString()) == "churn-data");
+  // Updating the container keeps its versions.
+  BOOST_TEST(send("PUT", "/data/churn-data", R"({"properties":{"dataType":"uri_file","description":"new"}})").status ==
+             200);
+  BOOST_TEST(json::get_string(js(send("GET", "/data/churn-data")), "/properties/latestVersion") == "2");
+  // DELETE removes the container and its versions.
+  BOOST_TEST(send("DELETE", "/data/churn-data").status == 200);
+  BOOST_TEST(send("GET", "/data/churn-data").status == 404);
+  BOOST_TEST(send("GET", "/data/churn-data/versions/1").status == 404);
+  BOOST_TEST(send("DELETE", "/data/churn-data").status == 204);
+  // Environment versions: PUT, GET, list by tag, DELETE.
+  BOOST_TEST(send("PUT", "/environments/train-env/versions/3",
+                  R"({"properties":{"image":"python:3.11","tags":{"amlops.managed":"true"}}})")
+                 .status == 201);
+  BOOST_TEST(js(send("GET", "/environments/train-env/versions", {}, "&tags=amlops.managed"))["value"].Size() == 1u);
+  BOOST_TEST(send("DELETE", "/environments/train-env/versions/3").status == 200);
+}
+
 BOOST_AUTO_TEST_CASE(request_log_tells_reads_from_writes) {
   send("GET", "/computes");
   send("PUT", "/computes/c1", kCompute);
