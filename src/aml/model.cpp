@@ -132,9 +132,6 @@ Registered register_model(azure::Workspace& ws, const RegisterRequest& req) {
     }
     tags["amlops.job"] = req.from_job;
     props["amlops.job"] = req.from_job;
-    // The data it was trained on (amlops.data.<input> = NAME:VERSION, recorded at submission).
-    for (auto& [k, v] : json::string_map(job, "/properties/properties"))
-      if (k.rfind("amlops.data.", 0) == 0) tags[k] = props[k] = v;
   } else if (is_uri(req.path)) {
     out.model_uri = req.path;
   } else {

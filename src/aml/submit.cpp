@@ -103,20 +103,6 @@ json::Document put_job_repeat_safe(azure::Workspace& ws, const std::string& name
   }
 }
 
-std::map<std::string, std::string> data_provenance(const json::Value& body) {
-  std::map<std::string, std::string> out;
-  const json::Value* inputs = json::find(body, "/properties/inputs");
-  if (!inputs || !inputs->IsObject()) return out;
-  for (auto& m : inputs->GetObject()) {
-    auto uri = json::opt_string(m.value, "/uri");
-    if (!uri || uri->rfind("azureml:", 0) != 0 || uri->rfind("azureml:/", 0) == 0) continue;
-    std::string ref = uri->substr(8);  // name:version or name@label
-    if (ref.find(':') == std::string::npos && ref.find('@') == std::string::npos) continue;
-    out[std::string("amlops.data.") + m.name.GetString()] = ref;
-  }
-  return out;
-}
-
 std::string spec_fingerprint(const json::Value& body) {
   json::Document copy;
   copy.CopyFrom(body, copy.GetAllocator());
@@ -204,10 +190,6 @@ Submitted submit_job(azure::Workspace& ws, spec::JobSpec& spec, const SubmitOpti
   b.set(props, "experimentName", experiment);
   if (!props.HasMember("tags")) b.set(props, "tags", b.obj());
   for (auto& [k, v] : opts.tags) b.set(props["tags"], k, v);
-  if (auto data = data_provenance(spec.body); !data.empty()) {
-    if (!props.HasMember("properties")) b.set(props, "properties", b.obj());
-    for (auto& [k, v] : data) b.set(props["properties"], k, v);
-  }
   std::string fingerprint = spec_fingerprint(spec.body);
   b.set(props["tags"], "amlops.spec", fingerprint);
   if (auto existing = ws.get_job(s.name)) {

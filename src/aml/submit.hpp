@@ -51,11 +51,6 @@ struct Submitted {
   bool existing = false;  // a job of that name with the same spec was there already
 };
 
-// The data assets a job's inputs name (azureml:NAME:VERSION or azureml:NAME@LABEL) as
-// amlops.data.<input> = NAME:VERSION: recorded in the job's properties by submit_job, and copied to
-// a model registered from the job, so that the model names the data it was trained on.
-std::map<std::string, std::string> data_provenance(const json::Value& body);
-
 // A fingerprint of a job body (its amlops.* tags left out): the same YAML, code, inputs and
 // settings give the same fingerprint. Sent as the tag amlops.spec.
 std::string spec_fingerprint(const json::Value& body);

@@ -293,11 +293,16 @@ std::string apply_plain(azure::Workspace& ws, Resource& r, const Env& env, aml::
     aml::resolve_assets(ws, job, stats);
     json::Builder b(body.GetAllocator());
     json::Value def = b.copy(job.body["properties"]);
-    if (!def.HasMember("experimentName")) b.set(def, "experimentName", job.experiment_name.value_or(r.name));
-    if (auto data = aml::data_provenance(job.body); !data.empty()) {
-      if (!def.HasMember("properties")) b.set(def, "properties", b.obj());
-      for (auto& [k, v] : data) b.set(def["properties"], k, v);
+    // The exact data versions each run consumes, in the job's properties (as amlops-job submit
+    // records them). An input at azureml:NAME@latest stays a label: each run takes the newest data.
+    json::Document probe;
+    probe.CopyFrom(job.body, probe.GetAllocator());
+    for (auto& [k, v] : aml::data_provenance(probe, [](const std::string&) { return std::string("@latest"); })) {
+      if (v.find(":@latest") != std::string::npos) continue;
+      if (!def.HasMember("properties") || !def["properties"].IsObject()) b.set(def, "properties", b.obj());
+      b.set(def["properties"], k, v);
     }
+    if (!def.HasMember("experimentName")) b.set(def, "experimentName", job.experiment_name.value_or(r.name));
     b.set(body["properties"]["action"], "jobDefinition", std::move(def));
   }
   auto doc = ws.arm().put(ws.path("/" + std::string(collection(r.kind)) + "/" + r.name), body);
