@@ -150,6 +150,9 @@ void plan_plain(azure::Workspace& ws, Resource& r, Change& c) {
   c.id = json::opt_string(*actual, "/id").value_or("");
   json::Document desired = user_view(r.body, r.kind);
   desired.EraseMember("location");  // set once, at creation
+  // Secrets are never returned: only the credential type compares.
+  if (json::Value* cred = rapidjson::Pointer("/properties/credentials").Get(desired); cred && cred->IsObject())
+    cred->EraseMember("secrets");
   c.fields = changed_fields(desired, user_view(*actual, r.kind));
   auto tags = tags_map(*actual, r.kind);
   if (tags[kSpecTag] != r.fingerprint && c.fields.empty()) {

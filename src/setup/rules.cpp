@@ -81,7 +81,7 @@ bool known_vm_size(const std::string& size, std::string* suggestion) {
   static const std::regex kVersion(R"(_v([0-9]+)$)", std::regex::icase);
   std::smatch m;
   bool ok = std::regex_match(size, kSize);
-  if (ok && std::regex_search(size, m, kVersion)) ok = std::stoi(m[1].str()) <= 6;
+  if (ok && std::regex_search(size, m, kVersion)) ok = str::parse_int(m[1].str()).value_or(99) <= 6;
   if (ok) return true;
   if (suggestion) {
     static const std::vector<std::string_view> kCommon = {
@@ -111,7 +111,13 @@ bool enum_like(const std::string& key) {
 
 bool duration_like(const std::string& key) { return key == "nodeIdleTimeBeforeScaleDown" || key == "timeout"; }
 
+bool empty_value(const json::Value& v) {
+  return v.IsNull() || (v.IsObject() && v.MemberCount() == 0) || (v.IsArray() && v.Empty()) ||
+         (v.IsString() && v.GetStringLength() == 0);
+}
+
 bool same(const std::string& key, const json::Value& d, const json::Value& a) {
+  if (empty_value(d) && empty_value(a)) return true;  // [] = null = absent, as services answer
   if (d.IsNumber() && a.IsNumber()) return d.GetDouble() == a.GetDouble();
   if (d.IsString() && a.IsString()) {
     std::string ds = d.GetString(), as = a.GetString();
@@ -151,7 +157,7 @@ bool whole(const std::string& key, const json::Value& d) {
       if (!m.value.IsString()) return false;
     return true;
   }
-  return key == "tags" || key == "userAssignedIdentities" || key == "schedule" || key == "componentSpec";
+  return key == "tags" || key == "userAssignedIdentities" || key == "componentSpec";
 }
 
 void diff(const std::string& path, const std::string& key, const json::Value& d, const json::Value* a,
@@ -166,9 +172,7 @@ void diff(const std::string& path, const std::string& key, const json::Value& d,
   }
   if (!a) {
     // Absent in the workspace: only a change when the desired value says something.
-    bool empty = (d.IsObject() && d.MemberCount() == 0) || (d.IsArray() && d.Empty()) || d.IsNull() ||
-                 (d.IsString() && d.GetStringLength() == 0);
-    if (!empty) out.push_back(path);
+    if (!empty_value(d)) out.push_back(path);
     return;
   }
   if (!same(key, d, *a)) out.push_back(path);

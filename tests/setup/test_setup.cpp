@@ -213,6 +213,15 @@ BOOST_AUTO_TEST_CASE(changed_fields_compare_by_meaning) {
   // Absent in the workspace and empty in the desired body: no change.
   auto d2 = json::parse(R"({"properties":{"tags":{},"description":""}})");
   BOOST_TEST(changed_fields(d2, json::parse(R"({"properties":{}})")).empty());
+  // A service may answer null (or leave out) what the desired body leaves empty; member by member
+  // inside a recurrence schedule.
+  auto sched = json::parse(R"({"properties":{"trigger":{"schedule":{"hours":[2],"minutes":[0],"weekDays":[]}}}})");
+  BOOST_TEST(changed_fields(sched, json::parse(R"({"properties":{"trigger":{"schedule":{"hours":[2],"minutes":[0],
+      "weekDays":null,"monthDays":null}}}})"))
+                 .empty());
+  BOOST_TEST(
+      changed_fields(sched, json::parse(R"({"properties":{"trigger":{"schedule":{"hours":[3],"minutes":[0]}}}})")) ==
+      std::vector<std::string>{"properties/trigger/schedule/hours"});
   BOOST_TEST(changed_fields(json::parse(R"({"properties":{"isEnabled":false}})"),
                             json::parse(R"({"properties":{"isEnabled":true}})")) ==
              std::vector<std::string>{"properties/isEnabled"});
