@@ -3,8 +3,8 @@
 // in net::HttpServer. The job runner works on the same store from a background thread.
 #pragma once
 #include <atomic>
-#include <functional>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -139,7 +139,8 @@ class App {
   void add_datastore_routes(RouteTable& t, const std::string& ws_path, const WsOf& ws_of);
   void add_schedule_routes(RouteTable& t, const std::string& ws_path, const WsOf& ws_of);
   void seed_computes();
-  net::ServerResponse route_clock(const net::ServerRequest& req);  // _amlops/clock (schedules.cpp)  // the built-in compute of each workspace
+  net::ServerResponse route_clock(
+      const net::ServerRequest& req);  // _amlops/clock (schedules.cpp)  // the built-in compute of each workspace
   net::ServerResponse route_token(const net::ServerRequest& req, const std::string& tenant, bool v2);
   net::ServerResponse route_arm(const net::ServerRequest& req, const std::vector<std::string>& seg);
   net::ServerResponse workspace_resource(const std::string& ws);

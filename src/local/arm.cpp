@@ -193,7 +193,6 @@ net::ServerResponse paged(App& app, const net::ServerRequest& req, std::vector<s
   return net::ServerResponse::json(200, out);
 }
 
-
 std::string App::create_operation(const std::string& resource) {
   std::string id = new_guid();
   store_->exec("INSERT INTO operations(id, status, resource, created, ready_at) VALUES(?, 'Succeeded', ?, ?, ?)",
@@ -534,7 +533,8 @@ net::ServerResponse App::route_assets(const net::ServerRequest& req, const std::
   require_name(singular(kind) + " name", name);
 
   // Container get (latestVersion / nextVersion), PUT, DELETE.
-  if (rest.size() == i + 2) return route_container(req, scope, kind, name, asset_type(scope, kind, false), singular(kind));
+  if (rest.size() == i + 2)
+    return route_container(req, scope, kind, name, asset_type(scope, kind, false), singular(kind));
   if (rest[i + 2] != "versions") throw ArmError(404, "NotFound", "No route for " + req.path + ".");
 
   // Version list.

@@ -244,8 +244,8 @@ void App::add_compute_routes(RouteTable& t, const std::string& ws_path, const Ws
     auto ws = ws_of(m);
     auto rec = load_resource(*store_, "compute", ws, m["compute"]);
     if (!rec)
-      throw ArmError(404, "NotFound",
-                     "Compute " + m["compute"] + " not found in workspace " + ws + ".", "ComputeNotFound");
+      throw ArmError(404, "NotFound", "Compute " + m["compute"] + " not found in workspace " + ws + ".",
+                     "ComputeNotFound");
     auto d = json::parse(rec->body);
     json::Builder b(d.GetAllocator());
     if (now_ms() < rec->ready_at) b.set(d["properties"], "provisioningState", "Creating");
@@ -263,13 +263,15 @@ void App::add_compute_routes(RouteTable& t, const std::string& ws_path, const Ws
     if (existing) old = json::parse(existing->body);
     if (req.method == "PATCH") {
       // ComputeUpdate: {"properties":{"scaleSettings":{...}}} on an existing compute.
-      if (!old) throw ArmError(404, "NotFound", "Compute " + name + " not found in workspace " + ws + ".", "ComputeNotFound");
+      if (!old)
+        throw ArmError(404, "NotFound", "Compute " + name + " not found in workspace " + ws + ".", "ComputeNotFound");
       json::Document merged;
       merged.CopyFrom(*old, merged.GetAllocator());
       json::Builder mb(merged.GetAllocator());
       if (const auto* sc = json::find(body, "/properties/scaleSettings"); sc && sc->IsObject())
         mb.set(merged["properties"]["properties"], "scaleSettings", mb.copy(*sc));
-      if (const auto* tags = json::find(body, "/tags"); tags && tags->IsObject()) mb.set(merged, "tags", mb.copy(*tags));
+      if (const auto* tags = json::find(body, "/tags"); tags && tags->IsObject())
+        mb.set(merged, "tags", mb.copy(*tags));
       body.CopyFrom(merged, body.GetAllocator());
     }
     std::string id = workspace_id(ws) + "/computes/" + (existing ? existing->name : name);
@@ -282,7 +284,7 @@ void App::add_compute_routes(RouteTable& t, const std::string& ws_path, const Ws
     b.set(d["properties"], "provisioningState", "Succeeded");
     b.set(d, "systemData", system_data(b, ms_iso(created), ms_iso(now), id_.client_id));
     ResourceRecord rec{existing ? existing->name : name, json::dump(d), "", created, now,
-                       now + cfg_.lro_delay.count(), std::nullopt};
+                       now + cfg_.lro_delay.count(),     std::nullopt};
     save_resource(*store_, "compute", ws, rec);
     b.set(d["properties"], "provisioningState", existing ? "Updating" : "Creating");
     std::string op = create_operation("compute:" + ws + "/" + rec.name);

@@ -17,8 +17,8 @@ struct VersionRow {
 
 // The container resource from its versions and its stored PUT (either may be missing).
 json::Document render_container(const std::string& id, const std::string& name, const std::string& type,
-                                       const std::vector<VersionRow>& rows, const std::optional<ResourceRecord>& rec,
-                                       const std::string& who) {
+                                const std::vector<VersionRow>& rows, const std::optional<ResourceRecord>& rec,
+                                const std::string& who) {
   json::Document d(rapidjson::kObjectType);
   json::Builder b(d.GetAllocator());
   b.set(d, "id", id);
@@ -60,8 +60,8 @@ json::Document render_container(const std::string& id, const std::string& name, 
 net::ServerResponse App::list_containers(const net::ServerRequest& req, const std::string& scope,
                                          const std::string& kind, const std::string& type) {
   std::map<std::string, std::vector<VersionRow>> names;
-  for (auto& r : store_->query("SELECT name, version, created, modified FROM assets WHERE kind=? AND scope=? ORDER BY seq",
-                               {kind, scope}))
+  for (auto& r : store_->query(
+           "SELECT name, version, created, modified FROM assets WHERE kind=? AND scope=? ORDER BY seq", {kind, scope}))
     names[r.str(0)].push_back({r.str(1), r.i64(2), r.i64(3)});
   std::map<std::string, ResourceRecord> stored;
   for (auto& rec : list_resources(*store_, "container:" + kind, scope)) {
@@ -102,8 +102,8 @@ net::ServerResponse App::route_container(const net::ServerRequest& req, const st
     if (!props || !props->IsObject())
       throw ArmError(400, "UserError", "The request body must have a 'properties' object.", "RequestInvalid");
     int64_t now = now_ms();
-    ResourceRecord r{existed ? rec->name : name, json::dump(*props), "", existed ? rec->created : now, now, now,
-                     std::nullopt};
+    ResourceRecord r{
+        existed ? rec->name : name, json::dump(*props), "", existed ? rec->created : now, now, now, std::nullopt};
     save_resource(*store_, ckind, scope, r);
     rec = r;
   }

@@ -23,8 +23,8 @@ std::string take_secrets(json::Value& cred, json::Builder& b) {
   auto need = [&](const char* key, const char* what) {
     auto v = json::opt_string(cred, std::string("/secrets/") + key);
     if (!v || v->empty())
-      throw ArmError(400, "UserError",
-                     "credentials of type " + type + " need secrets." + key + " (" + what + ").", "RequestInvalid");
+      throw ArmError(400, "UserError", "credentials of type " + type + " need secrets." + key + " (" + what + ").",
+                     "RequestInvalid");
     sb.set(secrets, key, *v);
   };
   if (type == "AccountKey") {

@@ -17,7 +17,7 @@ struct ResourceRecord {
   std::string secrets;  // JSON, never served by GET (datastore credentials)
   int64_t created = 0;
   int64_t modified = 0;
-  int64_t ready_at = 0;                // when its long-running operation ends (provisioningState Succeeded)
+  int64_t ready_at = 0;              // when its long-running operation ends (provisioningState Succeeded)
   std::optional<int64_t> next_fire;  // schedules: the next trigger time (unix ms, scheduler clock)
 };
 

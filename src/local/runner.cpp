@@ -399,12 +399,12 @@ void Runner::step_command(const JobRow& j) {
     if (j.status == "NotStarted" || j.status == "Queued") {
       if (running_processes() >= app_.config().max_running_jobs) return;
       // A job on a compute waits while maxNodeCount jobs run there.
-      std::string compute = job_compute(app_, j.ws, j.body, j.parent);
+      std::string compute = str::to_lower(job_compute(app_, j.ws, j.body, j.parent));  // names match case-insensitively
       if (!compute.empty()) {
         auto max_nodes = app_.compute_max_nodes(j.ws, compute);
-        if (!max_nodes)
-          throw JobFailure("UserError", "Compute " + compute + " not found in workspace " + j.ws + ".");
-        auto on_it = std::count_if(procs_.begin(), procs_.end(), [&](auto& kv) { return kv.second.compute == compute; });
+        if (!max_nodes) throw JobFailure("UserError", "Compute " + compute + " not found in workspace " + j.ws + ".");
+        auto on_it =
+            std::count_if(procs_.begin(), procs_.end(), [&](auto& kv) { return kv.second.compute == compute; });
         if (on_it >= *max_nodes) return;
       }
       launch(j);

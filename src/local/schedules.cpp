@@ -30,8 +30,8 @@ int64_t parse_time(const std::string& field, const std::string& text) {
 
 // UTC only: g++ 12's libstdc++ has no time zone database (std::chrono::locate_zone).
 void check_time_zone(const std::string& tz) {
-  static const std::vector<std::string> utc = {"",    "UTC",     "Etc/UTC", "GMT", "Etc/GMT", "Z",
-                                               "Coordinated Universal Time", "UTC+00:00", "Universal"};
+  static const std::vector<std::string> utc = {
+      "", "UTC", "Etc/UTC", "GMT", "Etc/GMT", "Z", "Coordinated Universal Time", "UTC+00:00", "Universal"};
   for (auto& u : utc)
     if (str::iequals(tz, u)) return;
   throw bad("trigger.timeZone '" + tz +
@@ -45,8 +45,8 @@ std::vector<int> int_list(const json::Value& sched, const char* key, int lo, int
   if (!v->IsArray()) throw bad(std::string("trigger.schedule.") + key + " must be a list of numbers.");
   for (auto& e : v->GetArray()) {
     if (!e.IsInt() || e.GetInt() < lo || e.GetInt() > hi)
-      throw bad(std::string("trigger.schedule.") + key + " values must be numbers from " + std::to_string(lo) +
-                " to " + std::to_string(hi) + ", not " + json::dump(e) + ".");
+      throw bad(std::string("trigger.schedule.") + key + " values must be numbers from " + std::to_string(lo) + " to " +
+                std::to_string(hi) + ", not " + json::dump(e) + ".");
     out.push_back(e.GetInt());
   }
   return out;
@@ -279,10 +279,16 @@ void App::add_schedule_routes(RouteTable& t, const std::string& ws_path, const W
     json::Builder sb(state.GetAllocator());
     int64_t start = trig.start;
     if (existing && !json::opt_string(*trig_v, "/startTime"))
-      start = json::opt_int(json::parse(existing->secrets.empty() ? "{}" : existing->secrets), "/start").value_or(start);
+      start =
+          json::opt_int(json::parse(existing->secrets.empty() ? "{}" : existing->secrets), "/start").value_or(start);
     sb.set(state, "start", start);
     if (!json::opt_string(*trig_v, "/startTime")) trig = parse_trigger(*trig_v, start);
-    ResourceRecord rec{stored, json::dump(d), json::dump(state), created, now, now + cfg_.lro_delay.count(),
+    ResourceRecord rec{stored,
+                       json::dump(d),
+                       json::dump(state),
+                       created,
+                       now,
+                       now + cfg_.lro_delay.count(),
                        enabled ? to_ms(trig.next(clock_s - 1)) : std::nullopt};
     save_resource(*store_, "schedule", ws, rec);
     runner_->wake();

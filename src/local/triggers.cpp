@@ -20,24 +20,86 @@ std::string compute_name(const std::string& compute_id) {
 
 std::string known_vm_size(const std::string& size) {
   // Sizes Azure ML compute clusters offer (general purpose, memory and compute optimised, GPU).
-  static const std::vector<std::string> sizes = {
-      "Standard_DS1_v2",   "Standard_DS2_v2",   "Standard_DS3_v2",   "Standard_DS4_v2",   "Standard_DS5_v2",
-      "Standard_DS11_v2",  "Standard_DS12_v2",  "Standard_DS13_v2",  "Standard_DS14_v2",  "Standard_DS15_v2",
-      "Standard_D1_v2",    "Standard_D2_v2",    "Standard_D3_v2",    "Standard_D4_v2",    "Standard_D5_v2",
-      "Standard_D11_v2",   "Standard_D12_v2",   "Standard_D13_v2",   "Standard_D14_v2",   "Standard_D2_v3",
-      "Standard_D4_v3",    "Standard_D8_v3",    "Standard_D16_v3",   "Standard_D32_v3",   "Standard_D64_v3",
-      "Standard_D2s_v3",   "Standard_D4s_v3",   "Standard_D8s_v3",   "Standard_D16s_v3",  "Standard_D32s_v3",
-      "Standard_D64s_v3",  "Standard_D2as_v4",  "Standard_D4as_v4",  "Standard_D8as_v4",  "Standard_D16as_v4",
-      "Standard_D2s_v5",   "Standard_D4s_v5",   "Standard_D8s_v5",   "Standard_D16s_v5",  "Standard_D2ds_v4",
-      "Standard_D4ds_v4",  "Standard_D8ds_v4",  "Standard_E2s_v3",   "Standard_E4s_v3",   "Standard_E8s_v3",
-      "Standard_E16s_v3",  "Standard_E32s_v3",  "Standard_E64s_v3",  "Standard_E4ds_v4",  "Standard_E8ds_v4",
-      "Standard_F2s_v2",   "Standard_F4s_v2",   "Standard_F8s_v2",   "Standard_F16s_v2",  "Standard_F32s_v2",
-      "Standard_F64s_v2",  "Standard_F72s_v2",  "Standard_NC6",      "Standard_NC12",     "Standard_NC24",
-      "Standard_NC6s_v3",  "Standard_NC12s_v3", "Standard_NC24s_v3", "Standard_NC4as_T4_v3",
-      "Standard_NC8as_T4_v3",                   "Standard_NC16as_T4_v3",                  "Standard_NC64as_T4_v3",
-      "Standard_NC24ads_A100_v4",               "Standard_NC48ads_A100_v4",               "Standard_NC96ads_A100_v4",
-      "Standard_ND40rs_v2", "Standard_ND96asr_v4", "Standard_ND96amsr_A100_v4", "Standard_NV6",  "Standard_NV12s_v3",
-      "Standard_M8ms",     "Standard_M16ms",    "Standard_M32ms",    "Standard_M64ms",    "Standard_HB120rs_v3"};
+  static const std::vector<std::string> sizes = {"Standard_DS1_v2",
+                                                 "Standard_DS2_v2",
+                                                 "Standard_DS3_v2",
+                                                 "Standard_DS4_v2",
+                                                 "Standard_DS5_v2",
+                                                 "Standard_DS11_v2",
+                                                 "Standard_DS12_v2",
+                                                 "Standard_DS13_v2",
+                                                 "Standard_DS14_v2",
+                                                 "Standard_DS15_v2",
+                                                 "Standard_D1_v2",
+                                                 "Standard_D2_v2",
+                                                 "Standard_D3_v2",
+                                                 "Standard_D4_v2",
+                                                 "Standard_D5_v2",
+                                                 "Standard_D11_v2",
+                                                 "Standard_D12_v2",
+                                                 "Standard_D13_v2",
+                                                 "Standard_D14_v2",
+                                                 "Standard_D2_v3",
+                                                 "Standard_D4_v3",
+                                                 "Standard_D8_v3",
+                                                 "Standard_D16_v3",
+                                                 "Standard_D32_v3",
+                                                 "Standard_D64_v3",
+                                                 "Standard_D2s_v3",
+                                                 "Standard_D4s_v3",
+                                                 "Standard_D8s_v3",
+                                                 "Standard_D16s_v3",
+                                                 "Standard_D32s_v3",
+                                                 "Standard_D64s_v3",
+                                                 "Standard_D2as_v4",
+                                                 "Standard_D4as_v4",
+                                                 "Standard_D8as_v4",
+                                                 "Standard_D16as_v4",
+                                                 "Standard_D2s_v5",
+                                                 "Standard_D4s_v5",
+                                                 "Standard_D8s_v5",
+                                                 "Standard_D16s_v5",
+                                                 "Standard_D2ds_v4",
+                                                 "Standard_D4ds_v4",
+                                                 "Standard_D8ds_v4",
+                                                 "Standard_E2s_v3",
+                                                 "Standard_E4s_v3",
+                                                 "Standard_E8s_v3",
+                                                 "Standard_E16s_v3",
+                                                 "Standard_E32s_v3",
+                                                 "Standard_E64s_v3",
+                                                 "Standard_E4ds_v4",
+                                                 "Standard_E8ds_v4",
+                                                 "Standard_F2s_v2",
+                                                 "Standard_F4s_v2",
+                                                 "Standard_F8s_v2",
+                                                 "Standard_F16s_v2",
+                                                 "Standard_F32s_v2",
+                                                 "Standard_F64s_v2",
+                                                 "Standard_F72s_v2",
+                                                 "Standard_NC6",
+                                                 "Standard_NC12",
+                                                 "Standard_NC24",
+                                                 "Standard_NC6s_v3",
+                                                 "Standard_NC12s_v3",
+                                                 "Standard_NC24s_v3",
+                                                 "Standard_NC4as_T4_v3",
+                                                 "Standard_NC8as_T4_v3",
+                                                 "Standard_NC16as_T4_v3",
+                                                 "Standard_NC64as_T4_v3",
+                                                 "Standard_NC24ads_A100_v4",
+                                                 "Standard_NC48ads_A100_v4",
+                                                 "Standard_NC96ads_A100_v4",
+                                                 "Standard_ND40rs_v2",
+                                                 "Standard_ND96asr_v4",
+                                                 "Standard_ND96amsr_A100_v4",
+                                                 "Standard_NV6",
+                                                 "Standard_NV12s_v3",
+                                                 "Standard_M8ms",
+                                                 "Standard_M16ms",
+                                                 "Standard_M32ms",
+                                                 "Standard_M64ms",
+                                                 "Standard_HB120rs_v3"};
   for (auto& s : sizes)
     if (str::iequals(s, size)) return s;
   return {};
@@ -52,7 +114,8 @@ int field_value(const std::string& text, const std::map<std::string, int>& names
   auto upper = str::to_upper(text);
   if (auto it = names.find(upper); it != names.end()) return it->second;
   auto n = str::parse_int(text);
-  if (!n) throw TriggerError("cron " + field + " field: '" + text + "' is not a number" + (names.empty() ? "" : " or name"));
+  if (!n)
+    throw TriggerError("cron " + field + " field: '" + text + "' is not a number" + (names.empty() ? "" : " or name"));
   return static_cast<int>(*n);
 }
 
@@ -67,7 +130,8 @@ std::vector<bool> parse_field(const std::string& text, int lo, int hi, const std
     int step = 1;
     if (auto slash = item.find('/'); slash != std::string::npos) {
       auto s = str::parse_int(item.substr(slash + 1));
-      if (!s || *s < 1) throw TriggerError("cron " + field + " field: step in '" + item + "' must be a positive number");
+      if (!s || *s < 1)
+        throw TriggerError("cron " + field + " field: step in '" + item + "' must be a positive number");
       step = static_cast<int>(*s);
       item = item.substr(0, slash);
     }
@@ -78,8 +142,10 @@ std::vector<bool> parse_field(const std::string& text, int lo, int hi, const std
       b = field_value(item.substr(dash + 1), names, field);
     } else {
       a = field_value(item, names, field);
-      if (step != 1 || part.find('/') != std::string_view::npos) b = hi;  // "5/15" = from 5 every 15
-      else b = a;
+      if (step != 1 || part.find('/') != std::string_view::npos)
+        b = hi;  // "5/15" = from 5 every 15
+      else
+        b = a;
     }
     if (a < lo || b > hi || a > b)
       throw TriggerError("cron " + field + " field: '" + std::string(part) + "' is outside " + std::to_string(lo) +
@@ -134,10 +200,7 @@ int64_t next_cron(const CronSpec& s, int64_t after) {
     if (!s.months[static_cast<unsigned>(ymd.month())]) continue;
     bool dom = s.month_days[static_cast<unsigned>(ymd.day())];
     bool dow = s.week_days[static_cast<size_t>(weekday_of(day))];
-    bool match = s.any_month_day && s.any_week_day ? true
-                 : s.any_month_day                 ? dow
-                 : s.any_week_day                  ? dom
-                                                   : (dom || dow);
+    bool match = s.any_month_day && s.any_week_day ? true : s.any_month_day ? dow : s.any_week_day ? dom : (dom || dow);
     if (!match) continue;
     int from = day == first_day ? static_cast<int>((t - day * 86400) / 60) : 0;
     for (int m = from; m < 24 * 60; ++m)
@@ -198,8 +261,8 @@ int64_t next_recurrence(const Recurrence& r, int64_t after) {
   }
   // Day, week, month: matching days at hours x minutes.
   std::vector<int> hours = r.hours.empty() ? std::vector<int>{start_tod / 3600} : r.hours;
-  std::vector<int> mins = r.minutes.empty() ? std::vector<int>{r.hours.empty() ? (start_tod % 3600) / 60 : 0}
-                                            : r.minutes;
+  std::vector<int> mins =
+      r.minutes.empty() ? std::vector<int>{r.hours.empty() ? (start_tod % 3600) / 60 : 0} : r.minutes;
   std::set<int> tods;
   for (int h : hours)
     for (int m : mins) tods.insert(h * 3600 + m * 60);

@@ -245,6 +245,36 @@ fi
 "$REPORT" summary --fragment job.md --fragment model.md > mdsum2.out 2> mdsum2.err
 grep -q "registered churn:1 (from job md-ok" mdsum2.out && pass "amlops-report summary shows the model fragment" || { fail "report summary model"; cat mdsum2.out mdsum2.err; }
 
+# ---- provenance: the model names the data version its job consumed --------------------------
+# churn-data versions 1 and 2 (files in the workspace blob store), a job on azureml:churn-data:2.
+$PY - "$(ws_path)" data.csv <<'PY' > prov-data.out 2>&1 || { fail "register churn-data"; cat prov-data.out; }
+import json, os, sys, urllib.parse, urllib.request
+base, ws, csv = os.environ["AMLOPS_ARM_ENDPOINT"], sys.argv[1], open(sys.argv[2], "rb").read()
+form = urllib.parse.urlencode({"grant_type": "client_credentials", "client_id": os.environ["AZURE_CLIENT_ID"],
+                               "client_secret": os.environ["AZURE_CLIENT_SECRET"],
+                               "scope": "https://management.azure.com/.default"}).encode()
+tok = json.load(urllib.request.urlopen(os.environ["AZURE_AUTHORITY_HOST"] + "/" + os.environ["AZURE_TENANT_ID"] + "/oauth2/v2.0/token", form))["access_token"]
+def arm(method, rel, body):
+    req = urllib.request.Request(base + ws + rel + "?api-version=2025-12-01", json.dumps(body).encode(), method=method,
+                                 headers={"Authorization": "Bearer " + tok, "Content-Type": "application/json"})
+    return json.load(urllib.request.urlopen(req))
+req = urllib.request.Request(base + ws + "/datastores/workspaceblobstore?api-version=2025-12-01", headers={"Authorization": "Bearer " + tok})
+ds = json.load(urllib.request.urlopen(req))["properties"]
+sas = arm("POST", "/datastores/workspaceblobstore/listSecrets", {"expirableSecret": True})["sasToken"].lstrip("?")
+for v in ("1", "2"):
+    url = "%s/%s/churn/v%s/data.csv?%s" % (ds["blobServiceUri"], ds["containerName"], v, sas)
+    urllib.request.urlopen(urllib.request.Request(url, csv, method="PUT", headers={"x-ms-blob-type": "BlockBlob"}))
+    arm("PUT", "/data/churn-data/versions/" + v, {"properties": {"dataType": "uri_file",
+        "dataUri": "azureml://datastores/workspaceblobstore/paths/churn/v%s/data.csv" % v}})
+print("registered")
+PY
+sed 's#path: ./data.csv#path: azureml:churn-data:2#' job.yml > prov.yml
+"$JOB" submit -f prov.yml --wait --name prov-job -o json > prov.json 2> prov.err || { fail "submit on churn-data:2"; cat prov.err; }
+arm_get "$(ws_path)/jobs/prov-job?api-version=2025-12-01" > prov-job.json
+[ "$(jget prov-job.json 'd["properties"]["properties"]["amlops.data.data"]')" = "churn-data:2" ] && pass "the job records the data version it consumed" || { fail "job provenance"; cat prov-job.json; }
+"$MODEL" register --name churn-model --from-job prov-job -o json > prov-reg.json 2> prov-reg.err || { fail "register from prov-job"; cat prov-reg.err; }
+[ "$(jget prov-reg.json 'd["tags"]["amlops.data.data"]')" = "churn-data:2" ] && pass "the model registered from the job carries churn-data:2" || { fail "model provenance"; cat prov-reg.json; }
+
 # ---- failures where people look: annotations and summaries ----------------------------------
 "${GH[@]}" GITHUB_STEP_SUMMARY="$WORK/failed.summary" "$JOB" submit -f job.yml --wait --set inputs.fail=yes --name failing-gh --markdown failed.md > failgh.out 2> failgh.err
 rc=$?

@@ -98,7 +98,10 @@ const std::vector<Operation>& operations() {
        kWs + "/data/{name}/versions",
        {"Workspace/DataVersionBase/createOrUpdate.json"}},
       {"Workspace/DataContainer/createOrUpdate.json", "PUT", kWs + "/data/{name}", {}},
-      {"Workspace/DataContainer/get.json", "GET", kWs + "/data/{name}", {"Workspace/DataContainer/createOrUpdate.json"}},
+      {"Workspace/DataContainer/get.json",
+       "GET",
+       kWs + "/data/{name}",
+       {"Workspace/DataContainer/createOrUpdate.json"}},
       {"Compute/createOrUpdate/AmlCompute.json", "PUT", kWs + "/computes/{computeName}", {}},
       {"Datastore/AzureBlobWAccountKey/createOrUpdate.json", "PUT", kWs + "/datastores/{name}", {}},
   };
@@ -128,7 +131,8 @@ const std::map<std::string, std::string>& not_served() {
       {kRm + "Schedule/createOrUpdate.json",
        "schedules: amlops-local serves CreateJob actions (setup_test.cpp); the examples only show "
        "InvokeBatchEndpoint, which it answers with 400"},
-      {kRm + "Schedule/get.json", "schedules: the example's schedule is an InvokeBatchEndpoint one (see createOrUpdate)"},
+      {kRm + "Schedule/get.json",
+       "schedules: the example's schedule is an InvokeBatchEndpoint one (see createOrUpdate)"},
       {kRm + "Schedule/list.json", "schedules: the example's schedules are InvokeBatchEndpoint ones"},
       {kRm + "Schedule/delete.json", "schedules: the example's schedule is an InvokeBatchEndpoint one"},
       {kRm + "Compute/get/AmlCompute.json",

@@ -1,6 +1,8 @@
 // amlops-local's setup resources: cron and recurrence triggers (pure functions), computes,
 // user datastores and schedules through App::handle (ARM semantics, LROs, errors), and
 // schedules firing on the scheduler's clock.
+#include "local/setup.hpp"
+
 #include <boost/test/unit_test.hpp>
 
 #include "core/files.hpp"
@@ -8,7 +10,6 @@
 #include "core/strings.hpp"
 #include "core/time.hpp"
 #include "local/app.hpp"
-#include "local/setup.hpp"
 
 using namespace amlops;
 using namespace amlops::local;
@@ -16,9 +17,7 @@ using namespace amlops::local;
 namespace {
 
 int64_t at(const std::string& iso) { return unix_seconds(parse_iso8601(iso)); }
-std::string iso(int64_t secs) {
-  return iso8601_utc(std::chrono::system_clock::time_point(std::chrono::seconds(secs)));
-}
+std::string iso(int64_t secs) { return iso8601_utc(std::chrono::system_clock::time_point(std::chrono::seconds(secs))); }
 std::string next_cron_iso(const std::string& expr, const std::string& after) {
   return iso(next_cron(parse_cron(expr), at(after)));
 }
@@ -48,7 +47,7 @@ BOOST_AUTO_TEST_CASE(next_times) {
       {"*/15 * * * *", "2026-11-27T10:07:00Z", "2026-11-27T10:15:00Z"},
       {"5-10/2 8 * * *", "2026-11-27T08:06:00Z", "2026-11-27T08:07:00Z"},
       {"0 0 1 * *", "2026-11-27T00:00:00Z", "2026-12-01T00:00:00Z"},
-      {"0 0 29 2 *", "2026-03-01T00:00:00Z", "2028-02-29T00:00:00Z"},  // leap day
+      {"0 0 29 2 *", "2026-03-01T00:00:00Z", "2028-02-29T00:00:00Z"},        // leap day
       {"30 9 * * MON-FRI", "2026-11-27T10:00:00Z", "2026-11-30T09:30:00Z"},  // Friday -> Monday
       {"0 12 * * 0", "2026-11-27T10:00:00Z", "2026-11-29T12:00:00Z"},        // Sunday as 0
       {"0 12 * * 7", "2026-11-27T10:00:00Z", "2026-11-29T12:00:00Z"},        // and as 7
@@ -182,7 +181,8 @@ struct SetupFixture {
   }
   json::Document js(const net::ServerResponse& r) { return json::parse(r.body.empty() ? "null" : r.body); }
   std::string error_code(const net::ServerResponse& r) {
-    return json::opt_string(js(r), "/error/details/0/code").value_or(json::opt_string(js(r), "/error/code").value_or(""));
+    return json::opt_string(js(r), "/error/details/0/code")
+        .value_or(json::opt_string(js(r), "/error/code").value_or(""));
   }
   std::string header(const net::ServerResponse& r, const std::string& name) {
     for (auto& [k, v] : r.headers)
@@ -236,9 +236,11 @@ BOOST_AUTO_TEST_CASE(compute_lifecycle_with_lro_semantics) {
   // Update: 200, and the scale settings change; PATCH changes them too.
   std::string bigger = str::replace_all(kCompute, "\"maxNodeCount\":2", "\"maxNodeCount\":3");
   BOOST_TEST(send("PUT", "/computes/train", bigger).status == 200);
-  BOOST_TEST(json::get_int(js(send("GET", "/computes/train")), "/properties/properties/scaleSettings/maxNodeCount") == 3);
+  BOOST_TEST(json::get_int(js(send("GET", "/computes/train")), "/properties/properties/scaleSettings/maxNodeCount") ==
+             3);
   BOOST_TEST(send("PATCH", "/computes/train", R"({"properties":{"scaleSettings":{"maxNodeCount":1}}})").status == 200);
-  BOOST_TEST(json::get_int(js(send("GET", "/computes/train")), "/properties/properties/scaleSettings/maxNodeCount") == 1);
+  BOOST_TEST(json::get_int(js(send("GET", "/computes/train")), "/properties/properties/scaleSettings/maxNodeCount") ==
+             1);
   BOOST_TEST(app->compute_max_nodes("local", "azureml:train").value_or(0) == 1);
   // List: the built-in cpu-cluster and this one.
   auto list = js(send("GET", "/computes"));
@@ -274,7 +276,8 @@ BOOST_AUTO_TEST_CASE(compute_errors) {
 }
 
 BOOST_AUTO_TEST_CASE(jobs_must_name_an_existing_compute) {
-  auto r = send("PUT", "/jobs/j1", R"({"properties":{"jobType":"Command","command":"true","computeId":"azureml:gpu"}})");
+  auto r =
+      send("PUT", "/jobs/j1", R"({"properties":{"jobType":"Command","command":"true","computeId":"azureml:gpu"}})");
   BOOST_TEST(r.status == 400);
   BOOST_TEST(error_code(r) == "ComputeNotFound");
   BOOST_TEST(r.body.find("Compute gpu not found") != std::string::npos);
@@ -347,8 +350,8 @@ BOOST_AUTO_TEST_CASE(schedule_fires_on_the_advanced_clock_and_stops_when_disable
   int64_t when = (now / 60 + 5) * 60;
   auto tm = iso(when);  // 2026-11-27T10:05:00Z
   std::string expr = std::to_string(std::stoi(tm.substr(14, 2))) + " " + std::to_string(std::stoi(tm.substr(11, 2))) +
-                     " " + std::to_string(std::stoi(tm.substr(8, 2))) + " " + std::to_string(std::stoi(tm.substr(5, 2))) +
-                     " *";
+                     " " + std::to_string(std::stoi(tm.substr(8, 2))) + " " +
+                     std::to_string(std::stoi(tm.substr(5, 2))) + " *";
   auto r = send("PUT", "/schedules/nightly", schedule(R"({"triggerType":"Cron","expression":")" + expr + R"("})"));
   BOOST_TEST(r.status == 201);
   BOOST_TEST(!header(r, "Azure-AsyncOperation").empty());
@@ -373,8 +376,9 @@ BOOST_AUTO_TEST_CASE(schedule_fires_on_the_advanced_clock_and_stops_when_disable
   debug("POST", "/_amlops/clock", R"({"advance_seconds":600})");
   BOOST_TEST(jobs_of_schedule("nightly") == 2);
   // Disabled: no more jobs; listed only with listViewType DisabledOnly/All.
-  BOOST_TEST(send("PUT", "/schedules/nightly", schedule(R"({"triggerType":"Cron","expression":"* * * * *"})", false))
-                 .status == 200);
+  BOOST_TEST(
+      send("PUT", "/schedules/nightly", schedule(R"({"triggerType":"Cron","expression":"* * * * *"})", false)).status ==
+      200);
   debug("POST", "/_amlops/clock", R"({"advance_seconds":120})");
   BOOST_TEST(jobs_of_schedule("nightly") == 2);
   BOOST_TEST(js(send("GET", "/schedules"))["value"].Size() == 0u);
@@ -388,8 +392,8 @@ BOOST_AUTO_TEST_CASE(schedule_fires_on_the_advanced_clock_and_stops_when_disable
 BOOST_AUTO_TEST_CASE(recurrence_schedule_with_start_and_end) {
   auto now = json::get_string(js(debug("GET", "/_amlops/clock")), "/now");
   int64_t start = at(now) + 120;
-  std::string trig = R"({"triggerType":"Recurrence","frequency":"Minute","interval":5,"startTime":")" +
-                     iso(start) + R"(","endTime":")" + iso(start + 600) + R"(","timeZone":"UTC"})";
+  std::string trig = R"({"triggerType":"Recurrence","frequency":"Minute","interval":5,"startTime":")" + iso(start) +
+                     R"(","endTime":")" + iso(start + 600) + R"(","timeZone":"UTC"})";
   BOOST_TEST(send("PUT", "/schedules/every5", schedule(trig)).status == 201);
   debug("POST", "/_amlops/clock", R"({"advance_seconds":60})");
   BOOST_TEST(jobs_of_schedule("every5") == 0);  // before the start
@@ -415,8 +419,7 @@ BOOST_AUTO_TEST_CASE(schedule_errors) {
   bad(schedule(R"({"triggerType":"Recurrence","frequency":"Day","interval":0})"), "trigger.interval");
   bad(schedule(R"({"triggerType":"Recurrence","frequency":"Day","interval":1,"schedule":{"hours":[25]}})"),
       "trigger.schedule.hours");
-  bad(schedule(R"({"triggerType":"Cron","expression":"0 6 * * *","timeZone":"Pacific Standard Time"})"),
-      "UTC only");
+  bad(schedule(R"({"triggerType":"Cron","expression":"0 6 * * *","timeZone":"Pacific Standard Time"})"), "UTC only");
   bad(schedule(R"({"triggerType":"Cron","expression":"0 6 * * *","startTime":"tomorrow"})"), "trigger.startTime");
   bad(schedule(R"({"triggerType":"Cron","expression":"0 6 * * *"})", true, "gpu"), "Compute gpu not found");
   bad(R"({"properties":{"trigger":{"triggerType":"Cron","expression":"0 6 * * *"},
@@ -439,13 +442,15 @@ BOOST_AUTO_TEST_CASE(data_containers_and_versions_with_managed_tags) {
   BOOST_TEST(json::get_string(c, "/properties/nextVersion") == "1");
   // Versions, listed by tag.
   for (const char* v : {"1", "2"}) {
-    std::string body = R"({"properties":{"dataType":"uri_file","dataUri":"azureml://datastores/workspaceblobstore/paths/churn/v)" +
-                       std::string(v) + R"(/data.csv","tags":{"amlops.managed":"true","amlops.hash":"h)" + v + R"("}}})";
+    std::string body =
+        R"({"properties":{"dataType":"uri_file","dataUri":"azureml://datastores/workspaceblobstore/paths/churn/v)" +
+        std::string(v) + R"(/data.csv","tags":{"amlops.managed":"true","amlops.hash":"h)" + v + R"("}}})";
     BOOST_TEST(send("PUT", "/data/churn-data/versions/" + std::string(v), body).status == 201);
   }
-  BOOST_TEST(send("PUT", "/data/other/versions/1",
-                  R"({"properties":{"dataType":"uri_folder","dataUri":"azureml://datastores/workspaceblobstore/paths/o/"}})")
-                 .status == 201);
+  BOOST_TEST(
+      send("PUT", "/data/other/versions/1",
+           R"({"properties":{"dataType":"uri_folder","dataUri":"azureml://datastores/workspaceblobstore/paths/o/"}})")
+          .status == 201);
   c = js(send("GET", "/data/churn-data"));
   BOOST_TEST(json::get_string(c, "/properties/latestVersion") == "2");
   BOOST_TEST(json::get_string(c, "/properties/description") == "churn");
