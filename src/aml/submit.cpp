@@ -180,7 +180,10 @@ Submitted submit_job(azure::Workspace& ws, spec::JobSpec& spec, const SubmitOpti
   Submitted s;
   resolve_assets(ws, spec, s.stats);
   // Provenance: the exact data versions the job consumes, in its properties.
-  data_provenance(spec.body, [&](const std::string& name) { return resolve_label(ws, "data", name, "latest"); });
+  data_provenance(spec.body, [&](const std::string& name) {
+    std::string id = resolve_label(ws, "data", name, "latest");  // the version's ARM id
+    return id.substr(id.rfind('/') + 1);
+  });
   s.name = !opts.name.empty() ? opts.name : spec.name.value_or("");
   if (s.name.empty()) s.name = generate_job_name(spec.file);
   json::Builder b(spec.body.GetAllocator());

@@ -319,6 +319,13 @@ YML
   arm GET /models/churn/versions/1 > /dev/null
   check "$(field 'd["properties"]["tags"].get("amlops.data.training_data")')" "churn-data:2" "(j) the model's tag names the data version"
   check "$(field 'd["properties"]["properties"].get("amlops.data.training_data")')" "churn-data:2" "(j) and its property"
+  # @latest is submitted as the version it resolves to, and recorded as that version.
+  sed 's/azureml:churn-data:2/azureml:churn-data@latest/' "$P/train.yml" > "$P/latest.yml"
+  "$BIN/amlops-job" submit -f "$P/latest.yml" --name prov-latest --workspace "$WS" > /dev/null 2> "$WORK/provl.err" ||
+    fail "(j) the @latest job: $(tail -5 "$WORK/provl.err")"
+  arm GET /jobs/prov-latest > /dev/null
+  check "$(field 'd["properties"]["properties"].get("amlops.data.training_data")')" "churn-data:2" "(j) @latest is recorded as the version it resolved to"
+  check "$(field 'd["properties"]["inputs"]["training_data"]["uri"]')" "azureml:churn-data:2" "(j) and submitted as that version"
 else
   echo "skip: (j) needs amlops-job and amlops-model in $BIN"
 fi
