@@ -22,7 +22,7 @@ void add_options(cli::Command& cmd) {
       "env", cli::po::value<std::string>(), "take the workspace from this environment of amlops.yml (dev, prod, ...)")(
       "config", cli::po::value<std::string>(), "amlops.yml for --env (default: ./amlops.yml)")(
       "prune", cli::po::bool_switch(),
-      "also delete resources tagged amlops.managed (of the kinds in the files) that the files no longer declare");
+      "also delete what amlops-setup created (tagged amlops.managed) and the files no longer declare");
   cli::add_connection_options(cmd);
   cli::add_markdown_option(cmd);
 }
