@@ -151,7 +151,6 @@ check "$(run plan0 plan -f "$A" --workspace "$WS")" 0 "(a) plan exits 0"
 check "$(grep -c '^+ create' "$WORK/plan0.out")" 7 "(a) plan: 7 resources to create"
 check "$(writes "$m" | wc -l)" 0 "(a) plan makes only GET requests"
 check "$(run apply1 apply -f "$A" --workspace "$WS" -vv)" 0 "(a) apply exits 0 (with -vv: a trace)"
-cat "$WORK/apply1.err" | tail -5
 check "$(grep -c '^+ created' "$WORK/apply1.out")" 7 "(a) apply: 7 created"
 grep -q "$SETUP_TEST_LAKE_KEY" "$WORK"/*.out "$WORK"/*.err && fail "(a) the datastore key was printed" || pass "(a) the datastore key is never printed"
 # In dependency order: the datastore first, the schedule last.
@@ -261,11 +260,18 @@ grep -q "^No changes" "$WORK/starter2.out" && pass "(h) the starter is unchanged
 S=$WORK/sched
 mkdir -p "$S"
 cp "$A/jobs/hello.yml" "$S/hello.yml"
-cat > "$S/minutely.yml" <<'YML'
+# Ten minutes ahead of amlops-local's clock (real time cannot reach it during the test), then the
+# clock is advanced past it.
+NOW=$(curl -sS "$AMLOPS_ARM_ENDPOINT/_amlops/clock" | $PY -c 'import json,sys; print(json.load(sys.stdin)["now"])')
+CRON=$($PY -c '
+import sys, datetime
+t = datetime.datetime.fromisoformat(sys.argv[1].replace("Z", "+00:00")) + datetime.timedelta(minutes=10)
+print(f"{t.minute} {t.hour} {t.day} {t.month} *")' "$NOW")
+cat > "$S/minutely.yml" <<YML
 name: minutely
 trigger:
   type: cron
-  expression: "* * * * *"
+  expression: "$CRON"
 create_job: hello.yml
 YML
 jobs_of() {  # the jobs a schedule submitted, as "name status" lines
@@ -277,9 +283,10 @@ for j in json.load(open(sys.argv[1]))["value"]:
         print(j["name"], j["properties"]["status"])' "$WORK/arm.body" "$1"
 }
 advance() { curl -sS -o /dev/null -X POST "$AMLOPS_ARM_ENDPOINT/_amlops/clock" -d "{\"advance_seconds\":$1}"; }
-check "$(run sched1 apply -f "$A" -f "$S" --workspace "$WS")" 0 "(i) apply with a schedule every minute"
+check "$(run sched1 apply -f "$A" -f "$S" --workspace "$WS")" 0 "(i) apply with a schedule ten minutes ahead ($CRON)"
+advance 60
 check "$(jobs_of minutely | wc -l)" 0 "(i) no job before the trigger time"
-advance 61
+advance 600
 for _ in $(seq 1 120); do
   st=$(jobs_of minutely | head -1 | awk '{print $2}')
   case $st in Completed|Failed|Canceled) break ;; esac
@@ -290,6 +297,8 @@ check "$(jobs_of minutely | head -1 | awk '{print $2}')" Completed "(i) the sche
 sed -i 's/^trigger:/is_enabled: false\ntrigger:/' "$S/minutely.yml"
 check "$(run sched2 apply -f "$A" -f "$S" --workspace "$WS")" 0 "(i) apply with is_enabled: false"
 grep -q "^~ updated   schedule minutely (properties/isEnabled)" "$WORK/sched2.out" && pass "(i) the schedule is disabled (an update)" || fail "(i) $(cat "$WORK/sched2.out")"
+sed -i "s/expression: .*/expression: \"* * * * *\"/" "$S/minutely.yml"
+check "$(run sched2b apply -f "$A" -f "$S" --workspace "$WS")" 0 "(i) disabled, now every minute"
 advance 300
 sleep 1
 check "$(jobs_of minutely | wc -l)" 1 "(i) a disabled schedule submits no more jobs"
@@ -329,6 +338,16 @@ YML
 else
   echo "skip: (j) needs amlops-job and amlops-model in $BIN"
 fi
+
+# ---- (l) on GitHub Actions: the plan in the step summary, the step output, the key masked ---------
+: > "$WORK/summary.md"; : > "$WORK/gh-out.txt"
+sed -i 's/^max_instances: 3/max_instances: 2/' "$A/compute/cpu.yml"
+GITHUB_ACTIONS=true GITHUB_STEP_SUMMARY=$WORK/summary.md GITHUB_OUTPUT=$WORK/gh-out.txt \
+  "$SETUP" plan -f "$A" --workspace "$WS" > "$WORK/gh.out" 2> "$WORK/gh.err"
+grep -q "| compute | \`setup-cpu\` | update | \`properties/properties/scaleSettings/maxNodeCount\` |" "$WORK/summary.md" &&
+  pass "(l) the plan's table in the step summary" || fail "(l) summary: $(cat "$WORK/summary.md")"
+grep -A1 "^changes<<" "$WORK/gh-out.txt" | grep -qx 1 && pass "(l) step output changes=1" || fail "(l) outputs: $(cat "$WORK/gh-out.txt")"
+grep -qx "::add-mask::$SETUP_TEST_LAKE_KEY" "$WORK/gh.err" && pass "(l) the datastore key is masked" || fail "(l) no mask: $(head -5 "$WORK/gh.err")"
 
 # ---- (k) a failure stops there and says what was done before it ------------------------------------
 K=$WORK/stop
