@@ -119,6 +119,9 @@ class App {
   void fire_schedules();
   // maxNodeCount of compute `name` (an ARM id or azureml:name is accepted); nullopt when it does not exist.
   std::optional<int> compute_max_nodes(const std::string& ws, const std::string& compute);
+  // The compute a job runs on, lower-cased: its computeId, else its parent's default_compute or
+  // computeId; "" for none (serverless).
+  std::string job_compute(const std::string& ws, const std::string& body, const std::string& parent);
   // Throws ArmError(400) when a job body names a compute that does not exist.
   void check_job_computes(const std::string& ws, const json::Value& job_props);
   // The blob container of a datastore created by PUT; nullopt for an unknown one.

@@ -215,6 +215,18 @@ std::optional<int> App::compute_max_nodes(const std::string& ws, const std::stri
   return static_cast<int>(json::opt_int(d, "/properties/properties/scaleSettings/maxNodeCount").value_or(1));
 }
 
+std::string App::job_compute(const std::string& ws, const std::string& body, const std::string& parent) {
+  auto d = json::parse(body);
+  if (auto c = json::opt_string(d, "/properties/computeId"); c && !c->empty()) return str::to_lower(compute_name(*c));
+  if (parent.empty()) return {};
+  auto row = store_->one("SELECT body FROM jobs WHERE ws=? AND name=?", {ws, parent});
+  if (!row) return {};
+  auto pd = json::parse(row->str(0));
+  auto c = json::opt_string(pd, "/properties/settings/default_compute");
+  if (!c || c->empty()) c = json::opt_string(pd, "/properties/computeId");
+  return str::to_lower(compute_name(c.value_or("")));
+}
+
 void App::check_job_computes(const std::string& ws, const json::Value& props) {
   auto check = [&](const json::Value& o, const char* pointer) {
     auto c = json::opt_string(o, pointer);
@@ -249,6 +261,16 @@ void App::add_compute_routes(RouteTable& t, const std::string& ws_path, const Ws
     auto d = json::parse(rec->body);
     json::Builder b(d.GetAllocator());
     if (now_ms() < rec->ready_at) b.set(d["properties"], "provisioningState", "Creating");
+    // Its nodes are the command processes running on it now.
+    int64_t running = 0;
+    for (auto& j : store_->query("SELECT body, parent FROM jobs WHERE ws=? AND job_type='Command' AND status IN "
+                                 "('Preparing', 'Running', 'Finalizing', 'CancelRequested')",
+                                 {ws}))
+      running += job_compute(ws, j.str(0), j.str(1)) == str::to_lower(rec->name);
+    auto& ip = d["properties"]["properties"];
+    b.set(ip, "currentNodeCount", running);
+    b.set(ip["nodeStateCounts"], "runningNodeCount", running);
+    if (running) b.set(ip, "targetNodeCount", running);
     return json_response(200, d);
   });
   auto put = [this, ws_of](const Req& req, const RouteMatch& m) {

@@ -13,7 +13,6 @@
 #include "local/app.hpp"
 #include "local/external.hpp"
 #include "local/job_util.hpp"
-#include "local/setup.hpp"
 #include "local/shims.hpp"
 
 namespace amlops::local {
@@ -82,18 +81,6 @@ std::string tail_of(const fs::path& file, size_t max_bytes) {
   std::string all = files::read(file);
   if (all.size() > max_bytes) all = all.substr(all.size() - max_bytes);
   return std::string(str::trim(all));
-}
-
-// The compute a job runs on (its computeId, else its parent's computeId or default_compute); "" for none.
-std::string job_compute(App& app, const std::string& ws, const std::string& body, const std::string& parent) {
-  auto d = json::parse(body);
-  if (auto c = json::opt_string(d, "/properties/computeId"); c && !c->empty()) return compute_name(*c);
-  if (parent.empty()) return {};
-  auto row = app.store().one("SELECT body FROM jobs WHERE ws=? AND name=?", {ws, parent});
-  if (!row) return {};
-  auto pd = json::parse(row->str(0));
-  if (auto c = json::opt_string(pd, "/properties/settings/default_compute"); c && !c->empty()) return compute_name(*c);
-  return compute_name(json::opt_string(pd, "/properties/computeId").value_or(""));
 }
 
 }  // namespace
@@ -399,7 +386,7 @@ void Runner::step_command(const JobRow& j) {
     if (j.status == "NotStarted" || j.status == "Queued") {
       if (running_processes() >= app_.config().max_running_jobs) return;
       // A job on a compute waits while maxNodeCount jobs run there.
-      std::string compute = str::to_lower(job_compute(app_, j.ws, j.body, j.parent));  // names match case-insensitively
+      std::string compute = app_.job_compute(j.ws, j.body, j.parent);  // names match case-insensitively
       if (!compute.empty()) {
         auto max_nodes = app_.compute_max_nodes(j.ws, compute);
         if (!max_nodes) throw JobFailure("UserError", "Compute " + compute + " not found in workspace " + j.ws + ".");

@@ -980,6 +980,17 @@ class Setup(Base):
             srv.put_job("on-one-%d" % i, {"jobType": "Command", "command": "sleep 0.5", "computeId": "azureml:one-node"})
         # Jobs without a compute are not held back by it.
         srv.put_job("free", {"jobType": "Command", "command": "sleep 0.5"})
+        # The compute shows its busy node while they run, never more than one.
+        nodes = []
+        for _ in range(200):
+            _, _, c = srv.arm("GET", "/computes/one-node")
+            nodes.append(c["properties"]["properties"]["currentNodeCount"])
+            _, _, last = srv.arm("GET", "/jobs/on-one-2")
+            if last["properties"]["status"] in ("Completed", "Failed", "Canceled"):
+                break
+            time.sleep(0.02)
+        self.assertIn(1, nodes)
+        self.assertLessEqual(max(nodes), 1)
         for i in range(3):
             self.assertEqual(srv.wait("on-one-%d" % i, 60), "Completed")
         self.assertEqual(srv.wait("free", 60), "Completed")
