@@ -33,11 +33,11 @@ build-asan: deps $(SAN_BUILD)/CMakeCache.txt
 
 $(FUZZ_BUILD)/CMakeCache.txt: | deps
 	cmake -S . -B $(FUZZ_BUILD) $(GENERATOR) $(LAUNCHER) -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
-	  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAMLOPS_FUZZ=ON -DAMLOPS_ONLY="stats;spec;lint;monitor;promote;fuzz"
+	  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAMLOPS_FUZZ=ON -DAMLOPS_ONLY="stats;spec;lint;monitor;promote;setup;fuzz"
 
 # libFuzzer targets (clang) for the parsers of user input: CSV/JSON Lines, job YAML, amlops.yml.
 build-fuzz: deps $(FUZZ_BUILD)/CMakeCache.txt
-	cmake --build $(FUZZ_BUILD) -j$(JOBS) --target fuzz_csv fuzz_job_yaml fuzz_config
+	cmake --build $(FUZZ_BUILD) -j$(JOBS) --target fuzz_csv fuzz_job_yaml fuzz_config fuzz_setup_yaml
 
 fuzz-smoke: build-fuzz
 	scripts/fuzz.sh $(FUZZ_BUILD)/bin runs=$(FUZZ_RUNS)

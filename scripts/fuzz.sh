@@ -13,6 +13,7 @@ declare -A seeds=(
   [fuzz_csv]="$root/templates/starter/data/train $root/tests/jobmodel/starter"
   [fuzz_job_yaml]="$root/templates/starter/jobs $root/tests/jobmodel/starter $root/tests/lint/fixtures/clean/jobs"
   [fuzz_config]="$root/templates/starter $root/tests/lint/fixtures/clean/environments"
+  [fuzz_setup_yaml]="$root/templates/starter/compute $root/templates/starter/data $root/templates/starter/environments $root/templates/starter/schedules"
 )
 case "$mode" in
   runs=*) limit=(-runs="${mode#runs=}" -seed=1) ;;
@@ -21,7 +22,7 @@ case "$mode" in
 esac
 mkdir -p "$root/artifacts/fuzz"
 passed=0 failed=0
-for target in fuzz_csv fuzz_job_yaml fuzz_config; do
+for target in fuzz_csv fuzz_job_yaml fuzz_config fuzz_setup_yaml; do
   corpus="$(mktemp -d)"
   read -r -a dirs <<< "${seeds[$target]}"
   if "$bin/$target" "${limit[@]}" -max_len=4096 -rss_limit_mb=2048 -timeout=120 \

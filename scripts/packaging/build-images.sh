@@ -11,7 +11,7 @@ ctx=$(mktemp -d)
 trap 'rm -rf "$ctx"' EXIT
 mkdir -p "$ctx/tmp"
 cp /etc/ssl/certs/ca-certificates.crt "$ctx/"
-for tool in lint job model monitor promote deploy report; do
+for tool in lint job model monitor promote deploy setup report; do
   file -b "$dist/amlops-$tool" | grep -q "statically linked" \
     || { echo "build-images: $dist/amlops-$tool is not a static binary (make static)" >&2; exit 2; }
   cp "$dist/amlops-$tool" "$ctx/"

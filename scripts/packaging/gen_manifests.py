@@ -134,6 +134,20 @@ TOOLS = {
             "changed": "rollback: true when the traffic was changed",
         },
     },
+    "setup": {
+        "name": "amlops setup",
+        "description": "The workspace's assets as code: plan and apply computes, datastores, data assets, "
+        "environments, components and schedules from Azure ML CLI v2 YAML, idempotently",
+        "default_command": "plan",
+        "icon": "layers",
+        "category": "Deploy",
+        "guid": "5b0f3c2e-8d41-4a7b-9e62-0c7d5a1f4b93",
+        # actions/setup is the installer of the release archive (composite action).
+        "action_dir": "setup-workspace",
+        "outputs": {
+            "changes": "number of resources created, updated or deleted (plan: that would be)",
+        },
+    },
     "report": {
         "name": "amlops report",
         "description": "One pull-request comment per workflow, updated in place, from the markdown "
@@ -151,6 +165,11 @@ TOOLS = {
 }
 
 OPT_RE = re.compile(r"^  (?:-(\w) \[ --([\w-]+) \]|--([\w-]+))( arg)?(?: \(=([^)]*)\))?\s*(.*)$")
+
+
+def action_dir(tool):
+    """The folder of a tool's action under actions/ (its name, unless that folder is taken)."""
+    return TOOLS[tool].get("action_dir", tool)
 
 
 def run_help(binary, *args):
@@ -342,14 +361,14 @@ def main():
     version = re.search(r"project\(amlops VERSION ([0-9.]+)", open(os.path.join(root, "CMakeLists.txt")).read())[1]
     for tool, meta in TOOLS.items():
         opts, commands = union(os.path.join(bin_dir, "amlops-" + tool))
-        os.makedirs(os.path.join(root, "actions", tool), exist_ok=True)
-        with open(os.path.join(root, "actions", tool, "action.yml"), "w") as f:
+        os.makedirs(os.path.join(root, "actions", action_dir(tool)), exist_ok=True)
+        with open(os.path.join(root, "actions", action_dir(tool), "action.yml"), "w") as f:
             f.write(action_yml(tool, meta, opts, commands, version))
         task_dir = os.path.join(root, "tasks", "Amlops" + tool.capitalize() + "V1")
         os.makedirs(task_dir, exist_ok=True)
         with open(os.path.join(task_dir, "task.json"), "w") as f:
             f.write(task_json(tool, meta, opts, commands, version))
-        print("wrote actions/%s/action.yml and %s/task.json (%d inputs)" % (tool, os.path.relpath(task_dir, root),
+        print("wrote actions/%s/action.yml and %s/task.json (%d inputs)" % (action_dir(tool), os.path.relpath(task_dir, root),
                                                                           len(opts) + 1))
 
 

@@ -30,7 +30,7 @@ SRC, BIN, WORK = sys.argv[1:4]
 sys.path.insert(0, os.path.join(SRC, "scripts", "packaging"))
 import gen_manifests  # noqa: E402  (the --help parser the manifests were generated with)
 
-TOOLS = ["lint", "job", "model", "monitor", "promote", "deploy", "report"]
+TOOLS = ["lint", "job", "model", "monitor", "promote", "deploy", "setup", "report"]
 
 # Flags of the tools that have no input, and why. Keep this list short and explicit.
 EXCLUDED = {
@@ -331,7 +331,7 @@ def main():
     fixtures()
     actions = {}
     for tool in TOOLS:
-        path = os.path.join(SRC, "actions", tool, "action.yml")
+        path = os.path.join(SRC, "actions", gen_manifests.action_dir(tool), "action.yml")
         action = yaml.safe_load(open(path))
         actions[tool] = action
         task_path = os.path.join(SRC, "tasks", "Amlops" + tool.capitalize() + "V1", "task.json")
