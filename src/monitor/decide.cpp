@@ -321,6 +321,7 @@ void decision_json(const Decision& d, json::Document& doc) {
 
 std::string decision_markdown(const Decision& d) {
   std::ostringstream md;
+  if (!d.target.empty()) md << "Target: " << report::md_cell(d.target.describe()) << ".\n\n";
   for (const auto& r : d.reasons) md << "- " << report::md_cell(r) << "\n";
   report::MdTable t;
   t.headers = {"window", "rows"};
