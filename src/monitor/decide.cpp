@@ -85,7 +85,9 @@ Decision decide(const MonitorConfig& c, const Source& ref, const stats::Table& c
   const bool concept_signal = (c.concept_detector && have_labels) || drop_rule;
   d.target = c.target;
   stats::QualityOptions quality = c.quality;
-  quality.exclude.insert(quality.exclude.end(), drift.exclude.begin(), drift.exclude.end());
+  // The same columns as data drift, and the prediction (its nulls are a quality problem too).
+  for (const auto& col : drift.exclude)
+    if (col != c.prediction) quality.exclude.push_back(col);
   quality.only = drift.only;
   if (c.data_drift) {
     auto& s = signal("data_drift");
@@ -321,6 +323,7 @@ void decision_json(const Decision& d, json::Document& doc) {
 
 std::string decision_markdown(const Decision& d) {
   std::ostringstream md;
+  if (!d.target.empty()) md << "Target: " << report::md_cell(d.target.describe()) << ".\n\n";
   for (const auto& r : d.reasons) md << "- " << report::md_cell(r) << "\n";
   report::MdTable t;
   t.headers = {"window", "rows"};

@@ -1,11 +1,13 @@
 #include "monitor/render.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <sstream>
 #include <vector>
 
 #include "core/strings.hpp"
+#include "core/time.hpp"
 #include "report/html.hpp"
 #include "report/markdown.hpp"
 
@@ -385,7 +387,15 @@ std::string statistics_html(const stats::Profile& reference, const stats::Profil
     if (!c) return std::vector<std::string>(9, "");
     v.push_back(std::to_string(c->count));
     v.push_back(std::to_string(c->missing));
-    if (!c->numeric() || c->count == 0 || c->type == stats::ColumnType::datetime) {
+    if (c->type == stats::ColumnType::datetime && c->count > 0) {  // min, median, max as timestamps
+      auto iso = [](double t) {
+        return iso8601_utc(std::chrono::system_clock::time_point(
+            std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::duration<double>(t))));
+      };
+      v.insert(v.end(), {"", "", iso(c->min), "", iso(c->quantile(0.5)), "", iso(c->max)});
+      return v;
+    }
+    if (!c->numeric() || c->count == 0) {
       v.resize(9, "");
       return v;
     }

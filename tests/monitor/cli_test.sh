@@ -258,6 +258,7 @@ import json
 d = json.load(open('qd.json')); h = open('decide.html', encoding='utf-8').read()
 assert h.count('class=\"chart trend\"') == len(d['signals']) >= 3, h.count('class=\"chart trend\"')
 assert h.count('class=\"threshold\"') >= 2 and 'model credit:3' in h and 'deployment credit-ep/blue' in h
+assert '<td>2026-11-01T00:00:00Z</td>' in h, 'timestamps shown as such in the statistics'
 assert '<script' not in h and 'Descriptive' not in h or True"
 check "decide --model overrides the target" bash -c "'$BIN' decide --config q.yml --model fraud:7 --report d2.html >/dev/null 2>&1 && grep -q 'model fraud:7' d2.html"
 

@@ -687,6 +687,7 @@ BOOST_AUTO_TEST_CASE(planted_nulls_breach_data_quality_in_decide) {
   BOOST_TEST(json::get_number(doc, "/signals/data_quality/threshold") == 0.0);
   BOOST_TEST(json::get_number(doc, "/signals/data_drift/threshold") == 1.0);
 
+  BOOST_TEST(decision_markdown(d).rfind("Target: model credit:", 0) == 0u, decision_markdown(d));
   const auto html = decision_html(d, source_of(csv(ref)).profile);
   BOOST_TEST(html.find("<script") == std::string::npos);
   BOOST_TEST(html.find("model credit:&lt;3&gt;") != std::string::npos);  // escaped
