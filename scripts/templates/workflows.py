@@ -159,8 +159,8 @@ class Context:
     """Values of the contexts (a dict of dicts); `status` answers success()/failure()/cancelled();
     `seen` receives each context path read (for the harness's checks)."""
 
-    def __init__(self, values, status="success", seen=None):
-        self.values, self.status, self.seen = values, status, seen
+    def __init__(self, values, status="success", seen=None, functions=None):
+        self.values, self.status, self.seen, self.functions = values, status, seen, functions
 
     def path(self, segs):
         if self.seen is not None:
@@ -205,6 +205,10 @@ def _eval(node, ctx):
         return {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]
     if kind == "call":
         name, args = node[1], [_eval(a, ctx) for a in node[2]]
+        if ctx.functions is not None:  # another dialect (Azure Pipelines' function-call syntax)
+            if name not in ctx.functions:
+                raise ExprError("unknown function %s()" % name)
+            return ctx.functions[name](*args)
         if name in ("always", "success", "failure", "cancelled"):
             if ctx.status is None:
                 raise ExprError("status function %s() outside a job" % name)
