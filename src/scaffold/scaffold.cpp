@@ -102,12 +102,14 @@ Result write_starter(const Options& options, const std::vector<EmbeddedFile>& fi
   Result result;
   for (const EmbeddedFile& f : files) {
     if (!wanted(f.path, options.host)) continue;
-    if (!files::is_safe_relative(f.path)) throw ConfigError("embedded path " + std::string(f.path) + " is not relative");
+    if (!files::is_safe_relative(f.path))
+      throw ConfigError("embedded path " + std::string(f.path) + " is not relative");
     std::string content = fill_names(f.path, f.content, options.name);
     fs::path target = options.dir / fs::path(std::string(f.path));
     Action action = Action::wrote;
     if (fs::is_symlink(target, ec) || fs::exists(target, ec)) {
-      if (fs::is_directory(target, ec)) throw ConfigError(target.string() + " is a folder; the starter has a file there");
+      if (fs::is_directory(target, ec))
+        throw ConfigError(target.string() + " is a folder; the starter has a file there");
       if (!fs::is_symlink(target, ec) && files::read(target) == content) {
         result.files.push_back({std::string(f.path), Action::unchanged});
         continue;

@@ -54,7 +54,9 @@ BOOST_AUTO_TEST_CASE(the_starter_is_built_in_without_local_leftovers) {
 BOOST_AUTO_TEST_CASE(existing_files_are_kept_unless_forced) {
   files::TempDir tmp("scaffold");
   fs::path dir = tmp.path() / "repo";
-  std::vector<EmbeddedFile> f = {{"a.yml", "model: churn\n"}, {".github/w.yml", "x\n"}, {".azure-pipelines/p.yml", "y\n"},
+  std::vector<EmbeddedFile> f = {{"a.yml", "model: churn\n"},
+                                 {".github/w.yml", "x\n"},
+                                 {".azure-pipelines/p.yml", "y\n"},
                                  {"src/b.py", "print('churn')\n"}};
   Options o;
   o.dir = dir;
