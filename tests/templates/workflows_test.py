@@ -49,10 +49,12 @@ SRC, BIN, WORK = (os.path.abspath(p) for p in sys.argv[1:4])
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(SRC, "scripts", "templates"))
 sys.path.insert(0, os.path.join(SRC, "tests", "report"))
+sys.path.insert(0, os.path.join(SRC, "tests", "packaging"))
 sys.path.insert(0, HERE)
 import fake_hosts  # noqa: E402
 import pending  # noqa: E402
 import workflows  # noqa: E402
+from actions_test import parse_output_file  # noqa: E402  ($GITHUB_OUTPUT as the runner reads it)
 
 PY = "/usr/bin/python3"
 PARSE_ERROR = re.compile(r"unrecognised option|unknown option|invalid option value|\(see amlops-\w+ \w+ --help\)")
@@ -374,25 +376,6 @@ class GitHubRun:
 
 def ACTION_RE(step):
     return workflows.ACTION.match(step.get("uses", "") or "") if isinstance(step, dict) else None
-
-
-def parse_output_file(path):
-    outputs, lines = {}, open(path).read().splitlines()
-    i = 0
-    while i < len(lines):
-        line = lines[i]
-        eq, heredoc = line.find("="), line.find("<<")
-        if heredoc >= 0 and (eq < 0 or heredoc < eq):
-            name, delim = line[:heredoc], line[heredoc + 2:]
-            end = lines.index(delim, i + 1)
-            outputs[name] = "\n".join(lines[i + 1:end])
-            i = end + 1
-        elif eq > 0:
-            outputs[line[:eq]] = line[eq + 1:]
-            i += 1
-        else:
-            i += 1
-    return outputs
 
 
 def github_half(world, gh_state):
