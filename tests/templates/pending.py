@@ -18,6 +18,12 @@ PENDING_INPUTS = {
     },
 }
 
+# What a skipped step is taken to have written (its documented outputs), so that the steps after it
+# still run in the harness: monitor's decision drives the retrain dispatch.
+STUB_OUTPUTS = {
+    ("monitor", "decide"): {"retrain": "true"},
+}
+
 # actions/<folder> -> tool, where the folder is not the tool's name. actions/setup is the installer
 # (composite); the amlops-setup tool's container action is actions/setup-assets.
 ACTION_FOLDERS = {"setup-assets": "setup"}
@@ -42,3 +48,7 @@ def pending_reason(tool, inputs):
         if set(inputs) & names:
             return p["why"] + " (inputs " + ", ".join(sorted(set(inputs) & names)) + ")"
     return None
+
+
+def stub_outputs(tool, command):
+    return dict(STUB_OUTPUTS.get((tool, command), {}))
