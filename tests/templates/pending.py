@@ -13,7 +13,7 @@ PENDING_TOOLS = {
 # Tool -> inputs (the tools' long flag names) the templates pass that its action/task lacks today.
 PENDING_INPUTS = {
     "monitor": {
-        "names": {"endpoint", "deployment", "collection", "workspace"},
+        "names": {"endpoint", "deployment", "collection", "lookback", "workspace"},
         "why": "amlops-monitor's production-data inputs (issue 15) are not merged yet",
     },
 }
@@ -25,8 +25,8 @@ STUB_OUTPUTS = {
 }
 
 # actions/<folder> -> tool, where the folder is not the tool's name. actions/setup is the installer
-# (composite); the amlops-setup tool's container action is actions/setup-assets.
-ACTION_FOLDERS = {"setup-assets": "setup"}
+# (composite); the amlops-setup tool's container action is actions/setup-workspace.
+ACTION_FOLDERS = {"setup-workspace": "setup"}
 
 
 def tool_of_action(folder):
