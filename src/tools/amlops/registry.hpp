@@ -17,5 +17,6 @@ const std::vector<ToolInfo>& tools();
 int run_umbrella(Context& ctx, const std::vector<std::string>& args);
 int run_doctor(Context& ctx, const std::vector<std::string>& args);
 int run_completion(Context& ctx, const std::vector<std::string>& args);
+int run_init(Context& ctx, const std::vector<std::string>& args);
 
 }  // namespace amlops

@@ -38,6 +38,7 @@ int run_umbrella(Context& ctx, const std::vector<std::string>& args) {
   }
   commands.push_back(
       {"doctor", "report CI host detection, git metadata and which credentials would be used", &run_doctor});
+  commands.push_back({"init", "write the starter repository with GitHub workflows or Azure Pipelines", &run_init});
   commands.push_back({"completion", "print a bash or zsh completion script", &run_completion});
   return cli::dispatch(ctx, "amlops: MLOps CI/CD for Azure Machine Learning.", commands, args);
 }
