@@ -11,6 +11,7 @@ sends N single-record requests, one at a time, three ways:
      this is the baseline the issue asks for in its place).
 The routing overhead per request is (1) - (2) at the median.
 """
+import glob
 import json
 import os
 import statistics
@@ -59,10 +60,11 @@ def main():
         _, _, ep = srv.arm("GET", "/onlineEndpoints/bench")
         body = json.dumps({"data": endpoints_it.ROWS[:1]}).encode()
         headers = {"Content-Type": "application/json"}
-        with open(os.path.join(srv.data, "endpoints", "local", "bench", "blue", "instance-0.port")) as f:
+        # The files of the deployment's current provisioning (g<N>).
+        dep = glob.glob(os.path.join(srv.data, "endpoints", "local", "bench", "blue", "g*"))[0]
+        with open(os.path.join(dep, "instance-0.port")) as f:
             port = int(f.read())
         # 3. run() in-process, with the deployment's own copy of the code and model.
-        dep = os.path.join(srv.data, "endpoints", "local", "bench", "blue")
         os.environ["AZUREML_MODEL_DIR"] = os.path.join(dep, "azureml-models", "churn", "1")
         sys.path.insert(0, os.path.join(dep, "code"))
         import score  # noqa: E402

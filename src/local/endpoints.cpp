@@ -144,8 +144,23 @@ struct Instance {
   int port = 0;          // 0 until the host is ready
   bool running = false;  // a process was started and has not been seen exiting
   steady::time_point down_since{};
-  std::string id;  // instance id in collected file names
+  steady::time_point next_probe{};  // the next liveness probe (GET /)
+  int probe_failures = 0;           // consecutive failed probes
+  std::string id;                   // instance id in collected file names
   fs::path log, port_file;
+};
+
+// How a deployment's instances run (replaced as a whole when an update is ready).
+struct DeploySettings {
+  std::vector<std::string> argv;  // the host; the last item is replaced by each instance's port file
+  process::SpawnOptions spawn;
+  long timeout_ms = 5000;
+  int max_concurrent = 1;
+  Duration liveness_period = std::chrono::seconds(10);
+  Duration liveness_timeout = std::chrono::seconds(2);
+  int64_t liveness_failures = 30;             // failureThreshold
+  std::map<std::string, double> collections;  // enabled collection -> sampling rate
+  std::string source;                         // ARM id (data collector records)
 };
 
 struct Deployment {
@@ -156,15 +171,8 @@ struct Deployment {
   std::string state = "Creating";
   uint64_t generation = 0;
   std::thread provisioner;
-  // Settings read from the body at provisioning.
-  std::vector<std::string> argv;
-  process::SpawnOptions spawn;
-  long timeout_ms = 5000;
-  int max_concurrent = 1;
-  Duration liveness_period = std::chrono::seconds(10);
-  std::map<std::string, double> collections;  // enabled collection -> sampling rate
-  std::string source;                         // ARM id (data collector records)
-  std::string op;  // the operation of the provisioning under way ("" when none)
+  DeploySettings cfg;  // of the instances in `inst`
+  std::string op;      // the operation of the provisioning under way ("" when none)
   std::atomic<int> in_flight{0};
   std::atomic<uint64_t> rr{0};
 };
@@ -255,8 +263,10 @@ void Endpoints::add_public_routes(RouteTable& t) {
   using Req = net::ServerRequest;
   t.add("POST", "_endpoints/{ws}/{ep}/score",
         [this](const Req& r, const RouteMatch& m) { return score(r, m["ws"], m["ep"]); });
-  t.add("GET", "_endpoints/{ws}/{ep}/score",
-        [this](const Req& r, const RouteMatch& m) { return score(r, m["ws"], m["ep"]); });
+  // As azmlinfsrv for a scoring script without inference-schema decorators.
+  t.add("GET", "_endpoints/{ws}/{ep}/swagger.json", [](const Req&, const RouteMatch&) {
+    return score_error(404, "Swagger not available: the scoring script declares no input/output schema.");
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -648,7 +658,8 @@ net::ServerResponse Endpoints::deployment_put(const net::ServerRequest& req, con
     std::string text = json::dump(d);
     std::string state = existing ? "Updating" : "Creating";
     if (existing) {
-      auto old = s.one("SELECT body, state FROM online_deployments WHERE ws=? AND endpoint=? AND name=?", {ws, ep, name});
+      auto old =
+          s.one("SELECT body, state FROM online_deployments WHERE ws=? AND endpoint=? AND name=?", {ws, ep, name});
       auto before = json::parse(old->str(0));
       unchanged = old->str(1) == "Succeeded" && deployment(ws + "/" + ep + "/" + name) &&
                   json::dump(before["properties"]) == json::dump(d["properties"]) &&
@@ -808,7 +819,7 @@ void kill_instances(Deployment& d) {
 }
 
 // Starts (or restarts) an instance: the host writes its port to port_file once init() is done.
-void start_instance(Deployment& d, Instance& i) {
+void start_instance(const DeploySettings& d, Instance& i) {
   std::error_code ec;
   fs::remove(i.port_file, ec);
   i.port = 0;
@@ -818,6 +829,7 @@ void start_instance(Deployment& d, Instance& i) {
   so.stdout_file = i.log;
   i.child = process::spawn(argv, so);
   i.running = true;
+  i.probe_failures = 0;
 }
 
 void log_line(const fs::path& file, const std::string& line) {
@@ -894,6 +906,11 @@ void Endpoints::provision_thread(std::shared_ptr<Deployment> d, std::string op, 
   };
   fs::path logs = d->dir / "logs";
   fs::path init_log = logs / "storage-initializer.log";
+  // This provisioning's files (model, code, host, port files): the running instances keep theirs
+  // until the new ones are ready (a rolling update).
+  fs::path gen_dir = d->dir / ("g" + std::to_string(generation));
+  std::vector<std::unique_ptr<Instance>> fresh;  // killed when this function returns without using them
+  DeploySettings next;
   auto fail = [&](const std::string& message) {
     log_line(init_log, "failed: " + message);
     {
@@ -913,9 +930,12 @@ void Endpoints::provision_thread(std::shared_ptr<Deployment> d, std::string op, 
     const json::Value& props = body["properties"];
     {
       std::lock_guard<std::mutex> lock(d->mu);
-      kill_instances(*d);
-      d->state = "Creating";
+      bool serving = std::any_of(d->inst.begin(), d->inst.end(), [](auto& i) { return i->port > 0; });
+      d->state = serving ? "Updating" : "Creating";
     }
+    std::error_code gone;
+    fs::remove_all(gen_dir, gone);
+    fs::create_directories(gen_dir);
     fs::create_directories(logs);
     log_line(init_log, "provisioning deployment " + d->name + " of endpoint " + d->ep);
 
@@ -930,7 +950,7 @@ void Endpoints::provision_thread(std::shared_ptr<Deployment> d, std::string op, 
     if (!mres.loc) return fail("model '" + model + "': " + mres.error);
     fs::path msrc = app_.blob_path(*mres.loc);
     std::string mversion = mref->version.empty() ? json::opt_string(*masset, "/name").value_or("1") : mref->version;
-    fs::path model_dir = d->dir / "azureml-models" / mref->name / mversion;
+    fs::path model_dir = gen_dir / "azureml-models" / mref->name / mversion;
     std::error_code ec;
     fs::remove_all(model_dir, ec);
     fs::create_directories(model_dir);
@@ -951,7 +971,7 @@ void Endpoints::provision_thread(std::shared_ptr<Deployment> d, std::string op, 
     if (!casset) return fail("code '" + code_id + "' was not found");
     auto curi = json::opt_string(*casset, "/properties/codeUri");
     if (!curi) return fail("code '" + code_id + "' has no codeUri");
-    fs::path code_dir = d->dir / "code";
+    fs::path code_dir = gen_dir / "code";
     fs::remove_all(code_dir, ec);
     fs::create_directories(code_dir);
     const auto& ext = app_.config().storage;
@@ -975,7 +995,7 @@ void Endpoints::provision_thread(std::shared_ptr<Deployment> d, std::string op, 
     fs::path entry = code_dir / script;
     if (!files::is_safe_relative(script) || !fs::is_regular_file(entry))
       return fail("the scoring script '" + script + "' is not in code '" + code_id + "'");
-    files::write_atomic(d->dir / "host.py", std::string(inference_host_script()));
+    files::write_atomic(gen_dir / "host.py", std::string(inference_host_script()));
 
     // Environment: as for jobs (PATH with the python shims), plus the inference server's variables.
     std::map<std::string, std::string> env;
@@ -1000,41 +1020,40 @@ void Endpoints::provision_thread(std::shared_ptr<Deployment> d, std::string op, 
     auto python = process::which("python3", env["PATH"]);
     if (!python) return fail("no python3 on the deployment's PATH");
 
-    std::lock_guard<std::mutex> lock(d->mu);
-    if (d->generation != generation) return;
-    d->argv = {python->string(), (d->dir / "host.py").string(), "--entry", entry.string(), "--port-file", ""};
-    d->spawn = process::SpawnOptions{};
-    d->spawn.cwd = code_dir;
-    d->spawn.env = env;
-    d->spawn.merge_stderr = true;
-    d->spawn.new_process_group = true;
-    d->timeout_ms = 5000;
+    next.argv = {python->string(), (gen_dir / "host.py").string(), "--entry", entry.string(), "--port-file", ""};
+    next.spawn = process::SpawnOptions{};
+    next.spawn.cwd = code_dir;
+    next.spawn.env = env;
+    next.spawn.merge_stderr = true;
+    next.spawn.new_process_group = true;
+    next.timeout_ms = 5000;
     if (auto t = json::opt_string(props, "/requestSettings/requestTimeout")) try {
-        d->timeout_ms =
+        next.timeout_ms =
             static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(parse_duration(*t)).count());
       } catch (const std::exception&) {
       }
-    d->max_concurrent = static_cast<int>(
+    next.max_concurrent = static_cast<int>(
         std::max<int64_t>(1, json::opt_int(props, "/requestSettings/maxConcurrentRequestsPerInstance").value_or(1)));
-    d->liveness_period = probe_seconds(props, "livenessProbe", "period", std::chrono::seconds(10));
-    d->collections.clear();
+    next.liveness_period = probe_seconds(props, "livenessProbe", "period", std::chrono::seconds(10));
+    next.liveness_timeout = probe_seconds(props, "livenessProbe", "timeout", std::chrono::seconds(2));
+    next.liveness_failures = std::max<int64_t>(1, json::opt_int(props, "/livenessProbe/failureThreshold").value_or(30));
+    next.collections.clear();
     if (const auto* cols = json::find(props, "/dataCollector/collections"); cols && cols->IsObject())
       for (auto& c : cols->GetObject()) {
         auto mode = json::opt_string(c.value, "/dataCollectionMode").value_or("Enabled");
         if (!str::iequals(mode, "Enabled")) continue;
-        d->collections[c.name.GetString()] = json::opt_number(c.value, "/samplingRate").value_or(1.0);
+        next.collections[c.name.GetString()] = json::opt_number(c.value, "/samplingRate").value_or(1.0);
       }
-    d->source = app_.workspace_id(d->ws) + "/onlineEndpoints/" + d->ep + "/deployments/" + d->name;
+    next.source = app_.workspace_id(d->ws) + "/onlineEndpoints/" + d->ep + "/deployments/" + d->name;
     int64_t cap = json::opt_int(body, "/sku/capacity").value_or(1);
-    d->inst.clear();
     for (int64_t n = 0; n < cap; ++n) {
       auto i = std::make_unique<Instance>();
       i->id = d->name + "-" + guid_from(d->key + "/" + std::to_string(n)).substr(0, 8) + "-" + std::to_string(n);
       i->log = logs / ("instance-" + std::to_string(n) + ".log");
-      i->port_file = d->dir / ("instance-" + std::to_string(n) + ".port");
+      i->port_file = gen_dir / ("instance-" + std::to_string(n) + ".port");
       std::error_code rm;
       fs::remove(i->log, rm);
-      d->inst.push_back(std::move(i));
+      fresh.push_back(std::move(i));
     }
   } catch (const std::exception& e) {
     return fail(e.what());
@@ -1045,8 +1064,9 @@ void Endpoints::provision_thread(std::shared_ptr<Deployment> d, std::string op, 
     std::lock_guard<std::mutex> lock(d->mu);
     if (d->generation != generation) return;
     try {
-      for (auto& i : d->inst) start_instance(*d, *i);
+      for (auto& i : fresh) start_instance(next, *i);
     } catch (const std::exception& e) {
+      fresh.clear();
       kill_instances(*d);
       d->state = "Failed";
       set_state(d->ws, d->ep, d->name, "Failed");
@@ -1059,9 +1079,8 @@ void Endpoints::provision_thread(std::shared_ptr<Deployment> d, std::string op, 
     bool all_ready = true;
     std::string failed;
     {
-      std::lock_guard<std::mutex> lock(d->mu);
-      for (size_t n = 0; n < d->inst.size(); ++n) {
-        auto& i = *d->inst[n];
+      for (size_t n = 0; n < fresh.size(); ++n) {
+        auto& i = *fresh[n];
         if (i.port > 0) continue;
         if (auto code = i.child.poll()) {
           i.running = false;
@@ -1085,7 +1104,16 @@ void Endpoints::provision_thread(std::shared_ptr<Deployment> d, std::string op, 
       {
         std::lock_guard<std::mutex> lock(d->mu);
         if (d->generation != generation) return;
+        std::swap(d->inst, fresh);  // `fresh` now holds the old instances, stopped below
+        d->cfg = std::move(next);
         d->state = "Succeeded";
+      }
+      fresh.clear();
+      std::error_code it_ec;
+      for (auto& e : fs::directory_iterator(d->dir, it_ec)) {  // files of earlier provisionings
+        std::string n = e.path().filename().string();
+        std::error_code rm;
+        if (n.size() > 1 && n[0] == 'g' && n != gen_dir.filename().string()) fs::remove_all(e.path(), rm);
       }
       set_state(d->ws, d->ep, d->name, "Succeeded");
       log_line(init_log, "deployment " + d->name + " is ready");
@@ -1134,11 +1162,11 @@ void Endpoints::supervise() {
       long timeout = 5000;
       {
         std::lock_guard<std::mutex> lock(m.d->mu);
-        if (m.d->state == "Succeeded" && !m.d->inst.empty()) {
+        if ((m.d->state == "Succeeded" || m.d->state == "Updating") && !m.d->inst.empty()) {
           auto& i = *m.d->inst[m.d->rr++ % m.d->inst.size()];
           port = i.port;
         }
-        timeout = m.d->timeout_ms;
+        timeout = m.d->cfg.timeout_ms;
       }
       auto t0 = steady::now();
       int status = 503;
@@ -1159,6 +1187,13 @@ void Endpoints::supervise() {
       for (auto& [k, v] : deployments_) all.push_back(v);
     }
     auto now = steady::now();
+    struct Probe {
+      std::shared_ptr<Deployment> d;
+      size_t index;
+      int port;
+      Duration timeout;
+    };
+    std::vector<Probe> probes;
     for (auto& d : all) {
       std::lock_guard<std::mutex> lock(d->mu);
       if (d->state != "Succeeded") continue;
@@ -1180,16 +1215,38 @@ void Endpoints::supervise() {
               auto p = str::parse_int(str::trim(files::read(i.port_file)));
               if (p && *p > 0) i.port = static_cast<int>(*p);
             }
+          } else if (now >= i.next_probe) {
+            i.next_probe = now + d->cfg.liveness_period;
+            probes.push_back({d, n, i.port, d->cfg.liveness_timeout});
           }
-        } else if (now - i.down_since >= d->liveness_period) {
+        } else if (now - i.down_since >= d->cfg.liveness_period) {
           try {
-            start_instance(*d, i);
+            start_instance(d->cfg, i);
           } catch (const std::exception& e) {
             i.down_since = now;
             log::warn("amlops-local: cannot restart an instance of ", d->key, ": ", e.what());
           }
         }
       }
+    }
+    // Liveness probes (GET /) outside the locks: failureThreshold failures in a row restart the instance.
+    for (auto& p : probes) {
+      auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(p.timeout).count();
+      auto r = call_host(p.port, "GET", "/", "", {}, static_cast<long>(std::max<int64_t>(100, ms)));
+      bool ok = r.failure == HostReply::Failure::none && r.status == 200;
+      std::lock_guard<std::mutex> lock(p.d->mu);
+      if (p.index >= p.d->inst.size() || p.d->inst[p.index]->port != p.port) continue;  // replaced meanwhile
+      auto& i = *p.d->inst[p.index];
+      i.probe_failures = ok ? 0 : i.probe_failures + 1;
+      if (i.probe_failures < p.d->cfg.liveness_failures) continue;
+      log_line(i.log, "amlops-local: the liveness probe failed " + std::to_string(i.probe_failures) +
+                          " times in a row; restarting the instance");
+      ::kill(-i.child.pid(), SIGKILL);
+      i.child.wait();
+      i.running = false;
+      i.port = 0;
+      i.probe_failures = 0;
+      i.down_since = steady::now() - p.d->cfg.liveness_period;  // started again at the next pass
     }
   }
 }
@@ -1215,8 +1272,8 @@ void Endpoints::collect(const std::shared_ptr<Deployment>& d, size_t instance, c
   std::string source, instance_id;
   {
     std::lock_guard<std::mutex> lock(d->mu);
-    cols = d->collections;
-    source = d->source;
+    cols = d->cfg.collections;
+    source = d->cfg.source;
     if (instance < d->inst.size()) instance_id = d->inst[instance]->id;
   }
   if (cols.empty()) return;
@@ -1382,15 +1439,15 @@ net::ServerResponse Endpoints::score(const net::ServerRequest& req, const std::s
   int limit = 1;
   {
     std::lock_guard<std::mutex> lock(d->mu);
-    if (d->state != "Succeeded" || d->inst.empty()) {
+    if ((d->state != "Succeeded" && d->state != "Updating") || d->inst.empty()) {
       auto r = score_error(503, "Deployment '" + dep + "' is not ready (provisioning state " + d->state + ").");
       r.header("ms-azureml-model-error-reason", "model_not_ready");
       return finish(std::move(r), dep);
     }
     index = d->rr++ % d->inst.size();
     port = d->inst[index]->port;
-    timeout = d->timeout_ms;
-    limit = 2 * d->max_concurrent * static_cast<int>(d->inst.size());
+    timeout = d->cfg.timeout_ms;
+    limit = 2 * d->cfg.max_concurrent * static_cast<int>(d->inst.size());
   }
   if (port <= 0) {
     auto r = score_error(503, "The instance of deployment '" + dep + "' that got this request is down (restarting).");

@@ -46,12 +46,21 @@ def init():
 def run(raw_data):
     return {}
 '''
-SLOW_SCORE = '''
-import json, time
+EXITING_SCORE = '''
+import os
 def init():
     pass
 
 def run(raw_data):
+    os._exit(1)  # the instance dies while answering
+'''
+SLOW_SCORE = '''
+import json, os, time, uuid
+def init():
+    pass
+
+def run(raw_data):
+    open(os.path.join(os.environ["AML_APP_ROOT"], "started-" + uuid.uuid4().hex), "w").close()
     time.sleep(json.loads(raw_data).get("sleep", 0))
     return {"ok": True}
 '''
@@ -151,12 +160,12 @@ class Base(unittest.TestCase):
         return s, h, j
 
     def deployment(self, ep, name, code_id, model="azureml:churn:1", script="score.py", count=1, collector=None,
-                   timeout="PT5S", concurrency=1, expect="Succeeded"):
+                   timeout="PT5S", concurrency=1, expect="Succeeded", liveness=None):
         props = {"endpointComputeType": "Managed", "model": model,
                  "codeConfiguration": {"codeId": code_id, "scoringScript": script},
                  "instanceType": "Standard_DS3_v2",
                  "requestSettings": {"requestTimeout": timeout, "maxConcurrentRequestsPerInstance": concurrency},
-                 "livenessProbe": {"initialDelay": "PT1S", "period": "PT1S"}}
+                 "livenessProbe": liveness or {"initialDelay": "PT1S", "period": "PT1S"}}
         if collector:
             props["dataCollector"] = collector
         s, h, j = self.srv.arm("PUT", "/onlineEndpoints/%s/deployments/%s" % (ep, name),
@@ -199,7 +208,7 @@ class Base(unittest.TestCase):
         return code_id
 
     def host_pids(self, ep, dep):
-        marker = os.path.join(self.srv.data, "endpoints", "local", ep, dep, "host.py")
+        folder = os.path.join(self.srv.data, "endpoints", "local", ep, dep) + "/g"  # g<N>/host.py
         pids = []
         for p in glob.glob("/proc/[0-9]*/cmdline"):
             try:
@@ -207,7 +216,7 @@ class Base(unittest.TestCase):
                     args = f.read().split(b"\0")
             except OSError:
                 continue
-            if marker.encode() in args:
+            if any(a.startswith(folder.encode()) and a.endswith(b"/host.py") for a in args):
                 pids.append(int(p.split("/")[2]))
         return pids
 
@@ -340,6 +349,17 @@ class Arm(Base):
         # An ARM token is not an endpoint token.
         s, _, _ = self.score("tok", {"data": ROWS[:2]}, key=srv.token)
         self.assertEqual(s, 401)
+        # aad_token: an Entra token for https://ml.azure.com (here: of this server's token endpoint).
+        self.endpoint("aad", auth="AADToken")
+        self.deployment("aad", "blue", code_id)
+        self.endpoint("aad", auth="AADToken", traffic={"blue": 100})
+        ml = srv.get_token(scope="https://ml.azure.com/.default")
+        self.assertIsInstance(ml, str)
+        s, _, out = self.score("aad", {"data": ROWS[:2]}, key=ml)
+        self.assertEqual(s, 200, out)
+        for key in (srv.token, t["accessToken"]):
+            s, _, _ = self.score("aad", {"data": ROWS[:2]}, key=key)
+            self.assertEqual(s, 401)
 
     def test_spec_examples_answered_compatibly(self):
         """Every key of the spec examples' responses for endpoints and deployments is in our answers."""
@@ -442,6 +462,33 @@ class Scoring(Base):
         s, _, out = self.score("churn", {"data": ROWS[:1]}, key=k["primaryKey"])
         self.assertEqual(s, 404, out)
 
+    def test_update_keeps_serving_until_the_new_instances_are_ready(self):
+        srv = self.srv
+        code_id = self.starter()
+        k = self.keys("churn")
+        before = self.host_pids("churn", "blue")
+        statuses = collections.Counter()
+        done = threading.Event()
+
+        def traffic():
+            while not done.is_set():
+                statuses[self.score("churn", {"data": ROWS[:1]}, key=k["primaryKey"])[0]] += 1
+
+        t = threading.Thread(target=traffic)
+        t.start()
+        try:
+            time.sleep(0.5)
+            # A new setting (two instances): Updating, the old instance answers meanwhile, then Succeeded.
+            self.deployment("churn", "blue", code_id, count=2)
+            time.sleep(0.5)
+        finally:
+            done.set()
+            t.join()
+        self.assertEqual(set(statuses), {200}, statuses)
+        after = self.host_pids("churn", "blue")
+        self.assertEqual(len(after), 2)
+        self.assertFalse(set(before) & set(after))
+
     def test_mirror_traffic(self):
         srv = self.srv
         code_id = self.starter()
@@ -475,6 +522,12 @@ class Failures(Base):
         self.assertEqual(h["ms-azureml-model-error-statuscode"], "500")
         s, _, logs = srv.arm("POST", "/onlineEndpoints/bad/deployments/green/getLogs", {"tail": 50})
         self.assertIn("run() cannot score this", logs["content"])
+        # An instance that dies while answering: 502.
+        exiting, _ = srv.upload_code("exiting", {"score.py": EXITING_SCORE})
+        self.deployment("bad", "dies", exiting)
+        s, h, out = self.score("bad", {"data": []}, key=k["primaryKey"], deployment="dies")
+        self.assertEqual(s, 502, out)
+        self.assertEqual(h["azureml-model-deployment"], "dies")
 
     def test_init_failure_fails_the_deployment(self):
         srv = self.srv
@@ -499,19 +552,23 @@ class Failures(Base):
         self.register_model()
         code_id, _ = srv.upload_code("slow", {"score.py": SLOW_SCORE})
         self.endpoint("slow")
-        self.deployment("slow", "blue", code_id, timeout="PT1S", concurrency=1)
+        self.deployment("slow", "blue", code_id, timeout="PT5S", concurrency=1)
         self.endpoint("slow", traffic={"blue": 100})
         k = self.keys("slow")
-        s, _, out = self.score("slow", {"sleep": 3}, key=k["primaryKey"])
+        s, _, out = self.score("slow", {"sleep": 7}, key=k["primaryKey"])
         self.assertEqual(s, 408, out)
         time.sleep(2.5)  # the slow call above ends
         # 2 x max_concurrent_requests_per_instance x instances = 2 in flight; a third gets 429.
+        code = glob.glob(os.path.join(srv.data, "endpoints", "local", "slow", "blue", "g*", "code"))[0]
+        before = len(glob.glob(code + "/started-*"))
         statuses = []
         threads = [threading.Thread(target=lambda: statuses.append(
-            self.score("slow", {"sleep": 0.8}, key=k["primaryKey"])[0])) for _ in range(2)]
+            self.score("slow", {"sleep": 3}, key=k["primaryKey"])[0])) for _ in range(2)]
         for t in threads:
             t.start()
-        time.sleep(0.3)
+        end = time.time() + 30
+        while len(glob.glob(code + "/started-*")) < before + 2 and time.time() < end:
+            time.sleep(0.05)  # both requests are inside run()
         s, h, _ = self.score("slow", {"sleep": 0}, key=k["primaryKey"])
         for t in threads:
             t.join()
@@ -568,6 +625,40 @@ class Failures(Base):
         # A stop ends the instances too.
         srv.stop()
         self.assertEqual(self.host_pids("churn", "blue"), [])
+
+
+    def test_hung_instance_is_restarted_by_the_liveness_probe(self):
+        srv = self.srv
+        self.register_model()
+        code_id, _ = srv.upload_code("churn-src", starter_files())
+        self.endpoint("hung")
+        self.deployment("hung", "blue", code_id, liveness={"initialDelay": "PT1S", "period": "PT1S",
+                                                            "timeout": "PT1S", "failureThreshold": 2})
+        self.endpoint("hung", traffic={"blue": 100})
+        k = self.keys("hung")
+        pids = self.host_pids("hung", "blue")
+        self.assertEqual(len(pids), 1)
+        os.kill(pids[0], signal.SIGSTOP)  # alive, but answers nothing
+        try:
+            end = time.time() + 60
+            while time.time() < end and self.host_pids("hung", "blue") in ([], pids):
+                time.sleep(0.2)
+            new = self.host_pids("hung", "blue")
+            self.assertEqual(len(new), 1)
+            self.assertNotEqual(new, pids)
+        finally:
+            try:
+                os.kill(pids[0], signal.SIGCONT)
+            except ProcessLookupError:
+                pass
+        end = time.time() + 60
+        s = 0
+        while time.time() < end and s != 200:
+            s, _, _ = self.score("hung", {"data": ROWS[:1]}, key=k["primaryKey"])
+            time.sleep(0.2)
+        self.assertEqual(s, 200)
+        s, _, logs = srv.arm("POST", "/onlineEndpoints/hung/deployments/blue/getLogs", {})
+        self.assertIn("liveness probe failed 2 times", logs["content"])
 
 
 class DataCollector(Base):
