@@ -15,9 +15,9 @@ export PATH=/usr/bin:$PATH  # the inference host's python3: the one with scikit-
 WORK=$(mktemp -d /tmp/amlops-bench-deploy.XXXXXX)
 trap '"$BIN/amlops-local" stop --data "$WORK/srv" >/dev/null 2>&1 || true; rm -rf "$WORK"' EXIT
 cd "$WORK"
-"$BIN/amlops-local" serve --port 0 --data "$WORK/srv" --daemon --print-env > env 2>/dev/null
+"$BIN/amlops-local" serve --port 0 --data "$WORK/srv" --daemon --print-env > "$WORK/env" 2>/dev/null
 # shellcheck disable=SC1091
-. ./env
+. "$WORK/env"
 export AMLOPS_ARM_ENDPOINT AZURE_AUTHORITY_HOST AZURE_TENANT_ID AZURE_CLIENT_ID AZURE_CLIENT_SECRET AMLOPS_WORKSPACE
 cp -r "$SRC/templates/starter/src" code
 mkdir model
@@ -59,7 +59,6 @@ import concurrent.futures, http.client, importlib.util, json, os, statistics, su
 n, c, code = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 body = open("request.json", "rb").read()
 uri = json.load(open("rollout.json"))["scoring_uri"]
-env = dict(line.split("=", 1) for line in open("env").read().replace("export ", "").split() if "=" in line)
 
 
 def key():

@@ -210,7 +210,7 @@ class Rollout {
   std::string secret_;
   std::optional<Scorer> scorer_;
 
-  void say(const std::string& s) {
+  void say(const std::string& s) const {
     if (o_.progress) o_.progress(s);
   }
 
@@ -338,7 +338,7 @@ class Rollout {
 
   std::vector<int> steps() const {
     if (total(record_.previous) - (record_.previous.count(d_.name) ? record_.previous.at(d_.name) : 0) == 0) {
-      if (o_.steps.size() > 1) const_cast<Rollout*>(this)->say("no other deployment serves traffic: straight to 100 %");
+      if (o_.steps.size() > 1) say("no other deployment serves traffic: straight to 100 %");
       return {100};
     }
     return o_.steps;

@@ -169,7 +169,7 @@ t0=$(date +%s%N)
 check "$(run a rollout --endpoint endpoint.yml --deployment blue.yml --smoke-request request.json --expect expect.json --soak 0s)" 0 "(a) first rollout of blue exits 0"
 echo "time: first rollout (endpoint, deployment, smoke, 1 step) $(( ($(date +%s%N) - t0) / 1000000 )) ms"
 check "$(status)" "[('blue', 100)]" "(a) blue serves 100 %"
-check "$(jq_py a.json 'd["state"]')" done "(a) state done"
+check "$(jq_py a.json 'd["state"]')" "done" "(a) state done"
 grep -q "the endpoint's traffic is set by the rollout steps" a.err && pass "(a) the YAML's traffic is not applied" || fail "(a) no note about the YAML's traffic"
 KEY=$(secret)
 [ -n "$KEY" ] || fail "no endpoint key"
@@ -287,7 +287,7 @@ start_server "$DATA"
 after=$(status)
 state=$(jq_py f.json 'd["state"]' 2>/dev/null)
 echo "(f) exit $rc, state $state, traffic $after; retries: $(grep -c retrying f.err)"
-if [ "$rc" = 0 ] && [ "$state" = done ] && [ "$after" = "[('olive', 100)]" ]; then
+if [ "$rc" = 0 ] && [ "$state" = "done" ] && [ "$after" = "[('olive', 100)]" ]; then
   pass "(f) with 20 % faults the rollout completed"
 elif [ "$rc" = 1 ] && [ "$state" = rolled_back ] && [ "$after" = "[('teal', 100)]" ] && [ -n "$(jq_py f.json 'd["reason"]')" ]; then
   pass "(f) with 20 % faults the rollout rolled back, saying why: $(jq_py f.json 'd["reason"]')"
