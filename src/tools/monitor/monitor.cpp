@@ -3,6 +3,7 @@
 #include <malloc.h>
 
 #include <chrono>
+#include <optional>
 #include <filesystem>
 #include <ostream>
 
@@ -19,6 +20,7 @@
 #include "monitor/performance.hpp"
 #include "monitor/render.hpp"
 #include "report/markdown.hpp"
+#include "tools/monitor/online.hpp"
 #include "tools/monitor/options.hpp"
 
 namespace amlops {
@@ -27,6 +29,12 @@ namespace {
 using cli::po::bool_switch;
 using cli::po::value;
 using namespace monitor;
+
+// A data set as reports name it: a local file by its name, workspace data in full.
+std::string shown_name(const std::string& path) {
+  if (is_workspace_ref(path) || path.rfind("endpoint ", 0) == 0) return path;
+  return std::filesystem::path(path).filename().string();
+}
 
 // ---------------------------------------------------------------------------------------------
 int profile_cmd(Context& ctx, const std::vector<std::string>& args) {
@@ -110,8 +118,10 @@ int drift_cmd(Context& ctx, const std::vector<std::string>& args) {
       "fewer rows than this in the reference or the current data: too few rows to judge (exit 1 with "
       "--fail-on-drift), never 'no drift'")(
       "fail-on-drift", bool_switch(), "exit 1 when dataset or prediction drift is found, or there are too few rows");
+  add_collected_options(cmd);
   cli::add_markdown_option(cmd);
   if (!cmd.parse(args)) return 0;
+  Inputs in(ctx, cmd);
   stats::DriftOptions o;
   std::optional<std::string> ref_path, cur_path, prediction;
   if (cmd.vm().count("config")) {
@@ -129,7 +139,8 @@ int drift_cmd(Context& ctx, const std::vector<std::string>& args) {
   if (cmd.vm().count("current")) cur_path = cmd.str("current");
   if (cmd.vm().count("prediction")) prediction = cmd.str("prediction");
   if (!ref_path) throw UsageError("--reference is required");
-  if (!cur_path) throw UsageError("--current is required");
+  if (in.collected() && cmd.vm().count("current")) throw UsageError("give --current or --endpoint, not both");
+  if (!cur_path && !in.collected()) throw UsageError("--current (or --endpoint) is required");
   const auto min_rows = cmd.get<int64_t>("min-rows");
   if (min_rows < 1) throw UsageError("--min-rows must be at least 1");  // before reading any data
   auto ro = read_options(cmd);
@@ -142,8 +153,9 @@ int drift_cmd(Context& ctx, const std::vector<std::string>& args) {
     if (prediction) po.only.push_back(*prediction);
   }
   auto t0 = std::chrono::steady_clock::now();
-  auto ref = load_source(*ref_path, ro, po, false);
-  auto cur = load_source(*cur_path, ro, po, false);
+  auto ref = in.load(*ref_path, ro, po, false);
+  auto cur = in.collected() ? in.load_collected(ro, po, false) : in.load(*cur_path, ro, po, false);
+  cur_path = cur.path;
   auto t1 = std::chrono::steady_clock::now();
   const auto check = check_drift(ref.profile, cur.profile, o, prediction, min_rows);
   auto t2 = std::chrono::steady_clock::now();
@@ -170,8 +182,8 @@ int drift_cmd(Context& ctx, const std::vector<std::string>& args) {
     b.set(doc, "report", cmd.str("report"));
     ctx.host.set_output("report", cmd.str("report"));
   }
-  const auto section = drift_fragment(check, std::filesystem::path(*ref_path).filename().string(),
-                                      std::filesystem::path(*cur_path).filename().string(), cmd.flag("fail-on-drift"));
+  const auto section =
+      drift_fragment(check, shown_name(*ref_path), shown_name(*cur_path), cmd.flag("fail-on-drift"));
   cli::publish_result(ctx, section, cmd.str("markdown", cmd.str("summary")));
   const bool too_few = check.outcome == Outcome::too_few_rows;
   ctx.host.set_output("outcome", std::string(outcome_name(check.outcome)));
@@ -293,26 +305,56 @@ int decide_cmd(Context& ctx, const std::vector<std::string>& args) {
                                                                         "overrides monitor.current")(
       "window", value<std::string>(), "overrides monitor.window: daily, weekly or N rows")(
       "fail-on-retrain", bool_switch(), "exit 1 when the decision is to retrain");
+  add_collected_options(cmd, "lookback");
+  add_health_options(cmd);
   cli::add_markdown_option(cmd);
   if (!cmd.parse(args)) return 0;
+  Inputs in(ctx, cmd, "lookback");
   auto c = load_config(cmd.str("config"));
   if (cmd.vm().count("reference")) c.reference = cmd.str("reference");
   if (cmd.vm().count("current")) c.current = cmd.str("current");
   if (cmd.vm().count("window")) c.window = cmd.str("window");
   if (!c.reference) throw ConfigError(c.file + ": monitor.reference is required (or --reference)");
-  if (!c.current) throw ConfigError(c.file + ": monitor.current is required (or --current)");
+  if (!c.current && !in.collected()) throw ConfigError(c.file + ": monitor.current is required (or --current or --endpoint)");
   if (!valid_window(c.window))
     throw UsageError("--window must be daily, weekly or a number of rows, not '" + c.window + "'");
   const bool ref_from_config = !cmd.vm().count("reference"), cur_from_config = !cmd.vm().count("current");
   auto ro = read_options(cmd);
   apply_declared_types(ro.declared, c.drift);
   auto po = profile_options(cmd);
-  auto ref = load_source(resolve_config_path(c.file, *c.reference, ref_from_config), ro, po);
-  auto cur = stats::read_table(resolve_config_path(c.file, *c.current, cur_from_config), ro);
-  const auto d = decide(c, ref, cur, po);
+  auto data_path = [&](const std::string& p, bool from_config) {
+    return is_workspace_ref(p) ? p : resolve_config_path(c.file, p, from_config);
+  };
+  auto ref = in.load(data_path(*c.reference, ref_from_config), ro, po, true);
+  auto cur = in.collected() ? std::move(*in.load_collected(ro, po, true, c.timestamp).table)
+                            : in.table(data_path(*c.current, cur_from_config), ro);
+  auto d = decide(c, ref, cur, po);
+  // Endpoint health over the last N intervals (--health-debounce K/N) ending at --to or now.
+  const auto rules = health_rules(cmd);
+  std::optional<Health> health;
+  if (!rules.empty()) {
+    if (!cmd.vm().count("endpoint")) throw UsageError("--health needs --endpoint");
+    const auto [k, n] = health_debounce(cmd);
+    HealthQuery hq;
+    hq.endpoint = cmd.str("endpoint");
+    hq.deployment = cmd.str("deployment");
+    hq.interval = std::chrono::duration_cast<std::chrono::minutes>(parse_duration(cmd.str("interval", "1h")));
+    if (hq.interval.count() < 1) throw UsageError("--interval must be at least 1m");
+    hq.to = in.collected() ? in.query().to : ctx.clock.wall();
+    hq.from = hq.to - n * hq.interval;
+    auto& conn = in.connection();
+    health = read_health(*conn.arm, conn.ws->id(), hq);
+    add_health_signal(d, *health, rules, k, n);
+  }
 
   json::Document doc(rapidjson::kObjectType);
   decision_json(d, doc);
+  if (health) {
+    json::Builder b(doc.GetAllocator());
+    json::Value hj = b.obj();
+    health_json(*health, rules, hj, b);
+    b.set(doc, "endpoint_health", std::move(hj));
+  }
   ctx.host.set_output("retrain", bool_text(d.retrain));
   cli::publish_result(ctx, decision_fragment(d, cmd.flag("fail-on-retrain")), cmd);
   ctx.emit(doc, [&](std::ostream& os) {
@@ -337,7 +379,8 @@ int run_monitor(Context& ctx, const std::vector<std::string>& args) {
       {{"profile", "store a reference profile (merges partitions)", profile_cmd},
        {"drift", "data and prediction drift against a reference (exit 1 with --fail-on-drift)", drift_cmd},
        {"performance", "model metrics, concept-drift detectors and the performance-drop rule", performance_cmd},
-       {"decide", "retrain decision from the monitor: section of amlops.yml", decide_cmd}},
+       {"decide", "retrain decision from the monitor: section of amlops.yml", decide_cmd},
+       {"endpoint", "endpoint health: requests, error rate by status class, p50/p95/p99 latency", endpoint_cmd}},
       args);
 }
 

@@ -1,0 +1,291 @@
+#include "tools/monitor/online.hpp"
+
+#include <ostream>
+
+#include "cli/connection.hpp"
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "core/strings.hpp"
+#include "core/time.hpp"
+#include "cli/result.hpp"
+#include "report/fragment.hpp"
+#include "report/markdown.hpp"
+
+namespace amlops::monitor {
+
+using cli::po::bool_switch;
+using cli::po::value;
+
+void add_collected_options(cli::Command& cmd, const std::string& window_option) {
+  cmd.options()("endpoint", value<std::string>(),
+                "read the current data from what this online endpoint's data collector wrote")(
+      "deployment", value<std::string>(), "only this deployment's collected data (default: every deployment)")(
+      "collection", value<std::string>()->default_value("model_inputs"),
+      "collection to read; two comma-separated (model_inputs,model_outputs) are joined by correlationid")(
+      window_option.c_str(), value<std::string>(), "collected data of this span ending now (e.g. 24h)")(
+      "from", value<std::string>(), "collected data from this time (ISO 8601, with --to)")(
+      "to", value<std::string>(), "collected data until this time (exclusive)")(
+      "labels", value<std::string>(), "labels (CSV, JSON Lines or azureml:...) joined to the collected rows")(
+      "labels-on", value<std::string>()->default_value("correlationid"),
+      "join column of --labels: correlationid (the record's) or a column of the collected rows")(
+      "collector-datastore", value<std::string>()->default_value("workspaceblobstore"),
+      "datastore holding the collected data")("parallel-gets", value<unsigned>()->default_value(8),
+                                              "concurrent ranged GETs when reading blobs")(
+      "stage-dir", value<std::string>(), "also write every blob read under this folder (default: memory only)");
+  cli::add_connection_options(cmd);
+}
+
+Inputs::Inputs(Context& ctx, const cli::Command& cmd, std::string window_option)
+    : ctx_(ctx), cmd_(cmd), window_option_(std::move(window_option)) {
+  if (!collected()) return;
+  q_.endpoint = cmd.str("endpoint");
+  q_.deployment = cmd.str("deployment");
+  q_.collections.clear();
+  for (auto& c : str::split(cmd.str("collection", "model_inputs"), ','))
+    if (!str::trim(c).empty()) q_.collections.emplace_back(str::trim(c));
+  q_.datastore = cmd.str("collector-datastore", "workspaceblobstore");
+  std::tie(q_.from, q_.to) =
+      parse_window(cmd.str(window_option_), cmd.str("from"), cmd.str("to"), ctx.clock.wall());
+  if (cmd.vm().count("labels")) q_.labels = cmd.str("labels");
+  q_.labels_on = cmd.str("labels-on", "correlationid");
+}
+
+Inputs::~Inputs() = default;
+
+bool Inputs::collected() const { return cmd_.vm().count("endpoint") > 0; }
+
+aml::Connection& Inputs::connection() {
+  if (!conn_) conn_.emplace(cli::connect(ctx_, cmd_));
+  return *conn_;
+}
+
+WorkspaceData& Inputs::data() {
+  if (!data_) {
+    FetchOptions o;
+    o.parallelism = std::max(1u, cmd_.get<unsigned>("parallel-gets"));
+    o.stage_dir = cmd_.str("stage-dir");
+    data_ = std::make_unique<WorkspaceData>(*connection().ws, o);
+  }
+  return *data_;
+}
+
+Source source_of(stats::Table&& t, const std::string& path, const stats::ProfileOptions& po, bool keep_table) {
+  Source s;
+  s.path = path;
+  t.source = path;
+  if (t.rows == 0 && t.columns.empty()) {
+    s.profile.source = path;
+    if (keep_table) s.table = std::move(t);
+    return s;
+  }
+  if (keep_table) {
+    s.profile = stats::profile_table(t, po);
+    s.table = std::move(t);
+  } else {
+    s.profile = stats::profile_table(std::move(t), po);
+  }
+  return s;
+}
+
+Source Inputs::load(const std::string& path, const stats::ReadOptions& ro, const stats::ProfileOptions& po,
+                    bool keep_table) {
+  if (!is_workspace_ref(path)) return load_source(path, ro, po, keep_table);
+  ReadStats st;
+  auto t = data().read_ref(path, ro, &st);
+  log::info(path, ": ", st.blobs, " blobs, ", st.bytes, " bytes, ", t.rows, " rows");
+  return source_of(std::move(t), path, po, keep_table);
+}
+
+stats::Table Inputs::table(const std::string& path, const stats::ReadOptions& ro) {
+  if (!is_workspace_ref(path)) return stats::read_table(path, ro);
+  return data().read_ref(path, ro);
+}
+
+Source Inputs::load_collected(const stats::ReadOptions& ro, const stats::ProfileOptions& po, bool keep_table,
+                              const std::optional<std::string>& time_column) {
+  auto q = q_;
+  q.time_column = time_column;
+  ReadStats st;
+  auto t = data().read_collected(q, ro, &st);
+  log::info(describe(q), ": ", st.folders.size(), " folders listed, ", st.blobs, " blobs, ", st.bytes, " bytes, ",
+            st.records, " records, ", st.rows, " rows");
+  if (st.rows == 0) log::warn("insufficient data: nothing was collected for ", describe(q));
+  return source_of(std::move(t), describe(q), po, keep_table);
+}
+
+// ---------------------------------------------------------------------------------------------
+void add_health_options(cli::Command& cmd) {
+  cmd.options()("health", value<std::vector<std::string>>()->composing(),
+                "health rule METRIC>X per interval (repeatable): requests, error_rate, rate_4xx, rate_5xx, "
+                "p50_ms, p95_ms, p99_ms (e.g. p95_ms>300)")(
+      "health-debounce", value<std::string>()->default_value("1/1"),
+      "K/N: endpoint health breaches when a rule holds in K of the last N intervals (e.g. 2/3)")(
+      "interval", value<std::string>()->default_value("1h"), "health interval (minutes or hours: 5m, 1h)");
+}
+
+std::vector<HealthRule> health_rules(const cli::Command& cmd) {
+  std::vector<HealthRule> out;
+  for (const auto& r : cmd.list("health"))
+    for (auto& part : str::split(r, ','))
+      if (!str::trim(part).empty()) out.push_back(parse_health_rule(std::string(str::trim(part))));
+  return out;
+}
+
+std::pair<int, int> health_debounce(const cli::Command& cmd) {
+  const auto text = cmd.str("health-debounce", "1/1");
+  auto parts = str::split(text, '/');
+  std::optional<int64_t> k, n;
+  if (parts.size() == 2) {
+    k = str::parse_int(parts[0]);
+    n = str::parse_int(parts[1]);
+  }
+  if (!k || !n || *k < 1 || *n < *k) throw UsageError("--health-debounce must be K/N with 1 <= K <= N, not '" + text + "'");
+  return {static_cast<int>(*k), static_cast<int>(*n)};
+}
+
+namespace {
+
+std::chrono::minutes parse_interval(const std::string& text) {
+  auto d = std::chrono::duration_cast<std::chrono::minutes>(parse_duration(text));
+  if (d.count() < 1) throw UsageError("--interval must be at least 1m, not '" + text + "'");
+  return d;
+}
+
+json::Value window_json(const HealthWindow& w, json::Builder& b) {
+  json::Value o = b.obj();
+  b.set(o, "start", iso8601_utc(w.start));
+  b.set(o, "end", iso8601_utc(w.end));
+  b.set(o, "requests", w.requests);
+  json::Value s = b.obj();
+  b.set(s, "2xx", w.c2xx);
+  b.set(s, "4xx", w.c4xx);
+  b.set(s, "5xx", w.c5xx);
+  b.set(s, "other", w.other);
+  b.set(o, "status", std::move(s));
+  if (w.requests) {
+    b.set(o, "error_rate", w.error_rate());
+    b.set(o, "rate_4xx", w.rate_4xx());
+    b.set(o, "rate_5xx", w.rate_5xx());
+  } else {
+    b.set_null(o, "error_rate");
+  }
+  auto ms = [&](const char* k, const std::optional<double>& v) {
+    if (v)
+      b.set(o, k, *v);
+    else
+      b.set_null(o, k);
+  };
+  ms("p50_ms", w.p50);
+  ms("p95_ms", w.p95);
+  ms("p99_ms", w.p99);
+  return o;
+}
+
+std::string ms_text(const std::optional<double>& v) { return v ? report::fmt_number(*v, 4) + " ms" : "-"; }
+
+}  // namespace
+
+void health_json(const Health& h, const std::vector<HealthRule>& rules, json::Value& into, json::Builder& b) {
+  b.set(into, "resource_id", h.resource_id);
+  b.set(into, "total", window_json(h.total, b));
+  json::Value ws = b.arr();
+  const auto series = health_series(h, rules);
+  for (size_t i = 0; i < h.windows.size(); ++i) {
+    auto w = window_json(h.windows[i], b);
+    if (!rules.empty()) {
+      b.set(w, "breached", bool(series.breached[i]));
+      if (series.breached[i]) b.set(w, "why", series.detail[i]);
+    }
+    b.push(ws, std::move(w));
+  }
+  b.set(into, "windows", std::move(ws));
+  json::Value rj = b.arr();
+  for (const auto& r : rules) b.push(rj, r.text());
+  b.set(into, "rules", std::move(rj));
+}
+
+int endpoint_cmd(Context& ctx, const std::vector<std::string>& args) {
+  cli::Command cmd(ctx, "endpoint",
+                   "Endpoint health from Azure Monitor metrics: requests, error rate by status class, p50/p95/p99 "
+                   "latency per interval.",
+                   "--endpoint NAME [--deployment D] (--window 24h | --from T --to T)");
+  cmd.options()("endpoint", value<std::string>(), "online endpoint name")(
+      "deployment", value<std::string>(), "one deployment (default: the whole endpoint)")(
+      "window", value<std::string>(), "span ending now (e.g. 24h)")("from", value<std::string>(),
+                                                                    "start (ISO 8601, with --to)")(
+      "to", value<std::string>(), "end (exclusive)")("fail-on-breach", bool_switch(),
+                                                     "exit 1 when the health rules breach (after --health-debounce)");
+  add_health_options(cmd);
+  cli::add_connection_options(cmd);
+  cli::add_markdown_option(cmd);
+  if (!cmd.parse(args)) return 0;
+  HealthQuery q;
+  q.endpoint = cmd.required("endpoint");
+  q.deployment = cmd.str("deployment");
+  std::tie(q.from, q.to) = parse_window(cmd.str("window"), cmd.str("from"), cmd.str("to"), ctx.clock.wall());
+  q.interval = parse_interval(cmd.str("interval", "1h"));
+  const auto rules = health_rules(cmd);
+  const auto [k, n] = health_debounce(cmd);
+  auto conn = cli::connect(ctx, cmd);
+  const auto h = read_health(*conn.arm, conn.ws->id(), q);
+  Decision d;
+  d.breaches = k;
+  d.windows = n;
+  if (!rules.empty()) add_health_signal(d, h, rules, k, n);
+
+  json::Document doc(rapidjson::kObjectType);
+  json::Builder b(doc.GetAllocator());
+  b.set(doc, "endpoint", q.endpoint);
+  if (!q.deployment.empty()) b.set(doc, "deployment", q.deployment);
+  b.set(doc, "from", iso8601_utc(q.from));
+  b.set(doc, "to", iso8601_utc(q.to));
+  b.set(doc, "interval", iso_interval(q.interval));
+  health_json(h, rules, doc, b);
+  b.set(doc, "breached", d.retrain);
+  json::Value reasons = b.arr();
+  for (const auto& r : d.reasons) b.push(reasons, r);
+  b.set(doc, "reasons", std::move(reasons));
+  ctx.host.set_output("requests", std::to_string(h.total.requests));
+  ctx.host.set_output("error_rate", report::fmt_number(h.total.error_rate(), 6));
+  if (h.total.p95) ctx.host.set_output("p95_ms", report::fmt_number(*h.total.p95, 6));
+  ctx.host.set_output("breached", d.retrain ? "true" : "false");
+
+  report::Fragment f;
+  f.title = "Endpoint health: " + q.endpoint + (q.deployment.empty() ? "" : "/" + q.deployment);
+  f.order = report::section_order::monitor;
+  f.status = d.retrain ? (cmd.flag("fail-on-breach") ? report::FragmentStatus::fail : report::FragmentStatus::warn)
+                       : report::FragmentStatus::pass;
+  f.verdict = std::to_string(h.total.requests) + " requests, error rate " +
+              (h.total.requests ? report::fmt_number(100 * h.total.error_rate(), 3) + " %" : std::string("-")) +
+              ", p95 " + ms_text(h.total.p95) + (d.retrain ? ": " + d.reasons.front() : std::string());
+  std::string md = "| interval | requests | 2xx | 4xx | 5xx | error rate | p50 | p95 | p99 |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+  auto row = [&](const std::string& label, const HealthWindow& w) {
+    md += "| " + label + " | " + std::to_string(w.requests) + " | " + std::to_string(w.c2xx) + " | " +
+          std::to_string(w.c4xx) + " | " + std::to_string(w.c5xx) + " | " +
+          (w.requests ? report::fmt_number(100 * w.error_rate(), 3) + " %" : "-") + " | " + ms_text(w.p50) + " | " +
+          ms_text(w.p95) + " | " + ms_text(w.p99) + " |\n";
+  };
+  for (const auto& w : h.windows) row(iso8601_utc(w.start), w);
+  row("**total**", h.total);
+  for (const auto& r : d.reasons) md += "\n- " + r;
+  f.body = md;
+  cli::publish_result(ctx, f, cmd);
+
+  ctx.emit(doc, [&](std::ostream& os) {
+    os << "endpoint " << q.endpoint << (q.deployment.empty() ? "" : "/" + q.deployment) << " " << iso8601_utc(q.from)
+       << ".." << iso8601_utc(q.to) << "\n";
+    os << "  requests " << h.total.requests << " (2xx " << h.total.c2xx << ", 4xx " << h.total.c4xx << ", 5xx "
+       << h.total.c5xx << "), error rate "
+       << (h.total.requests ? report::fmt_number(100 * h.total.error_rate(), 4) + " %" : std::string("-")) << "\n";
+    os << "  latency p50 " << ms_text(h.total.p50) << ", p95 " << ms_text(h.total.p95) << ", p99 "
+       << ms_text(h.total.p99) << "\n";
+    for (const auto& w : h.windows)
+      os << "  " << iso8601_utc(w.start) << ": " << w.requests << " requests, " << w.c5xx << " 5xx, p95 "
+         << ms_text(w.p95) << "\n";
+    for (const auto& r : d.reasons) os << "BREACHED: " << r << "\n";
+  });
+  if (d.retrain && cmd.flag("fail-on-breach")) throw CheckFailed("endpoint health: " + d.reasons.front());
+  return 0;
+}
+
+}  // namespace amlops::monitor

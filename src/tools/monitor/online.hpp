@@ -1,0 +1,59 @@
+// amlops-monitor's workspace inputs (data assets, datastore folders, an endpoint's collected
+// data) and the `endpoint` health command.
+#pragma once
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "aml/connect.hpp"
+#include "cli/cli.hpp"
+#include "monitor/data.hpp"
+#include "monitor/endpoint_health.hpp"
+#include "monitor/sources.hpp"
+
+namespace amlops::monitor {
+
+// --endpoint, --deployment, --collection, --window/--from/--to, --labels, --labels-on,
+// --parallel-gets, --stage-dir and the workspace connection flags.
+// `window_option` names the span flag ("window"; decide, whose --window splits rows, uses "lookback").
+void add_collected_options(cli::Command& cmd, const std::string& window_option = "window");
+
+// Reads what a command names: a local file or profile, a workspace ref (azureml:...), or the
+// endpoint's collected data. Connects to the workspace on first need.
+class Inputs {
+ public:
+  Inputs(Context& ctx, const cli::Command& cmd, std::string window_option = "window");
+  ~Inputs();
+  // --endpoint given: the current data is what the endpoint collected.
+  [[nodiscard]] bool collected() const;
+  Source load(const std::string& path, const stats::ReadOptions& ro, const stats::ProfileOptions& po, bool keep_table);
+  Source load_collected(const stats::ReadOptions& ro, const stats::ProfileOptions& po, bool keep_table,
+                        const std::optional<std::string>& time_column = std::nullopt);
+  stats::Table table(const std::string& path, const stats::ReadOptions& ro);
+  aml::Connection& connection();
+  [[nodiscard]] const CollectedQuery& query() const { return q_; }
+
+ private:
+  WorkspaceData& data();
+  Context& ctx_;
+  const cli::Command& cmd_;
+  std::string window_option_;
+  CollectedQuery q_;
+  std::optional<aml::Connection> conn_;
+  std::unique_ptr<WorkspaceData> data_;
+};
+
+// A table as a Source (profiled; the table kept or dropped).
+Source source_of(stats::Table&& t, const std::string& path, const stats::ProfileOptions& po, bool keep_table);
+
+// --health RULE (repeatable), --health-debounce K/N.
+void add_health_options(cli::Command& cmd);
+std::vector<HealthRule> health_rules(const cli::Command& cmd);
+std::pair<int, int> health_debounce(const cli::Command& cmd);
+// The endpoint_health block of a JSON result.
+void health_json(const Health& h, const std::vector<HealthRule>& rules, json::Value& into, json::Builder& b);
+
+int endpoint_cmd(Context& ctx, const std::vector<std::string>& args);
+
+}  // namespace amlops::monitor
