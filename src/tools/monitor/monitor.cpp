@@ -315,6 +315,7 @@ int decide_cmd(Context& ctx, const std::vector<std::string>& args) {
   if (cmd.vm().count("current")) c.current = cmd.str("current");
   if (cmd.vm().count("window")) c.window = cmd.str("window");
   if (!c.reference) throw ConfigError(c.file + ": monitor.reference is required (or --reference)");
+  if (c.current) in.set_collected(false);  // --endpoint then names the endpoint whose health is read
   if (!c.current && !in.collected()) throw ConfigError(c.file + ": monitor.current is required (or --current or --endpoint)");
   if (!valid_window(c.window))
     throw UsageError("--window must be daily, weekly or a number of rows, not '" + c.window + "'");
@@ -340,7 +341,9 @@ int decide_cmd(Context& ctx, const std::vector<std::string>& args) {
     hq.deployment = cmd.str("deployment");
     hq.interval = std::chrono::duration_cast<std::chrono::minutes>(parse_duration(cmd.str("interval", "1h")));
     if (hq.interval.count() < 1) throw UsageError("--interval must be at least 1m");
-    hq.to = in.collected() ? in.query().to : ctx.clock.wall();
+    hq.to = in.collected()             ? in.query().to
+            : cmd.vm().count("to") ? parse_iso8601(cmd.str("to"))
+                                   : ctx.clock.wall();
     hq.from = hq.to - n * hq.interval;
     auto& conn = in.connection();
     health = read_health(*conn.arm, conn.ws->id(), hq);

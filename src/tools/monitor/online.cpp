@@ -36,23 +36,27 @@ void add_collected_options(cli::Command& cmd, const std::string& window_option) 
 }
 
 Inputs::Inputs(Context& ctx, const cli::Command& cmd, std::string window_option)
-    : ctx_(ctx), cmd_(cmd), window_option_(std::move(window_option)) {
-  if (!collected()) return;
-  q_.endpoint = cmd.str("endpoint");
-  q_.deployment = cmd.str("deployment");
-  q_.collections.clear();
-  for (auto& c : str::split(cmd.str("collection", "model_inputs"), ','))
-    if (!str::trim(c).empty()) q_.collections.emplace_back(str::trim(c));
-  q_.datastore = cmd.str("collector-datastore", "workspaceblobstore");
-  std::tie(q_.from, q_.to) =
-      parse_window(cmd.str(window_option_), cmd.str("from"), cmd.str("to"), ctx.clock.wall());
-  if (cmd.vm().count("labels")) q_.labels = cmd.str("labels");
-  q_.labels_on = cmd.str("labels-on", "correlationid");
+    : ctx_(ctx), cmd_(cmd), window_option_(std::move(window_option)) {}
+
+const CollectedQuery& Inputs::query() {
+  if (q_) return *q_;
+  CollectedQuery q;
+  q.endpoint = cmd_.str("endpoint");
+  q.deployment = cmd_.str("deployment");
+  q.collections.clear();
+  for (auto& c : str::split(cmd_.str("collection", "model_inputs"), ','))
+    if (!str::trim(c).empty()) q.collections.emplace_back(str::trim(c));
+  q.datastore = cmd_.str("collector-datastore", "workspaceblobstore");
+  std::tie(q.from, q.to) = parse_window(cmd_.str(window_option_), cmd_.str("from"), cmd_.str("to"), ctx_.clock.wall());
+  if (cmd_.vm().count("labels")) q.labels = cmd_.str("labels");
+  q.labels_on = cmd_.str("labels-on", "correlationid");
+  q_ = std::move(q);
+  return *q_;
 }
 
 Inputs::~Inputs() = default;
 
-bool Inputs::collected() const { return cmd_.vm().count("endpoint") > 0; }
+bool Inputs::collected() const { return enabled_ && cmd_.vm().count("endpoint") > 0; }
 
 aml::Connection& Inputs::connection() {
   if (!conn_) conn_.emplace(cli::connect(ctx_, cmd_));
@@ -103,7 +107,7 @@ stats::Table Inputs::table(const std::string& path, const stats::ReadOptions& ro
 
 Source Inputs::load_collected(const stats::ReadOptions& ro, const stats::ProfileOptions& po, bool keep_table,
                               const std::optional<std::string>& time_column) {
-  auto q = q_;
+  auto q = query();
   q.time_column = time_column;
   ReadStats st;
   auto t = data().read_collected(q, ro, &st);

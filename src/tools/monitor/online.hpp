@@ -25,21 +25,25 @@ class Inputs {
  public:
   Inputs(Context& ctx, const cli::Command& cmd, std::string window_option = "window");
   ~Inputs();
-  // --endpoint given: the current data is what the endpoint collected.
+  // --endpoint given (and not turned off): the current data is what the endpoint collected.
   [[nodiscard]] bool collected() const;
+  // decide with a current data set of its own uses --endpoint for health only.
+  void set_collected(bool on) { enabled_ = on; }
   Source load(const std::string& path, const stats::ReadOptions& ro, const stats::ProfileOptions& po, bool keep_table);
   Source load_collected(const stats::ReadOptions& ro, const stats::ProfileOptions& po, bool keep_table,
                         const std::optional<std::string>& time_column = std::nullopt);
   stats::Table table(const std::string& path, const stats::ReadOptions& ro);
   aml::Connection& connection();
-  [[nodiscard]] const CollectedQuery& query() const { return q_; }
+  // The collected-data query (--window or --from/--to checked on first use).
+  const CollectedQuery& query();
 
  private:
   WorkspaceData& data();
   Context& ctx_;
   const cli::Command& cmd_;
   std::string window_option_;
-  CollectedQuery q_;
+  bool enabled_ = true;
+  std::optional<CollectedQuery> q_;
   std::optional<aml::Connection> conn_;
   std::unique_ptr<WorkspaceData> data_;
 };
