@@ -13,6 +13,7 @@
 #include "core/files.hpp"
 #include "core/log.hpp"
 #include "core/strings.hpp"
+#include "monitor/cluster.hpp"
 #include "monitor/config.hpp"
 #include "monitor/data.hpp"
 #include "monitor/decide.hpp"
@@ -45,6 +46,8 @@ int profile_cmd(Context& ctx, const std::vector<std::string>& args) {
   cmd.options()("data", value<std::vector<std::string>>()->composing(),
                 "CSV, JSON Lines or .profile.json inputs; several are merged (partitions)")(
       "out", value<std::string>(), "where to write the profile (name it *.profile.json)");
+  cmd.options()("byte-range", value<std::string>(),
+                "I/N: profile only partition I (0-based) of N of one data file, split by bytes at line starts");
   cmd.positional("data", -1);
   if (!cmd.parse(args)) return 0;
   auto inputs = cmd.list("data");
@@ -53,12 +56,32 @@ int profile_cmd(Context& ctx, const std::vector<std::string>& args) {
   auto ro = read_options(cmd);
   auto po = profile_options(cmd);
   stats::Profile p;
-  for (size_t i = 0; i < inputs.size(); ++i) {
+  if (cmd.vm().count("byte-range")) {
+    if (inputs.size() != 1) throw UsageError("--byte-range takes exactly one data file");
+    const auto [index, count] = parse_byte_range(cmd.str("byte-range"));
+    p = stats::profile_table(read_partition(inputs[0], index, count, ro), po);
+    p.source = inputs[0] + " (part " + std::to_string(index) + "/" + std::to_string(count) + ")";
+  }
+  // Partitions merge with every value kept, then are sampled once (as one machine samples the
+  // whole data): within --max-values per partition the merged profile equals the one-machine one.
+  auto keep_all = po;
+  keep_all.max_values = 0;
+  for (size_t i = 0; i < inputs.size() && !cmd.vm().count("byte-range"); ++i) {
     auto s = load_source(inputs[i], ro, po, false);
     if (i == 0)
       p = std::move(s.profile);
     else
-      stats::merge(p, s.profile, po);
+      stats::merge(p, s.profile, keep_all);
+  }
+  if (inputs.size() > 1) {
+    stats::Profile shape;
+    for (const auto& c : p.columns) {
+      stats::ColumnProfile e;
+      e.name = c.name;
+      e.type = c.type;
+      shape.columns.push_back(std::move(e));
+    }
+    stats::merge(p, shape, po);
   }
   if (inputs.size() > 1) p.source = str::join(inputs, ",");
   files::write_atomic(out, stats::to_json(p));
@@ -119,6 +142,7 @@ int drift_cmd(Context& ctx, const std::vector<std::string>& args) {
       "--fail-on-drift), never 'no drift'")(
       "fail-on-drift", bool_switch(), "exit 1 when dataset or prediction drift is found, or there are too few rows");
   add_collected_options(cmd);
+  add_cluster_options(cmd);
   cli::add_markdown_option(cmd);
   if (!cmd.parse(args)) return 0;
   Inputs in(ctx, cmd);
@@ -154,7 +178,14 @@ int drift_cmd(Context& ctx, const std::vector<std::string>& args) {
   }
   auto t0 = std::chrono::steady_clock::now();
   auto ref = in.load(*ref_path, ro, po, false);
-  auto cur = in.collected() ? in.load_collected(ro, po, false) : in.load(*cur_path, ro, po, false);
+  std::optional<ClusterRun> cluster;
+  Source cur;
+  if (cmd.vm().count("on-cluster")) {
+    cluster.emplace();
+    cur = run_on_cluster(ctx, cmd, in, ref, *cur_path, args, *cluster);
+  } else {
+    cur = in.collected() ? in.load_collected(ro, po, false) : in.load(*cur_path, ro, po, false);
+  }
   cur_path = cur.path;
   auto t1 = std::chrono::steady_clock::now();
   const auto check = check_drift(ref.profile, cur.profile, o, prediction, min_rows);
@@ -176,6 +207,18 @@ int drift_cmd(Context& ctx, const std::vector<std::string>& args) {
   b.set(doc, "current", side(cur));
   b.set(doc, "compat", compat);
   check_json(check, doc, b);
+  if (cluster) {
+    json::Value cj = b.obj();
+    b.set(cj, "job", cluster->job);
+    json::Value pr = b.arr();
+    for (auto n : cluster->partition_rows) b.push(pr, json::Value(static_cast<int64_t>(n)));
+    b.set(cj, "partition_rows", std::move(pr));
+    b.set(cj, "max_values", static_cast<uint64_t>(cluster->max_values));
+    b.set(cj, "exact", cluster->ks_bound == 0);
+    b.set(cj, "ks_bound", cluster->ks_bound);
+    b.set(cj, "seconds", cluster->seconds);
+    b.set(doc, "cluster", std::move(cj));
+  }
 
   if (cmd.vm().count("report")) {
     files::write_atomic(cmd.str("report"), drift_html(check, *ref_path, *cur_path, compat));

@@ -1,8 +1,17 @@
 #include "tools/monitor/online.hpp"
 
+#include <chrono>
+#include <filesystem>
 #include <ostream>
+#include <set>
 
+#include "aml/submit.hpp"
+#include "aml/uri.hpp"
+#include "aml/wait.hpp"
 #include "cli/connection.hpp"
+#include "core/files.hpp"
+#include "monitor/cluster.hpp"
+#include "spec/job.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/strings.hpp"
@@ -290,6 +299,109 @@ int endpoint_cmd(Context& ctx, const std::vector<std::string>& args) {
   });
   if (d.retrain && cmd.flag("fail-on-breach")) throw CheckFailed("endpoint health: " + d.reasons.front());
   return 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+void add_cluster_options(cli::Command& cmd) {
+  cmd.options()("on-cluster", value<std::string>(),
+                "profile the current data on this compute cluster: one pipeline job of --partitions profile steps "
+                "and a merge step")("partitions", value<size_t>()->default_value(4), "parallel profile steps")(
+      "environment", value<std::string>()->default_value("azureml://registries/azureml/environments/sklearn-1.5/labels/latest"),
+      "environment of the steps (the static binary runs on any Linux image)")(
+      "cluster-timeout", value<std::string>(), "stop waiting for the cluster job after this long (e.g. 2h)");
+}
+
+namespace {
+
+// The option tokens of `args` whose names are in `names` ("--name value", "--name=value", multitoken).
+std::vector<std::string> forward(const std::vector<std::string>& args, const std::set<std::string>& names) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const auto& a = args[i];
+    if (a.rfind("--", 0) != 0) continue;
+    const auto eq = a.find('=');
+    const auto name = a.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
+    if (!names.count(name)) continue;
+    out.push_back(a);
+    if (eq != std::string::npos) continue;
+    for (size_t j = i + 1; j < args.size() && args[j].rfind("--", 0) != 0; ++j) out.push_back(args[j]);
+  }
+  return out;
+}
+
+}  // namespace
+
+Source run_on_cluster(Context& ctx, const cli::Command& cmd, Inputs& in, const Source& reference,
+                      const std::string& current, const std::vector<std::string>& args, ClusterRun& run) {
+  namespace fs = std::filesystem;
+  if (is_workspace_ref(current) || in.collected())
+    throw UsageError("--on-cluster profiles local current data (a file, or a folder of CSV/JSON Lines files)");
+  const auto t0 = std::chrono::steady_clock::now();
+  ClusterPlan plan;
+  plan.compute = cmd.str("on-cluster");
+  plan.environment = cmd.str("environment");
+  plan.partitions = cmd.get<size_t>("partitions");
+  if (plan.partitions < 1) throw UsageError("--partitions must be at least 1");
+  plan.binary = fs::read_symlink("/proc/self/exe");
+  if (fs::is_directory(current)) {
+    for (const auto& e : fs::directory_iterator(current)) {
+      const auto ext = e.path().extension().string();
+      if (e.is_regular_file() && (ext == ".csv" || ext == ".tsv" || ext == ".jsonl" || ext == ".ndjson"))
+        plan.current.push_back(e.path());
+    }
+    std::sort(plan.current.begin(), plan.current.end());
+    if (plan.current.empty()) throw UsageError(current + ": no CSV or JSON Lines file in this folder");
+  } else {
+    if (!fs::exists(current)) throw UsageError("no such file: " + current);
+    plan.current = {current};
+  }
+  plan.profile_args = forward(args, {"max-values", "threads", "type", "delimiter"});
+  plan.drift_args = forward(args, {"compat", "metrics", "columns", "exclude", "method", "threshold", "numeric-method",
+                                   "categorical-method", "numeric-threshold", "categorical-threshold", "drift-share",
+                                   "prediction", "min-rows"});
+  files::TempDir dir("amlops-monitor-cluster");
+  plan.reference_profile = dir.path() / "reference.profile.json";
+  files::write_atomic(plan.reference_profile, stats::to_json(reference.profile));
+  const auto yml = write_cluster_job(plan, dir.path());
+
+  auto& conn = in.connection();
+  spec::LoadOptions lo;
+  lo.workspace_id = conn.ws->id();
+  auto spec = spec::load_job(yml, lo);
+  aml::SubmitOptions so;
+  so.default_experiment = "amlops-monitor";
+  so.tags = aml::provenance_tags(ctx.env, ctx.host);
+  so.tags["amlops.monitor"] = "drift-partitions";
+  auto sub = aml::submit_job(*conn.ws, spec, so);
+  run.job = sub.name;
+  log::info("submitted ", sub.name, ": ", plan.partitions, " profile steps and a merge step on ", plan.compute);
+  aml::Reporter rep{ctx.clock, ctx.host, ctx.err};
+  aml::WaitOptions wo;
+  if (cmd.vm().count("cluster-timeout")) wo.timeout = parse_duration(cmd.str("cluster-timeout"));
+  const auto result = aml::wait_job(rep, *conn.ws, sub.name, wo);
+  if (result.status != "Completed")
+    throw CheckFailed("cluster job " + sub.name + " " + result.status + (result.error.empty() ? "" : ": " + result.error));
+  auto job = aml::require_job(*conn.ws, sub.name);
+  const auto uri = json::get_string(job, "/properties/outputs/result/uri", "job " + sub.name);
+  const auto dp = aml::parse_datastore_uri(uri);
+  if (!dp) throw HttpError(200, "job " + sub.name + ": output 'result' is not a datastore path: " + uri);
+  auto container = conn.ws->datastore_container(dp->datastore);
+  std::string folder = dp->path;
+  while (!folder.empty() && folder.back() == '/') folder.pop_back();
+  Source s;
+  s.path = current;
+  s.profile = stats::profile_from_json(container.get(folder + "/current.profile.json"), uri + "/current.profile.json");
+  s.profile.source = current;
+  // parts.json: the partitions' profile summaries (JSON objects one after another).
+  const auto parts = container.get(folder + "/parts.json");
+  for (size_t pos = parts.find("\"rows\""); pos != std::string::npos; pos = parts.find("\"rows\"", pos + 1)) {
+    const auto colon = parts.find(':', pos);
+    run.partition_rows.push_back(str::parse_int(str::trim(parts.substr(colon + 1, parts.find_first_of(",}\n", colon) - colon - 1))).value_or(0));
+  }
+  run.max_values = cmd.get<size_t>("max-values");
+  run.ks_bound = ks_bound(run.partition_rows, run.max_values);
+  run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return s;
 }
 
 }  // namespace amlops::monitor

@@ -60,4 +60,19 @@ void health_json(const Health& h, const std::vector<HealthRule>& rules, json::Va
 
 int endpoint_cmd(Context& ctx, const std::vector<std::string>& args);
 
+// --on-cluster COMPUTE, --partitions N, --environment, --cluster-timeout.
+void add_cluster_options(cli::Command& cmd);
+struct ClusterRun {
+  std::string job;
+  std::vector<int64_t> partition_rows;
+  size_t max_values = 0;
+  double ks_bound = 0;   // |KS_cluster - KS_local| <= this (0: exact)
+  double seconds = 0;    // submit to result
+};
+// Profiles `current` (a local file: byte ranges; a folder: its files) on the cluster: one pipeline
+// job of N profile steps and a merge step; the merged profile comes back as the current Source.
+// `args` are the command's own (drift options are forwarded to the merge step's drift.json).
+Source run_on_cluster(Context& ctx, const cli::Command& cmd, Inputs& in, const Source& reference,
+                      const std::string& current, const std::vector<std::string>& args, ClusterRun& run);
+
 }  // namespace amlops::monitor
