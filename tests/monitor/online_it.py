@@ -312,5 +312,81 @@ class Health(unittest.TestCase):
         self.assertEqual(s, 400, j)
 
 
+class Cluster(unittest.TestCase):
+    """drift --on-cluster: 4 profile steps and a merge step run as local processes by amlops-local."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = Server()
+        rng = random.Random(11)
+
+        def write(path, n, shift):
+            with open(os.path.join(cls.srv.work, path), "w") as f:
+                f.write("age,income,city,flag\n")
+                for r in rows(n, shift, rng):
+                    f.write("%r,%r,%s,%s\n" % (r["age"], r["income"], r["city"], rng.choice(["true", "false"])))
+        write("ref.csv", 3000, 0)
+        write("cur.csv", 4000, 1)
+        os.makedirs(os.path.join(cls.srv.work, "parts"))
+        with open(os.path.join(cls.srv.work, "cur.csv")) as f:
+            lines = f.read().splitlines()
+        for i in range(4):  # a folder of files: partitions by file
+            with open(os.path.join(cls.srv.work, "parts", "p%d.csv" % i), "w") as f:
+                f.write("\n".join([lines[0]] + lines[1 + i * 1000:1 + (i + 1) * 1000]) + "\n")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.srv.stop()
+
+    def pair(self, current, *extra):
+        base = ["drift", "--reference", "ref.csv", "--metrics", "all"] + list(extra)
+        local = self.srv.json(*(base + ["--current", "cur.csv"]))
+        cluster = self.srv.json(*(base + ["--current", current, "--on-cluster", "cpu", "--partitions", "4"]))
+        return local, cluster
+
+    def assert_close(self, a, b, rel=1e-9):
+        self.assertLessEqual(abs(a - b), rel * max(abs(a), abs(b), 1e-300), (a, b))
+
+    def test_byte_ranges_exact_within_max_values(self):
+        local, cluster = self.pair("cur.csv")
+        info = cluster.pop("cluster")
+        self.assertEqual(len(info["partition_rows"]), 4)
+        self.assertEqual(sum(info["partition_rows"]), 4000)
+        self.assertTrue(info["exact"])
+        self.assertEqual(cluster["outcome"], local["outcome"])
+        self.assertEqual(cluster["current"]["rows"], 4000)
+        for a, b in zip(local["features"], cluster["features"]):
+            self.assertEqual(a["drifted"], b["drifted"], a["name"])
+            for k, v in a["metrics"].items():
+                self.assert_close(v, b["metrics"][k])
+
+    def test_files_as_partitions(self):
+        local, cluster = self.pair("parts")
+        self.assertEqual(cluster["cluster"]["partition_rows"], [1000, 1000, 1000, 1000])
+        for a, b in zip(local["features"], cluster["features"]):
+            for k, v in a["metrics"].items():
+                self.assert_close(v, b["metrics"][k])
+
+    def test_sampled_partitions_within_the_documented_bound(self):
+        m = 300  # every partition (about 1000 rows) keeps 300 order statistics per column
+        local, cluster = self.pair("cur.csv", "--max-values", str(m))
+        info = cluster["cluster"]
+        self.assertFalse(info["exact"])
+        n = info["partition_rows"]
+        bound = 3 / (m - 1) + sum(abs(1 / 4 - r / sum(n)) for r in n) + 2 / min(n)
+        self.assert_close(info["ks_bound"], bound)
+        for a, b in zip(local["features"], cluster["features"]):
+            if a["type"] != "numeric":  # category counts merge exactly
+                for k, v in a["metrics"].items():
+                    self.assert_close(v, b["metrics"][k])
+                continue
+            self.assertLessEqual(abs(a["metrics"]["ks_statistic"] - b["metrics"]["ks_statistic"]), bound, a["name"])
+            # Wasserstein-1 moves by at most the range of the current values times the CDF error.
+            with open(os.path.join(self.srv.work, "cur.csv")) as f:
+                head = f.readline().strip().split(",")
+                col = [float(line.split(",")[head.index(a["name"])]) for line in f]
+            span = max(col) - min(col)
+            self.assertLessEqual(abs(a["metrics"]["wasserstein"] - b["metrics"]["wasserstein"]), span * bound, a["name"])
+
 if __name__ == "__main__":
     unittest.main(argv=[sys.argv[0], "-v"] + sys.argv[1:])

@@ -1,11 +1,16 @@
 // Unit tests of the workspace readers of amlops-monitor: collector records flattened to rows in
 // every payload shape, hour folders of a window, window flags, health rules.
 #define BOOST_TEST_MODULE monitor_online_unit
+#include <unistd.h>
+
 #include <boost/test/unit_test.hpp>
+#include <filesystem>
 #include <string>
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/files.hpp"
+#include "monitor/cluster.hpp"
 #include "core/time.hpp"
 #include "monitor/endpoint_health.hpp"
 #include "monitor/sources.hpp"
@@ -89,4 +94,39 @@ BOOST_AUTO_TEST_CASE(health_rules) {
   BOOST_TEST(iso_interval(std::chrono::minutes(60)) == "PT1H");
   BOOST_TEST(iso_interval(std::chrono::minutes(1440)) == "P1D");
   BOOST_TEST(iso_interval(std::chrono::minutes(5)) == "PT5M");
+}
+
+BOOST_AUTO_TEST_CASE(byte_range_partitions_cover_every_row_once) {
+  const auto dir = std::filesystem::temp_directory_path() / ("amlops-partition-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::string csv = "x,name\n", jsonl;
+  for (int i = 0; i < 1001; ++i) {
+    csv += std::to_string(i) + ",n" + std::string(static_cast<size_t>(i % 13), 'z') + "\n";
+    jsonl += "{\"x\":" + std::to_string(i) + "}\n";
+  }
+  files::write_atomic(dir / "d.csv", csv);
+  files::write_atomic(dir / "d.jsonl", jsonl);
+  for (const char* file : {"d.csv", "d.jsonl"}) {
+    for (size_t n : {1u, 3u, 7u, 2000u}) {
+      std::vector<double> seen;
+      for (size_t i = 0; i < n; ++i) {
+        auto t = read_partition(dir / file, i, n, {});
+        if (t.rows == 0) continue;
+        const auto& x = t.at("x").values;
+        seen.insert(seen.end(), x.begin(), x.end());
+      }
+      BOOST_TEST_REQUIRE(seen.size() == 1001u, file << " in " << n);
+      for (size_t i = 0; i < seen.size(); ++i) BOOST_TEST_REQUIRE(seen[i] == double(i));
+    }
+  }
+  BOOST_CHECK_THROW(parse_byte_range("4/4"), UsageError);
+  BOOST_CHECK_THROW(parse_byte_range("x"), UsageError);
+  BOOST_TEST(parse_byte_range("1/4").second == 4u);
+  std::filesystem::remove_all(dir);
+}
+
+BOOST_AUTO_TEST_CASE(ks_bound_is_zero_when_partitions_are_exact) {
+  BOOST_TEST(ks_bound({1000, 1000}, 1000) == 0.0);
+  const double b = ks_bound({1000, 3000}, 100);
+  BOOST_TEST(b == 3.0 / 99 + 0.25 + 0.25 + 2.0 / 1000, boost::test_tools::tolerance(1e-12));
 }
