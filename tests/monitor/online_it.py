@@ -196,6 +196,19 @@ class Collected(unittest.TestCase):
         p = self.srv.run("drift", "--reference", "azureml:missing-asset:1", *self.window(H1))
         self.assertNotEqual(p.returncode, 0)
 
+    def test_performance_with_labels_joined_by_correlationid(self):
+        # Labels for H1's records (one per record: the first row's truth), as a CSV keyed by correlationid.
+        with open(os.path.join(self.srv.work, "labels.csv"), "w") as f:
+            f.write("correlationid,y\n")
+            for i in range(0, 600, 4):
+                f.write("%s-%d,%d\n" % (H1.strftime("%H"), i, 1))
+        d = self.srv.json("performance", "--collection", "model_inputs,model_outputs", "--labels", "labels.csv",
+                          "--label", "y", "--prediction", "yhat", *self.window(H1))
+        # Every row of a record gets its record's label; accuracy = share of yhat == 1.
+        want = sum(1 for r in self.h1 if predict(r)["yhat"] == 1) / len(self.h1)
+        self.assertAlmostEqual(d["metrics"]["accuracy"], want, places=9)
+        self.assertIn("endpoint churn/blue", d["data"])
+
     def test_window_must_be_given_once(self):
         self.srv.run("drift", "--reference", "ref.csv", "--endpoint", "churn", check=2)
         self.srv.run("drift", "--reference", "ref.csv", "--endpoint", "churn", "--window", "1h", "--from", iso(H1),

@@ -281,6 +281,7 @@ int performance_cmd(Context& ctx, const std::vector<std::string>& args) {
       "max", value<std::vector<std::string>>()->composing(), "METRIC=X: fail when METRIC > X (repeatable)")(
       "compat", value<std::string>()->default_value("azure"), "drift conventions for the input-drift check")(
       "fail-on-drift", bool_switch(), "exit 1 on concept drift, a detector alarm or a breached --min/--max");
+  add_collected_options(cmd);
   cli::add_markdown_option(cmd);
   if (!cmd.parse(args)) return 0;
   PerfSpec spec{cmd.required("label"), cmd.required("prediction"), cmd.str("score"), cmd.str("task", "auto")};
@@ -295,8 +296,10 @@ int performance_cmd(Context& ctx, const std::vector<std::string>& args) {
   };
   PerformanceRules rules{bounds("min"), bounds("max"), bounds("max-drop"), cmd.list("detector")};
   auto ro = read_options(cmd);
-  auto table = stats::read_table(cmd.required("data"), ro);
+  Inputs in(ctx, cmd);
   const auto ts = cmd.vm().count("timestamp") ? std::optional<std::string>(cmd.str("timestamp")) : std::nullopt;
+  auto table = in.collected() ? in.collected_table(ro, ts) : in.table(cmd.required("data"), ro);
+  const std::string data_name = in.collected() ? table.source : cmd.str("data");
   std::optional<stats::Table> reference;
   if (cmd.vm().count("reference")) reference = stats::read_table(cmd.str("reference"), ro);
   stats::DriftOptions drift;
@@ -309,7 +312,7 @@ int performance_cmd(Context& ctx, const std::vector<std::string>& args) {
 
   json::Document doc(rapidjson::kObjectType);
   json::Builder b(doc.GetAllocator());
-  b.set(doc, "data", cmd.str("data"));
+  b.set(doc, "data", data_name);
   auto body = performance_json(c, b);
   for (auto& m : body.GetObject()) doc.AddMember(m.name, m.value, doc.GetAllocator());
 
@@ -319,7 +322,7 @@ int performance_cmd(Context& ctx, const std::vector<std::string>& args) {
     ctx.host.set_output(c.perf.classification ? "accuracy" : "rmse", report::fmt_number(*acc, 6));
   cli::publish_result(
       ctx,
-      performance_fragment(c, std::filesystem::path(cmd.str("data")).filename().string(), cmd.flag("fail-on-drift")),
+      performance_fragment(c, shown_name(data_name), cmd.flag("fail-on-drift")),
       cmd);
   // Failed checks where people look: error annotations when the step fails on them, else warnings.
   auto annotate = [&](const std::string& title, const std::string& why) {

@@ -114,8 +114,7 @@ stats::Table Inputs::table(const std::string& path, const stats::ReadOptions& ro
   return data().read_ref(path, ro);
 }
 
-Source Inputs::load_collected(const stats::ReadOptions& ro, const stats::ProfileOptions& po, bool keep_table,
-                              const std::optional<std::string>& time_column) {
+stats::Table Inputs::collected_table(const stats::ReadOptions& ro, const std::optional<std::string>& time_column) {
   auto q = query();
   q.time_column = time_column;
   ReadStats st;
@@ -123,7 +122,14 @@ Source Inputs::load_collected(const stats::ReadOptions& ro, const stats::Profile
   log::info(describe(q), ": ", st.folders.size(), " folders listed, ", st.blobs, " blobs, ", st.bytes, " bytes, ",
             st.records, " records, ", st.rows, " rows");
   if (st.rows == 0) log::warn("insufficient data: nothing was collected for ", describe(q));
-  return source_of(std::move(t), describe(q), po, keep_table);
+  return t;
+}
+
+Source Inputs::load_collected(const stats::ReadOptions& ro, const stats::ProfileOptions& po, bool keep_table,
+                              const std::optional<std::string>& time_column) {
+  auto t = collected_table(ro, time_column);
+  auto path = t.source;
+  return source_of(std::move(t), path, po, keep_table);
 }
 
 // ---------------------------------------------------------------------------------------------

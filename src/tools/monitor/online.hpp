@@ -33,6 +33,8 @@ class Inputs {
   Source load_collected(const stats::ReadOptions& ro, const stats::ProfileOptions& po, bool keep_table,
                         const std::optional<std::string>& time_column = std::nullopt);
   stats::Table table(const std::string& path, const stats::ReadOptions& ro);
+  // The collected rows as a table (`time_column`: each record's time as that column).
+  stats::Table collected_table(const stats::ReadOptions& ro, const std::optional<std::string>& time_column);
   aml::Connection& connection();
   // The collected-data query (--window or --from/--to checked on first use).
   const CollectedQuery& query();
