@@ -63,8 +63,8 @@ ArmError bad_request(const std::string& message) { return ArmError(400, "BadRequ
 
 }  // namespace
 
-net::ServerResponse App::route_metrics(const net::ServerRequest& req, const std::string& ws, const std::string& endpoint,
-                                       const std::string& deployment) {
+net::ServerResponse App::route_metrics(const net::ServerRequest& req, const std::string& ws,
+                                       const std::string& endpoint, const std::string& deployment) {
   store_->exec(
       "CREATE TABLE IF NOT EXISTS endpoint_requests(ws TEXT, endpoint TEXT, deployment TEXT, at_ms INTEGER, status "
       "INTEGER, latency_ms REAL)");
@@ -100,9 +100,12 @@ net::ServerResponse App::route_metrics(const net::ServerRequest& req, const std:
     for (const auto& m : kMetrics)
       if (str::iequals(m.name, name)) found = &m;
     if (!found)
-      throw bad_request("Failed to find metric configuration for provider: Microsoft.MachineLearningServices, resource "
-                        "Type: workspaces/onlineEndpoints, metric: " + name + ". Valid metrics: RequestsPerMinute, "
-                        "RequestLatency, RequestLatency_P50, RequestLatency_P90, RequestLatency_P95, RequestLatency_P99");
+      throw bad_request(
+          "Failed to find metric configuration for provider: Microsoft.MachineLearningServices, resource "
+          "Type: workspaces/onlineEndpoints, metric: " +
+          name +
+          ". Valid metrics: RequestsPerMinute, "
+          "RequestLatency, RequestLatency_P50, RequestLatency_P90, RequestLatency_P95, RequestLatency_P99");
     metrics.push_back(found);
   }
   if (metrics.empty()) throw bad_request("metricnames is required.");
@@ -133,10 +136,10 @@ net::ServerResponse App::route_metrics(const net::ServerRequest& req, const std:
   const int64_t from_ms = std::chrono::duration_cast<std::chrono::milliseconds>(from.time_since_epoch()).count();
   const int64_t to_ms = std::chrono::duration_cast<std::chrono::milliseconds>(to.time_since_epoch()).count();
   std::vector<Req> rows;
-  for (const auto& r : store_->query(
-           "SELECT deployment, status, at_ms, latency_ms FROM endpoint_requests WHERE ws = ? AND endpoint = ? AND at_ms "
-           ">= ? AND at_ms < ?",
-           {ws, endpoint, from_ms, to_ms})) {
+  for (const auto& r : store_->query("SELECT deployment, status, at_ms, latency_ms FROM endpoint_requests WHERE ws = ? "
+                                     "AND endpoint = ? AND at_ms "
+                                     ">= ? AND at_ms < ?",
+                                     {ws, endpoint, from_ms, to_ms})) {
     Req x{r.str(0), static_cast<int>(r.i64(1)), r.i64(2), r.num(3)};
     bool keep = true;
     for (const auto& [dim, v] : equals) keep = keep && str::iequals(dimension_value(x, dim), v);
@@ -145,8 +148,8 @@ net::ServerResponse App::route_metrics(const net::ServerRequest& req, const std:
   const int64_t step = std::chrono::duration_cast<std::chrono::milliseconds>(interval).count();
   const size_t buckets = static_cast<size_t>((to_ms - from_ms + step - 1) / step);
 
-  const std::string resource = workspace_id(ws) + "/onlineEndpoints/" + endpoint +
-                               (deployment.empty() ? "" : "/deployments/" + deployment);
+  const std::string resource =
+      workspace_id(ws) + "/onlineEndpoints/" + endpoint + (deployment.empty() ? "" : "/deployments/" + deployment);
   json::Document d(rapidjson::kObjectType);
   json::Builder b(d.GetAllocator());
   b.set(d, "cost", 0);

@@ -112,8 +112,7 @@ fs::path write_cluster_job(const ClusterPlan& plan, const fs::path& dir) {
   }
   // The binary may lose its mode in the code upload: run a private executable copy.
   const std::string run = R"(B=$(mktemp) && cp amlops-monitor "$B" && chmod +x "$B" && "$B")";
-  const std::string compute =
-      plan.compute.rfind("azureml:", 0) == 0 ? plan.compute : "azureml:" + plan.compute;
+  const std::string compute = plan.compute.rfind("azureml:", 0) == 0 ? plan.compute : "azureml:" + plan.compute;
   std::string y = "type: pipeline\ndisplay_name: amlops-monitor drift on " + std::to_string(plan.partitions) +
                   " partitions\nexperiment_name: amlops-monitor\nsettings:\n  default_compute: " + compute +
                   "\noutputs:\n  result: {type: uri_folder}\njobs:\n";
@@ -130,11 +129,13 @@ fs::path write_cluster_job(const ClusterPlan& plan, const fs::path& dir) {
       range = " --byte-range " + std::to_string(p) + "/" + std::to_string(plan.partitions);
     } else {
       for (size_t i = p; i < names.size(); i += plan.partitions) inputs.push_back(names[i]);
-      if (inputs.empty()) throw UsageError("--partitions " + std::to_string(plan.partitions) + " exceeds the " +
-                                           std::to_string(names.size()) + " files of the current data");
+      if (inputs.empty())
+        throw UsageError("--partitions " + std::to_string(plan.partitions) + " exceeds the " +
+                         std::to_string(names.size()) + " files of the current data");
     }
-    const std::string cmd = run + " profile" + join_quoted(inputs) + range + join_quoted(plan.profile_args) +
-                            " --out ${{outputs.profile}}/part.profile.json --output json > ${{outputs.profile}}/part.json";
+    const std::string cmd =
+        run + " profile" + join_quoted(inputs) + range + join_quoted(plan.profile_args) +
+        " --out ${{outputs.profile}}/part.profile.json --output json > ${{outputs.profile}}/part.json";
     y += "  part" + std::to_string(p) + ":\n    type: command\n    code: ./code\n    environment: " + plan.environment +
          "\n    command: " + quote_yaml(cmd) + "\n    outputs:\n      profile: {type: uri_folder}\n";
   }
@@ -146,11 +147,14 @@ fs::path write_cluster_job(const ClusterPlan& plan, const fs::path& dir) {
     parts += " ${{inputs." + in + "}}/part.profile.json";
     summaries += " ${{inputs." + in + "}}/part.json";
   }
-  const std::string merge = run + " profile" + parts + join_quoted(plan.profile_args) +
-                            " --out ${{outputs.result}}/current.profile.json --output json > ${{outputs.result}}/merge.json"
-                            " && cat" + summaries + " > ${{outputs.result}}/parts.json && \"$B\" drift --reference "
-                            "reference.profile.json --current ${{outputs.result}}/current.profile.json" +
-                            join_quoted(plan.drift_args) + " --output json > ${{outputs.result}}/drift.json";
+  const std::string merge =
+      run + " profile" + parts + join_quoted(plan.profile_args) +
+      " --out ${{outputs.result}}/current.profile.json --output json > ${{outputs.result}}/merge.json"
+      " && cat" +
+      summaries +
+      " > ${{outputs.result}}/parts.json && \"$B\" drift --reference "
+      "reference.profile.json --current ${{outputs.result}}/current.profile.json" +
+      join_quoted(plan.drift_args) + " --output json > ${{outputs.result}}/drift.json";
   y += "    command: " + quote_yaml(merge) + "\n    outputs:\n      result: ${{parent.outputs.result}}\n";
   const auto file = dir / "pipeline.yml";
   files::write_atomic(file, y);

@@ -15,7 +15,8 @@ namespace amlops::monitor {
 // Partition `index` (0-based) of `count` of a CSV or JSON Lines file by bytes: the lines that start
 // in [size*index/count, size*(index+1)/count); a CSV partition gets the file's header line too.
 // Records must not span lines (CSV fields with line breaks: partition by file instead).
-stats::Table read_partition(const std::filesystem::path& file, size_t index, size_t count, const stats::ReadOptions& ro);
+stats::Table read_partition(const std::filesystem::path& file, size_t index, size_t count,
+                            const stats::ReadOptions& ro);
 // "I/N" -> {I, N}; UsageError unless 0 <= I < N.
 std::pair<size_t, size_t> parse_byte_range(const std::string& text);
 
@@ -23,11 +24,11 @@ struct ClusterPlan {
   std::string compute;      // azureml:NAME or NAME
   std::string environment;  // the steps' environment (any Linux image runs the static binary)
   size_t partitions = 4;
-  std::filesystem::path binary;          // amlops-monitor (this process)
-  std::filesystem::path reference_profile;  // written by the caller
+  std::filesystem::path binary;                // amlops-monitor (this process)
+  std::filesystem::path reference_profile;     // written by the caller
   std::vector<std::filesystem::path> current;  // one file (byte ranges) or several (by file)
-  std::vector<std::string> profile_args;  // --max-values/--threads/--type/--delimiter for the steps
-  std::vector<std::string> drift_args;    // drift options forwarded to the merge step
+  std::vector<std::string> profile_args;       // --max-values/--threads/--type/--delimiter for the steps
+  std::vector<std::string> drift_args;         // drift options forwarded to the merge step
 };
 
 // Writes DIR/code (binary, reference profile, data) and DIR/pipeline.yml; returns the YAML path.

@@ -124,7 +124,8 @@ Health read_health(azure::ArmClient& arm, const std::string& workspace_id, const
     if (auto* w = window_of(ts)) add_count(*w, cls, v);
   });
   const std::string latency = "RequestLatency_P50,RequestLatency_P95,RequestLatency_P99";
-  auto lat = get_metrics(arm, h.resource_id, latency, "Average", filter_text(q.deployment, false), q.from, q.to, interval);
+  auto lat =
+      get_metrics(arm, h.resource_id, latency, "Average", filter_text(q.deployment, false), q.from, q.to, interval);
   each_point(lat, "Average", [&](const std::string& metric, const std::string&, SysTime ts, double v) {
     if (auto* w = window_of(ts)) set_latency(*w, metric, v);
   });
@@ -144,8 +145,9 @@ Health read_health(azure::ArmClient& arm, const std::string& workspace_id, const
     const auto span = std::chrono::ceil<std::chrono::minutes>(q.to - q.from);
     auto all = get_metrics(arm, h.resource_id, latency, "Average", filter_text(q.deployment, false), q.from, q.to,
                            iso_interval(span));
-    each_point(all, "Average",
-               [&](const std::string& metric, const std::string&, SysTime, double v) { set_latency(h.total, metric, v); });
+    each_point(all, "Average", [&](const std::string& metric, const std::string&, SysTime, double v) {
+      set_latency(h.total, metric, v);
+    });
   }
   return h;
 }
@@ -162,7 +164,7 @@ bool HealthRule::breached(const HealthWindow& w) const {
 }
 
 HealthRule parse_health_rule(const std::string& text) {
-  static const char* const kMetrics[] = {"requests",  "c2xx",     "c4xx",   "c5xx",   "error_rate",
+  static const char* const kMetrics[] = {"requests", "c2xx",     "c4xx",   "c5xx",   "error_rate",
                                          "rate_4xx", "rate_5xx", "p50_ms", "p95_ms", "p99_ms"};
   const auto at = text.find_first_of("<>");
   if (at == std::string::npos)
@@ -187,8 +189,9 @@ SignalSeries health_series(const Health& h, const std::vector<HealthRule>& rules
   for (const auto& w : h.windows) {
     std::vector<std::string> why;
     for (const auto& r : rules)
-      if (r.breached(w)) why.push_back(r.metric + " " + report::fmt_number(*w.metric(r.metric)) + " " + r.op + " " +
-                                       report::fmt_number(r.value));
+      if (r.breached(w))
+        why.push_back(r.metric + " " + report::fmt_number(*w.metric(r.metric)) + " " + r.op + " " +
+                      report::fmt_number(r.value));
     s.breached.push_back(!why.empty());
     s.detail.push_back(str::join(why, ", "));
   }

@@ -74,7 +74,9 @@ struct RowWriter {
   }
 };
 
-std::string member_name(const json::Value& n) { return n.IsString() ? std::string(n.GetString(), n.GetStringLength()) : json::dump(n); }
+std::string member_name(const json::Value& n) {
+  return n.IsString() ? std::string(n.GetString(), n.GetStringLength()) : json::dump(n);
+}
 
 // The rows of one `data` payload.
 void payload_rows(const json::Value& data, const std::string& collection, RowWriter& rw, int depth = 0) {
@@ -182,7 +184,9 @@ std::string hour_path(SysTime t) {
   return buf;
 }
 
-bool hour_aligned(SysTime t) { return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count() % 3600 == 0; }
+bool hour_aligned(SysTime t) {
+  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count() % 3600 == 0;
+}
 
 enum class Format { csv, jsonl, other };
 Format format_of(const std::string& name) {
@@ -263,7 +267,8 @@ void fetch_blobs(azure::BlobContainer& c, const std::vector<BlobRef>& blobs, con
       try {
         std::call_once(s.alloc, [&] { s.buf.resize(blobs[t.blob].size); });
         if (t.length) {
-          auto part = c.get(blobs[t.blob].name, std::make_pair(t.offset, std::optional<uint64_t>(t.offset + t.length - 1)));
+          auto part =
+              c.get(blobs[t.blob].name, std::make_pair(t.offset, std::optional<uint64_t>(t.offset + t.length - 1)));
           if (part.size() != t.length)
             throw HttpError(0, "Get Blob " + blobs[t.blob].name + ": expected " + std::to_string(t.length) +
                                    " bytes at offset " + std::to_string(t.offset) + ", got " +
@@ -292,8 +297,8 @@ void fetch_blobs(azure::BlobContainer& c, const std::vector<BlobRef>& blobs, con
   if (error) std::rethrow_exception(error);
 }
 
-std::vector<FlatRecord> parse_collected(std::string_view text, const std::string& source,
-                                        const std::string& collection, const std::string& key_column) {
+std::vector<FlatRecord> parse_collected(std::string_view text, const std::string& source, const std::string& collection,
+                                        const std::string& key_column) {
   std::vector<FlatRecord> out;
   size_t pos = 0, line = 0, skipped = 0;
   while (pos < text.size()) {
@@ -306,9 +311,11 @@ std::vector<FlatRecord> parse_collected(std::string_view text, const std::string
     rapidjson::Document d;
     d.Parse(ln.data(), ln.size());
     if (d.HasParseError() || !d.IsObject())
-      throw ConfigError(SourceLocation{source, static_cast<int>(line), 0}, "expected one collector record (a JSON object) per line");
+      throw ConfigError(SourceLocation{source, static_cast<int>(line), 0},
+                        "expected one collector record (a JSON object) per line");
     FlatRecord r;
-    if (auto it = d.FindMember("correlationid"); it != d.MemberEnd() && it->value.IsString()) r.id = it->value.GetString();
+    if (auto it = d.FindMember("correlationid"); it != d.MemberEnd() && it->value.IsString())
+      r.id = it->value.GetString();
     if (auto it = d.FindMember("time"); it != d.MemberEnd() && it->value.IsString()) r.time = it->value.GetString();
     auto data = d.FindMember("data");
     if (data == d.MemberEnd()) continue;
@@ -354,8 +361,7 @@ stats::Table WorkspaceData::read_ref(const std::string& ref, const stats::ReadOp
     if (!aml::blob_relative_name(dp.path, item.name)) continue;
     const auto f = format_of(item.name);
     if (f == Format::other) continue;  // MLTable files, markers, other formats
-    if (fmt != Format::other && f != fmt)
-      throw UsageError(ref + ": mixes CSV and JSON Lines files; point at one kind");
+    if (fmt != Format::other && f != fmt) throw UsageError(ref + ": mixes CSV and JSON Lines files; point at one kind");
     fmt = f;
     blobs.push_back({item.name, item.size});
   }
@@ -422,7 +428,8 @@ stats::Table WorkspaceData::read_collected(const CollectedQuery& q, const stats:
       blobs.push_back({item.name, item.size});
     };
     if (!q.deployment.empty()) {
-      for (const auto& folder : hour_folders(q.root + "/" + q.endpoint + "/" + q.deployment + "/" + collection, q.from, q.to)) {
+      for (const auto& folder :
+           hour_folders(q.root + "/" + q.endpoint + "/" + q.deployment + "/" + collection, q.from, q.to)) {
         s.folders.push_back(folder);
         for (const auto& item : c.list(folder)) keep(item);
       }
@@ -477,7 +484,8 @@ stats::Table WorkspaceData::read_collected(const CollectedQuery& q, const stats:
         ++s.unmatched;
         continue;
       }
-      for (size_t i = 0; i < r.rows.size(); ++i) r.rows[i].json = join_objects(r.rows[i].json, it->second->rows[i].json);
+      for (size_t i = 0; i < r.rows.size(); ++i)
+        r.rows[i].json = join_objects(r.rows[i].json, it->second->rows[i].json);
     }
     if (s.unmatched)
       log::warn(s.unmatched, " ", q.collections[0], " records have no ", q.collections[1],

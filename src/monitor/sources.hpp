@@ -42,17 +42,17 @@ std::pair<SysTime, SysTime> parse_window(const std::string& window, const std::s
                                          SysTime now);
 
 struct FetchOptions {
-  unsigned parallelism = 8;                // concurrent ranged GETs
-  uint64_t range_bytes = 4ULL << 20;       // bytes per GET
-  std::string stage_dir;                   // non-empty: also write every blob read under this folder
+  unsigned parallelism = 8;           // concurrent ranged GETs
+  uint64_t range_bytes = 4ULL << 20;  // bytes per GET
+  std::string stage_dir;              // non-empty: also write every blob read under this folder
 };
 
 struct ReadStats {
   size_t blobs = 0;
   uint64_t bytes = 0;
-  size_t records = 0;     // collector records (lines)
-  size_t rows = 0;        // rows after flattening
-  size_t unmatched = 0;   // records of the joined collection / labels without a partner
+  size_t records = 0;                // collector records (lines)
+  size_t rows = 0;                   // rows after flattening
+  size_t unmatched = 0;              // records of the joined collection / labels without a partner
   std::vector<std::string> folders;  // hour folders listed
 };
 
@@ -85,8 +85,8 @@ struct FlatRecord {
 // a string holding such JSON is parsed. Nested objects flatten to "a.b" columns; lists inside a
 // row become their JSON text. `key_column` names the column whose value FlatRow::key keeps.
 // ConfigError (source:line) for a line that is not a JSON object.
-std::vector<FlatRecord> parse_collected(std::string_view text, const std::string& source,
-                                        const std::string& collection, const std::string& key_column = {});
+std::vector<FlatRecord> parse_collected(std::string_view text, const std::string& source, const std::string& collection,
+                                        const std::string& key_column = {});
 // The hour folders "{base}/{yyyy}/{MM}/{dd}/{HH}/" that [from, to) touches.
 std::vector<std::string> hour_folders(const std::string& base, SysTime from, SysTime to);
 

@@ -10,8 +10,8 @@
 
 #include "core/error.hpp"
 #include "core/files.hpp"
-#include "monitor/cluster.hpp"
 #include "core/time.hpp"
+#include "monitor/cluster.hpp"
 #include "monitor/endpoint_health.hpp"
 #include "monitor/sources.hpp"
 
@@ -39,7 +39,8 @@ BOOST_AUTO_TEST_CASE(payload_shapes_flatten_to_the_same_rows) {
 }
 
 BOOST_AUTO_TEST_CASE(scalars_lists_and_nested_objects) {
-  BOOST_TEST(rows_of(R"({"data":[0,1]})") == (std::vector<std::string>{R"({"model_outputs":0})", R"({"model_outputs":1})"}));
+  BOOST_TEST(rows_of(R"({"data":[0,1]})") ==
+             (std::vector<std::string>{R"({"model_outputs":0})", R"({"model_outputs":1})"}));
   BOOST_TEST(rows_of(R"({"data":[[5,"k"]]})") == (std::vector<std::string>{R"({"0":5,"1":"k"})"}));
   BOOST_TEST(rows_of(R"({"data":[{"a":{"b":1,"c":[1,2]}}]})") ==
              (std::vector<std::string>{R"({"a.b":1,"a.c":"[1,2]"})"}));

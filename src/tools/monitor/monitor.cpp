@@ -3,8 +3,8 @@
 #include <malloc.h>
 
 #include <chrono>
-#include <optional>
 #include <filesystem>
+#include <optional>
 #include <ostream>
 
 #include "cli/cli.hpp"
@@ -225,8 +225,7 @@ int drift_cmd(Context& ctx, const std::vector<std::string>& args) {
     b.set(doc, "report", cmd.str("report"));
     ctx.host.set_output("report", cmd.str("report"));
   }
-  const auto section =
-      drift_fragment(check, shown_name(*ref_path), shown_name(*cur_path), cmd.flag("fail-on-drift"));
+  const auto section = drift_fragment(check, shown_name(*ref_path), shown_name(*cur_path), cmd.flag("fail-on-drift"));
   cli::publish_result(ctx, section, cmd.str("markdown", cmd.str("summary")));
   const bool too_few = check.outcome == Outcome::too_few_rows;
   ctx.host.set_output("outcome", std::string(outcome_name(check.outcome)));
@@ -320,10 +319,7 @@ int performance_cmd(Context& ctx, const std::vector<std::string>& args) {
   ctx.host.set_output("performance_ok", bool_text(c.failures.empty()));
   if (auto acc = metric_value(c.perf, c.perf.classification ? "accuracy" : "rmse"))
     ctx.host.set_output(c.perf.classification ? "accuracy" : "rmse", report::fmt_number(*acc, 6));
-  cli::publish_result(
-      ctx,
-      performance_fragment(c, shown_name(data_name), cmd.flag("fail-on-drift")),
-      cmd);
+  cli::publish_result(ctx, performance_fragment(c, shown_name(data_name), cmd.flag("fail-on-drift")), cmd);
   // Failed checks where people look: error annotations when the step fails on them, else warnings.
   auto annotate = [&](const std::string& title, const std::string& why) {
     ci::Annotation a;
@@ -362,7 +358,8 @@ int decide_cmd(Context& ctx, const std::vector<std::string>& args) {
   if (cmd.vm().count("window")) c.window = cmd.str("window");
   if (!c.reference) throw ConfigError(c.file + ": monitor.reference is required (or --reference)");
   if (c.current) in.set_collected(false);  // --endpoint then names the endpoint whose health is read
-  if (!c.current && !in.collected()) throw ConfigError(c.file + ": monitor.current is required (or --current or --endpoint)");
+  if (!c.current && !in.collected())
+    throw ConfigError(c.file + ": monitor.current is required (or --current or --endpoint)");
   if (!valid_window(c.window))
     throw UsageError("--window must be daily, weekly or a number of rows, not '" + c.window + "'");
   const bool ref_from_config = !cmd.vm().count("reference"), cur_from_config = !cmd.vm().count("current");
@@ -387,9 +384,7 @@ int decide_cmd(Context& ctx, const std::vector<std::string>& args) {
     hq.deployment = cmd.str("deployment");
     hq.interval = std::chrono::duration_cast<std::chrono::minutes>(parse_duration(cmd.str("interval", "1h")));
     if (hq.interval.count() < 1) throw UsageError("--interval must be at least 1m");
-    hq.to = in.collected()             ? in.query().to
-            : cmd.vm().count("to") ? parse_iso8601(cmd.str("to"))
-                                   : ctx.clock.wall();
+    hq.to = in.collected() ? in.query().to : cmd.vm().count("to") ? parse_iso8601(cmd.str("to")) : ctx.clock.wall();
     hq.from = hq.to - n * hq.interval;
     auto& conn = in.connection();
     health = read_health(*conn.arm, conn.ws->id(), hq);

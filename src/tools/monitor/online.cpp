@@ -9,16 +9,16 @@
 #include "aml/uri.hpp"
 #include "aml/wait.hpp"
 #include "cli/connection.hpp"
-#include "core/files.hpp"
-#include "monitor/cluster.hpp"
-#include "spec/job.hpp"
+#include "cli/result.hpp"
 #include "core/error.hpp"
+#include "core/files.hpp"
 #include "core/log.hpp"
 #include "core/strings.hpp"
 #include "core/time.hpp"
-#include "cli/result.hpp"
+#include "monitor/cluster.hpp"
 #include "report/fragment.hpp"
 #include "report/markdown.hpp"
+#include "spec/job.hpp"
 
 namespace amlops::monitor {
 
@@ -158,7 +158,8 @@ std::pair<int, int> health_debounce(const cli::Command& cmd) {
     k = str::parse_int(parts[0]);
     n = str::parse_int(parts[1]);
   }
-  if (!k || !n || *k < 1 || *n < *k) throw UsageError("--health-debounce must be K/N with 1 <= K <= N, not '" + text + "'");
+  if (!k || !n || *k < 1 || *n < *k)
+    throw UsageError("--health-debounce must be K/N with 1 <= K <= N, not '" + text + "'");
   return {static_cast<int>(*k), static_cast<int>(*n)};
 }
 
@@ -230,10 +231,9 @@ int endpoint_cmd(Context& ctx, const std::vector<std::string>& args) {
                    "--endpoint NAME [--deployment D] (--window 24h | --from T --to T)");
   cmd.options()("endpoint", value<std::string>(), "online endpoint name")(
       "deployment", value<std::string>(), "one deployment (default: the whole endpoint)")(
-      "window", value<std::string>(), "span ending now (e.g. 24h)")("from", value<std::string>(),
-                                                                    "start (ISO 8601, with --to)")(
-      "to", value<std::string>(), "end (exclusive)")("fail-on-breach", bool_switch(),
-                                                     "exit 1 when the health rules breach (after --health-debounce)");
+      "window", value<std::string>(), "span ending now (e.g. 24h)")(
+      "from", value<std::string>(), "start (ISO 8601, with --to)")("to", value<std::string>(), "end (exclusive)")(
+      "fail-on-breach", bool_switch(), "exit 1 when the health rules breach (after --health-debounce)");
   add_health_options(cmd);
   cli::add_connection_options(cmd);
   cli::add_markdown_option(cmd);
@@ -277,7 +277,9 @@ int endpoint_cmd(Context& ctx, const std::vector<std::string>& args) {
   f.verdict = std::to_string(h.total.requests) + " requests, error rate " +
               (h.total.requests ? report::fmt_number(100 * h.total.error_rate(), 3) + " %" : std::string("-")) +
               ", p95 " + ms_text(h.total.p95) + (d.retrain ? ": " + d.reasons.front() : std::string());
-  std::string md = "| interval | requests | 2xx | 4xx | 5xx | error rate | p50 | p95 | p99 |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+  std::string md =
+      "| interval | requests | 2xx | 4xx | 5xx | error rate | p50 | p95 | p99 "
+      "|\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n";
   auto row = [&](const std::string& label, const HealthWindow& w) {
     md += "| " + label + " | " + std::to_string(w.requests) + " | " + std::to_string(w.c2xx) + " | " +
           std::to_string(w.c4xx) + " | " + std::to_string(w.c5xx) + " | " +
@@ -312,7 +314,8 @@ void add_cluster_options(cli::Command& cmd) {
   cmd.options()("on-cluster", value<std::string>(),
                 "profile the current data on this compute cluster: one pipeline job of --partitions profile steps "
                 "and a merge step")("partitions", value<size_t>()->default_value(4), "parallel profile steps")(
-      "environment", value<std::string>()->default_value("azureml://registries/azureml/environments/sklearn-1.5/labels/latest"),
+      "environment",
+      value<std::string>()->default_value("azureml://registries/azureml/environments/sklearn-1.5/labels/latest"),
       "environment of the steps (the static binary runs on any Linux image)")(
       "cluster-timeout", value<std::string>(), "stop waiting for the cluster job after this long (e.g. 2h)");
 }
@@ -362,9 +365,9 @@ Source run_on_cluster(Context& ctx, const cli::Command& cmd, Inputs& in, const S
     plan.current = {current};
   }
   plan.profile_args = forward(args, {"max-values", "threads", "type", "delimiter"});
-  plan.drift_args = forward(args, {"compat", "metrics", "columns", "exclude", "method", "threshold", "numeric-method",
-                                   "categorical-method", "numeric-threshold", "categorical-threshold", "drift-share",
-                                   "prediction", "min-rows"});
+  plan.drift_args = forward(
+      args, {"compat", "metrics", "columns", "exclude", "method", "threshold", "numeric-method", "categorical-method",
+             "numeric-threshold", "categorical-threshold", "drift-share", "prediction", "min-rows"});
   files::TempDir dir("amlops-monitor-cluster");
   plan.reference_profile = dir.path() / "reference.profile.json";
   files::write_atomic(plan.reference_profile, stats::to_json(reference.profile));
@@ -386,7 +389,8 @@ Source run_on_cluster(Context& ctx, const cli::Command& cmd, Inputs& in, const S
   if (cmd.vm().count("cluster-timeout")) wo.timeout = parse_duration(cmd.str("cluster-timeout"));
   const auto result = aml::wait_job(rep, *conn.ws, sub.name, wo);
   if (result.status != "Completed")
-    throw CheckFailed("cluster job " + sub.name + " " + result.status + (result.error.empty() ? "" : ": " + result.error));
+    throw CheckFailed("cluster job " + sub.name + " " + result.status +
+                      (result.error.empty() ? "" : ": " + result.error));
   auto job = aml::require_job(*conn.ws, sub.name);
   const auto uri = json::get_string(job, "/properties/outputs/result/uri", "job " + sub.name);
   const auto dp = aml::parse_datastore_uri(uri);
@@ -402,7 +406,8 @@ Source run_on_cluster(Context& ctx, const cli::Command& cmd, Inputs& in, const S
   const auto parts = container.get(folder + "/parts.json");
   for (size_t pos = parts.find("\"rows\""); pos != std::string::npos; pos = parts.find("\"rows\"", pos + 1)) {
     const auto colon = parts.find(':', pos);
-    run.partition_rows.push_back(str::parse_int(str::trim(parts.substr(colon + 1, parts.find_first_of(",}\n", colon) - colon - 1))).value_or(0));
+    run.partition_rows.push_back(
+        str::parse_int(str::trim(parts.substr(colon + 1, parts.find_first_of(",}\n", colon) - colon - 1))).value_or(0));
   }
   run.max_values = cmd.get<size_t>("max-values");
   run.ks_bound = ks_bound(run.partition_rows, run.max_values);

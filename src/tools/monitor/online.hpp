@@ -68,8 +68,8 @@ struct ClusterRun {
   std::string job;
   std::vector<int64_t> partition_rows;
   size_t max_values = 0;
-  double ks_bound = 0;   // |KS_cluster - KS_local| <= this (0: exact)
-  double seconds = 0;    // submit to result
+  double ks_bound = 0;  // |KS_cluster - KS_local| <= this (0: exact)
+  double seconds = 0;   // submit to result
 };
 // Profiles `current` (a local file: byte ranges; a folder: its files) on the cluster: one pipeline
 // job of N profile steps and a merge step; the merged profile comes back as the current Source.
