@@ -51,7 +51,12 @@ echo "  rows read from the blob store: $rows"
 awk "BEGIN{printf \"  collected / CSV: wall %.2fx, cpu %.2fx\n\", $T_collected_blobs/$T_local_csv, $C_collected_blobs/$C_local_csv}"
 
 echo "== 2. $CLUSTER_ROWS rows: one machine vs --on-cluster with 4 partitions (amlops-local runs the steps as local processes)"
-RUNS=1 measure one_machine "$BIN" drift --reference "$BIG/reference.csv" --current "$BIG/current.csv" --metrics all --output json
-RUNS=1 measure cluster_4 "$BIN" drift --reference "$BIG/reference.csv" --current "$BIG/current.csv" --metrics all \
-  --on-cluster cpu --partitions 4 --output json
-/usr/bin/python3 "$HERE/production.py" compare "$SRV/one_machine.json" "$SRV/cluster_4.json" | sed 's/^/  /'
+# visits holds whole numbers: declared categorical so that its counts are read as categories.
+for mv in 1000000 $CLUSTER_ROWS; do
+  echo "-- --max-values $mv"
+  RUNS=1 measure one_machine "$BIN" drift --reference "$BIG/reference.csv" --current "$BIG/current.csv" --metrics all \
+    --type visits=categorical --max-values "$mv" --output json
+  RUNS=1 measure cluster_4 "$BIN" drift --reference "$BIG/reference.csv" --current "$BIG/current.csv" --metrics all \
+    --type visits=categorical --max-values "$mv" --on-cluster cpu --partitions 4 --output json
+  /usr/bin/python3 "$HERE/production.py" compare "$SRV/one_machine.json" "$SRV/cluster_4.json" | sed 's/^/  /'
+done

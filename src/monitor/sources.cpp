@@ -445,11 +445,37 @@ stats::Table WorkspaceData::read_collected(const CollectedQuery& q, const stats:
     });
     return blobs;
   };
+  // A record's rows as JSON Lines (with its time as a column when asked); the rows are freed.
+  auto append_rows = [&](std::string& text, FlatRecord& r) {
+    size_t n = 0;
+    for (auto& row : r.rows) {
+      if (q.time_column && !r.time.empty()) {
+        rapidjson::StringBuffer sb;
+        Writer w(sb);
+        w.StartObject();
+        w.Key(q.time_column->c_str());
+        w.String(r.time.c_str());
+        w.EndObject();
+        row.json = join_objects(row.json, std::string(sb.GetString(), sb.GetSize()));
+      }
+      text += row.json;
+      text += '\n';
+      ++n;
+    }
+    std::vector<FlatRow>().swap(r.rows);
+    return n;
+  };
+  // Without joins each blob's rows become text on the worker that read it (no records kept).
+  const bool stream = q.collections.size() == 1 && !q.labels;
+  std::vector<std::string> streamed;
   auto read_collection = [&](const std::string& collection, const std::string& key) {
     auto blobs = list_collection(collection);
     std::vector<std::vector<FlatRecord>> per_blob(blobs.size());
+    std::vector<size_t> records(blobs.size()), rows(blobs.size());
+    if (stream) streamed.resize(blobs.size());
     fetch_blobs(c, blobs, o_, [&](size_t i, std::string&& text) {
       per_blob[i] = parse_collected(text, blobs[i].name, collection, key);
+      std::string().swap(text);
       if (filter_time)
         std::erase_if(per_blob[i], [&](const FlatRecord& r) {
           if (r.time.empty()) return false;
@@ -460,12 +486,19 @@ stats::Table WorkspaceData::read_collected(const CollectedQuery& q, const stats:
             return false;
           }
         });
+      records[i] = per_blob[i].size();
+      if (!stream) return;
+      for (auto& r : per_blob[i]) rows[i] += append_rows(streamed[i], r);
+      std::vector<FlatRecord>().swap(per_blob[i]);
     });
     s.blobs += blobs.size();
     for (const auto& b : blobs) s.bytes += b.size;
+    for (size_t i = 0; i < blobs.size(); ++i) {
+      s.records += records[i];
+      s.rows += rows[i];
+    }
     std::vector<FlatRecord> all;
     for (auto& v : per_blob) {
-      s.records += v.size();
       std::move(v.begin(), v.end(), std::back_inserter(all));
       std::vector<FlatRecord>().swap(v);
     }
@@ -530,23 +563,16 @@ stats::Table WorkspaceData::read_collected(const CollectedQuery& q, const stats:
   }
 
   std::string text;
-  for (auto& r : records) {
-    for (auto& row : r.rows) {
-      if (q.time_column && !r.time.empty()) {
-        rapidjson::StringBuffer sb;
-        Writer w(sb);
-        w.StartObject();
-        w.Key(q.time_column->c_str());
-        w.String(r.time.c_str());
-        w.EndObject();
-        row.json = join_objects(row.json, std::string(sb.GetString(), sb.GetSize()));
-      }
-      text += row.json;
-      text += '\n';
-      ++s.rows;
+  if (stream) {
+    size_t total = 0;
+    for (const auto& t : streamed) total += t.size();
+    text.reserve(total);
+    for (auto& t : streamed) {
+      text += t;
+      std::string().swap(t);
     }
-    std::vector<FlatRow>().swap(r.rows);
   }
+  for (auto& r : records) s.rows += append_rows(text, r);
   std::vector<FlatRecord>().swap(records);
   const auto source = describe(q);
   if (text.empty()) {
