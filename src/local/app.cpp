@@ -9,6 +9,7 @@
 #include "core/log.hpp"
 #include "core/strings.hpp"
 #include "core/yaml.hpp"
+#include "local/endpoints.hpp"
 #include "local/external.hpp"
 #include "local/runner.hpp"
 
@@ -100,12 +101,14 @@ App::App(Config cfg) : cfg_(std::move(cfg)), faults_(cfg_.faults, cfg_.fault_see
     if (!valid_name(reg)) throw UsageError("invalid registry name '" + reg + "'");
     fs::create_directories(blob_root() / registry_container(reg));
   }
+  endpoints_ = std::make_unique<Endpoints>(*this);
   build_routes();
   runner_ = std::make_unique<Runner>(*this);
   if (cfg_.recover) runner_->recover();
 }
 
 App::~App() {
+  if (endpoints_) endpoints_->stop();
   if (runner_) runner_->stop("amlops-local stopped while the job was running");
 }
 
@@ -113,9 +116,13 @@ void App::set_base_url(std::string url) { base_url_ = std::move(url); }
 
 void App::start_runner() {
   if (cfg_.run_jobs) runner_->start();
+  if (cfg_.run_jobs) endpoints_->start();
 }
 
-void App::stop_runner(const std::string& reason) { runner_->stop(reason); }
+void App::stop_runner(const std::string& reason) {
+  endpoints_->stop();
+  runner_->stop(reason);
+}
 
 std::string App::workspace_id(const std::string& ws) const {
   return "/subscriptions/" + id_.subscription + "/resourceGroups/" + cfg_.resource_group +
@@ -239,8 +246,11 @@ net::ServerResponse App::handle(const net::ServerRequest& req) {
   std::vector<std::string> seg = path_segments(req.target);
 
   bool debug_route = !seg.empty() && seg[0] == "_amlops";
+  // Scoring (endpoints.cpp) is a data plane of its own: no injected faults, its own request ids and
+  // request records (table endpoint_requests) instead of the request log.
+  bool scoring = !seg.empty() && seg[0] == "_endpoints";
   const char* fault_name = nullptr;
-  FaultKind fault = debug_route ? FaultKind::none : faults_.draw();
+  FaultKind fault = debug_route || scoring ? FaultKind::none : faults_.draw();
   net::ServerResponse resp;
   if (fault == FaultKind::too_many) {
     resp = arm_error(429, "TooManyRequests",
@@ -271,6 +281,7 @@ net::ServerResponse App::handle(const net::ServerRequest& req) {
       fault_name = "slow";
     }
   }
+  if (scoring) return resp;
   std::string rid = new_guid();
   resp.header("x-ms-request-id", rid);
   resp.header("x-ms-correlation-request-id", rid);

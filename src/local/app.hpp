@@ -21,6 +21,7 @@
 namespace amlops::local {
 
 class Runner;
+class Endpoints;
 
 // A location in the local blob service.
 struct BlobLocation {
@@ -110,6 +111,10 @@ class App {
   void set_run_status(const std::string& ws, const std::string& run_id, const std::string& status, bool ended);
   std::optional<double> last_metric(const std::string& ws, const std::string& run_id, const std::string& key);
 
+  // Appends to a blob of this server's store (creating it), as Append Block would: the data
+  // collector's JSON Lines files.
+  void append_blob(const BlobLocation& loc, const std::string& data, const std::string& content_type);
+
   // Request log (DATA/requests.jsonl) entries seen so far.
   [[nodiscard]] std::string request_log_json(size_t since) const;
 
@@ -153,6 +158,8 @@ class App {
   std::string base_url_ = "http://127.0.0.1:0";
   FaultInjector faults_;
   std::unique_ptr<Runner> runner_;
+  // Online endpoints (endpoints.cpp); declared after the store, so stopped before it closes.
+  std::unique_ptr<Endpoints> endpoints_;
   RouteTable public_routes_;  // no credential needed
   RouteTable routes_;         // bearer token required
   RouteTable arm_routes_;
@@ -160,6 +167,7 @@ class App {
   std::vector<std::string> request_log_;
 
   friend class Runner;
+  friend class Endpoints;
 };
 
 // Helpers shared by the route files.

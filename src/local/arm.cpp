@@ -8,6 +8,7 @@
 #include "core/hash.hpp"
 #include "core/strings.hpp"
 #include "local/app.hpp"
+#include "local/endpoints.hpp"
 #include "local/external.hpp"
 #include "local/runner.hpp"
 
@@ -242,6 +243,12 @@ net::ServerResponse App::route_operation(const net::ServerRequest& req, const st
     b.set(d, "status", done ? row->str(0) : std::string("InProgress"));
     b.set(d, "startTime", ms_iso(row->i64(2)));
     if (done) b.set(d, "endTime", ms_iso(row->i64(3)));
+    if (done && !row->is_null(4)) {  // a failed operation says why (online deployments)
+      json::Value err = b.obj();
+      b.set(err, "code", row->str(0) == "Canceled" ? "Canceled" : "DeploymentFailed");
+      b.set(err, "message", row->str(4));
+      b.set(d, "error", std::move(err));
+    }
     b.set(d, "percentComplete", done ? 100.0 : 0.0);
     return json_response(200, d);
   }
@@ -347,6 +354,7 @@ RouteTable App::arm_routes() {
       return route_assets(req, "reg/" + reg_of(m), kind, from(kind, m), 0);
     });
   }
+  endpoints_->add_arm_routes(t, ws_path, ws_of);
   // Anything else below a workspace or registry that exists: not implemented.
   t.add("*", ws_path + "/{first}/{rest*}", [ws_of](const Req& req, const RouteMatch& m) -> net::ServerResponse {
     ws_of(m);

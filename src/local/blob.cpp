@@ -560,4 +560,18 @@ net::ServerResponse App::route_blob(const net::ServerRequest& req, const std::ve
                        "Unsupported blob operation " + m + (comp.empty() ? "" : " comp=" + comp) + ".");
 }
 
+void App::append_blob(const BlobLocation& loc, const std::string& data, const std::string& content_type) {
+  fs::path cdir = blob_root() / loc.container;
+  fs::path path = cdir / loc.path;
+  if (!valid_container(loc.container) || !valid_blob_name(loc.path) || !files::is_within(cdir, path))
+    throw std::runtime_error("invalid blob name " + loc.container + "/" + loc.path);
+  fs::create_directories(path.parent_path());
+  files::append(path, data);
+  // The whole blob has no single MD5 once appended to (as for append blobs).
+  store_->exec(
+      "INSERT INTO blob_props(container, name, content_type, content_md5, metadata) VALUES(?, ?, ?, NULL, '{}') "
+      "ON CONFLICT(container, name) DO UPDATE SET content_md5=NULL",
+      {loc.container, loc.path, content_type});
+}
+
 }  // namespace amlops::local

@@ -1,6 +1,7 @@
 // The request routes of amlops-local: a table per trust level (method + pattern -> handler).
 #include "core/strings.hpp"
 #include "local/app.hpp"
+#include "local/endpoints.hpp"
 #include "local/tokens.hpp"
 
 namespace amlops::local {
@@ -23,6 +24,7 @@ void App::build_routes() {
   // The blob account first: its containers may have any name, "oauth2" included.
   public_routes_.add("*", id_.account + "/{path*}",
                      [this](const Req& req, const RouteMatch& m) { return route_blob(req, *m.seg); });
+  endpoints_->add_public_routes(public_routes_);  // scoring: key or token checked there
   public_routes_
       .add("*", "_amlops/health",
            [](const Req&, const RouteMatch&) { return net::ServerResponse::json(200, R"({"status":"ok"})"); })
