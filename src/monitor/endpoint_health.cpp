@@ -104,18 +104,26 @@ std::optional<double> HealthWindow::metric(const std::string& name) const {
   return std::nullopt;
 }
 
-Health read_health(azure::ArmClient& arm, const std::string& workspace_id, const HealthQuery& q) {
-  if (q.endpoint.empty()) throw UsageError("--endpoint is required");
-  if (q.interval.count() <= 0) throw UsageError("--interval must be at least one minute");
+Health read_health(azure::ArmClient& arm, const std::string& workspace_id, const HealthQuery& query) {
+  if (query.endpoint.empty()) throw UsageError("--endpoint is required");
+  if (query.interval.count() <= 0) throw UsageError("--interval must be at least one minute");
+  // The timespan is sent in whole seconds: widen it so that no request of the span is cut off.
+  HealthQuery q = query;
+  q.from = std::chrono::floor<std::chrono::seconds>(q.from);
+  q.to = std::chrono::ceil<std::chrono::seconds>(q.to);
   Health h;
   h.resource_id = workspace_id + "/onlineEndpoints/" + q.endpoint;
   for (auto t = q.from; t < q.to; t += q.interval) h.windows.push_back({t, std::min(t + q.interval, q.to)});
   h.total.start = q.from;
   h.total.end = q.to;
+  // A point belongs to the window whose start is nearest (the service may align time stamps to
+  // whole seconds or to the interval's grain), within one interval.
   auto window_of = [&](SysTime ts) -> HealthWindow* {
-    if (ts < q.from || ts >= q.to) return nullptr;
-    const auto i = static_cast<size_t>((ts - q.from) / q.interval);
-    return i < h.windows.size() ? &h.windows[i] : nullptr;
+    if (h.windows.empty()) return nullptr;
+    const double pos = std::chrono::duration<double>(ts - q.from) / std::chrono::duration<double>(q.interval);
+    const auto i = static_cast<long long>(std::llround(pos));
+    if (i < 0 || i >= static_cast<long long>(h.windows.size()) || std::abs(pos - double(i)) >= 1.0) return nullptr;
+    return &h.windows[static_cast<size_t>(i)];
   };
   const std::string interval = iso_interval(q.interval);
   auto counts = get_metrics(arm, h.resource_id, "RequestsPerMinute", "Total", filter_text(q.deployment, true), q.from,

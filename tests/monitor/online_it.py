@@ -45,8 +45,8 @@ def predict(r):
 class Server:
     """amlops-local plus a writable handle on its workspace blob store."""
 
-    def __init__(self):
-        self.local = Local()
+    def __init__(self, data=None):
+        self.local = Local(data=data)
         self.container, self.sas = self.local.datastore_sas()
         self.work = tempfile.mkdtemp(prefix="monitor-online-it-")
 
@@ -400,6 +400,139 @@ class Cluster(unittest.TestCase):
                 col = [float(line.split(",")[head.index(a["name"])]) for line in f]
             span = max(col) - min(col)
             self.assertLessEqual(abs(a["metrics"]["wasserstein"] - b["metrics"]["wasserstein"]), span * bound, a["name"])
+
+SCORE = """
+import json
+from azureml.ai.monitoring import Collector
+
+inputs_collector = Collector(name="model_inputs")
+outputs_collector = Collector(name="model_outputs")
+
+
+def init():
+    pass
+
+
+def run(raw_data):
+    rows = json.loads(raw_data)["data"]
+    if any(r.get("city") == "FAIL" for r in rows):
+        raise ValueError("marker input: failing on purpose")
+    context = inputs_collector.collect(rows)
+    out = [{"yhat": int(r["age"] > 40)} for r in rows]
+    outputs_collector.collect(out, context)
+    return out
+"""
+
+
+class EndToEnd(unittest.TestCase):
+    """A real endpoint of amlops-local (its data collector and request counters), when it has them.
+
+    amlops-local collects in the current UTC hour, so the clean and the drifted batch are read as
+    the same span before and after the drifted batch (the two-hour case is in Collected)."""
+
+    @classmethod
+    def setUpClass(cls):
+        data = tempfile.mkdtemp(prefix="monitor-e2e-")
+        with open(os.path.join(data, "config.yml"), "w") as f:
+            f.write("environments:\n  '*':\n    python: /usr/bin/python3\n")
+        cls.srv = Server(data=data)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.srv.stop()
+
+    def wait_op(self, headers):
+        for _ in range(600):
+            s, _, j = self.srv.local.call("GET", headers["azure-asyncoperation"])
+            if j["status"] not in ("InProgress", "Updating", "Running"):
+                return j["status"]
+            import time
+            time.sleep(0.2)
+        self.fail("operation did not finish")
+
+    def deploy(self):
+        local = self.srv.local
+        s, h, j = local.arm("PUT", "/onlineEndpoints/churn", {"location": "local", "properties": {"authMode": "Key"}})
+        if s == 404:
+            self.skipTest("this amlops-local has no online endpoints")
+        self.assertIn(s, (200, 201), j)
+        self.assertEqual(self.wait_op(h), "Succeeded")
+        self.srv.put("models/churn/1/model/model.txt", "a threshold model: age > 40\n")
+        s, _, m = local.arm("PUT", "/models/churn/versions/1", {"properties": {
+            "modelType": "custom_model", "modelUri": "azureml://datastores/workspaceblobstore/paths/models/churn/1/model/"}})
+        self.assertIn(s, (200, 201), m)
+        code_id, _ = local.upload_code("e2e-src", {"score.py": SCORE})
+        collector = {"collections": {"model_inputs": {"dataCollectionMode": "Enabled", "samplingRate": 1.0},
+                                     "model_outputs": {"dataCollectionMode": "Enabled", "samplingRate": 1.0}},
+                     "rollingRate": "Hour"}
+        s, h, j = local.arm("PUT", "/onlineEndpoints/churn/deployments/blue", {
+            "location": "local", "sku": {"name": "Default", "capacity": 1}, "properties": {
+                "endpointComputeType": "Managed", "model": "azureml:churn:1",
+                "codeConfiguration": {"codeId": code_id, "scoringScript": "score.py"},
+                "instanceType": "Standard_DS3_v2", "dataCollector": collector}})
+        self.assertIn(s, (200, 201), j)
+        self.assertEqual(self.wait_op(h), "Succeeded")
+        s, h, j = local.arm("PUT", "/onlineEndpoints/churn", {"location": "local", "properties": {
+            "authMode": "Key", "traffic": {"blue": 100}}})
+        self.assertEqual(self.wait_op(h), "Succeeded")
+        _, _, e = local.arm("GET", "/onlineEndpoints/churn")
+        _, _, k = local.arm("POST", "/onlineEndpoints/churn/listKeys")
+        return e["properties"]["scoringUri"], k["primaryKey"]
+
+    def test_collected_drift_health_and_decision(self):
+        uri, key = self.deploy()
+        rng = random.Random(21)
+        statuses = []
+
+        def score(batch):
+            s, _, _ = self.srv.local.call("POST", uri, {"data": batch},
+                                          {"Authorization": "Bearer " + key, "Content-Type": "application/json"},
+                                          token=False)
+            statuses.append(s)
+
+        ref = rows(2000, 0, rng)
+        with open(os.path.join(self.srv.work, "ref.csv"), "w") as f:
+            f.write("age,income,city,yhat\n")
+            for r in ref:
+                f.write("%r,%r,%s,%d\n" % (r["age"], r["income"], r["city"], predict(r)["yhat"]))
+        clean = rows(600, 0, rng)
+        for i in range(0, 600, 10):
+            score(clean[i:i + 10])
+        for _ in range(5):  # planted failures: run() raises on the marker
+            score([{"age": 30.0, "income": 1.0, "city": "FAIL"}])
+        span = ["--endpoint", "churn", "--deployment", "blue", "--window", "2h"]
+        d = self.srv.json("drift", "--reference", "ref.csv", "--exclude", "yhat", *span)
+        self.assertEqual(d["current"]["rows"], 600, d["current"])
+        self.assertEqual(d["outcome"], "no_drift", d)
+        drifted = rows(600, 1, rng)
+        for i in range(0, 600, 10):
+            score(drifted[i:i + 10])
+        d = self.srv.json("drift", "--reference", "ref.csv", "--prediction", "yhat", "--collection",
+                          "model_inputs,model_outputs", *span)
+        self.assertEqual(d["current"]["rows"], 1200)
+        self.assertEqual(d["outcome"], "drift", d)
+        self.assertIn("city", {f["name"] for f in d["features"] if f["drifted"]})
+
+        # Endpoint health: exactly the requests sent, the planted failures as the model-error class.
+        h = self.srv.json("endpoint", "--endpoint", "churn", "--window", "2h", "--interval", "2h")
+        self.assertEqual(h["total"]["requests"], len(statuses))
+        failed = sum(1 for s in statuses if s != 200)
+        self.assertEqual(failed, 5, statuses)
+        self.assertEqual(h["total"]["status"]["2xx"], len(statuses) - 5)
+        self.assertEqual(h["total"]["status"]["4xx"] + h["total"]["status"]["5xx"], 5)
+        self.assertAlmostEqual(h["total"]["error_rate"], 5 / len(statuses))
+        self.assertGreater(h["total"]["p95_ms"], 0)
+
+        with open(os.path.join(self.srv.work, "amlops.yml"), "w") as f:
+            f.write("monitor:\n  reference: ref.csv\n  prediction: yhat\n  window: '100000'\n")
+        d = self.srv.json("decide", "--config", "amlops.yml", "--collection", "model_inputs,model_outputs",
+                          "--lookback", "2h", "--health", "error_rate>0.01", "--interval", "1h",
+                          "--health-debounce", "1/2", *span[:4])
+        self.assertTrue(d["retrain"], d)
+        self.assertTrue(d["signals"]["data_drift"]["triggered"])
+        self.assertTrue(d["signals"]["endpoint_health"]["triggered"])
+        self.assertTrue(any(r.startswith("endpoint_health breached") for r in d["reasons"]), d["reasons"])
+
 
 if __name__ == "__main__":
     unittest.main(argv=[sys.argv[0], "-v"] + sys.argv[1:])
