@@ -210,8 +210,8 @@ void add_health_signal(Decision& d, const Health& h, const std::vector<HealthRul
   auto s = health_series(h, rules);
   std::vector<std::string> labels;
   for (const auto& w : h.windows) labels.push_back(iso8601_utc(w.start));
+  // The series stays out of d.signals: those are per data window, the health intervals are others.
   auto t = debounce({s}, labels, breaches, windows);
-  d.signals.push_back(std::move(s));
   for (auto& x : t) {
     if (x.triggered) {
       d.retrain = true;

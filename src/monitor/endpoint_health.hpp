@@ -63,7 +63,9 @@ HealthRule parse_health_rule(const std::string& text);
 
 // The endpoint_health signal over the windows (labels: the windows' start times).
 SignalSeries health_series(const Health& h, const std::vector<HealthRule>& rules);
-// Adds the endpoint_health signal to a decision, debounced `breaches` of the last `windows`.
+// Adds the endpoint_health signal to a decision (trigger, reason, retrain), debounced `breaches` of
+// the last `windows` intervals; its per-interval series is health_series (not in d.signals, whose
+// series follow the data windows).
 void add_health_signal(Decision& d, const Health& h, const std::vector<HealthRule>& rules, int breaches, int windows);
 
 // "PT1H", "PT90M", "P1D".

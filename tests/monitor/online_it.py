@@ -309,6 +309,13 @@ class Health(unittest.TestCase):
         self.assertEqual(len(d["endpoint_health"]["windows"]), 3)
         d = self.srv.json(*base, "--health-debounce", "3/3")
         self.assertFalse(d["retrain"], d)
+        # The report section: the decision with the health intervals (3 of them and the total).
+        self.srv.run(*base, "--health-debounce", "2/3", "--markdown", "decide.md", check=0)
+        with open(os.path.join(self.srv.work, "decide.md")) as f:
+            md = f.read()
+        self.assertIn("endpoint_health breached in 2 of the last 3 windows", md)
+        self.assertIn("**Endpoint health** (churn)", md)
+        self.assertEqual(md.count("| 100 | 90 | 4 | 6 |"), 3, md)
 
     def test_metrics_api_shape(self):
         q = ("?api-version=2023-10-01&metricnames=RequestsPerMinute&aggregation=Total&interval=PT1H&timespan=" +

@@ -400,7 +400,9 @@ int decide_cmd(Context& ctx, const std::vector<std::string>& args) {
     b.set(doc, "endpoint_health", std::move(hj));
   }
   ctx.host.set_output("retrain", bool_text(d.retrain));
-  cli::publish_result(ctx, decision_fragment(d, cmd.flag("fail-on-retrain")), cmd);
+  auto fragment = decision_fragment(d, cmd.flag("fail-on-retrain"));
+  if (health) fragment.body += "\n**Endpoint health** (" + cmd.str("endpoint") + ")\n\n" + health_markdown(*health, {});
+  cli::publish_result(ctx, fragment, cmd);
   ctx.emit(doc, [&](std::ostream& os) {
     os << "retrain: " << bool_text(d.retrain) << "\n";
     for (const auto& r : d.reasons) os << "  - " << r << "\n";

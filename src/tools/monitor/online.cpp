@@ -224,6 +224,22 @@ void health_json(const Health& h, const std::vector<HealthRule>& rules, json::Va
   b.set(into, "rules", std::move(rj));
 }
 
+std::string health_markdown(const Health& h, const std::vector<std::string>& reasons) {
+  std::string md =
+      "| interval | requests | 2xx | 4xx | 5xx | error rate | p50 | p95 | p99 "
+      "|\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+  auto row = [&](const std::string& label, const HealthWindow& w) {
+    md += "| " + label + " | " + std::to_string(w.requests) + " | " + std::to_string(w.c2xx) + " | " +
+          std::to_string(w.c4xx) + " | " + std::to_string(w.c5xx) + " | " +
+          (w.requests ? report::fmt_number(100 * w.error_rate(), 3) + " %" : "-") + " | " + ms_text(w.p50) + " | " +
+          ms_text(w.p95) + " | " + ms_text(w.p99) + " |\n";
+  };
+  for (const auto& w : h.windows) row(iso8601_utc(w.start), w);
+  row("**total**", h.total);
+  for (const auto& r : reasons) md += "\n- " + r;
+  return md;
+}
+
 int endpoint_cmd(Context& ctx, const std::vector<std::string>& args) {
   cli::Command cmd(ctx, "endpoint",
                    "Endpoint health from Azure Monitor metrics: requests, error rate by status class, p50/p95/p99 "
@@ -277,19 +293,7 @@ int endpoint_cmd(Context& ctx, const std::vector<std::string>& args) {
   f.verdict = std::to_string(h.total.requests) + " requests, error rate " +
               (h.total.requests ? report::fmt_number(100 * h.total.error_rate(), 3) + " %" : std::string("-")) +
               ", p95 " + ms_text(h.total.p95) + (d.retrain ? ": " + d.reasons.front() : std::string());
-  std::string md =
-      "| interval | requests | 2xx | 4xx | 5xx | error rate | p50 | p95 | p99 "
-      "|\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n";
-  auto row = [&](const std::string& label, const HealthWindow& w) {
-    md += "| " + label + " | " + std::to_string(w.requests) + " | " + std::to_string(w.c2xx) + " | " +
-          std::to_string(w.c4xx) + " | " + std::to_string(w.c5xx) + " | " +
-          (w.requests ? report::fmt_number(100 * w.error_rate(), 3) + " %" : "-") + " | " + ms_text(w.p50) + " | " +
-          ms_text(w.p95) + " | " + ms_text(w.p99) + " |\n";
-  };
-  for (const auto& w : h.windows) row(iso8601_utc(w.start), w);
-  row("**total**", h.total);
-  for (const auto& r : d.reasons) md += "\n- " + r;
-  f.body = md;
+  f.body = health_markdown(h, d.reasons);
   cli::publish_result(ctx, f, cmd);
 
   ctx.emit(doc, [&](std::ostream& os) {

@@ -60,6 +60,9 @@ std::pair<int, int> health_debounce(const cli::Command& cmd);
 // The endpoint_health block of a JSON result.
 void health_json(const Health& h, const std::vector<HealthRule>& rules, json::Value& into, json::Builder& b);
 
+// The interval table (and the breach reasons) as markdown.
+std::string health_markdown(const Health& h, const std::vector<std::string>& reasons);
+
 int endpoint_cmd(Context& ctx, const std::vector<std::string>& args);
 
 // --on-cluster COMPUTE, --partitions N, --environment, --cluster-timeout.
