@@ -153,6 +153,15 @@ class Collected(unittest.TestCase):
                           "--deployment", "blue", "--from", iso(H1), "--to", iso(H3))
         self.assertEqual(d["current"]["rows"], 1200)
 
+    def test_nothing_on_disk_unless_stage_dir(self):
+        before = set(os.listdir(self.srv.work))
+        self.srv.json("drift", "--reference", "ref.csv", "--exclude", "yhat", *self.window(H1))
+        self.assertEqual(set(os.listdir(self.srv.work)), before)
+        self.srv.json("drift", "--reference", "ref.csv", "--exclude", "yhat", "--stage-dir", "staged", *self.window(H1))
+        staged = os.path.join(self.srv.work, "staged", "modelDataCollector", "churn", "blue", "model_inputs",
+                              H1.strftime("%Y/%m/%d/%H"))
+        self.assertEqual(sorted(os.listdir(staged)), ["inst-0.jsonl", "inst-1.jsonl"])
+
     def test_without_deployment_reads_every_deployment(self):
         d = self.srv.json("drift", "--reference", "ref.csv", "--exclude", "yhat", "--endpoint", "churn",
                           "--from", iso(H1), "--to", iso(H2))
