@@ -202,6 +202,12 @@ class Collected(unittest.TestCase):
             d = self.srv.json("drift", "--reference", ref, "--exclude", "yhat", *self.window(H1))
             self.assertEqual(d["reference"]["rows"], 2000, ref)
             self.assertEqual(d["outcome"], "no_drift", ref)
+        # From amlops.yml too (a workspace ref is no path relative to the file).
+        os.makedirs(os.path.join(self.srv.work, "conf"), exist_ok=True)
+        with open(os.path.join(self.srv.work, "conf", "amlops.yml"), "w") as f:
+            f.write("monitor:\n  reference: azureml:churn-ref:3\n  exclude: [yhat]\n")
+        d = self.srv.json("drift", "--config", "conf/amlops.yml", *self.window(H1))
+        self.assertEqual(d["reference"]["rows"], 2000)
         p = self.srv.run("drift", "--reference", "azureml:missing-asset:1", *self.window(H1))
         self.assertNotEqual(p.returncode, 0)
 

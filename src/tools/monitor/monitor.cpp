@@ -151,8 +151,11 @@ int drift_cmd(Context& ctx, const std::vector<std::string>& args) {
   if (cmd.vm().count("config")) {
     auto cfg = load_config(cmd.str("config"));
     o = cfg.drift;
-    if (cfg.reference) ref_path = resolve_config_path(cfg.file, *cfg.reference, true);
-    if (cfg.current) cur_path = resolve_config_path(cfg.file, *cfg.current, true);
+    auto data_path = [&](const std::string& p) {
+      return is_workspace_ref(p) ? p : resolve_config_path(cfg.file, p, true);
+    };
+    if (cfg.reference) ref_path = data_path(*cfg.reference);
+    if (cfg.current) cur_path = data_path(*cfg.current);
     prediction = cfg.prediction;
     if (cfg.label) o.exclude.push_back(*cfg.label);
     if (cfg.score) o.exclude.push_back(*cfg.score);
