@@ -163,6 +163,37 @@ void payload_rows(const json::Value& data, const std::string& collection, RowWri
   rw.end();
 }
 
+// A flat row's JSON object as a CSV line (strings quoted, null empty) and its keys ("\x1f"-joined).
+// False for anything but an object of scalars.
+bool row_csv(const std::string& json_row, std::string& keys, std::string& line) {
+  rapidjson::Document d;
+  d.Parse(json_row.data(), json_row.size());
+  if (d.HasParseError() || !d.IsObject()) return false;
+  keys.clear();
+  bool first = true;
+  for (const auto& m : d.GetObject()) {
+    keys.append(m.name.GetString(), m.name.GetStringLength());
+    keys += '\x1f';
+    if (!first) line += ',';
+    first = false;
+    const auto& v = m.value;
+    if (v.IsNull()) continue;
+    if (v.IsObject() || v.IsArray()) return false;
+    if (!v.IsString()) {
+      line += scalar_text(v);
+      continue;
+    }
+    line += '"';
+    for (const char* c = v.GetString(); c != v.GetString() + v.GetStringLength(); ++c) {
+      if (*c == '"') line += '"';
+      line += *c;
+    }
+    line += '"';
+  }
+  line += '\n';
+  return true;
+}
+
 // "{a}" + "{b}" -> "{a,b}".
 std::string join_objects(const std::string& a, const std::string& b) {
   if (b.size() <= 2) return a;
@@ -446,18 +477,20 @@ stats::Table WorkspaceData::read_collected(const CollectedQuery& q, const stats:
     return blobs;
   };
   // A record's rows as JSON Lines (with its time as a column when asked); the rows are freed.
+  auto add_time = [&](const FlatRecord& r, FlatRow& row) {
+    if (!q.time_column || r.time.empty()) return;
+    rapidjson::StringBuffer sb;
+    Writer w(sb);
+    w.StartObject();
+    w.Key(q.time_column->c_str());
+    w.String(r.time.c_str());
+    w.EndObject();
+    row.json = join_objects(row.json, std::string(sb.GetString(), sb.GetSize()));
+  };
   auto append_rows = [&](std::string& text, FlatRecord& r) {
     size_t n = 0;
     for (auto& row : r.rows) {
-      if (q.time_column && !r.time.empty()) {
-        rapidjson::StringBuffer sb;
-        Writer w(sb);
-        w.StartObject();
-        w.Key(q.time_column->c_str());
-        w.String(r.time.c_str());
-        w.EndObject();
-        row.json = join_objects(row.json, std::string(sb.GetString(), sb.GetSize()));
-      }
+      add_time(r, row);
       text += row.json;
       text += '\n';
       ++n;
@@ -467,12 +500,17 @@ stats::Table WorkspaceData::read_collected(const CollectedQuery& q, const stats:
   };
   // Without joins each blob's rows become text on the worker that read it (no records kept).
   const bool stream = q.collections.size() == 1 && !q.labels;
-  std::vector<std::string> streamed;
+  std::vector<std::string> streamed, csv_body, csv_keys;
+  std::atomic<bool> csv_ok{true};
   auto read_collection = [&](const std::string& collection, const std::string& key) {
     auto blobs = list_collection(collection);
     std::vector<std::vector<FlatRecord>> per_blob(blobs.size());
     std::vector<size_t> records(blobs.size()), rows(blobs.size());
-    if (stream) streamed.resize(blobs.size());
+    if (stream) {
+      streamed.resize(blobs.size());
+      csv_body.resize(blobs.size());
+      csv_keys.resize(blobs.size());
+    }
     fetch_blobs(c, blobs, o_, [&](size_t i, std::string&& text) {
       per_blob[i] = parse_collected(text, blobs[i].name, collection, key);
       std::string().swap(text);
@@ -488,8 +526,29 @@ stats::Table WorkspaceData::read_collected(const CollectedQuery& q, const stats:
         });
       records[i] = per_blob[i].size();
       if (!stream) return;
-      for (auto& r : per_blob[i]) rows[i] += append_rows(streamed[i], r);
+      // The rows as CSV too, while every row has the same keys (the CSV reader is leaner than the
+      // JSON Lines one); the JSON text stays for when another blob's rows differ.
+      std::string keys, row_keys;
+      bool uniform = csv_ok;
+      for (auto& r : per_blob[i]) {
+        for (auto& row : r.rows) {
+          add_time(r, row);
+          if (uniform) {
+            uniform = row_csv(row.json, row_keys, csv_body[i]) && (keys.empty() || row_keys == keys);
+            if (keys.empty()) keys = row_keys;
+          }
+          streamed[i] += row.json;
+          streamed[i] += '\n';
+          ++rows[i];
+        }
+        std::vector<FlatRow>().swap(r.rows);
+      }
       std::vector<FlatRecord>().swap(per_blob[i]);
+      if (!uniform) {
+        csv_ok = false;
+        std::string().swap(csv_body[i]);
+      }
+      csv_keys[i] = std::move(keys);
     });
     s.blobs += blobs.size();
     for (const auto& b : blobs) s.bytes += b.size;
@@ -563,6 +622,36 @@ stats::Table WorkspaceData::read_collected(const CollectedQuery& q, const stats:
   }
 
   std::string text;
+  // Every blob's rows had the same keys: one CSV text (header from the keys).
+  std::string first_keys;
+  for (const auto& k : csv_keys)
+    if (!k.empty()) {
+      first_keys = k;
+      break;
+    }
+  bool as_csv = stream && csv_ok && !first_keys.empty();
+  for (const auto& k : csv_keys) as_csv = as_csv && (k.empty() || k == first_keys);
+  if (as_csv) {
+    std::vector<std::string>().swap(streamed);
+    std::string csv;
+    for (auto& name : str::split(first_keys.substr(0, first_keys.size() - 1), '\x1f')) {
+      csv += csv.empty() ? "\"" : ",\"";
+      for (char ch : name) csv += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+      csv += '"';
+    }
+    csv += '\n';
+    size_t total = csv.size();
+    for (const auto& b : csv_body) total += b.size();
+    csv.reserve(total);
+    for (auto& b : csv_body) {
+      csv += b;
+      std::string().swap(b);
+    }
+    auto o = ro;
+    o.delimiter = ',';
+    return stats::parse_csv(csv, describe(q), o);
+  }
+  std::vector<std::string>().swap(csv_body);
   if (stream) {
     size_t total = 0;
     for (const auto& t : streamed) total += t.size();

@@ -148,6 +148,36 @@ class Collected(unittest.TestCase):
         self.srv.run("drift", "--reference", "ref.csv", "--exclude", "yhat", "--fail-on-drift", *self.window(H1), check=0)
         self.srv.run("drift", "--reference", "ref.csv", "--exclude", "yhat", "--fail-on-drift", *self.window(H2), check=1)
 
+    def test_values_read_as_sent(self):
+        # The hour read from the blob store gives the same metrics as its rows in a local CSV.
+        with open(os.path.join(self.srv.work, "h1.csv"), "w") as f:
+            f.write("age,income,city\n")
+            for r in self.h1:
+                f.write("%r,%r,%s\n" % (r["age"], r["income"], r["city"]))
+        args = ["drift", "--reference", "ref.csv", "--exclude", "yhat", "--metrics", "all"]
+        local = self.srv.json(*args, "--current", "h1.csv")
+        remote = self.srv.json(*args, *self.window(H1))
+        self.assertEqual([f["metrics"] for f in local["features"]], [f["metrics"] for f in remote["features"]])
+
+    def test_blobs_with_different_columns(self):
+        # Two instances whose rows differ in columns (and a text with a comma and quotes): the union.
+        hour = H1 - dt.timedelta(hours=2)
+        a = [json.dumps({"correlationid": "a%d" % i, "data": [{"age": 30 + i % 20, "income": 1000.0, "city": "rome"}]})
+             for i in range(40)]
+        b = [json.dumps({"correlationid": "b%d" % i, "data": [{"city": 'new, "york"', "age": 50, "extra": i}]})
+             for i in range(10)]
+        base = "modelDataCollector/churn/blue/model_inputs/" + hour.strftime("%Y/%m/%d/%H")
+        self.srv.put(base + "/a.jsonl", "\n".join(a) + "\n")
+        self.srv.put(base + "/b.jsonl", "\n".join(b) + "\n")
+        d = self.srv.json("drift", "--reference", "ref.csv", "--exclude", "yhat", "--metrics", "all",
+                          *self.window(hour))
+        self.assertEqual(d["current"]["rows"], 50)
+        f = {x["name"]: x for x in d["features"]}
+        self.assertEqual(f["income"]["missing"], 10)
+        # Every value counted: rome 40 and the quoted city 10 (an unseen category: drift).
+        self.assertEqual(f["city"]["count"], 50)
+        self.assertTrue(f["city"]["drifted"])
+
     def test_two_hours_read_together(self):
         d = self.srv.json("drift", "--reference", "ref.csv", "--exclude", "yhat", "--endpoint", "churn",
                           "--deployment", "blue", "--from", iso(H1), "--to", iso(H3))
