@@ -99,6 +99,10 @@ TOOLS = {
             "accuracy": "performance: accuracy (classification)",
             "rmse": "performance: RMSE (regression)",
             "retrain": "decide: true when the decision is to retrain",
+            "requests": "endpoint: requests in the window",
+            "error_rate": "endpoint: share of 4xx and 5xx answers in the window",
+            "p95_ms": "endpoint: p95 latency over the window in ms (when there were requests)",
+            "breached": "endpoint: true when the health rules breached (after --health-debounce)",
         },
     },
     "promote": {

@@ -168,6 +168,9 @@ class App {
   net::ServerResponse route_history(const net::ServerRequest& req, const std::string& ws,
                                     const std::vector<std::string>& rest, size_t i);
   net::ServerResponse route_blob(const net::ServerRequest& req, const std::vector<std::string>& seg);
+  // Azure Monitor metrics of an online endpoint (or one deployment) from endpoint_requests (metrics.cpp).
+  net::ServerResponse route_metrics(const net::ServerRequest& req, const std::string& ws, const std::string& endpoint,
+                                    const std::string& deployment);
 
   std::string scope_id(const std::string& scope) const;  // ARM id of "ws/<name>" or "reg/<name>"
   json::Document render_job(const SqlRow& row);

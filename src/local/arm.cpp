@@ -318,6 +318,12 @@ RouteTable App::arm_routes() {
   // Long-running operation status: /subscriptions/S/providers/P/locations/L/mfeOperation*/ID
   t.add("*", std::string("subscriptions/{sub}/providers/") + kProvider + "/locations/{location}/{kind}/{id}",
         [this](const Req& req, const RouteMatch& m) { return route_operation(req, m["kind"], m["id"]); });
+  // Azure Monitor metrics of online endpoints (metrics.cpp); before any broader onlineEndpoints route.
+  const std::string metrics = "/providers/Microsoft.Insights/metrics";
+  t.add("GET", ws_path + "/onlineEndpoints/{ep}" + metrics,
+        [this, ws_of](const Req& req, const RouteMatch& m) { return route_metrics(req, ws_of(m), m["ep"], ""); })
+      .add("GET", ws_path + "/onlineEndpoints/{ep}/deployments/{dep}" + metrics,
+           [this, ws_of](const Req& req, const RouteMatch& m) { return route_metrics(req, ws_of(m), m["ep"], m["dep"]); });
   t.add("GET", ws_path, [this, ws_of](const Req&, const RouteMatch& m) { return workspace_resource(ws_of(m)); })
       .add("GET", ws_path + "/datastores",
            [this, ws_of](const Req& req, const RouteMatch& m) {

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <optional>
 #include <ostream>
 
 #include "cli/cli.hpp"
@@ -12,6 +13,7 @@
 #include "core/files.hpp"
 #include "core/log.hpp"
 #include "core/strings.hpp"
+#include "monitor/cluster.hpp"
 #include "monitor/config.hpp"
 #include "monitor/data.hpp"
 #include "monitor/decide.hpp"
@@ -19,6 +21,7 @@
 #include "monitor/performance.hpp"
 #include "monitor/render.hpp"
 #include "report/markdown.hpp"
+#include "tools/monitor/online.hpp"
 #include "tools/monitor/options.hpp"
 
 namespace amlops {
@@ -27,6 +30,12 @@ namespace {
 using cli::po::bool_switch;
 using cli::po::value;
 using namespace monitor;
+
+// A data set as reports name it: a local file by its name, workspace data in full.
+std::string shown_name(const std::string& path) {
+  if (is_workspace_ref(path) || path.rfind("endpoint ", 0) == 0) return path;
+  return std::filesystem::path(path).filename().string();
+}
 
 // ---------------------------------------------------------------------------------------------
 int profile_cmd(Context& ctx, const std::vector<std::string>& args) {
@@ -37,6 +46,8 @@ int profile_cmd(Context& ctx, const std::vector<std::string>& args) {
   cmd.options()("data", value<std::vector<std::string>>()->composing(),
                 "CSV, JSON Lines or .profile.json inputs; several are merged (partitions)")(
       "out", value<std::string>(), "where to write the profile (name it *.profile.json)");
+  cmd.options()("byte-range", value<std::string>(),
+                "I/N: profile only partition I (0-based) of N of one data file, split by bytes at line starts");
   cmd.positional("data", -1);
   if (!cmd.parse(args)) return 0;
   auto inputs = cmd.list("data");
@@ -45,12 +56,32 @@ int profile_cmd(Context& ctx, const std::vector<std::string>& args) {
   auto ro = read_options(cmd);
   auto po = profile_options(cmd);
   stats::Profile p;
-  for (size_t i = 0; i < inputs.size(); ++i) {
+  if (cmd.vm().count("byte-range")) {
+    if (inputs.size() != 1) throw UsageError("--byte-range takes exactly one data file");
+    const auto [index, count] = parse_byte_range(cmd.str("byte-range"));
+    p = stats::profile_table(read_partition(inputs[0], index, count, ro), po);
+    p.source = inputs[0] + " (part " + std::to_string(index) + "/" + std::to_string(count) + ")";
+  }
+  // Partitions merge with every value kept, then are sampled once (as one machine samples the
+  // whole data): within --max-values per partition the merged profile equals the one-machine one.
+  auto keep_all = po;
+  keep_all.max_values = 0;
+  for (size_t i = 0; i < inputs.size() && !cmd.vm().count("byte-range"); ++i) {
     auto s = load_source(inputs[i], ro, po, false);
     if (i == 0)
       p = std::move(s.profile);
     else
-      stats::merge(p, s.profile, po);
+      stats::merge(p, s.profile, keep_all);
+  }
+  if (inputs.size() > 1) {
+    stats::Profile shape;
+    for (const auto& c : p.columns) {
+      stats::ColumnProfile e;
+      e.name = c.name;
+      e.type = c.type;
+      shape.columns.push_back(std::move(e));
+    }
+    stats::merge(p, shape, po);
   }
   if (inputs.size() > 1) p.source = str::join(inputs, ",");
   files::write_atomic(out, stats::to_json(p));
@@ -113,8 +144,11 @@ int drift_cmd(Context& ctx, const std::vector<std::string>& args) {
       "--fail-on-drift), never 'no drift'")(
       "fail-on-drift", bool_switch(), "exit 1 when dataset or prediction drift is found, or there are too few rows")(
       "fail-on-quality", bool_switch(), "exit 1 when a data-quality threshold is breached");
+  add_collected_options(cmd);
+  add_cluster_options(cmd);
   cli::add_markdown_option(cmd);
   if (!cmd.parse(args)) return 0;
+  Inputs in(ctx, cmd);
   stats::DriftOptions o;
   stats::QualityOptions quality;
   Target target;
@@ -122,8 +156,11 @@ int drift_cmd(Context& ctx, const std::vector<std::string>& args) {
   if (cmd.vm().count("config")) {
     auto cfg = load_config(cmd.str("config"));
     o = cfg.drift;
-    if (cfg.reference) ref_path = resolve_config_path(cfg.file, *cfg.reference, true);
-    if (cfg.current) cur_path = resolve_config_path(cfg.file, *cfg.current, true);
+    auto data_path = [&](const std::string& p) {
+      return is_workspace_ref(p) ? p : resolve_config_path(cfg.file, p, true);
+    };
+    if (cfg.reference) ref_path = data_path(*cfg.reference);
+    if (cfg.current) cur_path = data_path(*cfg.current);
     prediction = cfg.prediction;
     quality = cfg.quality;
     target = cfg.target;
@@ -138,7 +175,8 @@ int drift_cmd(Context& ctx, const std::vector<std::string>& args) {
   if (cmd.vm().count("current")) cur_path = cmd.str("current");
   if (cmd.vm().count("prediction")) prediction = cmd.str("prediction");
   if (!ref_path) throw UsageError("--reference is required");
-  if (!cur_path) throw UsageError("--current is required");
+  if (in.collected() && cmd.vm().count("current")) throw UsageError("give --current or --endpoint, not both");
+  if (!cur_path && !in.collected()) throw UsageError("--current (or --endpoint) is required");
   const auto min_rows = cmd.get<int64_t>("min-rows");
   if (min_rows < 1) throw UsageError("--min-rows must be at least 1");  // before reading any data
   auto ro = read_options(cmd);
@@ -151,8 +189,16 @@ int drift_cmd(Context& ctx, const std::vector<std::string>& args) {
     if (prediction) po.only.push_back(*prediction);
   }
   auto t0 = std::chrono::steady_clock::now();
-  auto ref = load_source(*ref_path, ro, po, false);
-  auto cur = load_source(*cur_path, ro, po, false);
+  auto ref = in.load(*ref_path, ro, po, false);
+  std::optional<ClusterRun> cluster;
+  Source cur;
+  if (cmd.vm().count("on-cluster")) {
+    cluster.emplace();
+    cur = run_on_cluster(ctx, cmd, in, ref, *cur_path, args, *cluster);
+  } else {
+    cur = in.collected() ? in.load_collected(ro, po, false) : in.load(*cur_path, ro, po, false);
+  }
+  cur_path = cur.path;
   auto t1 = std::chrono::steady_clock::now();
   const auto check = check_drift(ref.profile, cur.profile, o, prediction, min_rows, quality);
   auto t2 = std::chrono::steady_clock::now();
@@ -173,6 +219,18 @@ int drift_cmd(Context& ctx, const std::vector<std::string>& args) {
   b.set(doc, "current", side(cur));
   b.set(doc, "compat", compat);
   check_json(check, doc, b);
+  if (cluster) {
+    json::Value cj = b.obj();
+    b.set(cj, "job", cluster->job);
+    json::Value pr = b.arr();
+    for (auto n : cluster->partition_rows) b.push(pr, json::Value(static_cast<int64_t>(n)));
+    b.set(cj, "partition_rows", std::move(pr));
+    b.set(cj, "max_values", static_cast<uint64_t>(cluster->max_values));
+    b.set(cj, "exact", cluster->ks_bound == 0);
+    b.set(cj, "ks_bound", cluster->ks_bound);
+    b.set(cj, "seconds", cluster->seconds);
+    b.set(doc, "cluster", std::move(cj));
+  }
 
   if (cmd.vm().count("report")) {
     files::write_atomic(cmd.str("report"), drift_html(check, DriftReport{*ref_path, *cur_path, compat, target,
@@ -180,8 +238,7 @@ int drift_cmd(Context& ctx, const std::vector<std::string>& args) {
     b.set(doc, "report", cmd.str("report"));
     ctx.host.set_output("report", cmd.str("report"));
   }
-  const auto section = drift_fragment(check, std::filesystem::path(*ref_path).filename().string(),
-                                      std::filesystem::path(*cur_path).filename().string(), cmd.flag("fail-on-drift"),
+  const auto section = drift_fragment(check, shown_name(*ref_path), shown_name(*cur_path), cmd.flag("fail-on-drift"),
                                       cmd.flag("fail-on-quality"));
   cli::publish_result(ctx, section, cmd.str("markdown", cmd.str("summary")));
   const bool too_few = check.outcome == Outcome::too_few_rows;
@@ -256,6 +313,7 @@ int performance_cmd(Context& ctx, const std::vector<std::string>& args) {
       "max", value<std::vector<std::string>>()->composing(), "METRIC=X: fail when METRIC > X (repeatable)")(
       "compat", value<std::string>()->default_value("azure"), "drift conventions for the input-drift check")(
       "fail-on-drift", bool_switch(), "exit 1 on concept drift, a detector alarm or a breached --min/--max");
+  add_collected_options(cmd);
   cli::add_markdown_option(cmd);
   if (!cmd.parse(args)) return 0;
   PerfSpec spec{cmd.required("label"), cmd.required("prediction"), cmd.str("score"), cmd.str("task", "auto")};
@@ -270,8 +328,10 @@ int performance_cmd(Context& ctx, const std::vector<std::string>& args) {
   };
   PerformanceRules rules{bounds("min"), bounds("max"), bounds("max-drop"), cmd.list("detector")};
   auto ro = read_options(cmd);
-  auto table = stats::read_table(cmd.required("data"), ro);
+  Inputs in(ctx, cmd);
   const auto ts = cmd.vm().count("timestamp") ? std::optional<std::string>(cmd.str("timestamp")) : std::nullopt;
+  auto table = in.collected() ? in.collected_table(ro, ts) : in.table(cmd.required("data"), ro);
+  const std::string data_name = in.collected() ? table.source : cmd.str("data");
   std::optional<stats::Table> reference;
   if (cmd.vm().count("reference")) reference = stats::read_table(cmd.str("reference"), ro);
   stats::DriftOptions drift;
@@ -284,7 +344,7 @@ int performance_cmd(Context& ctx, const std::vector<std::string>& args) {
 
   json::Document doc(rapidjson::kObjectType);
   json::Builder b(doc.GetAllocator());
-  b.set(doc, "data", cmd.str("data"));
+  b.set(doc, "data", data_name);
   auto body = performance_json(c, b);
   for (auto& m : body.GetObject()) doc.AddMember(m.name, m.value, doc.GetAllocator());
 
@@ -292,10 +352,7 @@ int performance_cmd(Context& ctx, const std::vector<std::string>& args) {
   ctx.host.set_output("performance_ok", bool_text(c.failures.empty()));
   if (auto acc = metric_value(c.perf, c.perf.classification ? "accuracy" : "rmse"))
     ctx.host.set_output(c.perf.classification ? "accuracy" : "rmse", report::fmt_number(*acc, 6));
-  cli::publish_result(
-      ctx,
-      performance_fragment(c, std::filesystem::path(cmd.str("data")).filename().string(), cmd.flag("fail-on-drift")),
-      cmd);
+  cli::publish_result(ctx, performance_fragment(c, shown_name(data_name), cmd.flag("fail-on-drift")), cmd);
   // Failed checks where people look: error annotations when the step fails on them, else warnings.
   auto annotate = [&](const std::string& title, const std::string& why) {
     ci::Annotation a;
@@ -326,8 +383,11 @@ int decide_cmd(Context& ctx, const std::vector<std::string>& args) {
       "fail-on-retrain", bool_switch(), "exit 1 when the decision is to retrain");
   add_quality_options(cmd);
   add_target_options(cmd);
+  add_collected_options(cmd, "lookback");
+  add_health_options(cmd);
   cli::add_markdown_option(cmd);
   if (!cmd.parse(args)) return 0;
+  Inputs in(ctx, cmd, "lookback");
   auto c = load_config(cmd.str("config"));
   if (cmd.vm().count("reference")) c.reference = cmd.str("reference");
   if (cmd.vm().count("current")) c.current = cmd.str("current");
@@ -335,16 +395,39 @@ int decide_cmd(Context& ctx, const std::vector<std::string>& args) {
   apply_quality_options(cmd, c.quality);
   apply_target_options(cmd, c.target);
   if (!c.reference) throw ConfigError(c.file + ": monitor.reference is required (or --reference)");
-  if (!c.current) throw ConfigError(c.file + ": monitor.current is required (or --current)");
+  if (c.current) in.set_collected(false);  // --endpoint then names the endpoint whose health is read
+  if (!c.current && !in.collected())
+    throw ConfigError(c.file + ": monitor.current is required (or --current or --endpoint)");
   if (!valid_window(c.window))
     throw UsageError("--window must be daily, weekly or a number of rows, not '" + c.window + "'");
   const bool ref_from_config = !cmd.vm().count("reference"), cur_from_config = !cmd.vm().count("current");
   auto ro = read_options(cmd);
   apply_declared_types(ro.declared, c.drift);
   auto po = profile_options(cmd);
-  auto ref = load_source(resolve_config_path(c.file, *c.reference, ref_from_config), ro, po);
-  auto cur = stats::read_table(resolve_config_path(c.file, *c.current, cur_from_config), ro);
-  const auto d = decide(c, ref, cur, po);
+  auto data_path = [&](const std::string& p, bool from_config) {
+    return is_workspace_ref(p) ? p : resolve_config_path(c.file, p, from_config);
+  };
+  auto ref = in.load(data_path(*c.reference, ref_from_config), ro, po, true);
+  auto cur = in.collected() ? std::move(*in.load_collected(ro, po, true, c.timestamp).table)
+                            : in.table(data_path(*c.current, cur_from_config), ro);
+  auto d = decide(c, ref, cur, po);
+  // Endpoint health over the last N intervals (--health-debounce K/N) ending at --to or now.
+  const auto rules = health_rules(cmd);
+  std::optional<Health> health;
+  if (!rules.empty()) {
+    if (!cmd.vm().count("endpoint")) throw UsageError("--health needs --endpoint");
+    const auto [k, n] = health_debounce(cmd);
+    HealthQuery hq;
+    hq.endpoint = cmd.str("endpoint");
+    hq.deployment = cmd.str("deployment");
+    hq.interval = std::chrono::duration_cast<std::chrono::minutes>(parse_duration(cmd.str("interval", "1h")));
+    if (hq.interval.count() < 1) throw UsageError("--interval must be at least 1m");
+    hq.to = in.collected() ? in.query().to : cmd.vm().count("to") ? parse_iso8601(cmd.str("to")) : ctx.clock.wall();
+    hq.from = hq.to - n * hq.interval;
+    auto& conn = in.connection();
+    health = read_health(*conn.arm, conn.ws->id(), hq);
+    add_health_signal(d, *health, rules, k, n);
+  }
 
   json::Document doc(rapidjson::kObjectType);
   decision_json(d, doc);
@@ -353,8 +436,16 @@ int decide_cmd(Context& ctx, const std::vector<std::string>& args) {
     doc.AddMember("report", json::Value(cmd.str("report").c_str(), doc.GetAllocator()), doc.GetAllocator());
     ctx.host.set_output("report", cmd.str("report"));
   }
+  if (health) {
+    json::Builder b(doc.GetAllocator());
+    json::Value hj = b.obj();
+    health_json(*health, rules, hj, b);
+    b.set(doc, "endpoint_health", std::move(hj));
+  }
   ctx.host.set_output("retrain", bool_text(d.retrain));
-  cli::publish_result(ctx, decision_fragment(d, cmd.flag("fail-on-retrain")), cmd);
+  auto fragment = decision_fragment(d, cmd.flag("fail-on-retrain"));
+  if (health) fragment.body += "\n**Endpoint health** (" + cmd.str("endpoint") + ")\n\n" + health_markdown(*health, {});
+  cli::publish_result(ctx, fragment, cmd);
   ctx.emit(doc, [&](std::ostream& os) {
     os << "retrain: " << bool_text(d.retrain) << "\n";
     for (const auto& r : d.reasons) os << "  - " << r << "\n";
@@ -377,7 +468,8 @@ int run_monitor(Context& ctx, const std::vector<std::string>& args) {
       {{"profile", "store a reference profile (merges partitions)", profile_cmd},
        {"drift", "data and prediction drift against a reference (exit 1 with --fail-on-drift)", drift_cmd},
        {"performance", "model metrics, concept-drift detectors and the performance-drop rule", performance_cmd},
-       {"decide", "retrain decision from the monitor: section of amlops.yml", decide_cmd}},
+       {"decide", "retrain decision from the monitor: section of amlops.yml", decide_cmd},
+       {"endpoint", "endpoint health: requests, error rate by status class, p50/p95/p99 latency", endpoint_cmd}},
       args);
 }
 

@@ -1,0 +1,74 @@
+// Endpoint health from the Azure Monitor metrics REST API of an online endpoint: request count,
+// error rate by status class and p50/p95/p99 latency, per interval over a window; health rules
+// ("p95_ms>300") debounced over the last windows as a signal of the retrain decision.
+//
+// Requests (api-version 2023-10-01) on the endpoint's ARM id:
+//   {endpoint}/providers/Microsoft.Insights/metrics?metricnames=RequestsPerMinute&aggregation=Total
+//     &$filter=statusCodeClass eq '*' [and deployment eq 'D']&timespan=F/T&interval=PT1H
+//   {endpoint}/providers/Microsoft.Insights/metrics?metricnames=RequestLatency_P50,RequestLatency_P95,
+//     RequestLatency_P99&aggregation=Average[&$filter=deployment eq 'D']&timespan=F/T&interval=PT1H
+// Assumptions (docs/monitor.md): the Total of RequestsPerMinute over an interval is the number of
+// requests in it; the RequestLatency_Pxx series are in milliseconds, and their Average over an
+// interval is that interval's percentile (Azure averages per-minute percentiles; amlops-local
+// computes the exact percentile of the interval's requests).
+#pragma once
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "azure/arm.hpp"
+#include "monitor/decide.hpp"
+
+namespace amlops::monitor {
+
+inline constexpr const char* kMetricsApiVersion = "2023-10-01";
+
+struct HealthWindow {
+  std::chrono::system_clock::time_point start, end;
+  int64_t requests = 0, c2xx = 0, c4xx = 0, c5xx = 0, other = 0;
+  std::optional<double> p50, p95, p99;  // ms; absent without requests
+  [[nodiscard]] double error_rate() const { return requests ? double(c4xx + c5xx) / double(requests) : 0.0; }
+  [[nodiscard]] double rate_5xx() const { return requests ? double(c5xx) / double(requests) : 0.0; }
+  [[nodiscard]] double rate_4xx() const { return requests ? double(c4xx) / double(requests) : 0.0; }
+  // requests, c2xx, c4xx, c5xx, error_rate, rate_4xx, rate_5xx, p50_ms, p95_ms, p99_ms.
+  [[nodiscard]] std::optional<double> metric(const std::string& name) const;
+};
+
+struct HealthQuery {
+  std::string endpoint;
+  std::string deployment;  // empty: the whole endpoint
+  std::chrono::system_clock::time_point from, to;
+  std::chrono::minutes interval{60};
+};
+
+struct Health {
+  std::string resource_id;  // the endpoint's ARM id
+  std::vector<HealthWindow> windows;
+  HealthWindow total;  // over [from, to)
+};
+
+// Two or three metrics requests (see above). HttpError on a service error.
+Health read_health(azure::ArmClient& arm, const std::string& workspace_id, const HealthQuery& q);
+
+// A health rule "METRIC>X" (also <, >=, <=). UsageError for a bad rule or an unknown metric.
+struct HealthRule {
+  std::string metric;
+  std::string op;
+  double value = 0;
+  [[nodiscard]] std::string text() const;
+  [[nodiscard]] bool breached(const HealthWindow& w) const;  // false when the metric is absent
+};
+HealthRule parse_health_rule(const std::string& text);
+
+// The endpoint_health signal over the windows (labels: the windows' start times).
+SignalSeries health_series(const Health& h, const std::vector<HealthRule>& rules);
+// Adds the endpoint_health signal to a decision (trigger, reason, retrain), debounced `breaches` of
+// the last `windows` intervals; its per-interval series is health_series (not in d.signals, whose
+// series follow the data windows).
+void add_health_signal(Decision& d, const Health& h, const std::vector<HealthRule>& rules, int breaches, int windows);
+
+// "PT1H", "PT90M", "P1D".
+std::string iso_interval(std::chrono::minutes m);
+
+}  // namespace amlops::monitor
