@@ -57,6 +57,6 @@ for mv in 1000000 $CLUSTER_ROWS; do
   RUNS=1 measure one_machine "$BIN" drift --reference "$BIG/reference.csv" --current "$BIG/current.csv" --metrics all \
     --type visits=categorical --max-values "$mv" --output json
   RUNS=1 measure cluster_4 "$BIN" drift --reference "$BIG/reference.csv" --current "$BIG/current.csv" --metrics all \
-    --type visits=categorical --max-values "$mv" --on-cluster cpu --partitions 4 --output json
+    --type visits=categorical --max-values "$mv" --on-cluster cpu-cluster --partitions 4 --output json
   /usr/bin/python3 "$HERE/production.py" compare "$SRV/one_machine.json" "$SRV/cluster_4.json" | sed 's/^/  /'
 done

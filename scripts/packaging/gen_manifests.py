@@ -98,6 +98,8 @@ TOOLS = {
             "performance_ok": "performance: true when no min/max bound is breached",
             "accuracy": "performance: accuracy (classification)",
             "rmse": "performance: RMSE (regression)",
+            "data_quality_breached": "drift: true when a data-quality threshold is breached",
+            "data_quality_features": "drift: the features whose data quality breached (comma-separated)",
             "retrain": "decide: true when the decision is to retrain",
             "requests": "endpoint: requests in the window",
             "error_rate": "endpoint: share of 4xx and 5xx answers in the window",

@@ -29,8 +29,10 @@ check "bash: value of -o is text or json" test "$(complete_words amlops job show
 check "bash: an option's value is skipped ('-f job.yml' then options of submit)" \
   test "$(complete_words amlops job submit -f job.yml --wa)" = --wait
 check "bash: 'amlops help mo' completes tools" test "$(complete_words amlops help mo | tr '\n' ' ')" = "model monitor "
-check "bash: 'amlops d' completes the umbrella's own commands" test "$(complete_words amlops d)" = doctor
-check "bash: every amlops-<tool> is registered" bash -c 'source ./amlops.bash; for t in job lint local model monitor; do
+check "bash: 'amlops d' completes tools and the umbrella's own commands" \
+  test "$(complete_words amlops d | tr '\n' ' ')" = "deploy doctor "
+check "bash: 'amlops in' completes the umbrella's init" test "$(complete_words amlops in)" = init
+check "bash: every amlops-<tool> is registered" bash -c 'source ./amlops.bash; for t in job lint local model monitor promote report deploy setup; do
   [ -x "'"$BIN"'/amlops-$t" ] || continue; complete -p amlops-$t >/dev/null || exit 1; done'
 
 # zsh: the script parses and, loaded after compinit, registers every program and knows the tree.

@@ -406,7 +406,7 @@ class Cluster(unittest.TestCase):
     def pair(self, current, *extra):
         base = ["drift", "--reference", "ref.csv", "--metrics", "all"] + list(extra)
         local = self.srv.json(*(base + ["--current", "cur.csv"]))
-        cluster = self.srv.json(*(base + ["--current", current, "--on-cluster", "cpu", "--partitions", "4"]))
+        cluster = self.srv.json(*(base + ["--current", current, "--on-cluster", "cpu-cluster", "--partitions", "4"]))
         return local, cluster
 
     def assert_close(self, a, b, rel=1e-9):
