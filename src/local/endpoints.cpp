@@ -166,8 +166,8 @@ struct DeploySettings {
 struct Deployment {
   std::string ws, ep, name, key;
   fs::path dir;
-  std::mutex mu;  // everything below
-  std::vector<std::unique_ptr<Instance>> inst;
+  std::mutex mu;                                // everything below
+  std::vector<std::shared_ptr<Instance>> inst;  // shared: a request in flight keeps its instance alive
   std::string state = "Creating";
   uint64_t generation = 0;
   std::thread provisioner;
@@ -909,7 +909,8 @@ void Endpoints::provision_thread(std::shared_ptr<Deployment> d, std::string op, 
   // This provisioning's files (model, code, host, port files): the running instances keep theirs
   // until the new ones are ready (a rolling update).
   fs::path gen_dir = d->dir / ("g" + std::to_string(generation));
-  std::vector<std::unique_ptr<Instance>> fresh;  // killed when this function returns without using them
+  std::vector<std::shared_ptr<Instance>>
+      fresh;  // killed when the last holder lets go (an old instance drains its requests)
   DeploySettings next;
   auto fail = [&](const std::string& message) {
     log_line(init_log, "failed: " + message);
@@ -1047,7 +1048,7 @@ void Endpoints::provision_thread(std::shared_ptr<Deployment> d, std::string op, 
     next.source = app_.workspace_id(d->ws) + "/onlineEndpoints/" + d->ep + "/deployments/" + d->name;
     int64_t cap = json::opt_int(body, "/sku/capacity").value_or(1);
     for (int64_t n = 0; n < cap; ++n) {
-      auto i = std::make_unique<Instance>();
+      auto i = std::make_shared<Instance>();
       i->id = d->name + "-" + guid_from(d->key + "/" + std::to_string(n)).substr(0, 8) + "-" + std::to_string(n);
       i->log = logs / ("instance-" + std::to_string(n) + ".log");
       i->port_file = gen_dir / ("instance-" + std::to_string(n) + ".port");
@@ -1435,6 +1436,7 @@ net::ServerResponse Endpoints::score(const net::ServerRequest& req, const std::s
   if (!d) return finish(score_error(503, "Deployment '" + dep + "' is not running."), dep);
   int port = 0;
   size_t index = 0;
+  std::shared_ptr<Instance> held;  // a rolling update retires this instance only once the request is answered
   long timeout = 5000;
   int limit = 1;
   {
@@ -1445,7 +1447,8 @@ net::ServerResponse Endpoints::score(const net::ServerRequest& req, const std::s
       return finish(std::move(r), dep);
     }
     index = d->rr++ % d->inst.size();
-    port = d->inst[index]->port;
+    held = d->inst[index];
+    port = held->port;
     timeout = d->cfg.timeout_ms;
     limit = 2 * d->cfg.max_concurrent * static_cast<int>(d->inst.size());
   }
