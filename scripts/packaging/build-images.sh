@@ -11,7 +11,9 @@ ctx=$(mktemp -d)
 trap 'rm -rf "$ctx"' EXIT
 mkdir -p "$ctx/tmp"
 cp /etc/ssl/certs/ca-certificates.crt "$ctx/"
-for tool in lint job model monitor promote report; do
+# One image per container action: actions/<tool>/action.yml naming a docker:// image.
+tools=$(grep -l 'docker://' "$src"/actions/*/action.yml | xargs -n1 dirname | xargs -n1 basename)
+for tool in $tools; do
   file -b "$dist/amlops-$tool" | grep -q "statically linked" \
     || { echo "build-images: $dist/amlops-$tool is not a static binary (make static)" >&2; exit 2; }
   cp "$dist/amlops-$tool" "$ctx/"
