@@ -16,14 +16,16 @@ if [ "${#missing[@]}" -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-# npm ci again whenever package-lock.json changed since the last install (a stamp of its hash).
-lock="$here/tests/node/package-lock.json"
-stamp="$here/tests/node/node_modules/.amlops-lock-sha256"
-if [ -f "$lock" ]; then
+# npm ci again whenever package-lock.json changed since the last install (a stamp of its hash):
+# the test tools, and the task handler's runtime modules (bundled into the .vsix).
+for dir in tests/node tasks/common; do
+  lock="$here/$dir/package-lock.json"
+  stamp="$here/$dir/node_modules/.amlops-lock-sha256"
+  [ -f "$lock" ] || continue
   want="$(sha256sum "$lock" | cut -d' ' -f1)"
-  if [ ! -d "$here/tests/node/node_modules" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-    echo "deps: npm ci (test tools)" >&2
-    (cd "$here/tests/node" && npm ci --no-audit --no-fund --loglevel=error)
+  if [ ! -d "$here/$dir/node_modules" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    echo "deps: npm ci ($dir)" >&2
+    (cd "$here/$dir" && npm ci --no-audit --no-fund --loglevel=error)
     echo "$want" > "$stamp"
   fi
-fi
+done

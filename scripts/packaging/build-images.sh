@@ -11,7 +11,10 @@ ctx=$(mktemp -d)
 trap 'rm -rf "$ctx"' EXIT
 mkdir -p "$ctx/tmp"
 cp /etc/ssl/certs/ca-certificates.crt "$ctx/"
-for tool in lint job model monitor promote deploy setup report; do
+# One image per container action: the tool named by the docker://.../amlops-<tool>:TAG image of an
+# actions/*/action.yml (the folder may differ: amlops-setup's action is actions/setup-workspace).
+tools=$(sed -n -E 's#.*docker://[^ ]*/amlops-([a-z]+):.*#\1#p' "$src"/actions/*/action.yml | sort -u)
+for tool in $tools; do
   file -b "$dist/amlops-$tool" | grep -q "statically linked" \
     || { echo "build-images: $dist/amlops-$tool is not a static binary (make static)" >&2; exit 2; }
   cp "$dist/amlops-$tool" "$ctx/"

@@ -14,7 +14,13 @@ stage="$out/vsix-stage"
 rm -rf "$stage" && mkdir -p "$stage/_deps"
 cp "$src/tasks/vss-extension.json" "$src/tasks/overview.md" "$stage/"
 cp "$src/tasks/common/package.json" "$src/tasks/common/package-lock.json" "$stage/_deps/"
-(cd "$stage/_deps" && npm ci --omit=dev --no-audit --no-fund --loglevel=error)
+# The handler's runtime modules: installed by scripts/deps.sh (make deps) when present, so packaging
+# needs no network; else npm ci here.
+if [ -d "$src/tasks/common/node_modules/azure-pipelines-task-lib" ]; then
+  cp -r "$src/tasks/common/node_modules" "$stage/_deps/"
+else
+  (cd "$stage/_deps" && npm ci --omit=dev --no-audit --no-fund --loglevel=error)
+fi
 # Every task carries its own copy: keep the code and the licences, drop docs, typings, source maps.
 find "$stage/_deps/node_modules" -type f \( -name '*.md' ! -iname 'license*' -o -name '*.d.ts' -o -name '*.map' \
   -o -name '*.ts' \) -delete

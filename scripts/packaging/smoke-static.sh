@@ -8,7 +8,11 @@
 # usage: smoke-static.sh DIST_DIR
 set -euo pipefail
 dist=$(cd "$1" && pwd)
-if [ "$(id -u)" != 0 ]; then echo "smoke-static: SKIPPED (chroot needs root)"; exit 0; fi
+# Exit 77 (skipped, CTest's SKIP_RETURN_CODE) when not root or DIST_DIR holds no static binaries.
+if [ "$(id -u)" != 0 ]; then echo "smoke-static: SKIPPED (chroot needs root)"; exit 77; fi
+if ! ls "$dist"/amlops-* >/dev/null 2>&1 || ! file -b "$dist"/amlops-lint | grep -q "statically linked"; then
+  echo "smoke-static: SKIPPED ($dist holds no static build: make static)"; exit 77
+fi
 CHROOT=$(command -v chroot)
 fails=0
 check() { if "${@:2}"; then echo "ok   - $1"; else echo "FAIL - $1"; fails=$((fails + 1)); fi; }
@@ -52,6 +56,21 @@ run() { local envs=(); while [ "$1" != -- ]; do envs+=("$1"); shift; done; shift
     GITHUB_OUTPUT=/github/file_commands/output GITHUB_STEP_SUMMARY=/github/file_commands/summary \
     SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt "${envs[@]}" "$CHROOT" "$root" /usr/local/bin/amlops-tool "$@"; }
 
+# Every tool binary alone in a bare root (the binary, the CA bundle, /tmp): it starts, and its
+# stripped size is at most MAX_MB (8) MB.
+max_bytes=$(( ${MAX_MB:-8} * 1024 * 1024 ))
+for bin in "$dist"/amlops-*; do
+  name=$(basename "$bin")
+  bare=$(mktemp -d)
+  mkdir -p "$bare/usr/local/bin" "$bare/etc/ssl/certs" "$bare/tmp"
+  strip -o "$bare/usr/local/bin/$name" "$bin"
+  cp /etc/ssl/certs/ca-certificates.crt "$bare/etc/ssl/certs/"
+  size=$(stat -c %s "$bare/usr/local/bin/$name")
+  check "$name --version in a bare root; stripped $size bytes (<= $max_bytes)" \
+    sh -c '[ "$2" -le "$3" ] && env -i "$1" "$0" /usr/local/bin/'"$name"' --version >/dev/null' "$bare" "$CHROOT" "$size" "$max_bytes"
+  rm -rf "$bare"
+done
+
 make_root lint
 mkdir -p "$root/github/workspace/src"
 printf 'pandas\n' > "$root/github/workspace/requirements.txt"
@@ -62,6 +81,27 @@ check "lint check runs in the bare root (rc $rc)" test "$rc" = 0
 check "lint reads INPUT_* and writes SARIF" test -s "$root/github/workspace/lint.sarif"
 check "lint writes its step outputs" grep -q '^findings<<' "$root/github/file_commands/output"
 check "lint annotates" grep -q '::warning' <<<"$out"
+# A fixture repository (tests/lint/fixtures/multidoc: three findings) through the image's entrypoint,
+# and through the same binary run directly on the host: the same SARIF, but for the root folder's URI.
+src_dir=$(cd "$(dirname "$0")/../.." && pwd)
+cp -r "$src_dir/tests/lint/fixtures/multidoc" "$root/github/workspace/fixture"
+cp -r "$src_dir/tests/lint/fixtures/multidoc" "$tmproot/fixture-direct"
+run INPUT_PATH=/github/workspace/fixture INPUT_NO-HISTORY=true INPUT_FAIL-ON=never \
+  INPUT_SARIF-FILE=/github/workspace/fixture.sarif -- check > /dev/null 2>&1 || true
+(cd "$tmproot" && "$dist/amlops-lint" check --path "$tmproot/fixture-direct" --no-history --fail-on never \
+  --sarif-file "$tmproot/direct.sarif" > /dev/null 2>&1) || true
+same_sarif() {
+  python3 - "$root/github/workspace/fixture.sarif" "$tmproot/direct.sarif" "$tmproot/fixture-direct" <<'PY'
+import json, sys
+image, direct = (open(p).read() for p in sys.argv[1:3])
+image = image.replace("file:///github/workspace/fixture/", "ROOT/")
+direct = direct.replace("file://" + sys.argv[3] + "/", "ROOT/")
+a, b = json.loads(image), json.loads(direct)
+print("findings: image %d, direct %d" % (len(a["runs"][0]["results"]), len(b["runs"][0]["results"])))
+sys.exit(0 if a == b and len(a["runs"][0]["results"]) > 0 else 1)
+PY
+}
+check "lint: the image's SARIF on a fixture repository equals the binary's run directly" same_sarif
 
 make_root monitor
 python3 - "$root/github/workspace" <<'PY'

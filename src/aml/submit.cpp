@@ -61,8 +61,8 @@ void resolve_assets(azure::Workspace& ws, spec::JobSpec& spec, UploadStats& stat
   for (auto& up : spec.uploads) {
     bool code = up.kind == spec::LocalUpload::Kind::code;
     std::string key = (code ? "code:" : "input:") + up.path.string();
-    if (!done.count(key)) done[key] = code ? ensure_code(ws, up.path, stats, hash_cache)
-                                  : ensure_input(ws, up.path, stats, hash_cache);
+    if (!done.count(key))
+      done[key] = code ? ensure_code(ws, up.path, stats, hash_cache) : ensure_input(ws, up.path, stats, hash_cache);
     set_target(spec, up.target, done[key]);
   }
   for (auto& e : spec.environments)

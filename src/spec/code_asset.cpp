@@ -88,8 +88,8 @@ std::vector<CodeFile> collect_code_files(const fs::path& dir_in) {
   }
   if (!fs::is_directory(dir, ec)) throw ConfigError("code path " + dir_in.string() + " is not a directory");
   IgnoreRules rules = IgnoreRules::load(dir);
-  std::function<void(const fs::path&, const std::string&, bool)> walk = [&](const fs::path& d, const std::string& prefix,
-                                                                           bool linked) {
+  std::function<void(const fs::path&, const std::string&, bool)> walk = [&](const fs::path& d,
+                                                                            const std::string& prefix, bool linked) {
     std::vector<fs::directory_entry> entries;
     for (auto it = fs::directory_iterator(d, ec); !ec && it != fs::directory_iterator(); it.increment(ec))
       entries.push_back(*it);
@@ -186,7 +186,8 @@ std::string entry_body(const std::string& fp, const std::string& hash) {
 }
 
 bool is_hex64(std::string_view s) {
-  return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
+  return s.size() == 64 &&
+         std::all_of(s.begin(), s.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
 }
 
 // The hash stored for `fp`, when the entry is intact (its checksum line matches) and for that fingerprint.
@@ -211,9 +212,8 @@ std::optional<std::string> read_entry(const fs::path& path, const std::string& f
 std::string content_hash(const fs::path& root, const std::vector<CodeFile>& files, const HashCache& cache, bool* hit) {
   if (hit) *hit = false;
   if (cache.dir.empty()) return content_hash(files);
-  int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                    std::chrono::system_clock::now().time_since_epoch())
-                    .count();
+  int64_t now =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   bool racy = false;
   // `now` is taken after the files were listed: the window is meant to be far longer than that gap.
   auto fp = fingerprint(files, now - cache.racy.count(), racy);

@@ -80,7 +80,7 @@ std::filesystem::path default_hash_cache_dir(const Env& env);
 
 // content_hash(files) of the folder (or file) `root`, through `cache`. `hit` (optional) tells
 // whether the hash came from the cache.
-std::string content_hash(const std::filesystem::path& root, const std::vector<CodeFile>& files,
-                         const HashCache& cache, bool* hit = nullptr);
+std::string content_hash(const std::filesystem::path& root, const std::vector<CodeFile>& files, const HashCache& cache,
+                         bool* hit = nullptr);
 
 }  // namespace amlops::spec

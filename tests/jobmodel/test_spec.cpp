@@ -444,10 +444,10 @@ BOOST_AUTO_TEST_CASE(hash_cache_ignores_a_corrupt_or_foreign_entry_and_rewrites_
   BOOST_REQUIRE(f.entries().size() == 1u);
   fs::path entry = f.entries().front();
   std::string good = files::read(entry);
-  for (std::string bad : {std::string(), std::string("garbage\n"), good.substr(0, good.size() / 2),
-                          // a hash changed without its check line
-                          good.substr(0, good.find("\nhash ") + 6) + std::string(64, 'a') +
-                              good.substr(good.find("\nhash ") + 70)}) {
+  for (std::string bad :
+       {std::string(), std::string("garbage\n"), good.substr(0, good.size() / 2),
+        // a hash changed without its check line
+        good.substr(0, good.find("\nhash ") + 6) + std::string(64, 'a') + good.substr(good.find("\nhash ") + 70)}) {
     files::write_atomic(entry, bad);
     bool hit = true;
     std::string h = f.hash(hit);  // f.hash asserts the value is the real hash

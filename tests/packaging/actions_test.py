@@ -30,7 +30,7 @@ SRC, BIN, WORK = sys.argv[1:4]
 sys.path.insert(0, os.path.join(SRC, "scripts", "packaging"))
 import gen_manifests  # noqa: E402  (the --help parser the manifests were generated with)
 
-TOOLS = ["lint", "job", "model", "monitor", "promote", "deploy", "setup", "report"]
+TOOLS = list(gen_manifests.TOOLS)  # every tool with an action and a task (a new tool's entry there is enough)
 
 # Flags of the tools that have no input, and why. Keep this list short and explicit.
 EXCLUDED = {
