@@ -7,6 +7,7 @@
 # started on these machines, so chroot stands in for `docker run`. Needs root.
 # usage: smoke-static.sh DIST_DIR
 set -euo pipefail
+if [ ! -d "$1" ]; then echo "smoke-static: SKIPPED ($1 does not exist: make static)"; exit 77; fi
 dist=$(cd "$1" && pwd)
 # Exit 77 (skipped, CTest's SKIP_RETURN_CODE) when not root or DIST_DIR holds no static binaries.
 if [ "$(id -u)" != 0 ]; then echo "smoke-static: SKIPPED (chroot needs root)"; exit 77; fi
