@@ -3,7 +3,9 @@
 # usage: build-images.sh DIST_DIR REGISTRY_PREFIX TAG [docker|buildah]
 #   e.g. build-images.sh build-static/dist ghcr.io/amlops v0.1.0 buildah
 # Each image is tagged REGISTRY_PREFIX/amlops-<tool>:TAG. With buildah (no daemon needed) the
-# storage driver is vfs, as on machines without overlay support.
+# storage driver is vfs, as on machines without overlay support, and with OCI_DIR set each image is
+# also written as an OCI archive OCI_DIR/amlops-<tool>.oci.tar (what the release workflow pushes
+# with skopeo).
 set -euo pipefail
 dist=$(cd "$1" && pwd) prefix=$2 tag=$3 engine=${4:-docker}
 src=$(cd "$(dirname "$0")/../.." && pwd)
@@ -21,6 +23,11 @@ for tool in $tools; do
   if [ "$engine" = buildah ]; then
     buildah --storage-driver vfs bud -q --build-arg TOOL="$tool" -f "$src/scripts/packaging/Containerfile" \
       -t "$prefix/amlops-$tool:$tag" "$ctx"
+    if [ -n "${OCI_DIR:-}" ]; then
+      mkdir -p "$OCI_DIR" && rm -f "$OCI_DIR/amlops-$tool.oci.tar"
+      buildah --storage-driver vfs push -q "$prefix/amlops-$tool:$tag" \
+        "oci-archive:$OCI_DIR/amlops-$tool.oci.tar:$prefix/amlops-$tool:$tag"
+    fi
   else
     docker build -q --build-arg TOOL="$tool" -f "$src/scripts/packaging/Containerfile" -t "$prefix/amlops-$tool:$tag" "$ctx"
   fi

@@ -15,6 +15,7 @@ if ! ls "$dist"/amlops-* >/dev/null 2>&1 || ! file -b "$dist"/amlops-lint | grep
   echo "smoke-static: SKIPPED ($dist holds no static build: make static)"; exit 77
 fi
 CHROOT=$(command -v chroot)
+tmproot=$(mktemp -d)
 fails=0
 check() { if "${@:2}"; then echo "ok   - $1"; else echo "FAIL - $1"; fails=$((fails + 1)); fi; }
 
@@ -22,7 +23,7 @@ check() { if "${@:2}"; then echo "ok   - $1"; else echo "FAIL - $1"; fails=$((fa
 # build-images.sh), mounted. Without: a folder holding the same files.
 B=(buildah --storage-driver vfs)
 if command -v buildah >/dev/null; then
-  "$(dirname "$0")/build-images.sh" "$dist" localhost/amlops smoke buildah >/dev/null
+  OCI_DIR="$tmproot/oci" "$(dirname "$0")/build-images.sh" "$dist" localhost/amlops smoke buildah >/dev/null
   echo "smoke-static: running the images built with buildah (mounted, chroot)"
 else
   echo "smoke-static: no buildah: running a root folder with the image's files (chroot)"
@@ -33,7 +34,6 @@ cleanup() {
   container=
 }
 trap 'cleanup; rm -rf "$tmproot"' EXIT
-tmproot=$(mktemp -d)
 make_root() {  # make_root TOOL
   cleanup
   if command -v buildah >/dev/null; then
@@ -158,6 +158,33 @@ check "job: a certificate from another CA is refused" grep -qiE "SSL certificate
 printf "%s\n" "$out" | tail -1
 kill "$server"
 rm -rf "$tls"
+
+# The OCI archives the release workflow pushes (skopeo copy oci-archive:... docker://...): an OCI
+# layout whose image holds the binary as the entrypoint's path.
+oci_ok() {
+  python3 - "$1" <<'PY'
+import io, json, sys, tarfile
+with tarfile.open(sys.argv[1]) as t:
+    blob = lambda d: t.extractfile("blobs/" + d.replace(":", "/")).read()
+    index = json.loads(t.extractfile("index.json").read())
+    manifest = json.loads(blob(index["manifests"][0]["digest"]))
+    config = json.loads(blob(manifest["config"]["digest"]))
+    assert config["config"]["Entrypoint"] == ["/usr/local/bin/amlops-tool"], config["config"]
+    names = set()
+    for layer in manifest["layers"]:
+        with tarfile.open(fileobj=io.BytesIO(blob(layer["digest"]))) as lt:
+            names.update(n.lstrip("./") for n in lt.getnames())
+    assert "usr/local/bin/amlops-tool" in names, sorted(names)
+PY
+}
+if command -v buildah >/dev/null; then
+  for f in "$dist"/amlops-*; do
+    t=$(basename "$f")
+    [ -f "$tmproot/oci/$t.oci.tar" ] || continue
+    check "$t: OCI archive with the binary as its entrypoint" oci_ok "$tmproot/oci/$t.oci.tar"
+  done
+  check "an OCI archive per image" test "$(ls "$tmproot"/oci/*.oci.tar | wc -l)" -ge 8
+fi
 
 echo "$fails failure(s)"
 [ "$fails" = 0 ]
