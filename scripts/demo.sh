@@ -66,12 +66,12 @@ cfg="$work/amlops.yml"
 step "setup apply: the starter's compute, data asset, environments and schedule, in dev and prod"
 for env in dev prod; do
   amlops-setup apply -f "$starter" --env "$env" --config "$cfg" --output json > "$out/json/setup-$env.json"
-  say "$env: $(jget "$out/json/setup-$env.json" 'd["summary"]')"
+  say "$env: $(jget "$out/json/setup-$env.json" '", ".join(f"{v} {k}" for k, v in d["summary"].items())')"
 done
 amlops-setup apply -f "$starter" --env dev --config "$cfg" --markdown "$out/fragments/setup.md" \
   --output json > "$out/json/setup-again.json"
-say "applied again: $(jget "$out/json/setup-again.json" 'd["summary"]')"
-summary "- setup: $(jget "$out/json/setup-dev.json" 'd["summary"]'); again: $(jget "$out/json/setup-again.json" 'd["summary"]')"
+say "applied again: $(jget "$out/json/setup-again.json" '", ".join(f"{v} {k}" for k, v in d["summary"].items())')"
+summary "- setup (dev): $(jget "$out/json/setup-dev.json" 'd["summary"]'); applied again: $(jget "$out/json/setup-again.json" 'd["summary"]')"
 
 step "lint the ML repository (Azure ML YAML, argparse flags, secrets, pins, pipelines)"
 amlops lint check "$starter" --no-history --markdown "$out/fragments/lint.md"
@@ -109,22 +109,33 @@ summary "- rollout blue: $(jget "$out/json/rollout-blue.json" 'd["state"]')"
 
 step "production: score a clean batch (data/stable), then a drifted one (data/current), through the scoring URI"
 # The key is read from listKeys with the same credential as the tools; it is never printed.
-cat > "$work/score_batches.py" <<'PY'
-"""Posts CSV rows to the endpoint's scoring URI, 50 rows per request, the label left out."""
+cat > "$work/local_api.py" <<'PY'
+"""The demo's own calls to the workspace, with the tools' credential (the endpoint key is never printed).
+  score URI WS CSV...: posts the rows to the scoring URI, 50 rows per request, the label left out
+  registry WS OUT:     writes the registry's versions of churn (tags included) to OUT"""
 import csv, json, os, sys, urllib.parse, urllib.request
-uri, ws = sys.argv[1], sys.argv[2]
-def call(url, data=None, headers=None, method="POST"):
-    req = urllib.request.Request(url, data=data, headers=headers or {}, method=method)
+API = "api-version=2025-12-01"
+def call(url, data=None, headers=None):
+    req = urllib.request.Request(url, data=data, headers=headers or {}, method="POST" if data is not None else "GET")
     with urllib.request.urlopen(req, timeout=60) as r:
         return json.load(r)
-tok = call(os.environ["AZURE_AUTHORITY_HOST"].rstrip("/") + "/" + os.environ["AZURE_TENANT_ID"] + "/oauth2/v2.0/token",
-           urllib.parse.urlencode({"client_id": os.environ["AZURE_CLIENT_ID"], "client_secret": os.environ["AZURE_CLIENT_SECRET"],
-                                   "grant_type": "client_credentials", "scope": "https://management.azure.com/.default"}).encode())["access_token"]
-p = ws.split("/")
-arm = f"/subscriptions/{p[3]}/resourceGroups/{p[5]}/providers/Microsoft.MachineLearningServices/workspaces/{p[7]}"
-key = call(os.environ["AMLOPS_ARM_ENDPOINT"].rstrip("/") + arm + "/onlineEndpoints/churn-endpoint/listKeys?api-version=2025-12-01",
-           b"", {"Authorization": "Bearer " + tok})["primaryKey"]
-for path in sys.argv[3:]:
+def token():
+    return call(os.environ["AZURE_AUTHORITY_HOST"].rstrip("/") + "/" + os.environ["AZURE_TENANT_ID"] + "/oauth2/v2.0/token",
+                urllib.parse.urlencode({"client_id": os.environ["AZURE_CLIENT_ID"], "client_secret": os.environ["AZURE_CLIENT_SECRET"],
+                                        "grant_type": "client_credentials", "scope": "https://management.azure.com/.default"}).encode())["access_token"]
+def arm(ws, kind):
+    p = ws.split("/")
+    return (os.environ["AMLOPS_ARM_ENDPOINT"].rstrip("/") +
+            f"/subscriptions/{p[3]}/resourceGroups/{p[5]}/providers/Microsoft.MachineLearningServices/{kind}")
+cmd, ws = sys.argv[1], sys.argv[3] if sys.argv[1] == "score" else sys.argv[2]
+auth = {"Authorization": "Bearer " + token()}
+if cmd == "registry":
+    got = call(arm(ws, "registries/churn-registry/models/churn/versions?" + API), headers=auth)
+    json.dump(got, open(sys.argv[3], "w"), indent=1)
+    sys.exit(0)
+uri = sys.argv[2]
+key = call(arm(ws, f"workspaces/{ws.split('/')[7]}/onlineEndpoints/churn-endpoint/listKeys?{API}"), b"", auth)["primaryKey"]
+for path in sys.argv[4:]:
     rows = list(csv.DictReader(open(path)))
     for r in rows:
         r.pop("churned", None)
@@ -134,15 +145,21 @@ for path in sys.argv[3:]:
     for i in range(0, len(rows), 50):
         body = json.dumps({"data": rows[i:i + 50]}).encode()
         churn += sum(call(uri, body, {"Authorization": "Bearer " + key, "Content-Type": "application/json"})["predictions"])
-    print(f"   -> {path}: {len(rows)} rows scored, {churn} predicted to churn")
+    print(f"   -> {os.path.relpath(path)}: {len(rows)} rows scored, {churn} predicted to churn")
 PY
 uri=$(jget "$out/json/rollout-blue.json" 'd["scoring_uri"]')
 iso() { date -u +%Y-%m-%dT%H:%M:%SZ; }
-next_second() { local t; t=$(date -u +%s); sleep "0.$(printf '%03d' $((1000 - $(date -u +%N) / 1000000 % 1000)))"; date -u -d "@$((t + 1))" +%Y-%m-%dT%H:%M:%SZ; }
+next_second() {  # waits for the next whole second and prints it: windows [from, to) that cannot overlap
+  local now s
+  now=$(date -u +%s%N)
+  s=$((now / 1000000000 + 1))
+  sleep "$(printf '0.%03d' $(((s * 1000000000 - now) / 1000000)))"
+  date -u -d "@$s" +%Y-%m-%dT%H:%M:%SZ
+}
 clean_from=$(next_second)
-"$py" "$work/score_batches.py" "$uri" "$PROD" "$starter/data/stable/churn.csv"
+"$py" "$work/local_api.py" score "$uri" "$PROD" "$starter/data/stable/churn.csv"
 clean_to=$(next_second)
-"$py" "$work/score_batches.py" "$uri" "$PROD" "$starter/data/current/churn.csv"
+"$py" "$work/local_api.py" score "$uri" "$PROD" "$starter/data/current/churn.csv"
 drift_to=$(next_second)
 say "clean window $clean_from..$clean_to, drifted window $clean_to..$drift_to"
 
@@ -187,12 +204,14 @@ gate_rc=$?
 set -e
 [ "$gate_rc" -le 1 ] || exit "$gate_rc"
 decision=$(jget "$out/json/promote2.json" 'd["decision"]')
-say "decision: $decision"
+say "decision: $decision ($(jget "$out/json/promote2.json" '"; ".join(d.get("reasons", []))'))"
 "$py" -c 'import json,sys
 for r in json.load(open(sys.argv[1])).get("rules", []):
-    print("      %-9s candidate %-8s champion %-8s %s %s" % (r.get("metric"), r.get("candidate"), r.get("champion"), r.get("result"), r.get("why") or ""))' \
+    print("      %s %-17s %s" % ("pass" if r.get("passed") else "FAIL", r.get("metric"), r.get("reason") or ""))' \
   "$out/json/promote2.json"
-summary "- gate churn:$v2: $decision"
+"$py" "$work/local_api.py" registry "$PROD" "$out/json/registry.json"
+say "registry churn-registry: $(jget "$out/json/registry.json" '", ".join("churn:%s stage=%s" % (v["name"], v["properties"]["tags"].get("stage")) for v in d["value"])')"
+summary "- gate churn:$v2 vs the champion: $decision ($(jget "$out/json/promote2.json" '"; ".join(d.get("reasons", []))'))"
 
 export AMLOPS_WORKSPACE="$PROD"
 if [ "$decision" = promote ]; then new=$v2; else new=$v1; fi
