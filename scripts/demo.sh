@@ -48,6 +48,7 @@ trap 'amlops-local stop --data "$work/local" >/dev/null 2>&1 || true' EXIT
 ws_base="${AMLOPS_WORKSPACE%/workspaces/*}"
 DEV="$ws_base/workspaces/dev"
 PROD="$ws_base/workspaces/prod"
+say "amlops-local: $AMLOPS_ARM_ENDPOINT"
 say "dev: $DEV"
 say "prod: $PROD (promotes into the registry churn-registry)"
 # The starter's amlops.yml with this machine's workspaces; the monitor's reference is the training
