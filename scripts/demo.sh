@@ -66,10 +66,11 @@ cfg="$work/amlops.yml"
 
 step "setup apply: the starter's compute, data asset, environments and schedule, in dev and prod"
 for env in dev prod; do
-  amlops-setup apply -f "$starter" --env "$env" --config "$cfg" --output json > "$out/json/setup-$env.json"
+  if [ "$env" = dev ]; then ws=$DEV; else ws=$PROD; fi
+  amlops-setup apply -f "$starter" --workspace "$ws" --output json > "$out/json/setup-$env.json"
   say "$env: $(jget "$out/json/setup-$env.json" '", ".join(f"{v} {k}" for k, v in d["summary"].items())')"
 done
-amlops-setup apply -f "$starter" --env dev --config "$cfg" --markdown "$out/fragments/setup.md" \
+amlops-setup apply -f "$starter" --workspace "$DEV" --markdown "$out/fragments/setup.md" \
   --output json > "$out/json/setup-again.json"
 say "applied again: $(jget "$out/json/setup-again.json" '", ".join(f"{v} {k}" for k, v in d["summary"].items())')"
 summary "- setup (dev): $(jget "$out/json/setup-dev.json" 'd["summary"]'); applied again: $(jget "$out/json/setup-again.json" 'd["summary"]')"
@@ -167,7 +168,7 @@ say "clean window $clean_from..$clean_to, drifted window $clean_to..$drift_to"
 step "monitor the endpoint's collected data: the clean window, then the drifted one"
 mkdir -p "$work/outputs"
 amlops model download "churn:$v1" --to "$work/outputs/model" --workspace "$DEV" > /dev/null
-mon=(--config "$cfg" --endpoint churn-endpoint --collection model_inputs,model_outputs)
+mon=(--config "$cfg" --endpoint churn-endpoint --collection "model_inputs,model_outputs")
 amlops-monitor drift "${mon[@]}" --from "$clean_from" --to "$clean_to" --report "$out/drift-clean.html" \
   --output json > "$out/json/drift-clean.json"
 say "clean:   $(jget "$out/json/drift-clean.json" 'd["outcome"] + ": " + (", ".join(f["name"] for f in d["features"] if f["drifted"]) or "no feature drifted")')"

@@ -33,6 +33,7 @@ check "$rc" 0 "scripts/demo.sh exits 0"
 # setup: the starter's assets created in dev, the second apply changes nothing
 check "$(j setup-dev 'd["applied"] and sum(d["summary"][k] for k in ("create", "update")) > 0')" True "setup apply created the starter's assets"
 check "$(j setup-dev 'sorted({c["kind"] for c in d["changes"]})')" "['compute', 'data', 'environment', 'schedule']" "setup covers compute, data, environments, schedule"
+check "$(j setup-prod 'd["applied"] and d["summary"]["create"] > 0')" True "setup apply created the starter's assets in prod too"
 check "$(j setup-again 'd["summary"]["create"] + d["summary"]["update"] + d["summary"]["delete"]')" 0 "setup applied again: no changes"
 # train, register
 for n in 1 2; do
