@@ -345,6 +345,8 @@ class AdoRun:
                     env["ENDPOINT_AUTH_PARAMETER_%s_%s" % (cid, k.upper())] = v
                 env["ENDPOINT_DATA_%s_SUBSCRIPTIONID" % cid] = local["AZURE_SUBSCRIPTION_ID"]
                 env["ENDPOINT_DATA_%s_ACTIVEDIRECTORYAUTHORITY" % cid] = local["AZURE_AUTHORITY_HOST"]
+        if inputs.get("soak"):  # the stand-in: no soak between rollout steps
+            inputs["soak"] = "0s"
         inputs.setdefault("workingDirectory", self.w["ado_repo"])
         sc = {"taskDir": task_dir, "inputs": inputs, "env": env}
         run_env = {"PATH": "/usr/bin:/bin", "HOME": self.dir, "LANG": "C.UTF-8", "NODE_PATH": self.extra["node_path"],

@@ -5,16 +5,14 @@ them. Remove an entry when its tool (binary, actions/<name>/action.yml, tasks/Am
 merged; the tests then run those steps for real."""
 
 # Tool -> why its steps are skipped.
-PENDING_TOOLS = {
-    "deploy": "amlops-deploy (issue 12) is not merged yet",
-    "setup": "amlops-setup (issue 13) is not merged yet",
-}
+PENDING_TOOLS = {}
 
 # Tool -> inputs (the tools' long flag names) the templates pass that its action/task lacks today.
 PENDING_INPUTS = {
     "monitor": {
-        "names": {"endpoint", "deployment", "collection", "lookback", "workspace"},
-        "why": "amlops-monitor's production-data inputs (issue 15) are not merged yet",
+        "names": {"endpoint", "lookback"},
+        "why": "the monitor templates read amlops.yml's monitor.reference (outputs/model/scored.csv), a file a "
+               "scheduled job does not have: the reference must become something the job can fetch",
     },
 }
 

@@ -21,7 +21,7 @@ The other steps are simulated: checkout (the repository is already there), uploa
 workflow dispatched must exist and take the input passed); shell steps are not run (the unit tests
 run in scaffold_init_repo).
 
-Stand-ins, the only differences from a hosted run: sign-in is amlops-local's client secret
+Stand-ins, the only differences from a hosted run: a rollout's soak is 0s; sign-in is amlops-local's client secret
 (AZURE_CLIENT_SECRET; there is no OIDC token service on loopback) and the ARM endpoint input is
 amlops-local's; the repository variables are amlops-local's ids; the repository is the one
 `amlops init --host both` writes, with amlops.yml's workspace ids set to amlops-local's (step 1 of
@@ -327,6 +327,9 @@ class GitHubRun:
         # The stand-in: amlops-local's ARM endpoint where the default is Azure's.
         if "arm-endpoint" in inputs:
             inputs["arm-endpoint"] = self.w["local"]["AMLOPS_ARM_ENDPOINT"]
+        # and no soak between rollout steps (the templates' minutes are the health check's, not the harness's).
+        if inputs.get("soak"):
+            inputs["soak"] = "0s"
         actx = workflows.Context({"inputs": inputs, "github": ctx.values["github"]})
         args = [workflows.to_string(workflows.interpolate(a, actx)) for a in action["runs"].get("args", [])]
         d = os.path.join(self.dir, "steps", label.replace("/", "_") + "_" + sid)
