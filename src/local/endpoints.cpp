@@ -34,21 +34,6 @@ const char* kEndpointType = "Microsoft.MachineLearningServices/workspaces/online
 const char* kDeploymentType = "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/deployments";
 const int64_t kPending = INT64_MAX / 2;  // ready_at of an operation still running
 
-std::string ms_iso(int64_t ms) {
-  return iso8601_utc(std::chrono::system_clock::time_point(std::chrono::milliseconds(ms)), true);
-}
-
-json::Document parse_object(const net::ServerRequest& req) {
-  if (str::trim(req.body).empty()) throw ArmError(400, "UserError", "The request body is empty.", "RequestInvalid");
-  try {
-    auto d = json::parse(req.body, "request body");
-    if (!d.IsObject()) throw ArmError(400, "UserError", "The request body must be a JSON object.", "RequestInvalid");
-    return d;
-  } catch (const ConfigError& e) {
-    throw ArmError(400, "UserError", e.what(), "RequestInvalid");
-  }
-}
-
 void check_name(const std::string& what, const std::string& name) {
   // Azure: 3-32 characters, a letter first, then letters, digits and '-'.
   bool ok = name.size() >= 3 && name.size() <= 32 && std::isalpha(static_cast<unsigned char>(name[0]));
@@ -61,14 +46,7 @@ void check_name(const std::string& what, const std::string& name) {
 }
 
 json::Value system_data(json::Builder& b, int64_t created, int64_t modified) {
-  json::Value s = b.obj();
-  b.set(s, "createdAt", ms_iso(created));
-  b.set(s, "createdBy", "amlops-local");
-  b.set(s, "createdByType", "Application");
-  b.set(s, "lastModifiedAt", ms_iso(modified));
-  b.set(s, "lastModifiedBy", "amlops-local");
-  b.set(s, "lastModifiedByType", "Application");
-  return s;
+  return local::system_data(b, ms_iso(created), ms_iso(modified), "amlops-local");
 }
 
 // A deployment -> percent map from properties.traffic / mirrorTraffic.
@@ -358,7 +336,7 @@ net::ServerResponse Endpoints::endpoint_list(const net::ServerRequest& req, cons
 net::ServerResponse Endpoints::endpoint_put(const net::ServerRequest& req, const std::string& ws,
                                             const std::string& name) {
   check_name("endpoint", name);
-  auto body = parse_object(req);
+  auto body = parse_body(req);
   const auto* props = json::find(body, "/properties");
   if (!props || !props->IsObject())
     throw ArmError(400, "UserError", "The request body must have a 'properties' object.", "RequestInvalid");
@@ -458,7 +436,7 @@ net::ServerResponse Endpoints::endpoint_put(const net::ServerRequest& req, const
 
 net::ServerResponse Endpoints::endpoint_patch(const net::ServerRequest& req, const std::string& ws,
                                               const std::string& name) {
-  auto body = parse_object(req);
+  auto body = parse_body(req);
   auto& s = app_.store();
   std::string op = open_operation("onlineEndpoint:" + ws + "/" + name);
   s.transaction([&] {
@@ -515,7 +493,7 @@ net::ServerResponse Endpoints::endpoint_keys(const std::string& ws, const std::s
 net::ServerResponse Endpoints::endpoint_regenerate(const net::ServerRequest& req, const std::string& ws,
                                                    const std::string& name) {
   require_endpoint(ws, name);
-  auto body = parse_object(req);
+  auto body = parse_body(req);
   auto type = json::opt_string(body, "/keyType");
   const char* column = nullptr;
   if (type && str::iequals(*type, "Primary")) column = "primary_key";
@@ -585,7 +563,7 @@ net::ServerResponse Endpoints::deployment_put(const net::ServerRequest& req, con
                                               const std::string& ep, const std::string& name) {
   check_name("deployment", name);
   require_endpoint(ws, ep);
-  auto body = parse_object(req);
+  auto body = parse_body(req);
   const auto* props = json::find(body, "/properties");
   if (!props || !props->IsObject())
     throw ArmError(400, "UserError", "The request body must have a 'properties' object.", "RequestInvalid");
@@ -686,7 +664,7 @@ net::ServerResponse Endpoints::deployment_put(const net::ServerRequest& req, con
 net::ServerResponse Endpoints::deployment_patch(const net::ServerRequest& req, const std::string& ws,
                                                 const std::string& ep, const std::string& name) {
   require_endpoint(ws, ep);
-  auto body = parse_object(req);
+  auto body = parse_body(req);
   auto& s = app_.store();
   bool reprovision = false;
   std::string op = open_operation("onlineDeployment:" + ws + "/" + ep + "/" + name);
@@ -763,7 +741,7 @@ net::ServerResponse Endpoints::deployment_logs(const net::ServerRequest& req, co
   std::string container = "InferenceServer";
   int64_t tail = 0;
   if (!str::trim(req.body).empty()) {
-    auto body = parse_object(req);
+    auto body = parse_body(req);
     container = json::opt_string(body, "/containerType").value_or(container);
     tail = json::opt_int(body, "/tail").value_or(0);
   }
