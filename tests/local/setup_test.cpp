@@ -368,7 +368,8 @@ BOOST_AUTO_TEST_CASE(schedule_fires_on_the_advanced_clock_and_stops_when_disable
   // From now on every minute.
   BOOST_TEST(send("PUT", "/schedules/nightly", schedule(R"({"triggerType":"Cron","expression":"* * * * *"})")).status ==
              200);
-  auto job = js(send("GET", "/jobs", {}, "&properties=azureml.ScheduleName%3Dnightly"))["value"][0].GetObject();
+  auto jobs = js(send("GET", "/jobs", {}, "&properties=azureml.ScheduleName%3Dnightly"));  // owns what `job` views
+  auto job = jobs["value"][0].GetObject();
   BOOST_TEST(std::string(job["properties"]["properties"]["azureml.ScheduleName"].GetString()) == "nightly");
   BOOST_TEST(std::string(job["properties"]["experimentName"].GetString()) == "nightly");
   BOOST_TEST(std::string(job["name"].GetString()).rfind("nightly-", 0) == 0);
