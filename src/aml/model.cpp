@@ -98,6 +98,42 @@ std::string format_number(double v) {
 
 bool is_uri(const std::string& path) { return path.find("://") != std::string::npos || path.rfind("azureml:", 0) == 0; }
 
+// True when `v` (a step's output binding, in whatever shape the service keeps it) names `binding`.
+bool binds(const json::Value& v, const std::string& binding) {
+  if (v.IsString()) return str::trim(v.GetString()) == binding;
+  if (v.IsObject())
+    for (auto& m : v.GetObject())
+      if (binds(m.value, binding)) return true;
+  return false;
+}
+
+// The metrics a registered model carries: the job's own, or for a pipeline (which logs none of its
+// own) those of the step whose output is bound to the pipeline output being registered.
+std::map<std::string, double> job_metrics(azure::Workspace& ws, const std::string& name, const json::Value& job,
+                                          const std::string& output) {
+  auto own = ws.metrics(name);
+  const json::Value* steps = json::find(job, "/properties/jobs");
+  if (!own.empty() || json::opt_string(job, "/properties/jobType").value_or("") != "Pipeline" || !steps ||
+      !steps->IsObject())
+    return own;
+  const std::string binding = "${{parent.outputs." + output + "}}";
+  std::string step;
+  for (auto& s : steps->GetObject()) {
+    const json::Value* outs = json::find(s.value, "/outputs");
+    if (outs && outs->IsObject())
+      for (auto& o : outs->GetObject())
+        if (binds(o.value, binding)) step = s.name.GetString();
+  }
+  if (step.empty()) return own;
+  for (const auto& child : ws.run_children(name)) {
+    auto cj = require_job(ws, child);
+    if (json::opt_string(cj, "/properties/properties/azureml.pipeline.step").value_or("") == step ||
+        json::opt_string(cj, "/properties/displayName").value_or("") == step)
+      return ws.metrics(child);
+  }
+  return own;
+}
+
 std::string source_of(const json::Value& version) {
   return json::opt_string(version, "/properties/properties/amlops.source").value_or("");
 }
@@ -126,7 +162,7 @@ Registered register_model(azure::Workspace& ws, const RegisterRequest& req) {
         tags[k] = v;
         props[k] = v;
       }
-    for (auto& [k, v] : ws.metrics(req.from_job)) {
+    for (auto& [k, v] : job_metrics(ws, req.from_job, job, req.output_name)) {
       tags["metric." + k] = format_number(v);
       props["metric." + k] = format_number(v);
     }

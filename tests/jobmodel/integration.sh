@@ -152,6 +152,12 @@ rc=$?
 rc=$?
 [ $rc -eq 0 ] && [ "$(jget pipe.json 'd["status"]')" = Completed ] && pass "pipeline Completed" || { fail "pipeline exit $rc"; cat pipe.err; }
 grep -q "train got \['clean.csv'\] lr 0.05" pipe.err && pass "pipeline: the step's logs streamed, the output bound" || { fail "pipeline logs"; cat pipe.err; }
+# A model registered from the pipeline's output carries the metrics of the step that wrote it.
+pipe_name=$(jget pipe.json 'd["name"]')
+"$MODEL" register --name pipe-model --from-job "$pipe_name" --output-name final_model -o json > pipe-model.json 2> pipe-model.err \
+  || { fail "register from the pipeline"; cat pipe-model.err; }
+[ "$(jget pipe-model.json 'd["tags"].get("metric.accuracy")')" = 0.875 ] \
+  && pass "register --from-job PIPELINE: the train step's metrics" || { fail "pipeline model tags"; cat pipe-model.json; }
 "$JOB" submit -f sweep.yml --wait -o json > sweep.json 2> sweep.err
 rc=$?
 [ $rc -eq 0 ] && [ "$(jget sweep.json 'd["status"]')" = Completed ] && pass "sweep Completed" || { fail "sweep exit $rc"; cat sweep.err; }
