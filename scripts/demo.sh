@@ -11,10 +11,9 @@
 # default build/demo), AMLOPS_DEMO_SOAK (soak per rollout step, default 2s), AMLOPS_DEMO_COUNT
 # (health-check requests per step, default 20), AMLOPS_DEMO_STEPS (canary steps, default 10,50,100).
 #
-# Why the command job (jobs/train.yml) and not the pipeline: `amlops model register --from-job`
-# copies the metrics of the job it is given, and a pipeline's metrics live on its train step, so a
-# model registered from jobs/pipeline.yml carries no f1 and the gate would block it. The pipeline
-# is linted and applied (the retraining schedule runs it) but the demo trains with the command job.
+# The first model comes from the pipeline (prep -> train -> evaluate; `model register --from-job`
+# takes the metrics of the train step, which wrote the pipeline's `model` output); the retrain runs
+# the command job (jobs/train.yml) on the training batch plus the labelled drifted batch.
 set -euo pipefail
 t_start=$(date +%s)
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -80,14 +79,14 @@ amlops lint check "$starter" --no-history --markdown "$out/fragments/lint.md"
 summary "- lint: no findings"
 
 export AMLOPS_WORKSPACE="$DEV"
-step "train: upload the code, submit jobs/train.yml, stream its log, wait for Completed"
-job1="churn-train-$(date +%s)-1"
-amlops job submit -f "$starter/jobs/train.yml" --name "$job1" --stream --timeout 10m --markdown "$out/fragments/train.md"
+step "train: upload the code, submit the pipeline jobs/pipeline.yml (prep -> train -> evaluate), stream its logs"
+job1="churn-pipeline-$(date +%s)-1"
+amlops job submit -f "$starter/jobs/pipeline.yml" --name "$job1" --stream --timeout 10m --markdown "$out/fragments/train.md"
 amlops job show "$job1" --output json > "$out/json/job1.json"
 amlops job metrics "$job1"
 summary "- train: job $job1 $(jget "$out/json/job1.json" 'd.get("status") or d["properties"]["status"]')"
 
-step "register the model from the job's output (metrics and provenance copied onto the version)"
+step "register the model from the pipeline's output (the train step's metrics and the provenance copied onto the version)"
 amlops model register --name churn --from-job "$job1" --output-name model --tag stage=candidate \
   --tag amlops.git_commit="$(git -C "$root" rev-parse HEAD 2>/dev/null || echo demo)" --output json > "$out/json/register1.json"
 v1=$(jget "$out/json/register1.json" 'd["version"]')
