@@ -18,10 +18,7 @@ done
 WORK=$(mktemp -d /tmp/amlops-e2e.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 OUT=$WORK/out
-FAILS=0
-fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
-pass() { echo "ok: $*"; }
-check() { if [ "$1" = "$2" ]; then pass "$3"; else fail "$3 (got '$1', expected '$2')"; fi; }
+. "$(dirname "$0")/../support/checks.sh"
 j() { local f=$OUT/json/$1.json; shift; "$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$f" "$@" 2>&1; }
 
 AMLOPS_DEMO_OUT=$OUT AMLOPS_DEMO_DIR=$WORK/demo AMLOPS_DEMO_SOAK=0s AMLOPS_DEMO_COUNT=5 \

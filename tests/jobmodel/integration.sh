@@ -25,10 +25,7 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
-FAILS=0
-fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
-pass() { echo "ok: $*"; }
-jget() { $PY -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
+. "$(dirname "$0")/../support/checks.sh"
 
 start_server() {  # start_server DATA [extra args...]
   local data=$1; shift
@@ -66,23 +63,23 @@ scenario() {  # scenario LABEL: the starter job, model register/list/download
   "$JOB" submit -f job.yml --stream --name "train-$label" -o json > submit.json 2> submit.err
   local rc=$?
   [ $rc -eq 0 ] && pass "$label: submit --stream exits 0" || { fail "$label: submit exit $rc"; cat submit.err; }
-  [ "$(jget submit.json 'd["status"]')" = Completed ] && pass "$label: Completed" || fail "$label: status $(cat submit.json)"
-  [ "$(jget submit.json 'd["metrics"]["accuracy"]')" = 0.903 ] && pass "$label: metrics from MLflow" || fail "$label: metrics $(cat submit.json)"
+  [ "$(jq_py submit.json 'd["status"]')" = Completed ] && pass "$label: Completed" || fail "$label: status $(cat submit.json)"
+  [ "$(jq_py submit.json 'd["metrics"]["accuracy"]')" = 0.903 ] && pass "$label: metrics from MLflow" || fail "$label: metrics $(cat submit.json)"
   grep -q "training lr=0.01 epochs=3" submit.err && pass "$label: log streamed" || { fail "$label: log not streamed"; cat submit.err; }
-  [ -n "$(jget submit.json 'd["studio_url"]')" ] && pass "$label: studio_url" || fail "$label: no studio_url"
+  [ -n "$(jq_py submit.json 'd["studio_url"]')" ] && pass "$label: studio_url" || fail "$label: no studio_url"
 
   "$MODEL" register --name fraud --from-job "train-$label" --tag stage=candidate -o json > reg1.json 2> reg1.err || { fail "$label: register"; cat reg1.err; }
   "$MODEL" register --name fraud --from-job "train-$label" --tag stage=candidate -o json > reg2.json 2> reg2.err || { fail "$label: register again"; cat reg2.err; }
-  [ "$(jget reg1.json 'd["version"]')" = "$(jget reg2.json 'd["version"]')" ] && pass "$label: registering twice returns the same version" || fail "$label: versions differ"
-  [ "$(jget reg1.json 'd["tags"]["metric.accuracy"]')" = 0.903 ] && pass "$label: metrics copied into tags" || fail "$label: tags $(cat reg1.json)"
-  [ "$(jget reg1.json 'd["properties"]["amlops.job"]')" = "train-$label" ] && pass "$label: provenance in properties" || fail "$label: properties"
-  [ "$(jget reg1.json 'd["properties"]["amlops.git_commit"]')" = "$head" ] && pass "$label: the job's commit tag reaches the model" || fail "$label: git commit $(cat reg1.json)"
+  [ "$(jq_py reg1.json 'd["version"]')" = "$(jq_py reg2.json 'd["version"]')" ] && pass "$label: registering twice returns the same version" || fail "$label: versions differ"
+  [ "$(jq_py reg1.json 'd["tags"]["metric.accuracy"]')" = 0.903 ] && pass "$label: metrics copied into tags" || fail "$label: tags $(cat reg1.json)"
+  [ "$(jq_py reg1.json 'd["properties"]["amlops.job"]')" = "train-$label" ] && pass "$label: provenance in properties" || fail "$label: properties"
+  [ "$(jq_py reg1.json 'd["properties"]["amlops.git_commit"]')" = "$head" ] && pass "$label: the job's commit tag reaches the model" || fail "$label: git commit $(cat reg1.json)"
   "$MODEL" list --name fraud --tag stage=candidate -o json > list.json || fail "$label: list"
-  [ "$(jget list.json 'len(d)')" = 1 ] && pass "$label: listed by tag" || fail "$label: list $(cat list.json)"
+  [ "$(jq_py list.json 'len(d)')" = 1 ] && pass "$label: listed by tag" || fail "$label: list $(cat list.json)"
   "$MODEL" list --name fraud --tag stage=prod -o json > list2.json || fail "$label: list prod"
-  [ "$(jget list2.json 'len(d)')" = 0 ] && pass "$label: tag filter excludes" || fail "$label: list prod $(cat list2.json)"
+  [ "$(jq_py list2.json 'len(d)')" = 0 ] && pass "$label: tag filter excludes" || fail "$label: list prod $(cat list2.json)"
   local v
-  v=$(jget reg1.json 'd["version"]')
+  v=$(jq_py reg1.json 'd["version"]')
   "$MODEL" download "fraud:$v" --to dl -o json > dl.json 2> dl.err || { fail "$label: download"; cat dl.err; }
   [ "$(cat dl/model.pkl 2>/dev/null)" = weights ] && pass "$label: model downloaded" || fail "$label: download content"
 }
@@ -110,7 +107,7 @@ print(sum(1 for x in r if x["method"] == "PUT" and "/jobs/second" in x["path"]))
 # --name of an existing job: the same spec is not submitted again; another spec is refused (exit 2).
 "$JOB" submit -f job.yml --wait --name second -o json > again.json 2> again.err
 rc=$?
-[ $rc -eq 0 ] && grep -q "already submitted second" again.err && [ "$(jget again.json 'd["status"]')" = Completed ] && pass "same spec, same name: the existing job" || { fail "resubmit same spec exit $rc"; cat again.err; }
+[ $rc -eq 0 ] && grep -q "already submitted second" again.err && [ "$(jq_py again.json 'd["status"]')" = Completed ] && pass "same spec, same name: the existing job" || { fail "resubmit same spec exit $rc"; cat again.err; }
 "$JOB" submit -f job.yml --set inputs.lr=0.5 --name second > taken.out 2> taken.err
 rc=$?
 [ $rc -eq 2 ] && grep -q "job name 'second' is taken" taken.err && pass "another spec under a taken name: exit 2" || { fail "taken name exit $rc"; cat taken.err; }
@@ -134,7 +131,7 @@ grep -q "ValueError: training data is empty" logs.out && pass "amlops-job logs p
 rc=$?
 [ $rc -eq 3 ] && pass "timeout exits 3" || { fail "timeout exit $rc"; cat sleepy.err; }
 "$JOB" show sleepy -o json > sleepy.json
-[ "$(jget sleepy.json 'd["status"]')" = Canceled ] && pass "timed-out job Canceled" || fail "sleepy: $(cat sleepy.json)"
+[ "$(jq_py sleepy.json 'd["status"]')" = Canceled ] && pass "timed-out job Canceled" || fail "sleepy: $(cat sleepy.json)"
 
 # SIGTERM during a wait: exit 130, the job ends Canceled.
 "$JOB" submit -f job.yml --wait --set inputs.sleep=60 --name termed > termed.out 2> termed.err &
@@ -145,22 +142,22 @@ wait $pid
 rc=$?
 [ $rc -eq 130 ] && pass "SIGTERM exits 130" || { fail "SIGTERM exit $rc"; cat termed.err; }
 "$JOB" show termed -o json > termed.json
-[ "$(jget termed.json 'd["status"]')" = Canceled ] && pass "interrupted job Canceled" || fail "termed: $(cat termed.json)"
+[ "$(jq_py termed.json 'd["status"]')" = Canceled ] && pass "interrupted job Canceled" || fail "termed: $(cat termed.json)"
 
 # A pipeline (two inline steps, a step output feeding the next) and a grid sweep.
 "$JOB" submit -f pipeline.yml --stream -o json > pipe.json 2> pipe.err
 rc=$?
-[ $rc -eq 0 ] && [ "$(jget pipe.json 'd["status"]')" = Completed ] && pass "pipeline Completed" || { fail "pipeline exit $rc"; cat pipe.err; }
+[ $rc -eq 0 ] && [ "$(jq_py pipe.json 'd["status"]')" = Completed ] && pass "pipeline Completed" || { fail "pipeline exit $rc"; cat pipe.err; }
 grep -q "train got \['clean.csv'\] lr 0.05" pipe.err && pass "pipeline: the step's logs streamed, the output bound" || { fail "pipeline logs"; cat pipe.err; }
 # A model registered from the pipeline's output carries the metrics of the step that wrote it.
-pipe_name=$(jget pipe.json 'd["name"]')
+pipe_name=$(jq_py pipe.json 'd["name"]')
 "$MODEL" register --name pipe-model --from-job "$pipe_name" --output-name final_model -o json > pipe-model.json 2> pipe-model.err \
   || { fail "register from the pipeline"; cat pipe-model.err; }
-[ "$(jget pipe-model.json 'd["tags"].get("metric.accuracy")')" = 0.875 ] \
+[ "$(jq_py pipe-model.json 'd["tags"].get("metric.accuracy")')" = 0.875 ] \
   && pass "register --from-job PIPELINE: the train step's metrics" || { fail "pipeline model tags"; cat pipe-model.json; }
 "$JOB" submit -f sweep.yml --wait -o json > sweep.json 2> sweep.err
 rc=$?
-[ $rc -eq 0 ] && [ "$(jget sweep.json 'd["status"]')" = Completed ] && pass "sweep Completed" || { fail "sweep exit $rc"; cat sweep.err; }
+[ $rc -eq 0 ] && [ "$(jq_py sweep.json 'd["status"]')" = Completed ] && pass "sweep Completed" || { fail "sweep exit $rc"; cat sweep.err; }
 
 # environment: azureml:NAME@latest is submitted as the newest version of NAME.
 WS=$(ws_path)
@@ -170,7 +167,7 @@ for v in 1 2; do
 done
 "$JOB" submit -f job.yml --wait --set environment=azureml:latestenv@latest --name env-latest > envl.out 2> envl.err || { fail "submit @latest"; cat envl.err; }
 arm_get "$WS/jobs/env-latest?api-version=2025-12-01" > envl.json
-case "$(jget envl.json 'd["properties"]["environmentId"]')" in
+case "$(jq_py envl.json 'd["properties"]["environmentId"]')" in
   */environments/latestenv/versions/2) pass "@latest resolved to the newest environment version" ;;
   *) fail "@latest: $(cat envl.json)" ;;
 esac
@@ -185,7 +182,7 @@ rc=$?
 [ $rc -eq 4 ] && grep -q "workspaces/nosuch: HTTP 404" badws.err && [ ! -s badws.out ] && pass "model list in a missing workspace: exit 4" || { fail "model list missing workspace exit $rc"; cat badws.out badws.err; }
 "$MODEL" list --name no-such-model -o json > nomodel.json 2> nomodel.err
 rc=$?
-[ $rc -eq 0 ] && [ "$(jget nomodel.json 'len(d)')" = 0 ] && pass "model list of a model without versions: []" || { fail "no-such-model exit $rc"; cat nomodel.err; }
+[ $rc -eq 0 ] && [ "$(jq_py nomodel.json 'len(d)')" = 0 ] && pass "model list of a model without versions: []" || { fail "no-such-model exit $rc"; cat nomodel.err; }
 
 # -f means --file everywhere: 'logs' follows with --follow only.
 "$JOB" logs --follow env-latest > follow.out 2> follow.err && grep -q "training lr=0.01" follow.out && pass "logs --follow" || { fail "logs --follow"; cat follow.err; }
@@ -222,7 +219,7 @@ for _ in $(seq 1 100); do grep -q "restarted: Running" restarted.err 2>/dev/null
 "$LOCAL" serve --port "$PORT" --data "$WORK/srv-restart" --daemon > /dev/null 2>> "$WORK/srv-restart.serve.log" || fail "restart the server"
 wait $pid
 rc=$?
-if [ $rc -eq 1 ] && grep -q "job restarted ended Failed: Service" restarted.err && grep -q "Service" <<< "$(jget restarted.json 'd.get("error", "")')"; then
+if [ $rc -eq 1 ] && grep -q "job restarted ended Failed: Service" restarted.err && grep -q "Service" <<< "$(jq_py restarted.json 'd.get("error", "")')"; then
   pass "wait across a server restart: exit 1 with the job's error"
 else
   fail "restart: exit $rc"; cat restarted.err restarted.json
@@ -277,9 +274,9 @@ PY
 sed 's#path: ./data.csv#path: azureml:churn-data:2#' job.yml > prov.yml
 "$JOB" submit -f prov.yml --wait --name prov-job -o json > prov.json 2> prov.err || { fail "submit on churn-data:2"; cat prov.err; }
 arm_get "$(ws_path)/jobs/prov-job?api-version=2025-12-01" > prov-job.json
-[ "$(jget prov-job.json 'd["properties"]["properties"]["amlops.data.data"]')" = "churn-data:2" ] && pass "the job records the data version it consumed" || { fail "job provenance"; cat prov-job.json; }
+[ "$(jq_py prov-job.json 'd["properties"]["properties"]["amlops.data.data"]')" = "churn-data:2" ] && pass "the job records the data version it consumed" || { fail "job provenance"; cat prov-job.json; }
 "$MODEL" register --name churn-model --from-job prov-job -o json > prov-reg.json 2> prov-reg.err || { fail "register from prov-job"; cat prov-reg.err; }
-[ "$(jget prov-reg.json 'd["tags"]["amlops.data.data"]')" = "churn-data:2" ] && pass "the model registered from the job carries churn-data:2" || { fail "model provenance"; cat prov-reg.json; }
+[ "$(jq_py prov-reg.json 'd["tags"]["amlops.data.data"]')" = "churn-data:2" ] && pass "the model registered from the job carries churn-data:2" || { fail "model provenance"; cat prov-reg.json; }
 
 # ---- failures where people look: annotations and summaries ----------------------------------
 "${GH[@]}" GITHUB_STEP_SUMMARY="$WORK/failed.summary" "$JOB" submit -f job.yml --wait --set inputs.fail=yes --name failing-gh --markdown failed.md > failgh.out 2> failgh.err
@@ -357,7 +354,7 @@ hostile_run azure "vso\[task.setvariable variable=EVIL\]planted" \
 
 # ---- SIGINT while the server does not answer -------------------------------------------------
 start_server "$WORK/srv-stop"
-SPID=$(jget "$WORK/srv-stop/server.json" 'd["pid"]')
+SPID=$(jq_py "$WORK/srv-stop/server.json" 'd["pid"]')
 sigint_case() {  # sigint_case NAME SIGNALS: submit a long job, stop the server, interrupt the client
   local name=$1 count=$2
   "$JOB" submit -f job.yml --wait --set inputs.sleep=60 --name "$name" > "$name.out" 2> "$name.err" &

@@ -24,10 +24,7 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
-FAILS=0
-fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
-pass() { echo "ok: $*"; }
-check() { if [ "$1" = "$2" ]; then pass "$3"; else fail "$3 (got '$1', expected '$2')"; fi; }
+. "$(dirname "$0")/../support/checks.sh"
 unset GITHUB_ACTIONS TF_BUILD GITHUB_OUTPUT GITHUB_STEP_SUMMARY AMLOPS_WORKSPACE
 
 mkdir -p "$DATA"
