@@ -5,6 +5,7 @@
 #include <regex>
 #include <utility>
 
+#include "aml/uri.hpp"
 #include "core/error.hpp"
 #include "core/hash.hpp"
 #include "core/log.hpp"
@@ -122,23 +123,21 @@ std::string spec_fingerprint(const json::Value& body) {
 
 namespace {
 
-// "name:version" of a data asset reference, or "" when `uri` names none; `label` gets "name@label".
-std::string data_asset_of(const std::string& uri, std::string& label) {
+// "name:version" of a data asset reference, or "" when `uri` names none; `label` gets the
+// azureml:NAME@LABEL reference, to be pinned by the caller.
+std::string data_asset_of(const std::string& uri, std::optional<LabelRef>& label) {
   static const std::regex version_id(R"((?:^|/)data/([^/]+)/versions/([^/?]+)$)");
   std::smatch m;
-  if (std::regex_search(uri, m, version_id) &&
-      (uri.rfind("/subscriptions/", 0) == 0 || uri.rfind("azureml://", 0) == 0 || uri.rfind("azureml:/", 0) == 0))
+  if (std::regex_search(uri, m, version_id) && (uri.rfind("/subscriptions/", 0) == 0 || uri.rfind("azureml:/", 0) == 0))
     return m[1].str() + ":" + m[2].str();
-  if (uri.rfind("azureml:", 0) != 0 || uri.rfind("azureml://", 0) == 0) return {};
-  std::string r = uri.substr(8);
-  if (r.find('/') != std::string::npos) return {};
-  if (auto at = r.find('@'); at != std::string::npos) {
-    label = r;
+  if ((label = parse_label_ref(uri))) return {};
+  if (uri.rfind("azureml:", 0) != 0 || uri.rfind("azureml:/", 0) == 0) return {};
+  try {
+    auto nv = parse_name_version(uri);
+    return nv.name + ":" + nv.version;
+  } catch (const UsageError&) {
     return {};
   }
-  auto colon = r.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == r.size()) return {};
-  return r;
 }
 
 }  // namespace
@@ -151,14 +150,13 @@ std::map<std::string, std::string> data_provenance(json::Document& body,
     if (!inputs.IsObject()) return;
     for (auto& in : inputs.GetObject()) {
       if (!in.value.IsObject() || !in.value.HasMember("uri") || !in.value["uri"].IsString()) continue;
-      std::string label;
+      std::optional<LabelRef> label;
       std::string asset = data_asset_of(in.value["uri"].GetString(), label);
-      if (!label.empty()) {
-        auto at = label.find('@');
-        if (label.substr(at + 1) != "latest")
+      if (label) {
+        if (label->label != "latest")
           throw ConfigError("input " + prefix + in.name.GetString() + ": only the label @latest is supported (" +
-                            label + ")");
-        asset = label.substr(0, at) + ":" + latest(label.substr(0, at));
+                            label->name + "@" + label->label + ")");
+        asset = label->name + ":" + latest(label->name);
         b.set(in.value, "uri", "azureml:" + asset);
       }
       if (!asset.empty()) out["amlops.data." + prefix + in.name.GetString()] = asset;
