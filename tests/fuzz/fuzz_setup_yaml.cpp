@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "core/cron.hpp"
 #include "core/env.hpp"
 #include "fuzz_common.hpp"
 #include "setup/setup.hpp"
@@ -23,6 +24,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   opts.require_secrets = true;
   static const MapEnv env;
   fuzz::expect_typed_errors_only([&] { (void)setup::load_file(file, env, opts); });
-  fuzz::expect_typed_errors_only([&] { (void)setup::cron_error(input); });
+  fuzz::expect_typed_errors_only([&] { (void)cron::parse(input); });
   return 0;
 }
