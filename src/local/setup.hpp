@@ -1,7 +1,7 @@
 // The workspace's setup resources in amlops-local: computes (AmlCompute records whose
 // maxNodeCount bounds the jobs running on them at once), user datastores, and schedules whose
 // triggers (cron or recurrence) really fire. This header holds the pure parts, tested alone:
-// compute names, VM sizes and recurrence triggers (cron expressions are core/cron.hpp).
+// compute names and recurrence triggers (cron expressions: core/cron.hpp; VM sizes: core/vm_sizes.hpp).
 #pragma once
 #include <cstdint>
 #include <stdexcept>
@@ -12,9 +12,6 @@ namespace amlops::local {
 
 // "cpu", "azureml:cpu" or ".../computes/cpu" -> "cpu"; "" stays "".
 std::string compute_name(const std::string& compute_id);
-
-// The Azure spelling of a VM size (matched case-insensitively), or "" when Azure has no such size.
-std::string known_vm_size(const std::string& size);
 
 // A trigger that does not parse: the message says what is wrong (answered as 400).
 struct TriggerError : std::runtime_error {

@@ -5,6 +5,7 @@
 
 #include "core/strings.hpp"
 #include "core/time.hpp"
+#include "core/vm_sizes.hpp"
 #include "setup/setup.hpp"
 
 namespace amlops::setup {
@@ -22,16 +23,10 @@ bool known_vm_size(const std::string& size, std::string* suggestion) {
   if (ok && std::regex_search(size, m, kVersion)) ok = str::parse_int(m[1].str()).value_or(99) <= 6;
   if (ok) return true;
   if (suggestion) {
-    static const std::vector<std::string_view> kCommon = {
-        "Standard_DS2_v2",  "Standard_DS3_v2",     "Standard_DS4_v2",          "Standard_DS5_v2",
-        "Standard_DS11_v2", "Standard_DS12_v2",    "Standard_D2_v3",           "Standard_D4_v3",
-        "Standard_D2s_v3",  "Standard_D4s_v3",     "Standard_D8s_v3",          "Standard_D16s_v3",
-        "Standard_E4s_v3",  "Standard_E8s_v3",     "Standard_F4s_v2",          "Standard_F8s_v2",
-        "Standard_NC6s_v3", "Standard_NC12s_v3",   "Standard_NC24ads_A100_v4", "Standard_ND40rs_v2",
-        "Standard_NV6",     "Standard_NC4as_T4_v3"};
-    *suggestion = str::closest(size, kCommon);
+    const auto& sizes = amlcompute_vm_sizes();  // the sizes amlops-local serves
+    *suggestion = str::closest(size, sizes);
     if (suggestion->empty() && !str::iequals(size.substr(0, 9), "standard_"))
-      *suggestion = str::closest("Standard_" + size, kCommon);
+      *suggestion = str::closest("Standard_" + size, sizes);
   }
   return false;
 }

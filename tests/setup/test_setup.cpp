@@ -10,6 +10,7 @@
 #include "core/error.hpp"
 #include "core/json.hpp"
 #include "core/strings.hpp"
+#include "core/vm_sizes.hpp"
 #include "setup/setup.hpp"
 
 using namespace amlops;
@@ -174,6 +175,8 @@ BOOST_AUTO_TEST_CASE(vm_sizes) {
   BOOST_TEST(!known_vm_size("Standard_XYZ3", &near));
   BOOST_TEST(!known_vm_size("DS3_v2", &near));
   BOOST_TEST(near == "Standard_DS3_v2");
+  // The client never refuses a size amlops-local serves.
+  for (auto size : amlcompute_vm_sizes()) BOOST_TEST(known_vm_size(std::string(size)), size);
 }
 
 BOOST_AUTO_TEST_CASE(changed_fields_compare_by_meaning) {
