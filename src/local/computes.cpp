@@ -3,6 +3,7 @@
 // jobs naming it run at once (the runner queues the rest).
 #include "core/error.hpp"
 #include "core/strings.hpp"
+#include "core/vm_sizes.hpp"
 #include "local/app.hpp"
 #include "local/resources.hpp"
 #include "local/setup.hpp"
@@ -89,7 +90,7 @@ json::Document compute_body(const json::Value& req, const json::Document* old, c
   const json::Value* inner = json::find(*props, "/properties");
   if (!inner || !inner->IsObject()) inner = &empty;
   std::string vm_in = json::opt_string(*inner, "/vmSize").value_or(kDefaultVmSize);
-  std::string vm = known_vm_size(vm_in);
+  std::string vm = canonical_vm_size(vm_in);
   if (vm.empty())
     throw ArmError(400, "BadRequest",
                    "The VM size '" + vm_in +

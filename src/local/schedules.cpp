@@ -4,6 +4,7 @@
 // time plus an offset that POST /_amlops/clock advances, so tests need not wait.
 #include <mutex>
 
+#include "core/cron.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/strings.hpp"
@@ -55,12 +56,12 @@ std::vector<int> int_list(const json::Value& sched, const char* key, int lo, int
 // A validated trigger: when it fires next after `after` (unix seconds), or -1.
 struct Trigger {
   bool cron = false;
-  CronSpec spec;
+  cron::CronSpec spec;
   Recurrence rec;
   int64_t start = 0;
   std::optional<int64_t> end;
   [[nodiscard]] int64_t next(int64_t after) const {
-    int64_t t = cron ? next_cron(spec, std::max(after, start - 1)) : next_recurrence(rec, after);
+    int64_t t = cron ? cron::next_fire(spec, std::max(after, start - 1)) : next_recurrence(rec, after);
     if (t < 0 || (end && t > *end)) return -1;
     return t;
   }
@@ -79,9 +80,9 @@ Trigger parse_trigger(const json::Value& trig, int64_t default_start) {
   if (type == "Cron") {
     t.cron = true;
     try {
-      t.spec = parse_cron(json::opt_string(trig, "/expression").value_or(""));
-    } catch (const TriggerError& e) {
-      throw bad(std::string("trigger.expression: ") + e.what() + ".");
+      t.spec = cron::parse(json::opt_string(trig, "/expression").value_or(""));
+    } catch (const cron::CronError& e) {
+      throw bad("trigger.expression: " + e.message() + ".");
     }
     return t;
   }

@@ -1,7 +1,6 @@
-// Compute names, VM sizes, cron expressions and recurrence triggers (see setup.hpp).
+// Compute names and recurrence triggers (see setup.hpp; cron is core/cron, VM sizes core/vm_sizes).
 #include <algorithm>
 #include <chrono>
-#include <map>
 #include <set>
 
 #include "core/strings.hpp"
@@ -18,142 +17,7 @@ std::string compute_name(const std::string& compute_id) {
   return slash == std::string::npos ? s : s.substr(slash + 1);
 }
 
-std::string known_vm_size(const std::string& size) {
-  // Sizes Azure ML compute clusters offer (general purpose, memory and compute optimised, GPU).
-  static const std::vector<std::string> sizes = {"Standard_DS1_v2",
-                                                 "Standard_DS2_v2",
-                                                 "Standard_DS3_v2",
-                                                 "Standard_DS4_v2",
-                                                 "Standard_DS5_v2",
-                                                 "Standard_DS11_v2",
-                                                 "Standard_DS12_v2",
-                                                 "Standard_DS13_v2",
-                                                 "Standard_DS14_v2",
-                                                 "Standard_DS15_v2",
-                                                 "Standard_D1_v2",
-                                                 "Standard_D2_v2",
-                                                 "Standard_D3_v2",
-                                                 "Standard_D4_v2",
-                                                 "Standard_D5_v2",
-                                                 "Standard_D11_v2",
-                                                 "Standard_D12_v2",
-                                                 "Standard_D13_v2",
-                                                 "Standard_D14_v2",
-                                                 "Standard_D2_v3",
-                                                 "Standard_D4_v3",
-                                                 "Standard_D8_v3",
-                                                 "Standard_D16_v3",
-                                                 "Standard_D32_v3",
-                                                 "Standard_D64_v3",
-                                                 "Standard_D2s_v3",
-                                                 "Standard_D4s_v3",
-                                                 "Standard_D8s_v3",
-                                                 "Standard_D16s_v3",
-                                                 "Standard_D32s_v3",
-                                                 "Standard_D64s_v3",
-                                                 "Standard_D2as_v4",
-                                                 "Standard_D4as_v4",
-                                                 "Standard_D8as_v4",
-                                                 "Standard_D16as_v4",
-                                                 "Standard_D2s_v5",
-                                                 "Standard_D4s_v5",
-                                                 "Standard_D8s_v5",
-                                                 "Standard_D16s_v5",
-                                                 "Standard_D2ds_v4",
-                                                 "Standard_D4ds_v4",
-                                                 "Standard_D8ds_v4",
-                                                 "Standard_E2s_v3",
-                                                 "Standard_E4s_v3",
-                                                 "Standard_E8s_v3",
-                                                 "Standard_E16s_v3",
-                                                 "Standard_E32s_v3",
-                                                 "Standard_E64s_v3",
-                                                 "Standard_E4ds_v4",
-                                                 "Standard_E8ds_v4",
-                                                 "Standard_F2s_v2",
-                                                 "Standard_F4s_v2",
-                                                 "Standard_F8s_v2",
-                                                 "Standard_F16s_v2",
-                                                 "Standard_F32s_v2",
-                                                 "Standard_F64s_v2",
-                                                 "Standard_F72s_v2",
-                                                 "Standard_NC6",
-                                                 "Standard_NC12",
-                                                 "Standard_NC24",
-                                                 "Standard_NC6s_v3",
-                                                 "Standard_NC12s_v3",
-                                                 "Standard_NC24s_v3",
-                                                 "Standard_NC4as_T4_v3",
-                                                 "Standard_NC8as_T4_v3",
-                                                 "Standard_NC16as_T4_v3",
-                                                 "Standard_NC64as_T4_v3",
-                                                 "Standard_NC24ads_A100_v4",
-                                                 "Standard_NC48ads_A100_v4",
-                                                 "Standard_NC96ads_A100_v4",
-                                                 "Standard_ND40rs_v2",
-                                                 "Standard_ND96asr_v4",
-                                                 "Standard_ND96amsr_A100_v4",
-                                                 "Standard_NV6",
-                                                 "Standard_NV12s_v3",
-                                                 "Standard_M8ms",
-                                                 "Standard_M16ms",
-                                                 "Standard_M32ms",
-                                                 "Standard_M64ms",
-                                                 "Standard_HB120rs_v3"};
-  for (auto& s : sizes)
-    if (str::iequals(s, size)) return s;
-  return {};
-}
-
-// ---------------------------------------------------------------------------------------------
-// Cron
-
 namespace {
-
-int field_value(const std::string& text, const std::map<std::string, int>& names, const std::string& field) {
-  auto upper = str::to_upper(text);
-  if (auto it = names.find(upper); it != names.end()) return it->second;
-  auto n = str::parse_int(text);
-  if (!n)
-    throw TriggerError("cron " + field + " field: '" + text + "' is not a number" + (names.empty() ? "" : " or name"));
-  return static_cast<int>(*n);
-}
-
-// Parses one field into the set of allowed values lo..hi.
-std::vector<bool> parse_field(const std::string& text, int lo, int hi, const std::string& field,
-                              const std::map<std::string, int>& names = {}) {
-  std::vector<bool> out(static_cast<size_t>(hi + 1), false);
-  if (text.empty()) throw TriggerError("cron " + field + " field is empty");
-  for (auto& part : str::split(text, ',')) {
-    std::string item(part);
-    if (item.empty()) throw TriggerError("cron " + field + " field '" + text + "' has an empty list item");
-    int step = 1;
-    if (auto slash = item.find('/'); slash != std::string::npos) {
-      auto s = str::parse_int(item.substr(slash + 1));
-      if (!s || *s < 1)
-        throw TriggerError("cron " + field + " field: step in '" + item + "' must be a positive number");
-      step = static_cast<int>(*s);
-      item = item.substr(0, slash);
-    }
-    int a = lo, b = hi;
-    if (item == "*") {
-    } else if (auto dash = item.find('-'); dash != std::string::npos && dash > 0) {
-      a = field_value(item.substr(0, dash), names, field);
-      b = field_value(item.substr(dash + 1), names, field);
-    } else {
-      a = field_value(item, names, field);
-      if (step != 1 || part.find('/') != std::string_view::npos)
-        b = hi;  // "5/15" = from 5 every 15
-      else
-        b = a;
-    }
-    if (a < lo || b > hi || a > b)
-      throw TriggerError("cron " + field + " field: '" + std::string(part) + "' is outside " + std::to_string(lo) +
-                         "-" + std::to_string(hi));
-    for (int v = a; v <= b; v += step) out[static_cast<size_t>(v)] = true;
-  }
-  return out;
-}
 
 int64_t days_of(int64_t secs) { return secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400); }
 
@@ -162,52 +26,6 @@ chr::year_month_day ymd_of(int64_t day) { return chr::year_month_day(chr::sys_da
 int weekday_of(int64_t day) { return static_cast<int>(chr::weekday(chr::sys_days(chr::days(day))).c_encoding()); }
 
 }  // namespace
-
-CronSpec parse_cron(const std::string& expression) {
-  std::vector<std::string> f;
-  for (auto& p : str::split(std::string(str::trim(expression)), ' '))
-    if (!p.empty()) f.emplace_back(str::trim(p));
-  if (f.size() != 5)
-    throw TriggerError("cron expression '" + expression + "' must have 5 fields (minute hour day-of-month month " +
-                       "day-of-week), it has " + std::to_string(f.size()));
-  static const std::map<std::string, int> months = {{"JAN", 1}, {"FEB", 2},  {"MAR", 3},  {"APR", 4},
-                                                    {"MAY", 5}, {"JUN", 6},  {"JUL", 7},  {"AUG", 8},
-                                                    {"SEP", 9}, {"OCT", 10}, {"NOV", 11}, {"DEC", 12}};
-  static const std::map<std::string, int> days = {{"SUN", 0}, {"MON", 1}, {"TUE", 2}, {"WED", 3},
-                                                  {"THU", 4}, {"FRI", 5}, {"SAT", 6}};
-  CronSpec s;
-  auto mi = parse_field(f[0], 0, 59, "minute");
-  auto h = parse_field(f[1], 0, 23, "hour");
-  auto dom = parse_field(f[2], 1, 31, "day-of-month");
-  auto mo = parse_field(f[3], 1, 12, "month", months);
-  auto dow = parse_field(f[4], 0, 7, "day-of-week", days);
-  for (size_t i = 0; i < 60; ++i) s.minutes[i] = mi[i];
-  for (size_t i = 0; i < 24; ++i) s.hours[i] = h[i];
-  for (size_t i = 1; i < 32; ++i) s.month_days[i] = dom[i];
-  for (size_t i = 1; i < 13; ++i) s.months[i] = mo[i];
-  for (size_t i = 0; i < 7; ++i) s.week_days[i] = dow[i];
-  if (dow[7]) s.week_days[0] = true;
-  s.any_month_day = f[2][0] == '*';
-  s.any_week_day = f[4][0] == '*';
-  return s;
-}
-
-int64_t next_cron(const CronSpec& s, int64_t after) {
-  int64_t t = (days_of(after) * 86400) + ((after - days_of(after) * 86400) / 60 + 1) * 60;  // next whole minute
-  int64_t first_day = days_of(t);
-  for (int64_t day = first_day; day < first_day + 366 * 5; ++day) {
-    auto ymd = ymd_of(day);
-    if (!s.months[static_cast<unsigned>(ymd.month())]) continue;
-    bool dom = s.month_days[static_cast<unsigned>(ymd.day())];
-    bool dow = s.week_days[static_cast<size_t>(weekday_of(day))];
-    bool match = s.any_month_day && s.any_week_day ? true : s.any_month_day ? dow : s.any_week_day ? dom : (dom || dow);
-    if (!match) continue;
-    int from = day == first_day ? static_cast<int>((t - day * 86400) / 60) : 0;
-    for (int m = from; m < 24 * 60; ++m)
-      if (s.hours[static_cast<size_t>(m / 60)] && s.minutes[static_cast<size_t>(m % 60)]) return day * 86400 + m * 60;
-  }
-  return -1;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Recurrence

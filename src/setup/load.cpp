@@ -4,8 +4,10 @@
 #include <regex>
 #include <set>
 
+#include "core/cron.hpp"
 #include "core/files.hpp"
 #include "core/hash.hpp"
+#include "core/log.hpp"
 #include "core/strings.hpp"
 #include "core/yaml.hpp"
 #include "setup/setup.hpp"
@@ -465,7 +467,14 @@ json::Value trigger(const yaml::Document& doc, const YAML::Node& t, json::Builde
   if (type == "cron") {
     check_keys(doc, t, {"type", "expression", "start_time", "end_time", "time_zone"}, "a cron trigger");
     std::string expr = doc.get_string(t, "expression");
-    if (auto err = cron_error(expr)) doc.fail(t["expression"], "cron expression '" + expr + "': " + *err);
+    try {
+      if (cron::parse(expr).restricts_ignored_fields())
+        log::warn(doc.at(t["expression"]).str(), ": cron expression '", expr,
+                  "': Azure ML ignores the day-of-month and month fields (treats them as *), so it fires on "
+                  "every day its minute, hour and day-of-week fields match");
+    } catch (const cron::CronError& e) {
+      doc.fail(t["expression"], "cron expression '" + expr + "': " + e.message());
+    }
     b.set(o, "triggerType", "Cron");
     b.set(o, "expression", expr);
   } else if (type == "recurrence") {

@@ -1,75 +1,14 @@
-// Pure checks and comparisons of setup: cron expressions, VM sizes, the field diff.
+// Pure checks and comparisons of setup: VM sizes, the field diff (cron expressions: core/cron).
 #include <cctype>
 #include <regex>
 #include <set>
 
 #include "core/strings.hpp"
 #include "core/time.hpp"
+#include "core/vm_sizes.hpp"
 #include "setup/setup.hpp"
 
 namespace amlops::setup {
-
-namespace {
-
-struct Field {
-  const char* name;
-  int lo, hi;
-  std::vector<std::string> names;  // names for lo, lo+1, ...
-};
-
-// A value of a field: a number in range or one of its names.
-std::optional<int> value_of(const std::string& v, const Field& f) {
-  if (auto i = str::parse_int(v)) {
-    if (*i >= f.lo && *i <= f.hi) return static_cast<int>(*i);
-    return std::nullopt;
-  }
-  for (size_t k = 0; k < f.names.size(); ++k)
-    if (str::iequals(v, f.names[k])) return f.lo + static_cast<int>(k);
-  return std::nullopt;
-}
-
-std::optional<std::string> field_error(const std::string& text, const Field& f) {
-  const std::string range = " (" + std::to_string(f.lo) + "-" + std::to_string(f.hi) + ")";
-  for (auto& item : str::split(text, ',')) {
-    if (item.empty()) return std::string(f.name) + ": empty list item in '" + text + "'";
-    std::string body = item;
-    if (auto slash = item.find('/'); slash != std::string::npos) {
-      body = item.substr(0, slash);
-      auto step = str::parse_int(item.substr(slash + 1));
-      if (!step || *step < 1 || *step > f.hi)
-        return std::string(f.name) + ": step '" + item.substr(slash + 1) + "' is not a positive number" + range;
-    }
-    if (body == "*") continue;
-    auto dash = body.find('-');
-    if (dash != std::string::npos && dash > 0) {
-      auto a = value_of(body.substr(0, dash), f), b = value_of(body.substr(dash + 1), f);
-      if (!a || !b) return std::string(f.name) + ": '" + body + "' is not a range of values" + range;
-      if (*a > *b) return std::string(f.name) + ": range '" + body + "' runs backwards";
-      continue;
-    }
-    if (!value_of(body, f)) return std::string(f.name) + ": '" + body + "' is not a value" + range;
-  }
-  return std::nullopt;
-}
-
-}  // namespace
-
-std::optional<std::string> cron_error(const std::string& expression) {
-  std::vector<std::string> parts;
-  for (auto& p : str::split(std::string(str::trim(expression)), ' '))
-    if (!p.empty()) parts.push_back(p);
-  if (parts.size() != 5)
-    return "expected 5 fields (minute hour day-of-month month day-of-week), found " + std::to_string(parts.size());
-  static const std::vector<Field> kFields = {
-      {"minute", 0, 59, {}},
-      {"hour", 0, 23, {}},
-      {"day of month", 1, 31, {}},
-      {"month", 1, 12, {"JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"}},
-      {"day of week", 0, 7, {"SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"}}};
-  for (size_t i = 0; i < 5; ++i)
-    if (auto e = field_error(parts[i], kFields[i])) return e;
-  return std::nullopt;
-}
 
 bool known_vm_size(const std::string& size, std::string* suggestion) {
   // Azure's naming: Standard_<family><vCPUs>[-<constrained>]<features>[_<accelerator>][_v<N>]
@@ -84,16 +23,10 @@ bool known_vm_size(const std::string& size, std::string* suggestion) {
   if (ok && std::regex_search(size, m, kVersion)) ok = str::parse_int(m[1].str()).value_or(99) <= 6;
   if (ok) return true;
   if (suggestion) {
-    static const std::vector<std::string_view> kCommon = {
-        "Standard_DS2_v2",  "Standard_DS3_v2",     "Standard_DS4_v2",          "Standard_DS5_v2",
-        "Standard_DS11_v2", "Standard_DS12_v2",    "Standard_D2_v3",           "Standard_D4_v3",
-        "Standard_D2s_v3",  "Standard_D4s_v3",     "Standard_D8s_v3",          "Standard_D16s_v3",
-        "Standard_E4s_v3",  "Standard_E8s_v3",     "Standard_F4s_v2",          "Standard_F8s_v2",
-        "Standard_NC6s_v3", "Standard_NC12s_v3",   "Standard_NC24ads_A100_v4", "Standard_ND40rs_v2",
-        "Standard_NV6",     "Standard_NC4as_T4_v3"};
-    *suggestion = str::closest(size, kCommon);
+    const auto& sizes = amlcompute_vm_sizes();  // the sizes amlops-local serves
+    *suggestion = str::closest(size, sizes);
     if (suggestion->empty() && !str::iequals(size.substr(0, 9), "standard_"))
-      *suggestion = str::closest("Standard_" + size, kCommon);
+      *suggestion = str::closest("Standard_" + size, sizes);
   }
   return false;
 }

@@ -70,11 +70,8 @@ std::vector<Resource> load(const std::vector<std::filesystem::path>& paths, cons
 // One file; nullopt when it is not of a kind setup applies.
 std::optional<Resource> load_file(const std::filesystem::path& file, const Env& env, const LoadOptions& opts);
 
-// A cron expression (5 fields: minute hour day-of-month month day-of-week; names and ranges as
-// Azure ML and crontab read them). Returns the error, or nullopt when it parses.
-std::optional<std::string> cron_error(const std::string& expression);
-
-// AmlCompute VM sizes: true for a known size (case-insensitive); else `suggestion` may name a close one.
+// AmlCompute VM sizes: true for a name of Azure's size naming pattern (case-insensitive), so that
+// sizes newer than any table pass; else `suggestion` may name a close one of core/vm_sizes.hpp's.
 bool known_vm_size(const std::string& size, std::string* suggestion = nullptr);
 
 // Fields of `desired` whose value differs in `actual` ('/'-separated paths below the body, e.g.

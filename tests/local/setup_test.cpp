@@ -1,4 +1,4 @@
-// amlops-local's setup resources: cron and recurrence triggers (pure functions), computes,
+// amlops-local's setup resources: recurrence triggers (pure functions; cron is core/cron), computes,
 // user datastores and schedules through App::handle (ARM semantics, LROs, errors), and
 // schedules firing on the scheduler's clock.
 #include "local/setup.hpp"
@@ -18,63 +18,7 @@ namespace {
 
 int64_t at(const std::string& iso) { return unix_seconds(parse_iso8601(iso)); }
 std::string iso(int64_t secs) { return iso8601_utc(std::chrono::system_clock::time_point(std::chrono::seconds(secs))); }
-std::string next_cron_iso(const std::string& expr, const std::string& after) {
-  return iso(next_cron(parse_cron(expr), at(after)));
-}
-std::string cron_error(const std::string& expr) {
-  try {
-    parse_cron(expr);
-  } catch (const TriggerError& e) {
-    return e.what();
-  }
-  return "parsed";
-}
-
 }  // namespace
-
-BOOST_AUTO_TEST_SUITE(cron)
-
-BOOST_AUTO_TEST_CASE(next_times) {
-  struct Row {
-    const char* expr;
-    const char* after;
-    const char* next;
-  };
-  const Row rows[] = {
-      {"* * * * *", "2026-11-27T10:00:00Z", "2026-11-27T10:01:00Z"},
-      {"* * * * *", "2026-11-27T10:00:30Z", "2026-11-27T10:01:00Z"},
-      {"0 6 * * *", "2026-11-27T10:00:00Z", "2026-11-28T06:00:00Z"},
-      {"*/15 * * * *", "2026-11-27T10:07:00Z", "2026-11-27T10:15:00Z"},
-      {"5-10/2 8 * * *", "2026-11-27T08:06:00Z", "2026-11-27T08:07:00Z"},
-      {"0 0 1 * *", "2026-11-27T00:00:00Z", "2026-12-01T00:00:00Z"},
-      {"0 0 29 2 *", "2026-03-01T00:00:00Z", "2028-02-29T00:00:00Z"},        // leap day
-      {"30 9 * * MON-FRI", "2026-11-27T10:00:00Z", "2026-11-30T09:30:00Z"},  // Friday -> Monday
-      {"0 12 * * 0", "2026-11-27T10:00:00Z", "2026-11-29T12:00:00Z"},        // Sunday as 0
-      {"0 12 * * 7", "2026-11-27T10:00:00Z", "2026-11-29T12:00:00Z"},        // and as 7
-      {"0 0 * JAN,jul *", "2026-11-27T10:00:00Z", "2027-01-01T00:00:00Z"},
-      // Both day fields restricted: either matches (the 1st, or a Monday).
-      {"0 0 1 * MON", "2026-11-27T10:00:00Z", "2026-11-30T00:00:00Z"},
-      {"0 0 1,15 * *", "2026-11-27T10:00:00Z", "2026-12-01T00:00:00Z"},
-      {"0 22 * * *", "2026-12-31T23:00:00Z", "2027-01-01T22:00:00Z"},
-  };
-  for (auto& r : rows) BOOST_TEST(next_cron_iso(r.expr, r.after) == r.next, r.expr << " after " << r.after);
-  BOOST_TEST(next_cron(parse_cron("0 0 31 2 *"), at("2026-01-01T00:00:00Z")) == -1);  // never
-}
-
-BOOST_AUTO_TEST_CASE(bad_expressions_say_what_is_wrong) {
-  BOOST_TEST(cron_error("* * * *").find("must have 5 fields") != std::string::npos);
-  BOOST_TEST(cron_error("60 * * * *").find("minute field") != std::string::npos);
-  BOOST_TEST(cron_error("0 24 * * *").find("hour field") != std::string::npos);
-  BOOST_TEST(cron_error("0 0 0 * *").find("day-of-month") != std::string::npos);
-  BOOST_TEST(cron_error("0 0 * FOO *").find("month field: 'FOO' is not a number or name") != std::string::npos);
-  BOOST_TEST(cron_error("*/0 * * * *").find("step") != std::string::npos);
-  BOOST_TEST(cron_error("5-1 * * * *").find("outside") != std::string::npos);
-  BOOST_TEST(cron_error("1,,2 * * * *").find("empty list item") != std::string::npos);
-  BOOST_TEST(cron_error("not a cron at all") != "parsed");
-  BOOST_TEST(cron_error("0 6 * * 1-5") == "parsed");
-}
-
-BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(recurrence)
 
@@ -131,13 +75,10 @@ BOOST_AUTO_TEST_CASE(next_times) {
   BOOST_CHECK_THROW(week_day_number("Mon"), TriggerError);
 }
 
-BOOST_AUTO_TEST_CASE(compute_names_and_vm_sizes) {
+BOOST_AUTO_TEST_CASE(compute_names) {  // VM sizes: core/vm_sizes (tests/unit/test_vm_sizes.cpp)
   BOOST_TEST(compute_name("azureml:cpu") == "cpu");
   BOOST_TEST(compute_name("/subscriptions/s/resourceGroups/r/providers/P/workspaces/w/computes/gpu") == "gpu");
   BOOST_TEST(compute_name("cpu") == "cpu");
-  BOOST_TEST(known_vm_size("standard_ds3_v2") == "Standard_DS3_v2");
-  BOOST_TEST(known_vm_size("Standard_NC6s_v3") == "Standard_NC6s_v3");
-  BOOST_TEST(known_vm_size("Standard_Huge_v9").empty());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -414,8 +355,10 @@ BOOST_AUTO_TEST_CASE(schedule_errors) {
     BOOST_TEST(r.status == 400, body);
     BOOST_TEST(r.body.find(text) != std::string::npos, r.body << " lacks " << text);
   };
-  bad(schedule(R"({"triggerType":"Cron","expression":"61 * * * *"})"), "trigger.expression: cron minute field");
-  bad(schedule(R"({"triggerType":"Cron","expression":"0 6 * *"})"), "must have 5 fields");
+  bad(schedule(R"({"triggerType":"Cron","expression":"61 * * * *"})"),
+      "trigger.expression: minute field: 61 is outside 0-59.");
+  bad(schedule(R"({"triggerType":"Cron","expression":"0 6 * *"})"),
+      "trigger.expression: expected 5 fields (minute hour day-of-month month day-of-week), found 4.");
   bad(schedule(R"({"triggerType":"Recurrence","frequency":"Fortnight","interval":1})"), "trigger.frequency");
   bad(schedule(R"({"triggerType":"Recurrence","frequency":"Day","interval":0})"), "trigger.interval");
   bad(schedule(R"({"triggerType":"Recurrence","frequency":"Day","interval":1,"schedule":{"hours":[25]}})"),

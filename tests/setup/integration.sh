@@ -231,7 +231,7 @@ bad key datastores/bad.yml "$(printf 'name: leaky\ntype: azure_blob\naccount_nam
 grep -q "bGVha2VkLWtleS12YWx1ZQ==" "$WORK/key.err" && fail "(f) the literal key was echoed" || pass "(f) the literal key is not echoed"
 bad size compute/big.yml "$(printf 'name: big\ntype: amlcompute\nsize: Standard_Huge9000')" "big.yml:3:7: unknown compute size 'Standard_Huge9000'"
 bad cron schedules/bad.yml "$(printf 'name: bad\ntrigger:\n  type: cron\n  expression: "61 * * * *"\ncreate_job: ../jobs/hello.yml')" \
-  "bad.yml:4:15: cron expression '61 \* \* \* \*': minute: '61' is not a value"
+  "bad.yml:4:15: cron expression '61 \* \* \* \*': minute field: 61 is outside 0-59"
 bad job schedules/bad.yml "$(printf 'name: bad\ntrigger:\n  type: cron\n  expression: "0 * * * *"\ncreate_job: ../jobs/missing.yml')" \
   "bad.yml:5:13: create_job: job YAML .*missing.yml not found"
 unset SETUP_TEST_LAKE_KEY
