@@ -14,6 +14,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "aml/model.hpp"
 #include "aml/submit.hpp"
 #include "aml/uri.hpp"
 #include "core/error.hpp"
@@ -390,7 +391,9 @@ stats::Table WorkspaceData::read_ref(const std::string& ref, const stats::ReadOp
       what = "data asset " + nv.name + ":" + nv.version;
     }
     auto asset = ws_.arm().get(id);
-    uri = json::get_string(asset, "/properties/dataUri", what);
+    // A job's named output registers with the job's output URI (azureml://jobs/J/outputs/O): the
+    // job's record says where that output lives.
+    uri = aml::resolve_model_uri(ws_, json::get_string(asset, "/properties/dataUri", what));
     if (!aml::parse_datastore_uri(uri))
       throw UsageError(what + " points at " + uri + ", not a datastore path (azureml://datastores/...)");
   }
