@@ -215,6 +215,8 @@ void Runner::set_status(const JobRow& j, const std::string& status) {
 void Runner::finish(const std::string& ws, const std::string& name, const std::string& status, const std::string& code,
                     const std::string& message) {
   auto& st = app_.store();
+  // Before the status: a client that sees Completed finds the outputs' assets.
+  if (status == "Completed") register_output_assets(ws, name);
   std::string err;
   if (!code.empty()) {
     json::Document d(rapidjson::kObjectType);

@@ -73,6 +73,8 @@ class Runner {
   void set_status(const JobRow& j, const std::string& status);
   void finish(const std::string& ws, const std::string& name, const std::string& status, const std::string& code = {},
               const std::string& message = {});
+  // Registers each output with assetName of a completed job as an asset version (output_assets.cpp).
+  void register_output_assets(const std::string& ws, const std::string& job);
   void append_log(const std::string& ws, const std::string& name, const std::string& line,
                   const std::string& file = {});
   void update_body(const std::string& ws, const std::string& name, const std::function<void(json::Document&)>& fn);

@@ -293,6 +293,16 @@ void Runner::step_sweep(const JobRow& j) {
       b.set(d["properties"]["properties"], "best_child_run_id", best->first);
       b.set(d["properties"]["properties"], "score", num_text(best->second));
       b.set(d["properties"]["properties"], "primary_metric", metric);
+      // The sweep's outputs are the best trial's (where a named output is registered from).
+      auto best_body = json::parse(app_.store().one("SELECT body FROM jobs WHERE ws=? AND name=?", {j.ws, best->first})->str(0));
+      const json::Value* touts = json::find(best_body, "/properties/outputs");
+      auto& p = d["properties"];
+      if (touts && touts->IsObject() && p.HasMember("outputs") && p["outputs"].IsObject())
+        for (auto& o : p["outputs"].GetObject()) {
+          auto t = touts->FindMember(o.name);
+          if (o.value.IsObject() && t != touts->MemberEnd() && t->value.IsObject())
+            if (auto u = member_text(t->value, "uri")) b.set(o.value, "uri", *u);
+        }
     });
     app_.store().exec("INSERT INTO metrics(ws, run_id, key, value, timestamp, step) VALUES(?, ?, ?, ?, ?, 0)",
                       {j.ws, j.name, metric, best->second, now_ms()});

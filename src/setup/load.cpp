@@ -98,8 +98,7 @@ void check_keys(const yaml::Document& doc, const YAML::Node& map, const std::set
 std::string name_of(const yaml::Document& doc, const std::string& what) {
   YAML::Node n = doc.root["name"];
   if (!n || !n.IsScalar() || n.Scalar().empty()) doc.fail(n ? n : doc.root, what + " needs a 'name'");
-  static const std::regex kName("^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$");
-  if (!std::regex_match(n.Scalar(), kName))
+  if (!spec::valid_asset_name(n.Scalar()))
     doc.fail(n, "name '" + n.Scalar() + "' may hold only letters, digits, '-', '_' and '.'");
   return n.Scalar();
 }

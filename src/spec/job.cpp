@@ -433,6 +433,7 @@ class Converter {
         }
         if (auto p = doc_.opt_string(v, "path")) b.set(i, "uri", *p);
         if (auto d = doc_.opt_string(v, "description")) b.set(i, "description", *d);
+        asset_name_version(v, name, i, b);
       } else if (v.IsNull()) {
         b.set(i, type_key, type);
       } else {
@@ -442,6 +443,28 @@ class Converter {
       out.set(name, std::move(i));
     }
     b.set(o, "outputs", out.take());
+  }
+
+  // name:/version: of an output: the data (or model) asset the service registers the output as
+  // when the job completes (assetName/assetVersion; without a version it takes the next integer).
+  void asset_name_version(const YAML::Node& v, const std::string& output, json::Value& i, json::Builder& b) {
+    YAML::Node n = v["name"], ver = v["version"];
+    if (n && !n.IsNull()) {
+      std::string an = yaml::scalar(n);
+      if (!n.IsScalar() || !valid_asset_name(an))
+        fail(n, "output '" + output + "': name '" + an +
+                    "' is not an asset name (a letter or digit, then letters, digits, '-', '_' or '.'; at most "
+                    "255 characters)");
+      b.set(i, "assetName", an);
+    }
+    if (ver && !ver.IsNull()) {
+      if (!n || n.IsNull()) fail(ver, "output '" + output + "': 'version' needs a 'name' (the asset to register)");
+      std::string av = yaml::scalar(ver);
+      if (!ver.IsScalar() || !valid_asset_name(av))
+        fail(ver, "output '" + output + "': version '" + av +
+                      "' is not an asset version (a letter or digit, then letters, digits, '-', '_' or '.')");
+      b.set(i, "assetVersion", av);
+    }
   }
 
   void resources_distribution(const YAML::Node& root, json::Value& o, json::Builder& b, bool snake) {
@@ -805,6 +828,10 @@ class Converter {
           std::string t = v.IsMap() ? doc_.opt_string(v, "type").value_or("uri_folder") : "uri_folder";
           output_types[name] = t;
           b.set(i, "job_output_type", t);
+          if (v.IsMap() && v["name"])
+            fail(v["name"], "step '" + step + "', output '" + name +
+                                "': name a pipeline output instead (bind this output to ${{parent.outputs.<x>}} "
+                                "and give <x> a name)");
           if (v.IsMap())
             if (auto m = doc_.opt_string(v, "mode")) {
               auto it = kModes.find(*m);

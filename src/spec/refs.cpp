@@ -2,6 +2,8 @@
 
 #include <fnmatch.h>
 
+#include <regex>
+
 #include "core/strings.hpp"
 
 namespace amlops::spec {
@@ -110,6 +112,11 @@ std::vector<Binding> find_bindings(std::string_view text) {
     pos = end + 2;
   }
   return out;
+}
+
+bool valid_asset_name(std::string_view name) {
+  static const std::regex kName("^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$");
+  return std::regex_match(name.begin(), name.end(), kName);
 }
 
 }  // namespace amlops::spec

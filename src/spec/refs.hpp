@@ -36,6 +36,10 @@ bool glob_match(std::string_view pattern, std::string_view path);
 std::optional<std::string> local_path(std::string_view value);
 inline bool is_local_path(std::string_view value) { return local_path(value).has_value(); }
 
+// An Azure ML asset name or version (data, model, environment, ...): a letter or digit, then
+// letters, digits, '-', '_' or '.', at most 255 characters.
+bool valid_asset_name(std::string_view name);
+
 // One ${{ ... }} binding in a text.
 struct Binding {
   enum class Kind {

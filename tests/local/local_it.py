@@ -552,6 +552,131 @@ class Sweeps(Base):
             self.assertLessEqual(overlapping, 2)
 
 
+TRIAL_OUT = MLFLOW_LOGGER + r'''
+lr = float(sys.argv[1])
+os.makedirs(sys.argv[2], exist_ok=True)
+open(os.path.join(sys.argv[2], "lr.txt"), "w").write("%s\n" % lr)
+log_metric("val_acc", 1.0 - abs(lr - 0.2))
+'''
+WRITE_REF = "mkdir -p ${{outputs.ref}}/sub && echo run-%s > ${{outputs.ref}}/a.txt && echo b > ${{outputs.ref}}/sub/b.txt"
+
+
+class OutputAssets(Base):
+    """Outputs with assetName become asset versions when their job completes (as Azure ML registers them)."""
+
+    def versions(self, kind, name):
+        s, _, lst = self.srv.arm("GET", "/%s/%s/versions" % (kind, name), query="&%24orderBy=createdtime%20asc")
+        self.assertEqual(s, 200, lst)
+        return lst["value"]
+
+    def blobs(self, data_uri):
+        container, sas = self.srv.datastore_sas()
+        prefix = data_uri.split("/paths/", 1)[1]
+        s, _, listing = self.srv.raw("GET", container + sas + "&restype=container&comp=list&prefix=" + urllib.parse.quote(prefix), token=False)
+        self.assertEqual(s, 200)
+        import xml.etree.ElementTree as ET
+        return sorted(n.text[len(prefix):] for n in ET.fromstring(listing).iter("Name"))
+
+    def test_command_outputs_registered_with_increasing_versions(self):
+        srv = self.srv
+        out = {"ref": {"jobOutputType": "uri_folder", "assetName": "churn-reference"}}
+        srv.put_job("ref-1", {"jobType": "Command", "command": WRITE_REF % 1, "outputs": out})
+        self.assertEqual(srv.wait("ref-1"), "Completed", srv.log("ref-1"))
+        s, _, job = srv.arm("GET", "/jobs/ref-1")
+        self.assertEqual(job["properties"]["outputs"]["ref"]["assetName"], "churn-reference")
+        [v1] = self.versions("data", "churn-reference")
+        self.assertEqual(v1["name"], "1")
+        self.assertEqual(v1["properties"]["dataType"], "uri_folder")
+        self.assertEqual(v1["properties"]["dataUri"], job["properties"]["outputs"]["ref"]["uri"])
+        self.assertEqual(v1["properties"]["properties"]["azureml.jobName"], "ref-1")
+        self.assertEqual(v1["properties"]["properties"]["azureml.jobOutputName"], "ref")
+        self.assertIn("ref-1", v1["properties"]["description"])
+        self.assertEqual(self.blobs(v1["properties"]["dataUri"]), ["a.txt", "sub/b.txt"])
+        self.assertIn("registered as data asset churn-reference:1", srv.log("ref-1"))
+        # The next run is the next version; azureml:NAME@latest reads it.
+        srv.put_job("ref-2", {"jobType": "Command", "command": WRITE_REF % 2, "outputs": out})
+        self.assertEqual(srv.wait("ref-2"), "Completed", srv.log("ref-2"))
+        self.assertEqual([v["name"] for v in self.versions("data", "churn-reference")], ["1", "2"])
+        s, _, cont = srv.arm("GET", "/data/churn-reference")
+        self.assertEqual(cont["properties"]["latestVersion"], "2")
+        srv.put_job("use-latest", {"jobType": "Command", "command": "cat ${{inputs.r}}/a.txt",
+                                   "inputs": {"r": {"jobInputType": "uri_folder", "uri": "azureml:churn-reference@latest"}}})
+        self.assertEqual(srv.wait("use-latest"), "Completed", srv.log("use-latest"))
+        self.assertIn("run-2", srv.log("use-latest"))
+        # A failed or canceled job registers nothing.
+        srv.put_job("ref-fail", {"jobType": "Command", "command": (WRITE_REF % 3) + " && exit 4", "outputs": out})
+        self.assertEqual(srv.wait("ref-fail"), "Failed")
+        srv.put_job("ref-cancel", {"jobType": "Command", "command": (WRITE_REF % 4) + " && sleep 30", "outputs": out})
+        time.sleep(0.5)
+        srv.arm("POST", "/jobs/ref-cancel/cancel")
+        self.assertEqual(srv.wait("ref-cancel"), "Canceled")
+        self.assertEqual([v["name"] for v in self.versions("data", "churn-reference")], ["1", "2"])
+
+    def test_pinned_version_types_and_a_clash(self):
+        srv = self.srv
+        outs = {"ref": {"jobOutputType": "uri_folder", "assetName": "pinned", "assetVersion": "2024.1"},
+                "f": {"jobOutputType": "uri_file", "assetName": "one-file"},
+                "m": {"jobOutputType": "custom_model", "assetName": "out-model"}}
+        cmd = (WRITE_REF % 1) + " && echo f > ${{outputs.f}} && mkdir -p ${{outputs.m}} && echo w > ${{outputs.m}}/w.pkl"
+        srv.put_job("pin-1", {"jobType": "Command", "command": cmd, "outputs": outs})
+        self.assertEqual(srv.wait("pin-1"), "Completed", srv.log("pin-1"))
+        [p] = self.versions("data", "pinned")
+        self.assertEqual(p["name"], "2024.1")
+        [f] = self.versions("data", "one-file")
+        self.assertEqual(f["properties"]["dataType"], "uri_file")
+        s, _, job = srv.arm("GET", "/jobs/pin-1")
+        self.assertEqual(f["properties"]["dataUri"], job["properties"]["outputs"]["f"]["uri"])
+        s, _, b = srv.raw("GET", srv.datastore_sas()[0] + "/" + f["properties"]["dataUri"].split("/paths/", 1)[1] + srv.datastore_sas()[1], token=False)
+        self.assertEqual(b, b"f\n")
+        [m] = self.versions("models", "out-model")
+        self.assertEqual((m["name"], m["properties"]["modelType"]), ("1", "custom_model"))
+        self.assertEqual(self.blobs(m["properties"]["modelUri"]), ["w.pkl"])
+        # The same pinned version again: the job completes, the version stays the first job's.
+        srv.put_job("pin-2", {"jobType": "Command", "command": cmd, "outputs": outs})
+        self.assertEqual(srv.wait("pin-2"), "Completed", srv.log("pin-2"))
+        [p2] = self.versions("data", "pinned")
+        self.assertEqual(p2["properties"]["properties"]["azureml.jobName"], "pin-1")
+        self.assertIn("output 'ref' was not registered as data asset pinned:2024.1: version 2024.1 already exists",
+                      srv.log("pin-2"))
+        self.assertEqual([v["name"] for v in self.versions("data", "one-file")], ["1", "2"])
+
+    def test_pipeline_and_sweep_outputs(self):
+        srv = self.srv
+        step = {"type": "command", "command": "mkdir -p ${{outputs.out}} && echo p > ${{outputs.out}}/p.txt",
+                "outputs": {"out": {"type": "literal", "value": "${{parent.outputs.final}}"}}}
+        props = {"jobType": "Pipeline", "outputs": {"final": {"jobOutputType": "uri_folder", "assetName": "pipe-out"}},
+                 "jobs": {"make": step}}
+        srv.put_job("pipe-ok", props)
+        self.assertEqual(srv.wait("pipe-ok", 90), "Completed")
+        [v] = self.versions("data", "pipe-out")
+        s, _, job = srv.arm("GET", "/jobs/pipe-ok")
+        self.assertEqual(v["properties"]["dataUri"], job["properties"]["outputs"]["final"]["uri"])
+        self.assertEqual(v["properties"]["properties"]["azureml.jobName"], "pipe-ok")
+        self.assertEqual(self.blobs(v["properties"]["dataUri"]), ["p.txt"])
+        bad = json.loads(json.dumps(props))
+        bad["jobs"]["make"]["command"] += " && exit 1"
+        srv.put_job("pipe-bad", bad)
+        self.assertEqual(srv.wait("pipe-bad", 90), "Failed")
+        srv.put_job("pipe-ok2", props)
+        self.assertEqual(srv.wait("pipe-ok2", 90), "Completed")
+        self.assertEqual([v["name"] for v in self.versions("data", "pipe-out")], ["1", "2"])
+        # A sweep's named output is its best trial's.
+        code_id, _ = srv.upload_code("sweep-out-src", {"trial.py": TRIAL_OUT})
+        srv.put_job("sweep-out", {
+            "jobType": "Sweep", "samplingAlgorithm": {"samplingAlgorithmType": "Grid"},
+            "searchSpace": {"lr": ["choice", [[0.1, 0.2, 0.3]]]},
+            "objective": {"primaryMetric": "val_acc", "goal": "Maximize"},
+            "limits": {"jobLimitsType": "Sweep", "maxTotalTrials": 3, "maxConcurrentTrials": 3},
+            "outputs": {"best": {"jobOutputType": "uri_folder", "assetName": "sweep-best"}},
+            "trial": {"codeId": code_id, "command": PY + " trial.py ${{search_space.lr}} ${{outputs.best}}",
+                      "environmentId": "azureml:local-env:1"}})
+        self.assertEqual(srv.wait("sweep-out", 120), "Completed")
+        [v] = self.versions("data", "sweep-best")
+        container, sas = srv.datastore_sas()
+        s, _, b = srv.raw("GET", container + "/" + v["properties"]["dataUri"].split("/paths/", 1)[1] + "lr.txt" + sas, token=False)
+        self.assertEqual(b, b"0.2\n")
+
+
 class Models(Base):
     def test_model_from_job_output_listed_by_tag_and_published(self):
         srv = self.srv
