@@ -19,16 +19,9 @@ cd "$WORK/proj"
 "$BIN/amlops-job" submit -f job.yml --wait --name bench-job -q > /dev/null
 "$BIN/amlops-model" register --name bench-model --from-job bench-job -q > /dev/null
 
-TOKEN=$(curl -sS -X POST "$AZURE_AUTHORITY_HOST/$AZURE_TENANT_ID/oauth2/v2.0/token" \
-  -d "client_id=$AZURE_CLIENT_ID&client_secret=$AZURE_CLIENT_SECRET&grant_type=client_credentials&scope=https%3A%2F%2Fmanagement.azure.com%2F.default" |
-  $PY -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
-WS=$($PY - "$AMLOPS_WORKSPACE" <<'PY'
-import sys
-p = sys.argv[1].replace("azureml://", "").split("/")
-d = {p[i].lower(): p[i + 1] for i in range(0, len(p) - 1, 2)}
-print(f"/subscriptions/{d['subscriptions']}/resourceGroups/{d['resourcegroups']}/providers/Microsoft.MachineLearningServices/workspaces/{d['workspaces']}")
-PY
-)
+. "$HERE/../../tests/support/local_arm.sh"
+TOKEN=$(local_arm_token)
+WS=$(local_ws_path)
 JOB_URL="$AMLOPS_ARM_ENDPOINT$WS/jobs/bench-job?api-version=2025-12-01"
 MODELS_URL="$AMLOPS_ARM_ENDPOINT$WS/models/bench-model/versions?api-version=2025-12-01"
 

@@ -67,8 +67,8 @@ void Runner::register_output_assets(const std::string& ws, const std::string& jo
         version = pinned ? *pinned : next_version(st, kind, scope, *asset);
         if (st.one("SELECT 1 FROM assets WHERE kind=? AND scope=? AND name=? AND version=?",
                    {kind, scope, *asset, version}))
-          throw ArmError(409, "UserError",
-                         "version " + version + " already exists (asset versions are immutable)", "Conflict");
+          throw ArmError(409, "UserError", "version " + version + " already exists (asset versions are immutable)",
+                         "Conflict");
         json::Document req_body(rapidjson::kObjectType);
         json::Builder b(req_body.GetAllocator());
         json::Value p = b.obj();

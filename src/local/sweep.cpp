@@ -294,7 +294,8 @@ void Runner::step_sweep(const JobRow& j) {
       b.set(d["properties"]["properties"], "score", num_text(best->second));
       b.set(d["properties"]["properties"], "primary_metric", metric);
       // The sweep's outputs are the best trial's (where a named output is registered from).
-      auto best_body = json::parse(app_.store().one("SELECT body FROM jobs WHERE ws=? AND name=?", {j.ws, best->first})->str(0));
+      auto best_body =
+          json::parse(app_.store().one("SELECT body FROM jobs WHERE ws=? AND name=?", {j.ws, best->first})->str(0));
       const json::Value* touts = json::find(best_body, "/properties/outputs");
       auto& p = d["properties"];
       if (touts && touts->IsObject() && p.HasMember("outputs") && p["outputs"].IsObject())

@@ -23,16 +23,9 @@ trap cleanup EXIT
 # shellcheck disable=SC1091
 . "$WORK/srv.env"
 export AMLOPS_ARM_ENDPOINT AZURE_AUTHORITY_HOST AZURE_TENANT_ID AZURE_CLIENT_ID AZURE_CLIENT_SECRET AMLOPS_WORKSPACE
-TOKEN=$(curl -sS --fail -X POST "$AZURE_AUTHORITY_HOST/$AZURE_TENANT_ID/oauth2/v2.0/token" \
-  -d "client_id=$AZURE_CLIENT_ID&client_secret=$AZURE_CLIENT_SECRET&grant_type=client_credentials&scope=https%3A%2F%2Fmanagement.azure.com%2F.default" |
-  $PY -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
-WS=$($PY - "$AMLOPS_WORKSPACE" <<'PY'
-import sys
-p = sys.argv[1].replace("azureml://", "").split("/")
-d = {p[i].lower(): p[i + 1] for i in range(0, len(p) - 1, 2)}
-print(f"/subscriptions/{d['subscriptions']}/resourceGroups/{d['resourcegroups']}/providers/Microsoft.MachineLearningServices/workspaces/{d['workspaces']}")
-PY
-)
+. "$(dirname "$0")/../support/local_arm.sh"
+TOKEN=$(local_arm_token)
+WS=$(local_ws_path)
 arm() {  # arm METHOD REL [BODY]
   curl -sS --fail -X "$1" -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json" \
     ${3:+--data "$3"} "$AMLOPS_ARM_ENDPOINT$WS$2?api-version=2025-12-01"
