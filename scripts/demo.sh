@@ -50,8 +50,8 @@ PROD="$ws_base/workspaces/prod"
 say "amlops-local: $AMLOPS_ARM_ENDPOINT"
 say "dev: $DEV"
 say "prod: $PROD (promotes into the registry churn-registry)"
-# The starter's amlops.yml with this machine's workspaces; the monitor's reference is the training
-# run's scored test split, downloaded next to it.
+# The starter's amlops.yml with this machine's workspaces; the monitor's reference is the data
+# asset churn-reference (the scored test split) that the training job registers in dev.
 "$py" - "$starter/amlops.yml" "$work/amlops.yml" "$DEV" "$PROD" <<'PY'
 import re, sys
 src, dst, dev, prod = sys.argv[1:]
@@ -165,8 +165,7 @@ drift_to=$(next_second)
 say "clean window $clean_from..$clean_to, drifted window $clean_to..$drift_to"
 
 step "monitor the endpoint's collected data: the clean window, then the drifted one"
-mkdir -p "$work/outputs"
-amlops model download "churn:$v1" --to "$work/outputs/model" --workspace "$DEV" > /dev/null
+say "reference: azureml:churn-reference@latest in dev (registered by $job1: the train step's scored test split)"
 mon=(--config "$cfg" --endpoint churn-endpoint --collection "model_inputs,model_outputs")
 amlops-monitor drift "${mon[@]}" --from "$clean_from" --to "$clean_to" --report "$out/drift-clean.html" \
   --output json > "$out/json/drift-clean.json"

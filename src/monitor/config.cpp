@@ -125,15 +125,23 @@ MonitorConfig parse_config(const std::string& text, const std::string& source) {
   const YAML::Node m = d.root["monitor"];
   if (!m.IsMap()) d.fail(m, "'monitor' must be a map");
   static const std::set<std::string> known = {
-      "reference", "current", "timestamp", "label",   "prediction",   "score",       "task",
-      "compat",    "columns", "exclude",   "numeric", "categorical",  "drift_share", "features",
-      "window",    "signals", "debounce",  "metrics", "data_quality", "psi_bins",    "target"};
+      "reference", "current", "timestamp",    "label",       "prediction",  "score",        "task",   "compat",
+      "columns",   "exclude", "numeric",      "categorical", "drift_share", "features",     "window", "signals",
+      "debounce",  "metrics", "data_quality", "psi_bins",    "target",      "reference_env"};
   for (auto it : m) {
     const auto key = yaml::scalar(it.first);
     if (!known.count(key)) d.fail(it.first, "unknown key 'monitor." + key + "'");
   }
   c.reference = opt_str(d, m, "reference");
   c.current = opt_str(d, m, "current");
+  if (auto env = opt_str(d, m, "reference_env")) {
+    const YAML::Node envs = d.root["environments"];
+    const YAML::Node e = envs.IsMap() ? envs[*env] : YAML::Node();
+    if (!e.IsMap() || !e["workspace"])
+      d.fail(m["reference_env"],
+             "reference_env '" + *env + "' is no environment with a workspace under 'environments:'");
+    c.reference_workspace = d.opt_string(e, "workspace");
+  }
   c.timestamp = opt_str(d, m, "timestamp");
   c.label = opt_str(d, m, "label");
   c.prediction = opt_str(d, m, "prediction");

@@ -26,6 +26,9 @@ struct Target {
 struct MonitorConfig {
   std::string file;
   std::optional<std::string> reference, current, timestamp, label, prediction, score, task;
+  // monitor.reference_env: the workspace (environments.<env>.workspace) that holds an azureml:
+  // reference from this file, e.g. training's dev workspace when production is monitored.
+  std::optional<std::string> reference_workspace;
   stats::DriftOptions drift;
   std::string window = "daily";  // daily | weekly | N (rows)
   bool data_drift = true, prediction_drift = true, data_quality = true;

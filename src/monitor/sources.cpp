@@ -14,6 +14,8 @@
 #include <thread>
 #include <unordered_map>
 
+#include "aml/model.hpp"
+#include "aml/submit.hpp"
 #include "aml/uri.hpp"
 #include "core/error.hpp"
 #include "core/files.hpp"
@@ -376,13 +378,24 @@ stats::Table WorkspaceData::read_ref(const std::string& ref, const stats::ReadOp
   std::string uri = ref;
   if (!aml::parse_datastore_uri(ref)) {
     if (ref.rfind("azureml://", 0) == 0)
-      throw UsageError(ref + ": expected azureml://datastores/<datastore>/paths/<path> or azureml:<name>:<version>");
-    const auto nv = aml::parse_name_version(ref);
-    auto asset = ws_.arm().get(ws_.path("/data/" + nv.name + "/versions/" + nv.version));
-    uri = json::get_string(asset, "/properties/dataUri", "data asset " + nv.name + ":" + nv.version);
+      throw UsageError(ref +
+                       ": expected azureml://datastores/<datastore>/paths/<path>, azureml:<name>:<version> or "
+                       "azureml:<name>@latest");
+    std::string id, what;
+    if (const auto l = aml::parse_label_ref(ref)) {
+      id = aml::resolve_label(ws_, "data", l->name, l->label);  // the version's ARM id
+      what = "data asset " + l->name + "@" + l->label;
+    } else {
+      const auto nv = aml::parse_name_version(ref);
+      id = ws_.path("/data/" + nv.name + "/versions/" + nv.version);
+      what = "data asset " + nv.name + ":" + nv.version;
+    }
+    auto asset = ws_.arm().get(id);
+    // A job's named output registers with the job's output URI (azureml://jobs/J/outputs/O): the
+    // job's record says where that output lives.
+    uri = aml::resolve_model_uri(ws_, json::get_string(asset, "/properties/dataUri", what));
     if (!aml::parse_datastore_uri(uri))
-      throw UsageError("data asset " + nv.name + ":" + nv.version + " points at " + uri +
-                       ", not a datastore path (azureml://datastores/...)");
+      throw UsageError(what + " points at " + uri + ", not a datastore path (azureml://datastores/...)");
   }
   const auto dp = *aml::parse_datastore_uri(uri);
   auto& c = container(dp.datastore);

@@ -20,7 +20,8 @@ namespace amlops::monitor {
 
 using SysTime = std::chrono::system_clock::time_point;
 
-// "azureml:NAME:VERSION" or an azureml://datastores/... URI (read from the workspace, not a file).
+// "azureml:NAME:VERSION", "azureml:NAME@latest" or an azureml://datastores/... URI (read from the
+// workspace, not a file).
 bool is_workspace_ref(std::string_view text);
 
 // What an endpoint's data collector wrote in [from, to).
@@ -94,8 +95,9 @@ std::vector<std::string> hour_folders(const std::string& base, SysTime from, Sys
 class WorkspaceData {
  public:
   WorkspaceData(azure::Workspace& ws, FetchOptions o = {});
-  // A data asset (its dataUri) or a datastore path: one CSV/JSON Lines file, or a folder whose
-  // CSV/JSON Lines files are read as one table (CSV headers must agree).
+  // A data asset (its dataUri; by version or @latest, the most recently created version) or a
+  // datastore path: one CSV/JSON Lines file, or a folder whose CSV/JSON Lines files are read as
+  // one table (CSV headers must agree).
   stats::Table read_ref(const std::string& ref, const stats::ReadOptions& ro, ReadStats* st = nullptr);
   // The collected records of the query's window, flattened to one row per `data` row.
   stats::Table read_collected(const CollectedQuery& q, const stats::ReadOptions& ro, ReadStats* st = nullptr);

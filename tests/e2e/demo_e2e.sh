@@ -47,6 +47,8 @@ check "$(j rollout-blue 'd["state"], d["traffic"]')" "('done', {'blue': 100})" "
 check "$(j drift-clean 'd["outcome"], d["drifted"]')" "('no_drift', False)" "no drift in the clean window"
 check "$(j drift-clean 'd["dataset"]["features"] > 0 and d["features"][0]["count"]')" 1000 "the clean window holds the 1,000 collected rows"
 check "$(j drift-drifted 'd["outcome"], d["drifted"]')" "('drift', True)" "drift in the drifted window"
+check "$(j drift-drifted 'd["reference"]["source"], d["reference"]["rows"]')" "('azureml:churn-reference@latest', 400)" \
+  "the reference is the data asset the pipeline registered (the train step's 400 scored test rows)"
 check "$(j drift-drifted 'sorted(f["name"] for f in d["features"] if f["drifted"])')" "['contract', 'monthly_charges']" "the drifted features are the shifted ones"
 check "$(j decide 'd["retrain"]')" True "decide: retrain: true"
 # the gate on the retrained model, and the registry

@@ -1,6 +1,6 @@
 """The starter's batches and monitoring settings tell the story its README tells: a model trained on
 data/train, each later batch scored with src/score.py and judged by `amlops-monitor decide` with the
-starter's amlops.yml: stable -> no retrain; current -> data drift; concept -> performance and
+starter's amlops.yml (its reference and current data given as files): stable -> no retrain; current -> data drift; concept -> performance and
 concept drift without data drift.
 
 Usage: starter_batches_test.py AMLOPS_MONITOR STARTER_DIR"""
@@ -35,7 +35,10 @@ def main():
             subprocess.run([PY, os.path.join(starter, "src", "score.py"), "--model", model, "--data",
                             os.path.join(starter, "data", batch), "--output",
                             os.path.join(work, "outputs", "current_scored.csv")], check=True, stdout=subprocess.DEVNULL)
-            r = subprocess.run([monitor, "decide", "--config", os.path.join(work, "amlops.yml"), "--output", "json"],
+            # amlops.yml's reference is the workspace's data asset; here the same file, trained locally.
+            r = subprocess.run([monitor, "decide", "--config", os.path.join(work, "amlops.yml"),
+                                "--reference", os.path.join(work, "outputs", "model", "scored.csv"),
+                                "--current", os.path.join(work, "outputs", "current_scored.csv"), "--output", "json"],
                                capture_output=True, text=True)
             if r.returncode != 0:
                 failures.append(f"{batch}: amlops-monitor decide exited {r.returncode}: {r.stderr.strip()}")

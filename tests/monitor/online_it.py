@@ -241,6 +241,55 @@ class Collected(unittest.TestCase):
         p = self.srv.run("drift", "--reference", "azureml:missing-asset:1", *self.window(H1))
         self.assertNotEqual(p.returncode, 0)
 
+    def test_data_asset_by_label_latest(self):
+        # Two versions of a data asset (as a training job registers one per run): @latest is the one
+        # created last, whatever its version string says.
+        with open(os.path.join(self.srv.work, "ref.csv")) as f:
+            lines = f.read().splitlines()
+        self.srv.put("refs/latest/a/scored.csv", "\n".join(lines[:501]) + "\n")
+        self.srv.put("refs/latest/b/scored.csv", "\n".join(lines) + "\n")
+        for version, folder in (("9", "a"), ("10", "b")):
+            s, _, j = self.srv.local.arm("PUT", "/data/churn-reference/versions/" + version, {"properties": {
+                "dataType": "uri_folder", "dataUri": "azureml://datastores/workspaceblobstore/paths/refs/latest/%s/" %
+                folder}})
+            self.assertIn(s, (200, 201), j)
+        d = self.srv.json("drift", "--reference", "azureml:churn-reference@latest", "--exclude", "yhat", *self.window(H1))
+        self.assertEqual(d["reference"]["rows"], 2000)
+        self.assertEqual(d["reference"]["source"], "azureml:churn-reference@latest")
+        self.assertEqual(d["outcome"], "no_drift")
+        # decide and amlops.yml's monitor.reference too; monitor.reference_env names the workspace
+        # that holds it (training's), read with the same credential while --workspace is another one.
+        ws = "azureml://subscriptions/%s/resourcegroups/amlops-local/workspaces/local" % self.srv.local.sub
+        conf = os.path.join(self.srv.work, "latest")
+        os.makedirs(conf, exist_ok=True)
+        with open(os.path.join(conf, "amlops.yml"), "w") as f:
+            f.write("environments:\n  dev:\n    workspace: %s\nmonitor:\n  reference: azureml:churn-reference@latest\n"
+                    "  reference_env: dev\n  exclude: [yhat]\n  window: 1000\n" % ws)
+        with open(os.path.join(conf, "cur.csv"), "w") as f:
+            f.write("\n".join(lines[:1001]) + "\n")
+        other = ["--workspace", ws.replace("/workspaces/local", "/workspaces/prod-elsewhere")]
+        d = self.srv.json("drift", "--config", "latest/amlops.yml", "--current", "latest/cur.csv", *other)
+        self.assertEqual((d["reference"]["rows"], d["outcome"]), (2000, "no_drift"))
+        d = self.srv.json("decide", "--config", "latest/amlops.yml", "--current", "latest/cur.csv", *other)
+        self.assertFalse(d["retrain"], d)
+        # Without reference_env the reference is looked up in --workspace's workspace: not there.
+        p = self.srv.run("drift", "--reference", "azureml:churn-reference@latest", "--current", "latest/cur.csv", *other)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("no version of churn-reference in workspace prod-elsewhere", p.stderr)
+        # Only @latest; an asset without versions: exit 2 with the asset's name.
+        p = self.srv.run("drift", "--reference", "azureml:churn-reference@champion", *self.window(H1))
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("only the label @latest", p.stderr)
+        p = self.srv.run("drift", "--reference", "azureml:no-such-asset@latest", *self.window(H1))
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("no version of no-such-asset", p.stderr)
+        # reference_env must name an environment of the file.
+        with open(os.path.join(conf, "bad.yml"), "w") as f:
+            f.write("monitor:\n  reference: azureml:churn-reference@latest\n  reference_env: dev\n")
+        p = self.srv.run("drift", "--config", "latest/bad.yml", "--current", "latest/cur.csv")
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("bad.yml:3:", p.stderr)
+
     def test_performance_with_labels_joined_by_correlationid(self):
         # Labels for H1's records (one per record: the first row's truth), as a CSV keyed by correlationid.
         with open(os.path.join(self.srv.work, "labels.csv"), "w") as f:

@@ -380,8 +380,9 @@ class AdoRun:
         return {}
 
 
-def run(world, check, skip, src, bin_dir, work):
-    """The starter's four pipelines on a fresh amlops-local state per run of them."""
+def run(world, check, skip, src, bin_dir, work, before=None):
+    """The starter's four pipelines, one after the other on one amlops-local; `before` maps a
+    pipeline file to what runs before it (production traffic before monitor.yml)."""
     repo = world["repo"]
     world = dict(world, ado_repo=repo)
     st = fake_hosts.State()
@@ -399,6 +400,8 @@ def run(world, check, skip, src, bin_dir, work):
     runs = {}
     for name, reason in (("pr.yml", "PullRequest"), ("main.yml", "IndividualCI"), ("retrain.yml", "Schedule"),
                          ("monitor.yml", "Schedule")):
+        if before and name in before:
+            before[name]()
         print("== Azure DevOps %s (%s)" % (name, reason))
         pipeline = ex.pipeline(os.path.join(repo, ".azure-pipelines", name))
         e = dict(extra)
@@ -420,4 +423,7 @@ def run(world, check, skip, src, bin_dir, work):
     check(main.stage_results.get("rollout") == "success", "ado main: the rollout stage follows")
     check(retrain.outputs_of("gate").get("decision") == "block" and retrain.stage_results.get("promote") == "skipped",
           "ado retrain: no better than the champion: blocked, the promote stage skipped")
+    drift, decide = runs["monitor.yml"].outputs_of("drift"), runs["monitor.yml"].outputs_of("decide")
+    check(drift.get("drifted") == "true", "ado monitor: drift of the collected production data: drifted (%s)" % drift)
+    check(decide.get("retrain") == "true", "ado monitor: decide's output variable retrain is true (%s)" % decide)
     check(getattr(runs["monitor.yml"], "queued", False), "ado monitor: retrain = true queues the retraining pipeline")

@@ -7,20 +7,13 @@ merged; the tests then run those steps for real."""
 # Tool -> why its steps are skipped.
 PENDING_TOOLS = {}
 
-# Tool -> inputs (the tools' long flag names) the templates pass that its action/task lacks today.
-PENDING_INPUTS = {
-    "monitor": {
-        "names": {"endpoint", "lookback"},
-        "why": "the monitor templates read amlops.yml's monitor.reference (outputs/model/scored.csv), a file a "
-               "scheduled job does not have: the reference must become something the job can fetch",
-    },
-}
+# Tool -> inputs (the tools' long flag names) the templates pass that its action/task lacks today:
+#   "tool": {"names": {"flag", ...}, "why": "the reason shown for each skipped step"}.
+PENDING_INPUTS = {}
 
 # What a skipped step is taken to have written (its documented outputs), so that the steps after it
-# still run in the harness: monitor's decision drives the retrain dispatch.
-STUB_OUTPUTS = {
-    ("monitor", "decide"): {"retrain": "true"},
-}
+# still run in the harness: (tool, command) -> {output: value}.
+STUB_OUTPUTS = {}
 
 # actions/<folder> -> tool, where the folder is not the tool's name. actions/setup is the installer
 # (composite); the amlops-setup tool's container action is actions/setup-workspace.

@@ -21,6 +21,11 @@ The other steps are simulated: checkout (the repository is already there), uploa
 workflow dispatched must exist and take the input passed); shell steps are not run (the unit tests
 run in scaffold_init_repo).
 
+Production traffic: before the monitor workflow (and the monitor pipeline) the harness scores the
+starter's drifted batch (data/current) through the scoring URI of the endpoint main.yml deployed,
+with the endpoint's key, so that the data collector holds a day's worth of rows; the monitor steps
+then run for real (the reference is the data asset churn-reference the training jobs registered).
+
 Stand-ins, the only differences from a hosted run: a rollout's soak is 0s; sign-in is amlops-local's client secret
 (AZURE_CLIENT_SECRET; there is no OIDC token service on loopback) and the ARM endpoint input is
 amlops-local's; the repository variables are amlops-local's ids; the repository is the one
@@ -377,6 +382,56 @@ class GitHubRun:
         return {}
 
 
+def production_traffic(w, batch="current"):
+    """Production traffic through the endpoint main.yml deployed to prod: the starter's drifted batch
+    (data/current, the label left out), 50 rows per request to the scoring URI with the endpoint's
+    key, as a client of the endpoint would send it; the data collector keeps the rows for monitor.
+    Returns (rows scored, requests that answered 200)."""
+    import csv
+    import urllib.parse
+    import urllib.request
+    local = w["local"]
+
+    def call(url, data=None, headers=None):
+        req = urllib.request.Request(url, data=data, headers=headers or {},
+                                     method="POST" if data is not None else "GET")
+        with urllib.request.urlopen(req, timeout=60) as r:
+            return r.status, json.load(r)
+
+    form = urllib.parse.urlencode({"client_id": local["AZURE_CLIENT_ID"], "client_secret": local["AZURE_CLIENT_SECRET"],
+                                   "grant_type": "client_credentials", "scope": "https://management.azure.com/.default"})
+    _, tok = call(local["AZURE_AUTHORITY_HOST"].rstrip("/") + "/" + local["AZURE_TENANT_ID"] + "/oauth2/v2.0/token",
+                  form.encode())
+    auth = {"Authorization": "Bearer " + tok["access_token"]}
+    p = (w["base"] + "/workspaces/prod").split("/")  # azureml://subscriptions/S/resourcegroups/RG/workspaces/prod
+    ep = (local["AMLOPS_ARM_ENDPOINT"].rstrip("/") + "/subscriptions/%s/resourceGroups/%s/providers/"
+          "Microsoft.MachineLearningServices/workspaces/prod/onlineEndpoints/churn-endpoint" % (p[3], p[5]))
+    _, endpoint = call(ep + "?api-version=2025-12-01", headers=auth)
+    _, keys = call(ep + "/listKeys?api-version=2025-12-01", b"", auth)
+    rows = list(csv.DictReader(open(os.path.join(w["repo"], "data", batch, "churn.csv"))))
+    for r in rows:
+        r.pop("churned", None)
+        for k in ("tenure_months", "monthly_charges", "support_calls", "age"):
+            r[k] = float(r[k])
+    ok = 0
+    for i in range(0, len(rows), 50):
+        status, _ = call(endpoint["properties"]["scoringUri"], json.dumps({"data": rows[i:i + 50]}).encode(),
+                         {"Authorization": "Bearer " + keys["primaryKey"], "Content-Type": "application/json"})
+        ok += status == 200
+    return len(rows), ok
+
+
+def send_traffic(w, label):
+    """Before a monitor run: the drifted batch through the production endpoint (checked)."""
+    try:
+        n, ok = production_traffic(w)
+    except Exception as e:  # noqa: BLE001  (reported as the check's failure)
+        n, ok = 0, 0
+        print("      traffic: %r" % e)
+    check(n == 1000 and ok == n // 50, "%s: production traffic: data/current's %d rows scored through the endpoint "
+          "main deployed (%d requests answered 200)" % (label, n, ok))
+
+
 def ACTION_RE(step):
     return workflows.ACTION.match(step.get("uses", "") or "") if isinstance(step, dict) else None
 
@@ -392,6 +447,8 @@ def github_half(world, gh_state):
         expanded = workflows.standalone(workflows.load(os.path.join(starter, name)), SRC)
         check(yaml.safe_dump(expanded) == yaml.safe_dump(doc),
               "%s: the starter's caller expands to templates/github/standalone/%s" % (name, name))
+        if name == "monitor.yml":
+            send_traffic(world, "monitor")
         print("== GitHub %s (%s)" % (name, event))
         runs[name] = GitHubRun(name.replace(".yml", ""), doc, event, world).run()
 
@@ -417,6 +474,13 @@ def github_half(world, gh_state):
           gate.get("_stdout", ""),
           "retrain: a model trained on the same data does not beat the champion by 0.005 in f1: blocked, "
           "nothing promoted%s" % ("" if gate.get("decision") == "block" else " (" + gate.get("_stdout", "")[:600] + ")"))
+    drift, decide = mon.outputs_of("drift"), mon.outputs_of("decide")
+    check(drift.get("outcome") == "drift" and drift.get("drifted") == "true",
+          "monitor: drift of the collected production data against azureml:churn-reference@latest: drifted "
+          "(outcome %s, drifted %s, %s features)" % (drift.get("outcome"), drift.get("drifted"),
+                                                     drift.get("drifted_features")))
+    check(decide.get("retrain") == "true", "monitor: decide's output retrain is true (%s)" %
+          {k: v for k, v in decide.items() if k != "_stdout"})
     check(getattr(mon, "dispatched", None) == "retrain.yml",
           "monitor: retrain: true (decide's output) dispatches retrain.yml")
     return runs
@@ -451,7 +515,7 @@ def main():
     import ado_harness
     w = world("azure-devops")
     try:
-        ado_harness.run(w, check, skip, SRC, BIN, WORK)
+        ado_harness.run(w, check, skip, SRC, BIN, WORK, before={"monitor.yml": lambda: send_traffic(w, "ado monitor")})
     finally:
         stop(w)
     print("%d failure(s), %d step(s) skipped as pending:\n  %s" % (len(FAILURES), len(SKIPPED),

@@ -152,7 +152,7 @@ int drift_cmd(Context& ctx, const std::vector<std::string>& args) {
   stats::DriftOptions o;
   stats::QualityOptions quality;
   Target target;
-  std::optional<std::string> ref_path, cur_path, prediction;
+  std::optional<std::string> ref_path, cur_path, prediction, ref_workspace;
   if (cmd.vm().count("config")) {
     auto cfg = load_config(cmd.str("config"));
     o = cfg.drift;
@@ -160,6 +160,7 @@ int drift_cmd(Context& ctx, const std::vector<std::string>& args) {
       return is_workspace_ref(p) ? p : resolve_config_path(cfg.file, p, true);
     };
     if (cfg.reference) ref_path = data_path(*cfg.reference);
+    ref_workspace = cfg.reference_workspace;
     if (cfg.current) cur_path = data_path(*cfg.current);
     prediction = cfg.prediction;
     quality = cfg.quality;
@@ -171,7 +172,10 @@ int drift_cmd(Context& ctx, const std::vector<std::string>& args) {
   apply_drift_options(cmd, o);
   apply_quality_options(cmd, quality);
   apply_target_options(cmd, target);
-  if (cmd.vm().count("reference")) ref_path = cmd.str("reference");
+  if (cmd.vm().count("reference")) {
+    ref_path = cmd.str("reference");
+    ref_workspace.reset();  // monitor.reference_env is the workspace of monitor.reference only
+  }
   if (cmd.vm().count("current")) cur_path = cmd.str("current");
   if (cmd.vm().count("prediction")) prediction = cmd.str("prediction");
   if (!ref_path) throw UsageError("--reference is required");
@@ -189,7 +193,7 @@ int drift_cmd(Context& ctx, const std::vector<std::string>& args) {
     if (prediction) po.only.push_back(*prediction);
   }
   auto t0 = std::chrono::steady_clock::now();
-  auto ref = in.load(*ref_path, ro, po, false);
+  auto ref = in.load(*ref_path, ro, po, false, ref_workspace);
   std::optional<ClusterRun> cluster;
   Source cur;
   if (cmd.vm().count("on-cluster")) {
@@ -333,7 +337,7 @@ int performance_cmd(Context& ctx, const std::vector<std::string>& args) {
   auto table = in.collected() ? in.collected_table(ro, ts) : in.table(cmd.required("data"), ro);
   const std::string data_name = in.collected() ? table.source : cmd.str("data");
   std::optional<stats::Table> reference;
-  if (cmd.vm().count("reference")) reference = stats::read_table(cmd.str("reference"), ro);
+  if (cmd.vm().count("reference")) reference = in.table(cmd.str("reference"), ro);
   stats::DriftOptions drift;
   auto compat = stats::parse_compat(cmd.str("compat"));
   if (!compat) throw UsageError("--compat must be azure or evidently, not '" + cmd.str("compat") + "'");
@@ -389,7 +393,10 @@ int decide_cmd(Context& ctx, const std::vector<std::string>& args) {
   if (!cmd.parse(args)) return 0;
   Inputs in(ctx, cmd, "lookback");
   auto c = load_config(cmd.str("config"));
-  if (cmd.vm().count("reference")) c.reference = cmd.str("reference");
+  if (cmd.vm().count("reference")) {
+    c.reference = cmd.str("reference");
+    c.reference_workspace.reset();  // monitor.reference_env is the workspace of monitor.reference only
+  }
   if (cmd.vm().count("current")) c.current = cmd.str("current");
   if (cmd.vm().count("window")) c.window = cmd.str("window");
   apply_quality_options(cmd, c.quality);
@@ -407,7 +414,7 @@ int decide_cmd(Context& ctx, const std::vector<std::string>& args) {
   auto data_path = [&](const std::string& p, bool from_config) {
     return is_workspace_ref(p) ? p : resolve_config_path(c.file, p, from_config);
   };
-  auto ref = in.load(data_path(*c.reference, ref_from_config), ro, po, true);
+  auto ref = in.load(data_path(*c.reference, ref_from_config), ro, po, true, c.reference_workspace);
   auto cur = in.collected() ? std::move(*in.load_collected(ro, po, true, c.timestamp).table)
                             : in.table(data_path(*c.current, cur_from_config), ro);
   auto d = decide(c, ref, cur, po);

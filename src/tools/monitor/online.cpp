@@ -72,13 +72,22 @@ aml::Connection& Inputs::connection() {
   return *conn_;
 }
 
-WorkspaceData& Inputs::data() {
-  if (!data_) {
-    FetchOptions o;
-    o.parallelism = std::max(1u, cmd_.get<unsigned>("parallel-gets"));
-    o.stage_dir = cmd_.str("stage-dir");
-    data_ = std::make_unique<WorkspaceData>(*connection().ws, o);
+WorkspaceData& Inputs::data(const std::optional<std::string>& workspace) {
+  FetchOptions o;
+  o.parallelism = std::max(1u, cmd_.get<unsigned>("parallel-gets"));
+  o.stage_dir = cmd_.str("stage-dir");
+  if (workspace) {
+    auto it = others_.find(*workspace);
+    if (it == others_.end()) {
+      auto co = cli::connection_options(ctx_, cmd_);
+      co.workspace = *workspace;
+      Other other{aml::connect(co, ctx_.env, ctx_.clock), nullptr};
+      other.data = std::make_unique<WorkspaceData>(*other.conn.ws, o);
+      it = others_.emplace(*workspace, std::move(other)).first;
+    }
+    return *it->second.data;
   }
+  if (!data_) data_ = std::make_unique<WorkspaceData>(*connection().ws, o);
   return *data_;
 }
 
@@ -101,17 +110,18 @@ Source source_of(stats::Table&& t, const std::string& path, const stats::Profile
 }
 
 Source Inputs::load(const std::string& path, const stats::ReadOptions& ro, const stats::ProfileOptions& po,
-                    bool keep_table) {
+                    bool keep_table, const std::optional<std::string>& workspace) {
   if (!is_workspace_ref(path)) return load_source(path, ro, po, keep_table);
   ReadStats st;
-  auto t = data().read_ref(path, ro, &st);
+  auto t = data(workspace).read_ref(path, ro, &st);
   log::info(path, ": ", st.blobs, " blobs, ", st.bytes, " bytes, ", t.rows, " rows");
   return source_of(std::move(t), path, po, keep_table);
 }
 
-stats::Table Inputs::table(const std::string& path, const stats::ReadOptions& ro) {
+stats::Table Inputs::table(const std::string& path, const stats::ReadOptions& ro,
+                           const std::optional<std::string>& workspace) {
   if (!is_workspace_ref(path)) return stats::read_table(path, ro);
-  return data().read_ref(path, ro);
+  return data(workspace).read_ref(path, ro);
 }
 
 stats::Table Inputs::collected_table(const stats::ReadOptions& ro, const std::optional<std::string>& time_column) {

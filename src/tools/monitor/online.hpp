@@ -1,6 +1,7 @@
 // amlops-monitor's workspace inputs (data assets, datastore folders, an endpoint's collected
 // data) and the `endpoint` health command.
 #pragma once
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -29,10 +30,14 @@ class Inputs {
   [[nodiscard]] bool collected() const;
   // decide with a current data set of its own uses --endpoint for health only.
   void set_collected(bool on) { enabled_ = on; }
-  Source load(const std::string& path, const stats::ReadOptions& ro, const stats::ProfileOptions& po, bool keep_table);
+  // `workspace` (a workspace address): read a workspace ref from that workspace, with the same
+  // credential, instead of --workspace's (amlops.yml's monitor.reference_env).
+  Source load(const std::string& path, const stats::ReadOptions& ro, const stats::ProfileOptions& po, bool keep_table,
+              const std::optional<std::string>& workspace = std::nullopt);
   Source load_collected(const stats::ReadOptions& ro, const stats::ProfileOptions& po, bool keep_table,
                         const std::optional<std::string>& time_column = std::nullopt);
-  stats::Table table(const std::string& path, const stats::ReadOptions& ro);
+  stats::Table table(const std::string& path, const stats::ReadOptions& ro,
+                     const std::optional<std::string>& workspace = std::nullopt);
   // The collected rows as a table (`time_column`: each record's time as that column).
   stats::Table collected_table(const stats::ReadOptions& ro, const std::optional<std::string>& time_column);
   aml::Connection& connection();
@@ -40,7 +45,7 @@ class Inputs {
   const CollectedQuery& query();
 
  private:
-  WorkspaceData& data();
+  WorkspaceData& data(const std::optional<std::string>& workspace = std::nullopt);
   Context& ctx_;
   const cli::Command& cmd_;
   std::string window_option_;
@@ -48,6 +53,11 @@ class Inputs {
   std::optional<CollectedQuery> q_;
   std::optional<aml::Connection> conn_;
   std::unique_ptr<WorkspaceData> data_;
+  struct Other {
+    aml::Connection conn;
+    std::unique_ptr<WorkspaceData> data;
+  };
+  std::map<std::string, Other> others_;  // workspace address -> its reader
 };
 
 // A table as a Source (profiled; the table kept or dropped).

@@ -27,6 +27,8 @@ def parse_args(argv=None):
     parser.add_argument("--test_size", type=float, default=0.25)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--model_output", required=True, help="folder for the model, its metrics and scored test rows")
+    parser.add_argument("--reference_output", help="folder for the scored test rows alone (scored.csv): the job "
+                        "registers it as the data asset amlops-monitor compares production data with")
     return parser.parse_args(argv)
 
 
@@ -91,6 +93,9 @@ def main(argv=None):
     model, metrics, scored = train(df, args.target, args.reg_rate, args.max_iter, args.test_size, args.seed)
     tracking.log_metrics(metrics)
     write_outputs(args.model_output, metrics, scored, model)
+    if args.reference_output:
+        os.makedirs(args.reference_output, exist_ok=True)
+        scored.to_csv(os.path.join(args.reference_output, "scored.csv"), index=False)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,18 @@ class TrainTest(unittest.TestCase):
                 metrics = train.json.load(f)
             self.assertGreater(metrics["roc_auc"], 0.7)
 
+    def test_reference_output_holds_the_scored_test_split(self):
+        with tempfile.TemporaryDirectory() as out, tempfile.TemporaryDirectory() as ref:
+            train.main(["--training_data", DATA, "--model_output", out, "--reference_output", ref])
+            self.assertEqual(os.listdir(ref), ["scored.csv"])
+            scored = train.pd.read_csv(os.path.join(ref, "scored.csv"))
+            with open(os.path.join(out, "scored.csv"), encoding="utf-8") as a, \
+                    open(os.path.join(ref, "scored.csv"), encoding="utf-8") as b:
+                self.assertEqual(a.read(), b.read())
+            # the test split (test_size 0.25 of 2,000 rows), labelled and scored: what drift compares with
+            self.assertEqual(len(scored), 500)
+            self.assertLessEqual({"churned", "prediction", "score"}, set(scored.columns))
+
     def test_rejects_an_empty_folder(self):
         with tempfile.TemporaryDirectory() as empty, tempfile.TemporaryDirectory() as out:
             with self.assertRaises(SystemExit):
