@@ -75,6 +75,17 @@ def check(cond, what):
     return cond
 
 
+def runner_view(text, commands):
+    """What a GitHub runner would show of `text`: `::add-mask::` lines hidden and every value that
+    `commands` (the step's whole output) masked printed as ***, so a failure message never repeats a token."""
+    masks = [m.strip() for m in re.findall(r"^::add-mask::(.*)$", commands, re.M) if m.strip()]
+    lines = [line for line in text.splitlines() if not line.startswith("::add-mask::")]
+    out = "\n".join(lines)
+    for m in sorted(masks, key=len, reverse=True):
+        out = out.replace(m, "***")
+    return out
+
+
 def skip(what):
     print("skip  " + what, flush=True)
     SKIPPED.append(what)
@@ -357,13 +368,14 @@ class GitHubRun:
         run_env["AZURE_AUTHORITY_HOST"] = self.w["local"]["AZURE_AUTHORITY_HOST"]
         p = sh([os.path.join(BIN, "amlops-" + tool)] + args, cwd=self.w["repo"], env=run_env, timeout=900)
         with open(os.path.join(d, "log"), "w") as f:
-            f.write(p.stdout + "\n--- stderr\n" + p.stderr)
+            f.write(runner_view(p.stdout + "\n--- stderr\n" + p.stderr, p.stdout + "\n" + p.stderr))
+        shown = runner_view(p.stderr, p.stdout + "\n" + p.stderr)
         bad = PARSE_ERROR.search(p.stderr)
         check(bad is None, "%s: the binary accepts its inputs%s" % (name, "" if bad is None else
-                                                                     " (" + p.stderr.strip()[-300:] + ")"))
+                                                                     " (" + shown.strip()[-300:] + ")"))
         outputs = parse_output_file(out_file)
         ok = p.returncode == 0 or (step.get("continue-on-error") is True and p.returncode == 1)
-        check(ok, "%s: exit %d%s" % (name, p.returncode, "" if ok else " (" + p.stderr.strip()[-400:] + ")"))
+        check(ok, "%s: exit %d%s" % (name, p.returncode, "" if ok else " (" + shown.strip()[-400:] + ")"))
         outputs = dict(outputs, _stdout=p.stdout)
         self.step_runs.append((label, sid, tool, withs.get("command"), p.returncode, outputs))
         return p.returncode, outputs, True, False
