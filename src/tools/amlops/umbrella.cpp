@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -76,6 +77,7 @@ int exec_tool(Context& ctx, const std::string& name, const std::vector<std::stri
   ctx.out.flush();
   std::cout.flush();
   std::cerr.flush();
+  std::fflush(nullptr);
   ::execv(cargv[0], cargv.data());
   int e = errno;
   ::unsetenv(kProgEnv);
