@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Checks that every amlops binary in BIN_DIR is fully static (`file` and `ldd` agree; fails if
-# not), writes stripped copies to OUT_DIR and prints their sizes. A tool binary (amlops-*, the one
-# binary of an image or a task) above MAX_MB (default 8) fails; the umbrella `amlops` (every tool
-# in one binary, in the release archive only) above it is a warning, a failure with STRICT_SIZE=1.
+# not), writes stripped copies to OUT_DIR and prints their sizes. Any binary above MAX_MB (default 8)
+# fails: a tool (amlops-*, the one binary of an image or a task) and the umbrella `amlops` alike
+# (it links no tool: `amlops <tool>` execs amlops-<tool> beside it).
 # usage: check-static.sh BIN_DIR OUT_DIR [MAX_MB]
 set -euo pipefail
 bin=$1 out=$2 max_mb=${3:-8}
@@ -22,12 +22,8 @@ for f in "$bin"/amlops "$bin"/amlops-*; do
     fail=1
   fi
   if [ "$size" -gt $((max_mb * 1024 * 1024)) ]; then
-    if [ "$name" = amlops ] && [ "${STRICT_SIZE:-0}" != 1 ]; then
-      echo "check-static: WARNING: the umbrella $name is $size bytes stripped, above $max_mb MB" >&2
-    else
-      echo "check-static: $name is $size bytes stripped, above $max_mb MB" >&2
-      fail=1
-    fi
+    echo "check-static: $name is $size bytes stripped, above $max_mb MB" >&2
+    fail=1
   fi
 done
 exit $fail

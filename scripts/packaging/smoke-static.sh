@@ -57,10 +57,11 @@ run() { local envs=(); while [ "$1" != -- ]; do envs+=("$1"); shift; done; shift
     GITHUB_OUTPUT=/github/file_commands/output GITHUB_STEP_SUMMARY=/github/file_commands/summary \
     SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt "${envs[@]}" "$CHROOT" "$root" /usr/local/bin/amlops-tool "$@"; }
 
-# Every tool binary alone in a bare root (the binary, the CA bundle, /tmp): it starts, and its
-# stripped size is at most MAX_MB (8) MB.
+# Every binary (each tool and the umbrella) alone in a bare root (the binary, the CA bundle, /tmp):
+# it starts, and its stripped size is at most MAX_MB (8) MB.
 max_bytes=$(( ${MAX_MB:-8} * 1024 * 1024 ))
-for bin in "$dist"/amlops-*; do
+for bin in "$dist"/amlops "$dist"/amlops-*; do
+  [ -f "$bin" ] || continue
   name=$(basename "$bin")
   bare=$(mktemp -d)
   mkdir -p "$bare/usr/local/bin" "$bare/etc/ssl/certs" "$bare/tmp"

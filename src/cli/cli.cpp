@@ -6,6 +6,7 @@
 
 #include "amlops_version.hpp"
 #include "core/error.hpp"
+#include "core/json.hpp"
 #include "core/log.hpp"
 #include "core/strings.hpp"
 
@@ -190,6 +191,70 @@ CommandSpec describe(Context& ctx, const std::string& name,
   }
   ctx.describing = saved;
   return root;
+}
+
+namespace {
+
+json::Value spec_value(json::Builder& b, const CommandSpec& spec) {
+  json::Value v = b.obj();
+  b.set(v, "name", spec.name);
+  b.set(v, "summary", spec.summary);
+  json::Value options = b.arr();
+  for (const auto& o : spec.options) {
+    json::Value ov = b.obj();
+    b.set(ov, "long", o.long_name);
+    b.set(ov, "short", o.short_name);
+    b.set(ov, "help", o.help);
+    b.set(ov, "value", o.takes_value);
+    b.push(options, std::move(ov));
+  }
+  b.set(v, "options", std::move(options));
+  json::Value commands = b.arr();
+  for (const auto& c : spec.commands) b.push(commands, spec_value(b, c));
+  b.set(v, "commands", std::move(commands));
+  return v;
+}
+
+// The spec at `at` (a JSON pointer into doc, "" for the root); errors name the pointer.
+CommandSpec spec_at(const json::Value& doc, const std::string& at, const std::string& source) {
+  auto array = [&](const std::string& member) -> const json::Value* {
+    const json::Value* a = json::find(doc, at + "/" + member);
+    if (a && !a->IsArray()) throw ConfigError(source + ": " + at + "/" + member + ": expected an array");
+    return a;
+  };
+  CommandSpec spec;
+  spec.name = json::get_string(doc, at + "/name", source);
+  spec.summary = json::opt_string(doc, at + "/summary").value_or("");
+  if (const json::Value* options = array("options")) {
+    for (rapidjson::SizeType i = 0; i < options->Size(); ++i) {
+      std::string o = at + "/options/" + std::to_string(i);
+      spec.options.push_back(
+          {json::get_string(doc, o + "/long", source), json::opt_string(doc, o + "/short").value_or(""),
+           json::opt_string(doc, o + "/help").value_or(""), json::opt_bool(doc, o + "/value").value_or(false)});
+    }
+  }
+  if (const json::Value* commands = array("commands")) {
+    for (rapidjson::SizeType i = 0; i < commands->Size(); ++i)
+      spec.commands.push_back(spec_at(doc, at + "/commands/" + std::to_string(i), source));
+  }
+  return spec;
+}
+
+}  // namespace
+
+std::string spec_to_json(const CommandSpec& spec) {
+  json::Document doc;
+  json::Builder b(doc.GetAllocator());
+  json::Value v = spec_value(b, spec);
+  b.set(v, "amlops_describe", 1);
+  return json::dump(v);
+}
+
+CommandSpec spec_from_json(std::string_view text, const std::string& source) {
+  json::Document doc = json::parse(text, source);
+  if (json::opt_int(doc, "/amlops_describe") != 1)
+    throw ConfigError(source + ": not an amlops describe document (protocol 1)");
+  return spec_at(doc, "", source);
 }
 
 int dispatch(Context& ctx, const std::string& summary, const std::vector<Subcommand>& commands,

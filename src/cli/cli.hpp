@@ -71,6 +71,15 @@ struct CommandSpec {
 CommandSpec describe(Context& ctx, const std::string& name,
                      const std::function<int(Context&, const std::vector<std::string>&)>& entry);
 
+// The describe protocol between binaries (the umbrella's completion describes each amlops-<tool> it
+// would exec): `amlops-<tool> --amlops-describe` (the only argument; hidden) prints the tool's
+// CommandSpec as one JSON document, {"amlops_describe": 1, "name", "summary", "options": [{"long",
+// "short", "help", "value"}], "commands": [...]}.
+inline constexpr const char* kDescribeFlag = "--amlops-describe";
+std::string spec_to_json(const CommandSpec& spec);
+// The tree back from spec_to_json's text; ConfigError (naming `source`) when it is not one.
+CommandSpec spec_from_json(std::string_view text, const std::string& source);
+
 // The exit codes every tool shares, as --help lists them.
 extern const char* const kExitCodesHelp;
 

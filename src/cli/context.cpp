@@ -1,9 +1,11 @@
 #include "cli/context.hpp"
 
+#include <cstdlib>
 #include <iostream>
 #include <sstream>
 
 #include "ci/format.hpp"
+#include "cli/cli.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/redact.hpp"
@@ -55,7 +57,8 @@ void Context::emit(const json::Value& result, const std::function<void(std::ostr
   out.flush();
 }
 
-int run_tool(Context& ctx, ToolEntry fn, const std::vector<std::string>& args) {
+int run_tool(Context& ctx, const std::function<int(Context&, const std::vector<std::string>&)>& fn,
+             const std::vector<std::string>& args) {
   try {
     int rc = fn(ctx, args);
     if (signals::interrupted()) return static_cast<int>(ExitCode::interrupted);
@@ -70,13 +73,25 @@ int run_tool(Context& ctx, ToolEntry fn, const std::vector<std::string>& args) {
 
 int tool_main(const char* tool, int argc, char** argv, ToolEntry fn) {
   signals::install();
+  // Under the umbrella (`amlops job ...` execs amlops-job) usage and messages name "amlops job".
+  std::string name = tool;
+  if (const char* prog = std::getenv(kProgEnv); prog && *prog) name = prog;
+  ::unsetenv(kProgEnv);
   const Env& env = process_env();
   // Workflow commands go to stderr: both hosts read commands from either stream, and stdout
   // stays clean for results (--output json | jq).
   auto host = ci::detect(env, std::cerr);
   redact::on_secret([h = host.get()](const std::string& s) { h->mask(s); });
-  Context ctx{env, *host, system_clock(), std::cout, std::cerr, tool, OutputFormat::text};
+  Context ctx{env, *host, system_clock(), std::cout, std::cerr, name, OutputFormat::text};
   std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.size() == 1 && args[0] == cli::kDescribeFlag) {
+    return run_tool(ctx,
+                    [fn](Context& c, const std::vector<std::string>&) {
+                      c.out << cli::spec_to_json(cli::describe(c, c.tool, fn)) << '\n' << std::flush;
+                      return 0;
+                    },
+                    {});
+  }
   return run_tool(ctx, fn, args);
 }
 

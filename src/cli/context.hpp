@@ -38,8 +38,15 @@ struct Context {
 using ToolEntry = int (*)(Context&, const std::vector<std::string>&);
 
 // The entry of a tool: runs fn, maps every error to its message and exit code (the one catch).
-int run_tool(Context& ctx, ToolEntry fn, const std::vector<std::string>& args);
+int run_tool(Context& ctx, const std::function<int(Context&, const std::vector<std::string>&)>& fn,
+             const std::vector<std::string>& args);
+// The program name a tool shows in its usage and messages when the umbrella runs it: `amlops job ...`
+// execs amlops-job with AMLOPS_PROG="amlops job". tool_main reads it and removes it from the
+// environment (jobs and other children never see it).
+inline constexpr const char* kProgEnv = "AMLOPS_PROG";
+
 // main() of a binary: sets up signals, the process environment, the CI host and the context.
+// `TOOL --amlops-describe` prints the command tree as JSON instead (cli::kDescribeFlag).
 int tool_main(const char* tool, int argc, char** argv, ToolEntry fn);
 
 }  // namespace amlops

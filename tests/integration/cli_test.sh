@@ -1,7 +1,8 @@
 #!/bin/bash
 # The command-line conventions on the real binaries: completion scripts (bash: completion results;
 # zsh: parsed and loaded), exit codes in every tool's and subcommand's --help, `help TOOL SUB`,
-# "did you mean", repeated -v, and -o/-f meaning --output/--file everywhere.
+# "did you mean", repeated -v, and -o/-f meaning --output/--file everywhere; completion across processes
+# (amlops-<tool> --amlops-describe) with a tool missing or found on PATH only.
 set -u
 BIN=$1
 WORK=$2
@@ -34,6 +35,34 @@ check "bash: 'amlops d' completes tools and the umbrella's own commands" \
 check "bash: 'amlops in' completes the umbrella's init" test "$(complete_words amlops in)" = init
 check "bash: every amlops-<tool> is registered" bash -c 'source ./amlops.bash; for t in job lint local model monitor promote report deploy setup; do
   [ -x "'"$BIN"'/amlops-$t" ] || continue; complete -p amlops-$t >/dev/null || exit 1; done'
+
+# Completion across processes: each amlops-<tool> describes itself (--amlops-describe, JSON).
+if [ -x "$BIN/amlops-job" ]; then
+  check "amlops-job --amlops-describe prints the command tree as JSON" python3 -c 'import json, subprocess, sys
+d = json.loads(subprocess.run([sys.argv[1], "--amlops-describe"], capture_output=True, check=True).stdout)
+submit = [c for c in d["commands"] if c["name"] == "submit"][0]
+sys.exit(0 if d["amlops_describe"] == 1 and any(o["long"] == "file" and o["short"] == "f" and o["value"]
+                                                for o in submit["options"]) else 1)' "$BIN/amlops-job"
+fi
+# The umbrella alone (PATH empty): tools are completed by name only, with a note per tool on stderr.
+mkdir -p alone onpath
+cp "$A" alone/amlops
+env PATH= alone/amlops completion bash > alone.bash 2> alone.err; rc=$?
+check "amlops completion bash without the tool binaries exits 0" test "$rc" = 0
+check "... notes on stderr that amlops-job is completed by name only" \
+  grep -q "amlops-job is not installed: .*'job' is completed by name only" alone.err
+alone_words() { bash -c 'source ./alone.bash; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _amlops; printf "%s\n" "${COMPREPLY[@]}"' \
+  complete "$@"; }
+check "... 'amlops jo' still completes to job" test "$(alone_words amlops jo)" = job
+check "... 'amlops job su' completes nothing (no subcommands known)" test -z "$(alone_words amlops job su)"
+# A tool found on PATH only is described from there.
+if [ -x "$BIN/amlops-lint" ]; then
+  cp "$BIN/amlops-lint" onpath/
+  env PATH="$WORK/onpath" alone/amlops completion bash > onpath.bash 2> onpath.err
+  check "amlops-lint on PATH only: 'amlops lint ch' completes to check" \
+    test "$(bash -c 'source ./onpath.bash; COMP_WORDS=(amlops lint ch); COMP_CWORD=2; _amlops; echo "${COMPREPLY[@]}"')" = check
+  check "... and no note for lint" bash -c '! grep -q "amlops-lint is not installed" onpath.err'
+fi
 
 # zsh: the script parses and, loaded after compinit, registers every program and knows the tree.
 if command -v zsh >/dev/null; then

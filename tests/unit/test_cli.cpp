@@ -7,6 +7,7 @@
 #include "cli/completion.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "core/redact.hpp"
 #include "core/strings.hpp"
 
 using namespace amlops;
@@ -269,6 +270,89 @@ BOOST_AUTO_TEST_CASE(describe_and_completion_scripts) {
   BOOST_TEST(zsh.find("#compdef amlops amlops-job") == 0);
   BOOST_TEST(zsh.find("'submit:submit a job'") != std::string::npos);
   BOOST_CHECK_THROW(cli::completion_script(spec, {}, "fish"), UsageError);
+}
+
+namespace {
+// Entries for tool_main (plain functions, as a binary's main passes).
+std::string g_seen_tool;
+bool g_prog_visible = true;
+int record_tool(Context& c, const std::vector<std::string>&) {
+  g_seen_tool = c.tool;
+  g_prog_visible = std::getenv(kProgEnv) != nullptr;
+  return 7;
+}
+int run_entry(Context& c, const std::vector<std::string>& a) {
+  cli::Command cmd(c, "run", "Runs.");
+  cmd.options()("file,f", cli::po::value<std::string>(), "input file")("dry-run", cli::po::bool_switch(), "plan only");
+  if (!cmd.parse(a)) return 0;
+  throw std::runtime_error("must not run while describing");
+}
+int tree_entry(Context& c, const std::vector<std::string>& a) {
+  return cli::dispatch(c, "a tool", {{"run", "run it", run_entry}}, a);
+}
+bool message_has(const ConfigError& e, const std::string& part) {
+  return std::string(e.what()).find(part) != std::string::npos;
+}
+}  // namespace
+
+// `amlops x ...` execs amlops-x with AMLOPS_PROG="amlops x": usage and messages name "amlops x", and
+// the variable is gone from the environment the tool's children inherit.
+BOOST_AUTO_TEST_CASE(tool_main_takes_the_program_name_from_the_umbrella_and_drops_it) {
+  char a0[] = "amlops-x";
+  char* argv[] = {a0, nullptr};
+  ::setenv(kProgEnv, "amlops x", 1);
+  int rc = tool_main("amlops-x", 1, argv, record_tool);
+  BOOST_TEST(rc == 7);
+  BOOST_TEST(g_seen_tool == "amlops x");
+  BOOST_TEST(!g_prog_visible);
+  BOOST_TEST(std::getenv(kProgEnv) == nullptr);
+  tool_main("amlops-x", 1, argv, record_tool);
+  BOOST_TEST(g_seen_tool == "amlops-x");
+  redact::clear_for_tests();  // tool_main's host listener dies with it
+}
+
+// The umbrella's completion describes each tool across processes: `amlops-x --amlops-describe`
+// prints the tree that describe() collects in-process, and spec_from_json reads it back.
+BOOST_AUTO_TEST_CASE(describe_protocol_round_trips_the_command_tree) {
+  char a0[] = "amlops-x";
+  char a1[] = "--amlops-describe";
+  char* argv[] = {a0, a1, nullptr};
+  std::ostringstream printed;
+  std::streambuf* saved = std::cout.rdbuf(printed.rdbuf());
+  int rc = tool_main("amlops-x", 2, argv, tree_entry);
+  std::cout.rdbuf(saved);
+  redact::clear_for_tests();
+  BOOST_TEST(rc == 0);
+  cli::CommandSpec spec = cli::spec_from_json(printed.str(), "amlops-x --amlops-describe");
+  Fixture f;
+  auto ctx = f.make({});
+  cli::CommandSpec direct = cli::describe(ctx, "amlops-x", tree_entry);
+  BOOST_TEST(cli::spec_to_json(spec) == cli::spec_to_json(direct));
+  BOOST_TEST(spec.name == "amlops-x");
+  BOOST_TEST(spec.summary == "a tool");
+  BOOST_TEST_REQUIRE(spec.commands.size() == 1u);
+  BOOST_TEST(spec.commands[0].name == "run");
+  BOOST_TEST(spec.commands[0].summary == "run it");
+  bool file = false, dry_run = false;
+  for (auto& o : spec.commands[0].options) {
+    if (o.long_name == "file") file = o.short_name == "f" && o.takes_value && o.help == "input file";
+    if (o.long_name == "dry-run") dry_run = o.short_name.empty() && !o.takes_value;
+  }
+  BOOST_TEST(file);
+  BOOST_TEST(dry_run);
+  BOOST_TEST(cli::completion_script(spec, {"x"}, "bash") == cli::completion_script(direct, {"x"}, "bash"));
+
+  // Anything else is a ConfigError naming the source and where.
+  BOOST_CHECK_EXCEPTION(cli::spec_from_json("usage: ...", "amlops-x --amlops-describe"), ConfigError,
+                        [](const ConfigError& e) { return message_has(e, "amlops-x --amlops-describe:1:"); });
+  BOOST_CHECK_EXCEPTION(cli::spec_from_json(R"({"name": "x"})", "src"), ConfigError,
+                        [](const ConfigError& e) { return message_has(e, "not an amlops describe document"); });
+  BOOST_CHECK_EXCEPTION(
+      cli::spec_from_json(R"({"amlops_describe": 1, "name": "x", "commands": [{"name": "a", "options": {}}]})", "src"),
+      ConfigError, [](const ConfigError& e) { return message_has(e, "/commands/0/options: expected an array"); });
+  BOOST_CHECK_EXCEPTION(
+      cli::spec_from_json(R"({"amlops_describe": 1, "name": "x", "commands": [{"summary": "s"}]})", "src"), ConfigError,
+      [](const ConfigError& e) { return message_has(e, "/commands/0/name"); });
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -104,9 +104,8 @@ int serve(Context& ctx, const std::vector<std::string>& args) {
 
   if (cmd.flag("daemon")) {
     // Re-run ourselves in the foreground, detached, and wait until the server answers.
-    std::vector<std::string> argv = {fs::read_symlink("/proc/self/exe").string()};
-    if (ctx.tool.find(' ') != std::string::npos) argv.push_back("local");
-    argv.push_back("serve");
+    // (amlops-local itself, also under the umbrella, which execs it.)
+    std::vector<std::string> argv = {fs::read_symlink("/proc/self/exe").string(), "serve"};
     for (auto& a : args)
       if (a != "--daemon" && a != "--print-env") argv.push_back(a);
     net::Client client;
