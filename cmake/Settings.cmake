@@ -40,7 +40,7 @@ function(amlops_library name)
 endfunction()
 
 # Define a tool: a library amlops_tool_<name> with run_<name>() and a thin binary amlops-<name>.
-# The umbrella `amlops` links every registered tool library.
+# The umbrella `amlops` lists every registered tool (name and summary) and execs amlops-<name>.
 set_property(GLOBAL PROPERTY AMLOPS_TOOLS "")
 function(amlops_tool name)
   cmake_parse_arguments(A "" "SUMMARY" "SOURCES;DEPS" ${ARGN})
