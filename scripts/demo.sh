@@ -112,9 +112,9 @@ step "production: score a clean batch (data/stable), then a drifted one (data/cu
 # The key is read from listKeys with the same credential as the tools; it is never printed.
 cat > "$work/local_api.py" <<'PY'
 """The demo's own calls to the workspace, with the tools' credential (the endpoint key is never printed).
-  score URI WS CSV...: posts the rows to the scoring URI, 50 rows per request, the label left out
+  score URI WS CSV...: sends the batches as production traffic with the starter's src/send_batch.py
   registry WS OUT:     writes the registry's versions of churn (tags included) to OUT"""
-import csv, json, os, sys, urllib.parse, urllib.request
+import json, os, sys, urllib.parse, urllib.request
 API = "api-version=2025-12-01"
 def call(url, data=None, headers=None):
     req = urllib.request.Request(url, data=data, headers=headers or {}, method="POST" if data is not None else "GET")
@@ -134,18 +134,13 @@ if cmd == "registry":
     got = call(arm(ws, "registries/churn-registry/models/churn/versions?" + API), headers=auth)
     json.dump(got, open(sys.argv[3], "w"), indent=1)
     sys.exit(0)
+sys.path.insert(0, os.environ["STARTER_SRC"])
+import send_batch  # noqa: E402  (the starter's own production-traffic helper)
 uri = sys.argv[2]
 key = call(arm(ws, f"workspaces/{ws.split('/')[7]}/onlineEndpoints/churn-endpoint/listKeys?{API}"), b"", auth)["primaryKey"]
 for path in sys.argv[4:]:
-    rows = list(csv.DictReader(open(path)))
-    for r in rows:
-        r.pop("churned", None)
-        for k in ("tenure_months", "monthly_charges", "support_calls", "age"):
-            r[k] = float(r[k])
-    churn = 0
-    for i in range(0, len(rows), 50):
-        body = json.dumps({"data": rows[i:i + 50]}).encode()
-        churn += sum(call(uri, body, {"Authorization": "Bearer " + key, "Content-Type": "application/json"})["predictions"])
+    rows = send_batch.request_rows(path)
+    churn = sum(sum(a["predictions"]) for a in send_batch.send(uri, key, rows))
     print(f"   -> {os.path.relpath(path)}: {len(rows)} rows scored, {churn} predicted to churn")
 PY
 uri=$(jget "$out/json/rollout-blue.json" 'd["scoring_uri"]')
@@ -158,9 +153,9 @@ next_second() {  # waits for the next whole second and prints it: windows [from,
   date -u -d "@$s" +%Y-%m-%dT%H:%M:%SZ
 }
 clean_from=$(next_second)
-"$py" "$work/local_api.py" score "$uri" "$PROD" "$starter/data/stable/churn.csv"
+STARTER_SRC="$starter/src" "$py" "$work/local_api.py" score "$uri" "$PROD" "$starter/data/stable/churn.csv"
 clean_to=$(next_second)
-"$py" "$work/local_api.py" score "$uri" "$PROD" "$starter/data/current/churn.csv"
+STARTER_SRC="$starter/src" "$py" "$work/local_api.py" score "$uri" "$PROD" "$starter/data/current/churn.csv"
 drift_to=$(next_second)
 say "clean window $clean_from..$clean_to, drifted window $clean_to..$drift_to"
 

@@ -398,8 +398,8 @@ def production_traffic(w, batch="current"):
     """Production traffic through the endpoint main.yml deployed to prod: the starter's drifted batch
     (data/current, the label left out), 50 rows per request to the scoring URI with the endpoint's
     key, as a client of the endpoint would send it; the data collector keeps the rows for monitor.
-    Returns (rows scored, requests that answered 200)."""
-    import csv
+    Returns (rows scored, requests answered with predictions; a non-200 answer raises)."""
+    import importlib.util
     import urllib.parse
     import urllib.request
     local = w["local"]
@@ -420,16 +420,13 @@ def production_traffic(w, batch="current"):
           "Microsoft.MachineLearningServices/workspaces/prod/onlineEndpoints/churn-endpoint" % (p[3], p[5]))
     _, endpoint = call(ep + "?api-version=2025-12-01", headers=auth)
     _, keys = call(ep + "/listKeys?api-version=2025-12-01", b"", auth)
-    rows = list(csv.DictReader(open(os.path.join(w["repo"], "data", batch, "churn.csv"))))
-    for r in rows:
-        r.pop("churned", None)
-        for k in ("tenure_months", "monthly_charges", "support_calls", "age"):
-            r[k] = float(r[k])
-    ok = 0
-    for i in range(0, len(rows), 50):
-        status, _ = call(endpoint["properties"]["scoringUri"], json.dumps({"data": rows[i:i + 50]}).encode(),
-                         {"Authorization": "Bearer " + keys["primaryKey"], "Content-Type": "application/json"})
-        ok += status == 200
+    # The starter's own traffic helper (src/send_batch.py), as the generated repository has it.
+    spec = importlib.util.spec_from_file_location("send_batch", os.path.join(w["repo"], "src", "send_batch.py"))
+    send_batch = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(send_batch)
+    rows = send_batch.request_rows(os.path.join(w["repo"], "data", batch, "churn.csv"))
+    answers = send_batch.send(endpoint["properties"]["scoringUri"], keys["primaryKey"], rows)
+    ok = sum(1 for a in answers if len(a.get("predictions", [])) > 0)
     return len(rows), ok
 
 
