@@ -136,8 +136,9 @@ MonitorConfig parse_config(const std::string& text, const std::string& source) {
   c.current = opt_str(d, m, "current");
   if (auto env = opt_str(d, m, "reference_env")) {
     const YAML::Node envs = d.root["environments"];
-    const YAML::Node e = envs.IsMap() ? envs[*env] : YAML::Node();
-    if (!e.IsMap() || !e["workspace"])
+    // A key that is not there is a zombie node: only operator! may be asked of it.
+    const YAML::Node e = envs && envs.IsMap() ? envs[*env] : YAML::Node();
+    if (!e || !e.IsMap() || !e["workspace"])
       d.fail(m["reference_env"],
              "reference_env '" + *env + "' is no environment with a workspace under 'environments:'");
     c.reference_workspace = d.opt_string(e, "workspace");

@@ -736,3 +736,21 @@ BOOST_AUTO_TEST_CASE(drift_check_reports_quality_and_new_categories) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// monitor.reference_env names an environment of the same file: its workspace is where the reference
+// is read. A name that is not there, or an environment without a workspace, is a located error (a
+// missing key once escaped as yaml-cpp's InvalidNode: found by fuzz_config).
+BOOST_AUTO_TEST_CASE(reference_env_takes_the_named_environments_workspace) {
+  const std::string envs = "environments:\n  dev: {workspace: azureml://subscriptions/S/resourcegroups/R/workspaces/dev}\n"
+                           "  bare: {}\n";
+  auto c = parse_config(envs + "monitor:\n  reference: azureml:ref@latest\n  reference_env: dev\n", "amlops.yml");
+  BOOST_TEST(c.reference_workspace.value_or("") == "azureml://subscriptions/S/resourcegroups/R/workspaces/dev");
+  BOOST_TEST(!parse_config(envs + "monitor:\n  reference: r.csv\n", "amlops.yml").reference_workspace);
+  for (const std::string& bad : {envs + "monitor:\n  reference_env: prod\n", envs + "monitor:\n  reference_env: bare\n",
+                                 std::string("monitor:\n  reference_env: dev\n"),
+                                 std::string("environments: [dev]\nmonitor:\n  reference_env: dev\n")}) {
+    const std::string msg = config_error(bad);
+    BOOST_TEST(msg.find("amlops.yml:") == 0, msg);
+    BOOST_TEST(msg.find("is no environment with a workspace") != std::string::npos, msg);
+  }
+}
