@@ -741,8 +741,9 @@ BOOST_AUTO_TEST_SUITE_END()
 // is read. A name that is not there, or an environment without a workspace, is a located error (a
 // missing key once escaped as yaml-cpp's InvalidNode: found by fuzz_config).
 BOOST_AUTO_TEST_CASE(reference_env_takes_the_named_environments_workspace) {
-  const std::string envs = "environments:\n  dev: {workspace: azureml://subscriptions/S/resourcegroups/R/workspaces/dev}\n"
-                           "  bare: {}\n";
+  const std::string envs =
+      "environments:\n  dev: {workspace: azureml://subscriptions/S/resourcegroups/R/workspaces/dev}\n"
+      "  bare: {}\n";
   auto c = parse_config(envs + "monitor:\n  reference: azureml:ref@latest\n  reference_env: dev\n", "amlops.yml");
   BOOST_TEST(c.reference_workspace.value_or("") == "azureml://subscriptions/S/resourcegroups/R/workspaces/dev");
   BOOST_TEST(!parse_config(envs + "monitor:\n  reference: r.csv\n", "amlops.yml").reference_workspace);
