@@ -6,7 +6,9 @@
 #include "core/error.hpp"
 #include "core/files.hpp"
 #include "core/strings.hpp"
+#include "core/time.hpp"
 #include "core/yaml.hpp"
+#include "monitor/health.hpp"
 #include "stats/detectors.hpp"
 
 namespace amlops::monitor {
@@ -69,6 +71,56 @@ void parse_quality(const yaml::Document& d, const YAML::Node& n, stats::QualityO
   }
 }
 
+// {breaches: k, windows: n} (monitor.debounce, monitor.health.debounce).
+std::pair<int, int> parse_debounce(const yaml::Document& d, const YAML::Node& db, const std::string& name) {
+  if (!db.IsMap()) d.fail(db, "'" + name + "' must be a map: {breaches: k, windows: n}");
+  for (auto it : db) {
+    const auto key = yaml::scalar(it.first);
+    if (key != "breaches" && key != "windows")
+      d.fail(it.first, "unknown key '" + key + "' in '" + name + "' (expected breaches and windows)");
+  }
+  const double k = d.opt_number(db, "breaches").value_or(1);
+  const double n = d.opt_number(db, "windows").value_or(k);
+  if (!(k >= 1 && n >= k && n <= 100000) || k != std::floor(k) || n != std::floor(n))
+    d.fail(db, name + " needs whole numbers 1 <= breaches <= windows");
+  return {static_cast<int>(k), static_cast<int>(n)};
+}
+
+// monitor.health: {rules: [p95_ms>300, ...], debounce: {breaches, windows}, interval: 1h}.
+HealthConfig parse_health(const yaml::Document& d, const YAML::Node& h) {
+  if (!h.IsMap()) d.fail(h, "'health' must be a map: {rules: [METRIC>X, ...], debounce: {breaches, windows}, interval}");
+  for (auto it : h) {
+    const auto key = yaml::scalar(it.first);
+    if (key != "rules" && key != "debounce" && key != "interval")
+      d.fail(it.first, "unknown key 'monitor.health." + key + "' (expected rules, debounce or interval)");
+  }
+  HealthConfig c;
+  const YAML::Node rules = h["rules"];
+  if (!rules || !rules.IsSequence() || rules.size() == 0)
+    d.fail(rules ? rules : h, "health needs 'rules': a list such as [p95_ms>300, error_rate>0.01]");
+  for (const auto& r : rules) {
+    if (!r.IsScalar()) d.fail(r, "a health rule is METRIC>X (or <, >=, <=), e.g. p95_ms>300");
+    try {
+      (void)parse_health_rule(yaml::scalar(r));
+    } catch (const UsageError& e) {
+      d.fail(r, e.what());
+    }
+    c.rules.push_back(yaml::scalar(r));
+  }
+  if (const YAML::Node db = h["debounce"]) std::tie(c.breaches, c.windows) = parse_debounce(d, db, "health.debounce");
+  if (const YAML::Node iv = h["interval"]) {
+    c.interval = yaml::scalar(iv);
+    std::optional<Duration> dur;
+    try {
+      dur = parse_duration(c.interval);
+    } catch (const Error&) {  // reported below, located
+    }
+    if (!dur || std::chrono::duration_cast<std::chrono::minutes>(*dur).count() < 1)
+      d.fail(iv, "interval must be a duration of at least a minute (5m, 1h)");
+  }
+  return c;
+}
+
 }  // namespace
 
 std::string Target::describe() const {
@@ -127,7 +179,7 @@ MonitorConfig parse_config(const std::string& text, const std::string& source) {
   static const std::set<std::string> known = {
       "reference", "current", "timestamp",    "label",       "prediction",  "score",        "task",   "compat",
       "columns",   "exclude", "numeric",      "categorical", "drift_share", "features",     "window", "signals",
-      "debounce",  "metrics", "data_quality", "psi_bins",    "target",      "reference_env"};
+      "debounce",  "metrics", "data_quality", "psi_bins",    "target",      "reference_env", "health"};
   for (auto it : m) {
     const auto key = yaml::scalar(it.first);
     if (!known.count(key)) d.fail(it.first, "unknown key 'monitor." + key + "'");
@@ -248,15 +300,9 @@ MonitorConfig parse_config(const std::string& text, const std::string& source) {
       }
     }
   }
-  if (const YAML::Node db = m["debounce"]) {
-    if (!db.IsMap()) d.fail(db, "'debounce' must be a map: {breaches: k, windows: n}");
-    const double k = d.opt_number(db, "breaches").value_or(1);
-    const double n = d.opt_number(db, "windows").value_or(k);
-    if (!(k >= 1 && n >= k && n <= 100000) || k != std::floor(k) || n != std::floor(n))
-      d.fail(db, "debounce needs whole numbers 1 <= breaches <= windows");
-    c.debounce_breaches = static_cast<int>(k);
-    c.debounce_windows = static_cast<int>(n);
-  }
+  if (const YAML::Node db = m["debounce"])
+    std::tie(c.debounce_breaches, c.debounce_windows) = parse_debounce(d, db, "debounce");
+  if (const YAML::Node h = m["health"]) c.health = parse_health(d, h);
   return c;
 }
 

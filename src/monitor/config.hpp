@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "stats/drift.hpp"
 #include "stats/quality.hpp"
@@ -23,6 +24,16 @@ struct Target {
   [[nodiscard]] std::string describe() const;
 };
 
+// monitor.health: endpoint health rules over the endpoint's Azure Monitor metrics, the same rules as
+// --health (amlops-monitor endpoint; decide with --endpoint). Flags override it key by key: any
+// --health replaces `rules` (the file's rules are not added to), --health-debounce replaces
+// `debounce`, --interval replaces `interval`.
+struct HealthConfig {
+  std::vector<std::string> rules;  // "p95_ms>300", each checked by parse_health_rule
+  int breaches = 1, windows = 1;   // debounce: a rule holds in `breaches` of the last `windows` intervals
+  std::string interval = "1h";
+};
+
 struct MonitorConfig {
   std::string file;
   std::optional<std::string> reference, current, timestamp, label, prediction, score, task;
@@ -38,6 +49,7 @@ struct MonitorConfig {
   std::optional<std::string> concept_detector;
   int debounce_breaches = 1, debounce_windows = 1;
   std::optional<double> concept_max_drop;  // the "performance dropped while inputs did not drift" rule
+  std::optional<HealthConfig> health;
 };
 
 // Reads the file; UsageError when it does not exist.

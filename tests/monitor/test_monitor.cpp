@@ -16,6 +16,7 @@
 #include "monitor/data.hpp"
 #include "monitor/decide.hpp"
 #include "monitor/drift.hpp"
+#include "monitor/health.hpp"
 #include "monitor/performance.hpp"
 #include "monitor/render.hpp"
 #include "monitor/windows.hpp"
@@ -151,6 +152,58 @@ BOOST_AUTO_TEST_CASE(errors_name_file_line_and_column) {
   BOOST_TEST(config_error("just text\n") == "amlops.yml:1:1: expected a map with a 'monitor:' section");
   BOOST_TEST(config_error("monitor: [1]\n") == "amlops.yml:1:10: 'monitor' must be a map");
   BOOST_TEST(config_error("monitor:\n  window: [\n").rfind("amlops.yml:", 0) == 0);  // syntax error, located
+}
+
+BOOST_AUTO_TEST_CASE(health_rules_debounce_and_interval) {
+  auto c = parse_config(
+      "monitor:\n  health:\n    rules: [p95_ms>300, 'error_rate >= 0.01']\n    debounce: {breaches: 2, windows: 3}\n"
+      "    interval: 30m\n",
+      "amlops.yml");
+  BOOST_REQUIRE(c.health);
+  BOOST_TEST(c.health->rules == (std::vector<std::string>{"p95_ms>300", "error_rate >= 0.01"}));
+  BOOST_TEST(c.health->breaches == 2);
+  BOOST_TEST(c.health->windows == 3);
+  BOOST_TEST(c.health->interval == "30m");
+  // Defaults: every interval judged on its own, hourly; no health section, no health rules.
+  auto d = parse_config("monitor:\n  health: {rules: [p99_ms>1000]}\n", "amlops.yml");
+  BOOST_TEST(d.health->breaches == 1);
+  BOOST_TEST(d.health->windows == 1);
+  BOOST_TEST(d.health->interval == "1h");
+  BOOST_TEST(!parse_config("monitor:\n  window: daily\n", "amlops.yml").health);
+  // A rule the file gives breaches as the same --health rule does.
+  HealthWindow slow;
+  slow.requests = 10;
+  slow.p95 = 301;
+  BOOST_TEST(parse_health_rule(c.health->rules[0]).breached(slow));
+  slow.p95 = 300;
+  BOOST_TEST(!parse_health_rule(c.health->rules[0]).breached(slow));
+}
+
+BOOST_AUTO_TEST_CASE(health_errors_name_file_line_and_column) {
+  BOOST_TEST(config_error("monitor:\n  health:\n    rules: [p95>300]\n") ==
+             "amlops.yml:3:13: health rule 'p95>300': unknown metric 'p95' (requests, c2xx, c4xx, c5xx, error_rate, "
+             "rate_4xx, rate_5xx, p50_ms, p95_ms, p99_ms)");
+  BOOST_TEST(config_error("monitor:\n  health:\n    rules: [p95_ms>300, p95_ms]\n") ==
+             "amlops.yml:3:25: health rule 'p95_ms': expected METRIC>VALUE (or <, >=, <=), e.g. p95_ms>300");
+  BOOST_TEST(config_error("monitor:\n  health:\n    rules: [p95_ms>fast]\n") ==
+             "amlops.yml:3:13: health rule 'p95_ms>fast': the value is not a number");
+  BOOST_TEST(config_error("monitor:\n  health:\n    rules: [{metric: p95_ms}]\n").rfind("amlops.yml:3:13: a health rule is",
+                                                                                      0) == 0);
+  BOOST_TEST(config_error("monitor:\n  health: {interval: 1h}\n").rfind("amlops.yml:2:11: health needs 'rules'", 0) ==
+             0);
+  BOOST_TEST(config_error("monitor:\n  health: {rules: p95_ms>300}\n").rfind("amlops.yml:2:19: health needs 'rules'",
+                                                                             0) == 0);
+  BOOST_TEST(config_error("monitor:\n  health: {rules: [p95_ms>300], interval: soon}\n") ==
+             "amlops.yml:2:43: interval must be a duration of at least a minute (5m, 1h)");
+  BOOST_TEST(config_error("monitor:\n  health: {rules: [p95_ms>300], interval: 30s}\n") ==
+             "amlops.yml:2:43: interval must be a duration of at least a minute (5m, 1h)");
+  BOOST_TEST(config_error("monitor:\n  health: {rules: [p95_ms>300], debounce: {breaches: 3, windows: 2}}\n") ==
+             "amlops.yml:2:43: health.debounce needs whole numbers 1 <= breaches <= windows");
+  BOOST_TEST(config_error("monitor:\n  health: {rules: [p95_ms>300], debounce: {k: 2}}\n") ==
+             "amlops.yml:2:44: unknown key 'k' in 'health.debounce' (expected breaches and windows)");
+  BOOST_TEST(config_error("monitor:\n  health: {rules: [p95_ms>300], every: 1h}\n") ==
+             "amlops.yml:2:33: unknown key 'monitor.health.every' (expected rules, debounce or interval)");
+  BOOST_TEST(config_error("monitor:\n  health: [p95_ms>300]\n").rfind("amlops.yml:2:11: 'health' must be a map", 0) == 0);
 }
 
 BOOST_AUTO_TEST_CASE(mangled_configurations_fail_only_with_typed_errors) {

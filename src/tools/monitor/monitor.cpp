@@ -418,22 +418,24 @@ int decide_cmd(Context& ctx, const std::vector<std::string>& args) {
   auto cur = in.collected() ? std::move(*in.load_collected(ro, po, true, c.timestamp).table)
                             : in.table(data_path(*c.current, cur_from_config), ro);
   auto d = decide(c, ref, cur, po);
-  // Endpoint health over the last N intervals (--health-debounce K/N) ending at --to or now.
-  const auto rules = health_rules(cmd);
+  // Endpoint health over the last N intervals (--health-debounce K/N) ending at --to or now; the
+  // rules from --health or amlops.yml's monitor.health.
+  const auto hs = health_settings(cmd, c.health);
+  const auto& rules = hs.rules;
   std::optional<Health> health;
-  if (!rules.empty()) {
-    if (!cmd.vm().count("endpoint")) throw UsageError("--health needs --endpoint");
-    const auto [k, n] = health_debounce(cmd);
+  if (!rules.empty() && !cmd.vm().count("endpoint")) {
+    if (!hs.rules_from_file) throw UsageError("--health needs --endpoint");
+    log::info(c.file, ": monitor.health is checked with --endpoint only; endpoint health not read");
+  } else if (!rules.empty()) {
     HealthQuery hq;
     hq.endpoint = cmd.str("endpoint");
     hq.deployment = cmd.str("deployment");
-    hq.interval = std::chrono::duration_cast<std::chrono::minutes>(parse_duration(cmd.str("interval", "1h")));
-    if (hq.interval.count() < 1) throw UsageError("--interval must be at least 1m");
+    hq.interval = hs.interval;
     hq.to = in.collected() ? in.query().to : cmd.vm().count("to") ? parse_iso8601(cmd.str("to")) : ctx.clock.wall();
-    hq.from = hq.to - n * hq.interval;
+    hq.from = hq.to - hs.windows * hq.interval;
     auto& conn = in.connection();
     health = read_health(*conn.arm, conn.ws->id(), hq);
-    add_health_signal(d, *health, rules, k, n);
+    add_health_signal(d, *health, rules, hs.breaches, hs.windows);
   }
 
   json::Document doc(rapidjson::kObjectType);

@@ -144,42 +144,59 @@ Source Inputs::load_collected(const stats::ReadOptions& ro, const stats::Profile
 
 // ---------------------------------------------------------------------------------------------
 void add_health_options(cli::Command& cmd) {
+  // No defaults here: a flag that is not given leaves amlops.yml's monitor.health in force.
   cmd.options()("health", value<std::vector<std::string>>()->composing(),
-                "health rule METRIC>X per interval (repeatable): requests, error_rate, rate_4xx, rate_5xx, "
-                "p50_ms, p95_ms, p99_ms (e.g. p95_ms>300)")(
-      "health-debounce", value<std::string>()->default_value("1/1"),
-      "K/N: endpoint health breaches when a rule holds in K of the last N intervals (e.g. 2/3)")(
-      "interval", value<std::string>()->default_value("1h"), "health interval (minutes or hours: 5m, 1h)");
-}
-
-std::vector<HealthRule> health_rules(const cli::Command& cmd) {
-  std::vector<HealthRule> out;
-  for (const auto& r : cmd.list("health"))
-    for (auto& part : str::split(r, ','))
-      if (!str::trim(part).empty()) out.push_back(parse_health_rule(std::string(str::trim(part))));
-  return out;
-}
-
-std::pair<int, int> health_debounce(const cli::Command& cmd) {
-  const auto text = cmd.str("health-debounce", "1/1");
-  auto parts = str::split(text, '/');
-  std::optional<int64_t> k, n;
-  if (parts.size() == 2) {
-    k = str::parse_int(parts[0]);
-    n = str::parse_int(parts[1]);
-  }
-  if (!k || !n || *k < 1 || *n < *k)
-    throw UsageError("--health-debounce must be K/N with 1 <= K <= N, not '" + text + "'");
-  return {static_cast<int>(*k), static_cast<int>(*n)};
+                "health rule METRIC>X per interval (repeatable; replaces monitor.health.rules): requests, "
+                "error_rate, rate_4xx, rate_5xx, p50_ms, p95_ms, p99_ms (e.g. p95_ms>300)")(
+      "health-debounce", value<std::string>(),
+      "K/N: endpoint health breaches when a rule holds in K of the last N intervals (e.g. 2/3; default "
+      "monitor.health.debounce, else 1/1)")(
+      "interval", value<std::string>(),
+      "health interval, minutes or hours: 5m, 1h (default monitor.health.interval, else 1h)");
 }
 
 namespace {
 
-std::chrono::minutes parse_interval(const std::string& text) {
+std::chrono::minutes parse_interval(const std::string& text, const std::string& what) {
   auto d = std::chrono::duration_cast<std::chrono::minutes>(parse_duration(text));
-  if (d.count() < 1) throw UsageError("--interval must be at least 1m, not '" + text + "'");
+  if (d.count() < 1) throw UsageError(what + " must be at least 1m, not '" + text + "'");
   return d;
 }
+
+}  // namespace
+
+HealthSettings health_settings(const cli::Command& cmd, const std::optional<HealthConfig>& file) {
+  HealthSettings s;
+  for (const auto& r : cmd.list("health"))
+    for (auto& part : str::split(r, ','))
+      if (!str::trim(part).empty()) s.rules.push_back(parse_health_rule(std::string(str::trim(part))));
+  if (s.rules.empty() && file) {
+    for (const auto& r : file->rules) s.rules.push_back(parse_health_rule(r));
+    s.rules_from_file = true;
+  }
+  if (file) {
+    s.breaches = file->breaches;
+    s.windows = file->windows;
+    s.interval = parse_interval(file->interval, "monitor.health.interval");
+  }
+  if (cmd.vm().count("health-debounce")) {
+    const auto text = cmd.str("health-debounce");
+    auto parts = str::split(text, '/');
+    std::optional<int64_t> k, n;
+    if (parts.size() == 2) {
+      k = str::parse_int(parts[0]);
+      n = str::parse_int(parts[1]);
+    }
+    if (!k || !n || *k < 1 || *n < *k || *n > 100000)
+      throw UsageError("--health-debounce must be K/N with 1 <= K <= N, not '" + text + "'");
+    s.breaches = static_cast<int>(*k);
+    s.windows = static_cast<int>(*n);
+  }
+  if (cmd.vm().count("interval")) s.interval = parse_interval(cmd.str("interval"), "--interval");
+  return s;
+}
+
+namespace {
 
 json::Value window_json(const HealthWindow& w, json::Builder& b) {
   json::Value o = b.obj();
@@ -259,7 +276,8 @@ int endpoint_cmd(Context& ctx, const std::vector<std::string>& args) {
       "deployment", value<std::string>(), "one deployment (default: the whole endpoint)")(
       "window", value<std::string>(), "span ending now (e.g. 24h)")(
       "from", value<std::string>(), "start (ISO 8601, with --to)")("to", value<std::string>(), "end (exclusive)")(
-      "fail-on-breach", bool_switch(), "exit 1 when the health rules breach (after --health-debounce)");
+      "fail-on-breach", bool_switch(), "exit 1 when the health rules breach (after --health-debounce)")(
+      "config", value<std::string>(), "amlops.yml whose monitor.health sets the rules, debounce and interval");
   add_health_options(cmd);
   cli::add_connection_options(cmd);
   cli::add_markdown_option(cmd);
@@ -268,9 +286,12 @@ int endpoint_cmd(Context& ctx, const std::vector<std::string>& args) {
   q.endpoint = cmd.required("endpoint");
   q.deployment = cmd.str("deployment");
   std::tie(q.from, q.to) = parse_window(cmd.str("window"), cmd.str("from"), cmd.str("to"), ctx.clock.wall());
-  q.interval = parse_interval(cmd.str("interval", "1h"));
-  const auto rules = health_rules(cmd);
-  const auto [k, n] = health_debounce(cmd);
+  std::optional<HealthConfig> file;
+  if (cmd.vm().count("config")) file = load_config(cmd.str("config")).health;
+  const auto hs = health_settings(cmd, file);
+  q.interval = hs.interval;
+  const auto& rules = hs.rules;
+  const auto k = hs.breaches, n = hs.windows;
   auto conn = cli::connect(ctx, cmd);
   const auto h = read_health(*conn.arm, conn.ws->id(), q);
   Decision d;

@@ -63,10 +63,17 @@ class Inputs {
 // A table as a Source (profiled; the table kept or dropped).
 Source source_of(stats::Table&& t, const std::string& path, const stats::ProfileOptions& po, bool keep_table);
 
-// --health RULE (repeatable), --health-debounce K/N.
+// --health RULE (repeatable), --health-debounce K/N, --interval.
 void add_health_options(cli::Command& cmd);
-std::vector<HealthRule> health_rules(const cli::Command& cmd);
-std::pair<int, int> health_debounce(const cli::Command& cmd);
+// The health rules, debounce and interval: the flags over amlops.yml's monitor.health (`file`),
+// key by key (any --health replaces the file's rules; see HealthConfig).
+struct HealthSettings {
+  std::vector<HealthRule> rules;
+  bool rules_from_file = false;
+  int breaches = 1, windows = 1;
+  std::chrono::minutes interval{60};
+};
+HealthSettings health_settings(const cli::Command& cmd, const std::optional<HealthConfig>& file);
 // The endpoint_health block of a JSON result.
 void health_json(const Health& h, const std::vector<HealthRule>& rules, json::Value& into, json::Builder& b);
 
