@@ -255,6 +255,29 @@ std::pair<SysTime, SysTime> parse_window(const std::string& window, const std::s
   return {f, t};
 }
 
+std::pair<SysTime, SysTime> reference_window(SysTime from, SysTime to, const std::string& size,
+                                             const std::string& offset) {
+  auto positive = [](const std::string& flag, const std::string& text) {
+    Duration d{0};
+    try {
+      d = parse_duration(text);
+    } catch (const ConfigError& e) {
+      throw UsageError(flag + ": " + e.what());
+    }
+    if (d.count() <= 0) throw UsageError(flag + " must be a positive duration, not '" + text + "'");
+    return d;
+  };
+  const auto length = positive("--reference-window", size);
+  const auto off = offset.empty() ? std::chrono::duration_cast<Duration>(to - from) : positive("--reference-offset", offset);
+  const SysTime end = to - off, start = end - length;
+  if (end > from)
+    throw UsageError("the reference window " + iso8601_utc(start) + ".." + iso8601_utc(end) +
+                     " overlaps the current window " + iso8601_utc(from) + ".." + iso8601_utc(to) +
+                     ": --reference-offset must be at least the current window's length (" +
+                     format_duration(std::chrono::duration_cast<Duration>(to - from)) + ")");
+  return {start, end};
+}
+
 std::vector<std::string> hour_folders(const std::string& base, SysTime from, SysTime to) {
   std::vector<std::string> out;
   auto h = std::chrono::floor<std::chrono::hours>(from);

@@ -42,6 +42,14 @@ struct CollectedQuery {
 std::pair<SysTime, SysTime> parse_window(const std::string& window, const std::string& from, const std::string& to,
                                          SysTime now);
 
+// The reference window of --reference-window SIZE --reference-offset OFFSET (Azure ML's
+// reference_data.data_window lookback_window_size / lookback_window_offset on production data):
+// [to - offset - size, to - offset) for the current window [from, to); `offset` defaults to the
+// current window's length (the window just before it). UsageError for texts that are not positive
+// durations and when the reference window overlaps the current one.
+std::pair<SysTime, SysTime> reference_window(SysTime from, SysTime to, const std::string& size,
+                                             const std::string& offset);
+
 struct FetchOptions {
   unsigned parallelism = 8;           // concurrent ranged GETs
   uint64_t range_bytes = 4ULL << 20;  // bytes per GET

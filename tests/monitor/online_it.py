@@ -23,6 +23,7 @@ MONITOR = os.environ.get("AMLOPS_MONITOR_BIN", "amlops-monitor")
 H1 = dt.datetime(2026, 11, 20, 10, tzinfo=dt.timezone.utc)  # clean hour
 H2 = H1 + dt.timedelta(hours=1)                               # drifted hour
 H3 = H1 + dt.timedelta(hours=2)                               # 5 rows only
+H0 = H1 - dt.timedelta(hours=1)                               # clean hour before H1
 
 
 def iso(t):
@@ -124,6 +125,7 @@ class Collected(unittest.TestCase):
         cls.h1 = write_hour(cls.srv, H1, 600, 0, rng)
         cls.h2 = write_hour(cls.srv, H2, 600, 1, rng)
         write_hour(cls.srv, H3, 5, 0, rng, instances=1)
+        write_hour(cls.srv, H0, 600, 0, random.Random(11))
         # Another endpoint's data and a non-collector blob under the same root are not read.
         cls.srv.put("modelDataCollector/other/blue/model_inputs/" + H1.strftime("%Y/%m/%d/%H") + "/x.jsonl",
                     json.dumps({"data": [{"age": 1000, "income": 1, "city": "mars"}], "correlationid": "z"}) + "\n")
@@ -310,6 +312,47 @@ class Collected(unittest.TestCase):
         self.srv.run("drift", "--reference", "ref.csv", "--endpoint", "churn", "--from", iso(H2), "--to", iso(H1), check=2)
 
 
+    def test_reference_from_the_endpoints_earlier_window(self):
+        # The hour before as the reference: clean H0 -> clean H1 is quiet, clean H1 -> drifted H2 drifts.
+        # Both sides are 600-row samples: the lognormal income column alone moves by 0.13 between clean hours.
+        past = ["--exclude", "yhat", "--numeric-threshold", "0.2", "--reference-window", "1h"]
+        d = self.srv.json("drift", *past, *self.window(H1))
+        self.assertEqual(d["reference"]["rows"], 600, d["reference"])
+        self.assertIn(iso(H0) + ".." + iso(H1), d["reference"]["source"])
+        self.assertEqual(d["current"]["rows"], 600)
+        self.assertEqual(d["outcome"], "no_drift", d)
+        d = self.srv.json("drift", *past, *self.window(H2))
+        self.assertIn(iso(H1) + ".." + iso(H2), d["reference"]["source"])
+        self.assertEqual(d["outcome"], "drift", d)
+        self.assertIn("age", {f["name"] for f in d["features"] if f["drifted"]})
+        self.srv.run("drift", *past, "--fail-on-drift", *self.window(H1), check=0)
+        self.srv.run("drift", *past, "--fail-on-drift", *self.window(H2), check=1)
+        # An explicit offset: the drifted hour H2 against H0, two hours back.
+        d = self.srv.json("drift", *past, "--reference-offset", "2h", *self.window(H2))
+        self.assertIn(iso(H0) + ".." + iso(H1), d["reference"]["source"])
+        self.assertEqual(d["outcome"], "drift", d)
+        # A reference span of two hours ending where the current hour starts: H0 and H1.
+        d = self.srv.json("drift", "--exclude", "yhat", "--reference-window", "2h", *self.window(H2))
+        self.assertEqual(d["reference"]["rows"], 1200)
+
+    def test_earlier_window_errors(self):
+        # Overlapping windows, and flags that do not go together: usage errors (exit 2).
+        p = self.srv.run("drift", "--reference-window", "1h", "--reference-offset", "30m", *self.window(H2), check=2)
+        self.assertIn("overlaps the current window", p.stderr)
+        self.srv.run("drift", "--reference-window", "0h", *self.window(H2), check=2)
+        self.srv.run("drift", "--reference", "ref.csv", "--reference-window", "1h", *self.window(H2), check=2)
+        self.srv.run("drift", "--reference-window", "1h", "--current", "ref.csv", check=2)
+        self.srv.run("drift", "--reference", "ref.csv", "--reference-offset", "1h", *self.window(H2), check=2)
+        # A reference window with too few rows (H3 has 5) is never 'no drift'.
+        h4 = H3 + dt.timedelta(hours=1)
+        d = self.srv.json("drift", "--reference-window", "1h", "--endpoint", "churn", "--deployment", "blue",
+                          "--from", iso(h4), "--to", iso(h4 + dt.timedelta(hours=1)))
+        self.assertEqual(d["outcome"], "too_few_rows", d)
+        self.assertIn("the reference (endpoint churn/blue model_inputs %s..%s) has 5 rows" % (iso(H3), iso(h4)),
+                      d["reason"])
+        self.srv.run("drift", "--reference-window", "1h", "--fail-on-drift", "--endpoint", "churn", "--from", iso(h4),
+                     "--to", iso(h4 + dt.timedelta(hours=1)), check=1)
+
 class Health(unittest.TestCase):
     """endpoint_requests rows (what w21's scoring front end records) -> the metrics API -> amlops-monitor."""
 
@@ -410,6 +453,54 @@ class Health(unittest.TestCase):
         self.assertIn("endpoint_health breached in 2 of the last 3 windows", md)
         self.assertIn("**Endpoint health** (churn)", md)
         self.assertEqual(md.count("| 100 | 90 | 4 | 6 |"), 3, md)
+
+    def test_rule_from_amlops_yml_breaches_as_the_flag_does(self):
+        span = ["--endpoint", "churn", "--deployment", "blue", "--from", iso(H1), "--to", iso(H1 + dt.timedelta(hours=3))]
+        with open(os.path.join(self.srv.work, "health.yml"), "w") as f:
+            f.write("monitor:\n  health:\n    rules: [p95_ms>300]\n    debounce: {breaches: 2, windows: 3}\n"
+                    "    interval: 1h\n")
+        by_file = self.srv.json("endpoint", "--config", "health.yml", *span)
+        by_flag = self.srv.json("endpoint", "--health", "p95_ms>300", "--health-debounce", "2/3", *span)
+        self.assertTrue(by_file["breached"], by_file)
+        self.assertEqual(by_file["rules"], ["p95_ms>300"])
+        self.assertEqual([w["breached"] for w in by_file["windows"]], [False, True, True])
+        self.assertEqual(by_file["reasons"], by_flag["reasons"])
+        self.assertEqual(by_file["windows"], by_flag["windows"])
+        self.srv.run("endpoint", "--config", "health.yml", "--fail-on-breach", *span, check=1)
+        # Flags override the file key by key: --health replaces its rules, --health-debounce its debounce.
+        d = self.srv.json("endpoint", "--config", "health.yml", "--health", "error_rate>0.5", *span)
+        self.assertEqual(d["rules"], ["error_rate>0.5"])
+        self.assertFalse(d["breached"], d)
+        d = self.srv.json("endpoint", "--config", "health.yml", "--health-debounce", "3/3", *span)
+        self.assertFalse(d["breached"], d)
+        # --interval over the file's: two 90-minute intervals, the second one slow.
+        d = self.srv.json("endpoint", "--config", "health.yml", "--interval", "90m", "--health-debounce", "1/1", *span)
+        self.assertEqual(d["interval"], "PT90M")
+        self.assertEqual(len(d["windows"]), 2)
+        # decide: the file's rules become the endpoint_health signal, as --health does.
+        with open(os.path.join(self.srv.work, "ref.csv"), "w") as f:
+            f.write("x\n" + "".join("%d\n" % (i % 50) for i in range(500)))
+        with open(os.path.join(self.srv.work, "cur.csv"), "w") as f:
+            f.write("x\n" + "".join("%d\n" % (i % 50) for i in range(500)))
+        with open(os.path.join(self.srv.work, "decide.yml"), "w") as f:
+            f.write("monitor:\n  reference: ref.csv\n  current: cur.csv\n  window: '1000'\n  health:\n"
+                    "    rules: [p95_ms>300]\n    debounce: {breaches: 2, windows: 3}\n")
+        base = ["decide", "--config", "decide.yml", "--endpoint", "churn", "--deployment", "blue",
+                "--to", iso(H1 + dt.timedelta(hours=3))]
+        d = self.srv.json(*base)
+        self.assertTrue(d["retrain"], d)
+        self.assertTrue(d["signals"]["endpoint_health"]["triggered"])
+        self.assertEqual(len(d["endpoint_health"]["windows"]), 3)
+        self.assertFalse(self.srv.json(*base, "--health-debounce", "3/3")["retrain"])
+        # Without --endpoint the file's rules are not read (local data only), and nothing fails.
+        d = self.srv.json("decide", "--config", "decide.yml")
+        self.assertFalse(d["retrain"], d)
+        self.assertNotIn("endpoint_health", d)
+        # A bad rule in the file: located, exit 2.
+        with open(os.path.join(self.srv.work, "bad.yml"), "w") as f:
+            f.write("monitor:\n  health:\n    rules: [p95>300]\n")
+        p = self.srv.run("endpoint", "--config", "bad.yml", *span, check=2)
+        self.assertIn("bad.yml:3:13: health rule 'p95>300': unknown metric", p.stderr)
 
     def test_metrics_api_shape(self):
         q = ("?api-version=2023-10-01&metricnames=RequestsPerMinute&aggregation=Total&interval=PT1H&timespan=" +

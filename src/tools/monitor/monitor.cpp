@@ -143,7 +143,13 @@ int drift_cmd(Context& ctx, const std::vector<std::string>& args) {
       "fewer rows than this in the reference or the current data: too few rows to judge (exit 1 with "
       "--fail-on-drift), never 'no drift'")(
       "fail-on-drift", bool_switch(), "exit 1 when dataset or prediction drift is found, or there are too few rows")(
-      "fail-on-quality", bool_switch(), "exit 1 when a data-quality threshold is breached");
+      "fail-on-quality", bool_switch(), "exit 1 when a data-quality threshold is breached")(
+      "reference-window", value<std::string>(),
+      "with --endpoint: the reference is the endpoint's own collected data of this span (e.g. 24h) ending "
+      "--reference-offset before the current window's end, instead of --reference")(
+      "reference-offset", value<std::string>(),
+      "how far before the current window's end the reference window ends (default: the current window's "
+      "length, the window just before it)");
   add_collected_options(cmd);
   add_cluster_options(cmd);
   cli::add_markdown_option(cmd);
@@ -178,6 +184,15 @@ int drift_cmd(Context& ctx, const std::vector<std::string>& args) {
   }
   if (cmd.vm().count("current")) cur_path = cmd.str("current");
   if (cmd.vm().count("prediction")) prediction = cmd.str("prediction");
+  const bool past_reference = cmd.vm().count("reference-window") > 0;
+  if (past_reference) {
+    if (cmd.vm().count("reference")) throw UsageError("give --reference or --reference-window, not both");
+    if (!in.collected()) throw UsageError("--reference-window needs --endpoint (the endpoint's collected data)");
+    if (cmd.vm().count("on-cluster")) throw UsageError("--reference-window reads collected data: no --on-cluster");
+    ref_path = "the endpoint's earlier window";  // monitor.reference does not apply
+  } else if (cmd.vm().count("reference-offset")) {
+    throw UsageError("--reference-offset goes with --reference-window");
+  }
   if (!ref_path) throw UsageError("--reference is required");
   if (in.collected() && cmd.vm().count("current")) throw UsageError("give --current or --endpoint, not both");
   if (!cur_path && !in.collected()) throw UsageError("--current (or --endpoint) is required");
@@ -193,7 +208,8 @@ int drift_cmd(Context& ctx, const std::vector<std::string>& args) {
     if (prediction) po.only.push_back(*prediction);
   }
   auto t0 = std::chrono::steady_clock::now();
-  auto ref = in.load(*ref_path, ro, po, false, ref_workspace);
+  auto ref = past_reference ? in.load_past_reference(ro, po, false) : in.load(*ref_path, ro, po, false, ref_workspace);
+  if (past_reference) ref_path = ref.path;
   std::optional<ClusterRun> cluster;
   Source cur;
   if (cmd.vm().count("on-cluster")) {

@@ -124,9 +124,11 @@ stats::Table Inputs::table(const std::string& path, const stats::ReadOptions& ro
   return data(workspace).read_ref(path, ro);
 }
 
-stats::Table Inputs::collected_table(const stats::ReadOptions& ro, const std::optional<std::string>& time_column) {
+stats::Table Inputs::collected_table(const stats::ReadOptions& ro, const std::optional<std::string>& time_column,
+                                     const std::optional<std::pair<SysTime, SysTime>>& span) {
   auto q = query();
   q.time_column = time_column;
+  if (span) std::tie(q.from, q.to) = *span;
   ReadStats st;
   auto t = data().read_collected(q, ro, &st);
   log::info(describe(q), ": ", st.folders.size(), " folders listed, ", st.blobs, " blobs, ", st.bytes, " bytes, ",
@@ -138,6 +140,14 @@ stats::Table Inputs::collected_table(const stats::ReadOptions& ro, const std::op
 Source Inputs::load_collected(const stats::ReadOptions& ro, const stats::ProfileOptions& po, bool keep_table,
                               const std::optional<std::string>& time_column) {
   auto t = collected_table(ro, time_column);
+  auto path = t.source;
+  return source_of(std::move(t), path, po, keep_table);
+}
+
+Source Inputs::load_past_reference(const stats::ReadOptions& ro, const stats::ProfileOptions& po, bool keep_table) {
+  const auto& q = query();
+  const auto span = reference_window(q.from, q.to, cmd_.str("reference-window"), cmd_.str("reference-offset"));
+  auto t = collected_table(ro, std::nullopt, span);
   auto path = t.source;
   return source_of(std::move(t), path, po, keep_table);
 }

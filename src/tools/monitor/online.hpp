@@ -38,8 +38,13 @@ class Inputs {
                         const std::optional<std::string>& time_column = std::nullopt);
   stats::Table table(const std::string& path, const stats::ReadOptions& ro,
                      const std::optional<std::string>& workspace = std::nullopt);
-  // The collected rows as a table (`time_column`: each record's time as that column).
-  stats::Table collected_table(const stats::ReadOptions& ro, const std::optional<std::string>& time_column);
+  // The collected rows as a table (`time_column`: each record's time as that column); `span`: of
+  // that window instead of the query's (the same endpoint, deployment and collections).
+  stats::Table collected_table(const stats::ReadOptions& ro, const std::optional<std::string>& time_column,
+                               const std::optional<std::pair<SysTime, SysTime>>& span = std::nullopt);
+  // The endpoint's own collected data of an earlier window as the reference (--reference-window,
+  // --reference-offset; see reference_window).
+  Source load_past_reference(const stats::ReadOptions& ro, const stats::ProfileOptions& po, bool keep_table);
   aml::Connection& connection();
   // The collected-data query (--window or --from/--to checked on first use).
   const CollectedQuery& query();
