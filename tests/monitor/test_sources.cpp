@@ -81,6 +81,28 @@ BOOST_AUTO_TEST_CASE(window_flags) {
   BOOST_CHECK_THROW(parse_window("", "2026-11-27T11:00:00Z", "2026-11-27T10:00:00Z", now), UsageError);
 }
 
+BOOST_AUTO_TEST_CASE(reference_window_of_the_endpoints_own_past) {
+  const auto from = parse_iso8601("2026-11-27T11:00:00Z"), to = parse_iso8601("2026-11-27T12:00:00Z");
+  auto text = [](std::pair<SysTime, SysTime> w) { return iso8601_utc(w.first) + ".." + iso8601_utc(w.second); };
+  // Default offset: the current window's length, so the reference is the window just before.
+  BOOST_TEST(text(reference_window(from, to, "1h", "")) == "2026-11-27T10:00:00Z..2026-11-27T11:00:00Z");
+  BOOST_TEST(text(reference_window(from, to, "24h", "")) == "2026-11-26T11:00:00Z..2026-11-27T11:00:00Z");
+  // [to - offset - size, to - offset): a week back, one day long.
+  BOOST_TEST(text(reference_window(from, to, "1d", "7d")) == "2026-11-19T12:00:00Z..2026-11-20T12:00:00Z");
+  // Touching the current window is fine; overlapping it is not.
+  BOOST_TEST(text(reference_window(from, to, "30m", "1h")) == "2026-11-27T10:30:00Z..2026-11-27T11:00:00Z");
+  try {
+    reference_window(from, to, "1h", "59m");
+    BOOST_FAIL("an overlapping reference window was accepted");
+  } catch (const UsageError& e) {
+    BOOST_TEST(std::string(e.what()).find("overlaps the current window 2026-11-27T11:00:00Z..2026-11-27T12:00:00Z") !=
+               std::string::npos);
+  }
+  BOOST_CHECK_THROW(reference_window(from, to, "0h", ""), UsageError);
+  BOOST_CHECK_THROW(reference_window(from, to, "1h", "0h"), UsageError);
+  BOOST_CHECK_THROW(reference_window(from, to, "soon", ""), UsageError);
+}
+
 BOOST_AUTO_TEST_CASE(health_rules) {
   HealthWindow w;
   w.requests = 100;
