@@ -643,6 +643,8 @@ class EndToEnd(unittest.TestCase):
         self.fail("operation did not finish")
 
     def deploy(self):
+        if getattr(type(self), "deployed", None):
+            return type(self).deployed
         local = self.srv.local
         s, h, j = local.arm("PUT", "/onlineEndpoints/churn", {"location": "local", "properties": {"authMode": "Key"}})
         if s == 404:
@@ -669,7 +671,8 @@ class EndToEnd(unittest.TestCase):
         self.assertEqual(self.wait_op(h), "Succeeded")
         _, _, e = local.arm("GET", "/onlineEndpoints/churn")
         _, _, k = local.arm("POST", "/onlineEndpoints/churn/listKeys")
-        return e["properties"]["scoringUri"], k["primaryKey"]
+        type(self).deployed = e["properties"]["scoringUri"], k["primaryKey"]
+        return type(self).deployed
 
     def test_collected_drift_health_and_decision(self):
         uri, key = self.deploy()
@@ -724,6 +727,50 @@ class EndToEnd(unittest.TestCase):
         self.assertTrue(d["signals"]["data_drift"]["triggered"])
         self.assertTrue(d["signals"]["endpoint_health"]["triggered"])
         self.assertTrue(any(r.startswith("endpoint_health breached") for r in d["reasons"]), d["reasons"])
+
+
+    def test_the_endpoints_earlier_window_as_reference(self):
+        # Runs after test_collected_... (name order), whose traffic lies before this test's windows.
+        import time
+        uri, key = self.deploy()
+        rng = random.Random(5)
+
+        def now():
+            return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+
+        def batch(shift):
+            # Starts on a fresh second (records carry whole-second times) and returns [start, end).
+            start = now() + dt.timedelta(seconds=1)
+            time.sleep(max(0.0, (start - dt.datetime.now(dt.timezone.utc)).total_seconds()))
+            data = rows(600, shift, rng)
+            for i in range(0, 600, 20):
+                s, _, _ = self.srv.local.call("POST", uri, {"data": data[i:i + 20]},
+                                              {"Authorization": "Bearer " + key, "Content-Type": "application/json"},
+                                              token=False)
+                self.assertEqual(s, 200)
+            end = now() + dt.timedelta(seconds=1)
+            time.sleep(max(0.0, (end - dt.datetime.now(dt.timezone.utc)).total_seconds()))
+            return start, end
+
+        a = batch(0)  # clean
+        b = batch(0)  # clean
+        c = batch(1)  # drifted
+
+        def drift(current, previous):
+            # The reference: the window just before the current one (the default offset), as long as `previous`.
+            size = "%ds" % (previous[1] - previous[0]).total_seconds()
+            cur_from = previous[1]  # windows touch: the reference ends where the current one starts
+            return self.srv.json("drift", "--endpoint", "churn", "--deployment", "blue", "--numeric-threshold", "0.2",
+                                 "--reference-window", size, "--from", iso(cur_from), "--to", iso(current[1]))
+
+        d = drift(b, a)
+        self.assertEqual(d["reference"]["rows"], 600, d["reference"])
+        self.assertEqual(d["current"]["rows"], 600, d["current"])
+        self.assertEqual(d["outcome"], "no_drift", d)
+        d = drift(c, b)
+        self.assertEqual((d["reference"]["rows"], d["current"]["rows"]), (600, 600))
+        self.assertEqual(d["outcome"], "drift", d)
+        self.assertIn("age", {f["name"] for f in d["features"] if f["drifted"]})
 
 
 if __name__ == "__main__":
