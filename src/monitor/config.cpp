@@ -88,7 +88,8 @@ std::pair<int, int> parse_debounce(const yaml::Document& d, const YAML::Node& db
 
 // monitor.health: {rules: [p95_ms>300, ...], debounce: {breaches, windows}, interval: 1h}.
 HealthConfig parse_health(const yaml::Document& d, const YAML::Node& h) {
-  if (!h.IsMap()) d.fail(h, "'health' must be a map: {rules: [METRIC>X, ...], debounce: {breaches, windows}, interval}");
+  if (!h.IsMap())
+    d.fail(h, "'health' must be a map: {rules: [METRIC>X, ...], debounce: {breaches, windows}, interval}");
   for (auto it : h) {
     const auto key = yaml::scalar(it.first);
     if (key != "rules" && key != "debounce" && key != "interval")
@@ -177,8 +178,8 @@ MonitorConfig parse_config(const std::string& text, const std::string& source) {
   const YAML::Node m = d.root["monitor"];
   if (!m.IsMap()) d.fail(m, "'monitor' must be a map");
   static const std::set<std::string> known = {
-      "reference", "current", "timestamp",    "label",       "prediction",  "score",        "task",   "compat",
-      "columns",   "exclude", "numeric",      "categorical", "drift_share", "features",     "window", "signals",
+      "reference", "current", "timestamp",    "label",       "prediction",  "score",         "task",   "compat",
+      "columns",   "exclude", "numeric",      "categorical", "drift_share", "features",      "window", "signals",
       "debounce",  "metrics", "data_quality", "psi_bins",    "target",      "reference_env", "health"};
   for (auto it : m) {
     const auto key = yaml::scalar(it.first);

@@ -268,7 +268,8 @@ std::pair<SysTime, SysTime> reference_window(SysTime from, SysTime to, const std
     return d;
   };
   const auto length = positive("--reference-window", size);
-  const auto off = offset.empty() ? std::chrono::duration_cast<Duration>(to - from) : positive("--reference-offset", offset);
+  const auto off =
+      offset.empty() ? std::chrono::duration_cast<Duration>(to - from) : positive("--reference-offset", offset);
   const SysTime end = to - off, start = end - length;
   if (end > from)
     throw UsageError("the reference window " + iso8601_utc(start) + ".." + iso8601_utc(end) +

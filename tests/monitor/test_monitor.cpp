@@ -187,12 +187,12 @@ BOOST_AUTO_TEST_CASE(health_errors_name_file_line_and_column) {
              "amlops.yml:3:25: health rule 'p95_ms': expected METRIC>VALUE (or <, >=, <=), e.g. p95_ms>300");
   BOOST_TEST(config_error("monitor:\n  health:\n    rules: [p95_ms>fast]\n") ==
              "amlops.yml:3:13: health rule 'p95_ms>fast': the value is not a number");
-  BOOST_TEST(config_error("monitor:\n  health:\n    rules: [{metric: p95_ms}]\n").rfind("amlops.yml:3:13: a health rule is",
-                                                                                      0) == 0);
+  BOOST_TEST(config_error("monitor:\n  health:\n    rules: [{metric: p95_ms}]\n")
+                 .rfind("amlops.yml:3:13: a health rule is", 0) == 0);
   BOOST_TEST(config_error("monitor:\n  health: {interval: 1h}\n").rfind("amlops.yml:2:11: health needs 'rules'", 0) ==
              0);
-  BOOST_TEST(config_error("monitor:\n  health: {rules: p95_ms>300}\n").rfind("amlops.yml:2:19: health needs 'rules'",
-                                                                             0) == 0);
+  BOOST_TEST(
+      config_error("monitor:\n  health: {rules: p95_ms>300}\n").rfind("amlops.yml:2:19: health needs 'rules'", 0) == 0);
   BOOST_TEST(config_error("monitor:\n  health: {rules: [p95_ms>300], interval: soon}\n") ==
              "amlops.yml:2:43: interval must be a duration of at least a minute (5m, 1h)");
   BOOST_TEST(config_error("monitor:\n  health: {rules: [p95_ms>300], interval: 30s}\n") ==
@@ -203,7 +203,8 @@ BOOST_AUTO_TEST_CASE(health_errors_name_file_line_and_column) {
              "amlops.yml:2:44: unknown key 'k' in 'health.debounce' (expected breaches and windows)");
   BOOST_TEST(config_error("monitor:\n  health: {rules: [p95_ms>300], every: 1h}\n") ==
              "amlops.yml:2:33: unknown key 'monitor.health.every' (expected rules, debounce or interval)");
-  BOOST_TEST(config_error("monitor:\n  health: [p95_ms>300]\n").rfind("amlops.yml:2:11: 'health' must be a map", 0) == 0);
+  BOOST_TEST(config_error("monitor:\n  health: [p95_ms>300]\n").rfind("amlops.yml:2:11: 'health' must be a map", 0) ==
+             0);
 }
 
 BOOST_AUTO_TEST_CASE(mangled_configurations_fail_only_with_typed_errors) {
