@@ -86,6 +86,34 @@ std::pair<int, int> parse_debounce(const yaml::Document& d, const YAML::Node& db
   return {static_cast<int>(k), static_cast<int>(n)};
 }
 
+// A positive duration of at least a minute ("1h"), else a located error.
+std::string duration_text(const yaml::Document& d, const YAML::Node& n, const std::string& what) {
+  const auto text = yaml::scalar(n);
+  std::optional<Duration> dur;
+  try {
+    dur = parse_duration(text);
+  } catch (const Error&) {  // reported below, located
+  }
+  if (!dur || std::chrono::duration_cast<std::chrono::minutes>(*dur).count() < 1)
+    d.fail(n, what + " must be a duration of at least a minute (5m, 1h, 7d)");
+  return text;
+}
+
+// monitor.reference: {endpoint_window: SIZE, offset: OFFSET}.
+ReferenceWindow parse_reference_window(const yaml::Document& d, const YAML::Node& r) {
+  for (auto it : r) {
+    const auto key = yaml::scalar(it.first);
+    if (key != "endpoint_window" && key != "offset")
+      d.fail(it.first, "unknown key 'monitor.reference." + key + "' (expected endpoint_window and offset)");
+  }
+  if (!r["endpoint_window"])
+    d.fail(r, "reference as a map is the endpoint's earlier window: {endpoint_window: 24h, offset: 7d}");
+  ReferenceWindow w;
+  w.size = duration_text(d, r["endpoint_window"], "endpoint_window");
+  if (r["offset"]) w.offset = duration_text(d, r["offset"], "offset");
+  return w;
+}
+
 // monitor.health: {rules: [p95_ms>300, ...], debounce: {breaches, windows}, interval: 1h}.
 HealthConfig parse_health(const yaml::Document& d, const YAML::Node& h) {
   if (!h.IsMap())
@@ -109,16 +137,7 @@ HealthConfig parse_health(const yaml::Document& d, const YAML::Node& h) {
     c.rules.push_back(yaml::scalar(r));
   }
   if (const YAML::Node db = h["debounce"]) std::tie(c.breaches, c.windows) = parse_debounce(d, db, "health.debounce");
-  if (const YAML::Node iv = h["interval"]) {
-    c.interval = yaml::scalar(iv);
-    std::optional<Duration> dur;
-    try {
-      dur = parse_duration(c.interval);
-    } catch (const Error&) {  // reported below, located
-    }
-    if (!dur || std::chrono::duration_cast<std::chrono::minutes>(*dur).count() < 1)
-      d.fail(iv, "interval must be a duration of at least a minute (5m, 1h)");
-  }
+  if (const YAML::Node iv = h["interval"]) c.interval = duration_text(d, iv, "interval");
   return c;
 }
 
@@ -185,12 +204,19 @@ MonitorConfig parse_config(const std::string& text, const std::string& source) {
     const auto key = yaml::scalar(it.first);
     if (!known.count(key)) d.fail(it.first, "unknown key 'monitor." + key + "'");
   }
-  c.reference = opt_str(d, m, "reference");
+  if (const YAML::Node r = m["reference"]; r && r.IsMap())
+    c.reference_window = parse_reference_window(d, r);
+  else
+    c.reference = opt_str(d, m, "reference");
   c.current = opt_str(d, m, "current");
   if (auto env = opt_str(d, m, "reference_env")) {
     const YAML::Node envs = d.root["environments"];
     // A key that is not there is a zombie node: only operator! may be asked of it.
     const YAML::Node e = envs && envs.IsMap() ? envs[*env] : YAML::Node();
+    if (c.reference_window)
+      d.fail(m["reference_env"],
+             "reference_env names the workspace of a data reference, not of "
+             "the endpoint's earlier window");
     if (!e || !e.IsMap() || !e["workspace"])
       d.fail(m["reference_env"],
              "reference_env '" + *env + "' is no environment with a workspace under 'environments:'");

@@ -34,12 +34,20 @@ struct HealthConfig {
   std::string interval = "1h";
 };
 
+// monitor.reference: {endpoint_window: 24h, offset: 7d}: the reference is the monitored endpoint's
+// own collected data of an earlier window (drift/decide with --endpoint; the flags
+// --reference-window / --reference-offset). An empty offset: the current window's length.
+struct ReferenceWindow {
+  std::string size, offset;
+};
+
 struct MonitorConfig {
   std::string file;
   std::optional<std::string> reference, current, timestamp, label, prediction, score, task;
   // monitor.reference_env: the workspace (environments.<env>.workspace) that holds an azureml:
   // reference from this file, e.g. training's dev workspace when production is monitored.
   std::optional<std::string> reference_workspace;
+  std::optional<ReferenceWindow> reference_window;  // monitor.reference as a map (then `reference` is unset)
   stats::DriftOptions drift;
   std::string window = "daily";  // daily | weekly | N (rows)
   bool data_drift = true, prediction_drift = true, data_quality = true;

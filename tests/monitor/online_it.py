@@ -335,6 +335,34 @@ class Collected(unittest.TestCase):
         d = self.srv.json("drift", "--exclude", "yhat", "--reference-window", "2h", *self.window(H2))
         self.assertEqual(d["reference"]["rows"], 1200)
 
+    def test_earlier_window_from_amlops_yml(self):
+        with open(os.path.join(self.srv.work, "past.yml"), "w") as f:
+            f.write("monitor:\n  reference: {endpoint_window: 1h}\n  numeric: {method: wasserstein_norm, threshold: 0.2}\n"
+                    "  exclude: [yhat]\n  window: '300'\n  debounce: {breaches: 2, windows: 2}\n")
+        # drift --config: the same as the flags.
+        by_file = self.srv.json("drift", "--config", "past.yml", *self.window(H2))
+        by_flag = self.srv.json("drift", "--exclude", "yhat", "--numeric-threshold", "0.2", "--reference-window", "1h",
+                                *self.window(H2))
+        self.assertEqual(by_file["reference"], by_flag["reference"])
+        self.assertEqual(by_file["outcome"], "drift")
+        self.assertEqual(by_file["features"], by_flag["features"])
+        self.assertEqual(self.srv.json("drift", "--config", "past.yml", *self.window(H1))["outcome"], "no_drift")
+        # --reference-offset over the file's offset; --reference over the whole window.
+        d = self.srv.json("drift", "--config", "past.yml", "--reference-offset", "2h", *self.window(H2))
+        self.assertIn(iso(H0) + ".." + iso(H1), d["reference"]["source"])
+        d = self.srv.json("drift", "--config", "past.yml", "--reference", "ref.csv", *self.window(H2))
+        self.assertEqual(d["reference"]["source"], "ref.csv")
+        # decide: the hour before as the reference, the current hour in two 300-row windows.
+        span = ["--endpoint", "churn", "--deployment", "blue", "--from", iso(H2), "--to", iso(H3)]
+        d = self.srv.json("decide", "--config", "past.yml", *span)
+        self.assertTrue(d["retrain"], d)
+        self.assertTrue(d["signals"]["data_drift"]["triggered"])
+        span = ["--endpoint", "churn", "--deployment", "blue", "--from", iso(H1), "--to", iso(H2)]
+        self.assertFalse(self.srv.json("decide", "--config", "past.yml", *span)["retrain"])
+        # Without --endpoint there is no earlier window to read: exit 2.
+        p = self.srv.run("drift", "--config", "past.yml", "--current", "ref.csv", check=2)
+        self.assertIn("needs --endpoint", p.stderr)
+
     def test_earlier_window_errors(self):
         # Overlapping windows, and flags that do not go together: usage errors (exit 2).
         p = self.srv.run("drift", "--reference-window", "1h", "--reference-offset", "30m", *self.window(H2), check=2)

@@ -179,6 +179,28 @@ BOOST_AUTO_TEST_CASE(health_rules_debounce_and_interval) {
   BOOST_TEST(!parse_health_rule(c.health->rules[0]).breached(slow));
 }
 
+BOOST_AUTO_TEST_CASE(reference_as_the_endpoints_earlier_window) {
+  auto c = parse_config("monitor:\n  reference: {endpoint_window: 24h, offset: 7d}\n", "amlops.yml");
+  BOOST_TEST(!c.reference);
+  BOOST_REQUIRE(c.reference_window);
+  BOOST_TEST(c.reference_window->size == "24h");
+  BOOST_TEST(c.reference_window->offset == "7d");
+  auto d = parse_config("monitor:\n  reference: {endpoint_window: 1h}\n", "amlops.yml");
+  BOOST_TEST(d.reference_window->offset.empty());  // the current window's length, at run time
+  BOOST_TEST(!parse_config("monitor:\n  reference: r.csv\n", "amlops.yml").reference_window);
+  BOOST_TEST(config_error("monitor:\n  reference: {offset: 7d}\n")
+                 .rfind("amlops.yml:2:14: reference as a map is the endpoint's earlier window", 0) == 0);
+  BOOST_TEST(config_error("monitor:\n  reference: {endpoint_window: 24h, size: 1h}\n") ==
+             "amlops.yml:2:37: unknown key 'monitor.reference.size' (expected endpoint_window and offset)");
+  BOOST_TEST(config_error("monitor:\n  reference: {endpoint_window: yesterday}\n") ==
+             "amlops.yml:2:32: endpoint_window must be a duration of at least a minute (5m, 1h, 7d)");
+  BOOST_TEST(config_error("monitor:\n  reference: {endpoint_window: 1h, offset: 0h}\n") ==
+             "amlops.yml:2:44: offset must be a duration of at least a minute (5m, 1h, 7d)");
+  BOOST_TEST(config_error("environments: {dev: {workspace: w}}\nmonitor:\n  reference: {endpoint_window: 1h}\n"
+                          "  reference_env: dev\n")
+                 .rfind("amlops.yml:4:18: reference_env names the workspace of a data reference", 0) == 0);
+}
+
 BOOST_AUTO_TEST_CASE(health_errors_name_file_line_and_column) {
   BOOST_TEST(config_error("monitor:\n  health:\n    rules: [p95>300]\n") ==
              "amlops.yml:3:13: health rule 'p95>300': unknown metric 'p95' (requests, c2xx, c4xx, c5xx, error_rate, "
@@ -194,9 +216,9 @@ BOOST_AUTO_TEST_CASE(health_errors_name_file_line_and_column) {
   BOOST_TEST(
       config_error("monitor:\n  health: {rules: p95_ms>300}\n").rfind("amlops.yml:2:19: health needs 'rules'", 0) == 0);
   BOOST_TEST(config_error("monitor:\n  health: {rules: [p95_ms>300], interval: soon}\n") ==
-             "amlops.yml:2:43: interval must be a duration of at least a minute (5m, 1h)");
+             "amlops.yml:2:43: interval must be a duration of at least a minute (5m, 1h, 7d)");
   BOOST_TEST(config_error("monitor:\n  health: {rules: [p95_ms>300], interval: 30s}\n") ==
-             "amlops.yml:2:43: interval must be a duration of at least a minute (5m, 1h)");
+             "amlops.yml:2:43: interval must be a duration of at least a minute (5m, 1h, 7d)");
   BOOST_TEST(config_error("monitor:\n  health: {rules: [p95_ms>300], debounce: {breaches: 3, windows: 2}}\n") ==
              "amlops.yml:2:43: health.debounce needs whole numbers 1 <= breaches <= windows");
   BOOST_TEST(config_error("monitor:\n  health: {rules: [p95_ms>300], debounce: {k: 2}}\n") ==

@@ -125,6 +125,36 @@ int profile_cmd(Context& ctx, const std::vector<std::string>& args) {
   return 0;
 }
 
+// --reference-window SIZE [--reference-offset OFFSET] (drift, decide): the endpoint's earlier window
+// as the reference; over `file` (monitor.reference as a map). Checks that the current data is an
+// endpoint's collected data.
+std::optional<ReferenceWindow> past_reference(const cli::Command& cmd, Inputs& in,
+                                              std::optional<ReferenceWindow> file) {
+  if (cmd.vm().count("reference-window")) {
+    if (cmd.vm().count("reference")) throw UsageError("give --reference or --reference-window, not both");
+    file = ReferenceWindow{cmd.str("reference-window"), cmd.str("reference-offset")};
+  } else if (cmd.vm().count("reference-offset")) {
+    if (!file) throw UsageError("--reference-offset goes with --reference-window");
+    file->offset = cmd.str("reference-offset");
+  }
+  if (!file) return file;
+  if (!in.collected())
+    throw UsageError(
+        "the endpoint's earlier window as the reference (--reference-window or monitor.reference: "
+        "{endpoint_window: ...}) needs --endpoint, whose collected data is the current data");
+  if (cmd.vm().count("on-cluster")) throw UsageError("--reference-window reads collected data: no --on-cluster");
+  return file;
+}
+
+void add_past_reference_options(cli::Command& cmd) {
+  cmd.options()("reference-window", value<std::string>(),
+                "with --endpoint: the reference is the endpoint's own collected data of this span (e.g. 24h) ending "
+                "--reference-offset before the current window's end, instead of --reference")(
+      "reference-offset", value<std::string>(),
+      "how far before the current window's end the reference window ends (default: the current window's "
+      "length, the window just before it)");
+}
+
 // ---------------------------------------------------------------------------------------------
 int drift_cmd(Context& ctx, const std::vector<std::string>& args) {
   cli::Command cmd(ctx, "drift", "Data drift and prediction drift of current data against a reference.",
@@ -143,13 +173,8 @@ int drift_cmd(Context& ctx, const std::vector<std::string>& args) {
       "fewer rows than this in the reference or the current data: too few rows to judge (exit 1 with "
       "--fail-on-drift), never 'no drift'")(
       "fail-on-drift", bool_switch(), "exit 1 when dataset or prediction drift is found, or there are too few rows")(
-      "fail-on-quality", bool_switch(), "exit 1 when a data-quality threshold is breached")(
-      "reference-window", value<std::string>(),
-      "with --endpoint: the reference is the endpoint's own collected data of this span (e.g. 24h) ending "
-      "--reference-offset before the current window's end, instead of --reference")(
-      "reference-offset", value<std::string>(),
-      "how far before the current window's end the reference window ends (default: the current window's "
-      "length, the window just before it)");
+      "fail-on-quality", bool_switch(), "exit 1 when a data-quality threshold is breached");
+  add_past_reference_options(cmd);
   add_collected_options(cmd);
   add_cluster_options(cmd);
   cli::add_markdown_option(cmd);
@@ -159,6 +184,7 @@ int drift_cmd(Context& ctx, const std::vector<std::string>& args) {
   stats::QualityOptions quality;
   Target target;
   std::optional<std::string> ref_path, cur_path, prediction, ref_workspace;
+  std::optional<ReferenceWindow> past;  // the endpoint's earlier window as the reference
   if (cmd.vm().count("config")) {
     auto cfg = load_config(cmd.str("config"));
     o = cfg.drift;
@@ -167,6 +193,7 @@ int drift_cmd(Context& ctx, const std::vector<std::string>& args) {
     };
     if (cfg.reference) ref_path = data_path(*cfg.reference);
     ref_workspace = cfg.reference_workspace;
+    past = cfg.reference_window;
     if (cfg.current) cur_path = data_path(*cfg.current);
     prediction = cfg.prediction;
     quality = cfg.quality;
@@ -181,18 +208,12 @@ int drift_cmd(Context& ctx, const std::vector<std::string>& args) {
   if (cmd.vm().count("reference")) {
     ref_path = cmd.str("reference");
     ref_workspace.reset();  // monitor.reference_env is the workspace of monitor.reference only
+    past.reset();
   }
   if (cmd.vm().count("current")) cur_path = cmd.str("current");
   if (cmd.vm().count("prediction")) prediction = cmd.str("prediction");
-  const bool past_reference = cmd.vm().count("reference-window") > 0;
-  if (past_reference) {
-    if (cmd.vm().count("reference")) throw UsageError("give --reference or --reference-window, not both");
-    if (!in.collected()) throw UsageError("--reference-window needs --endpoint (the endpoint's collected data)");
-    if (cmd.vm().count("on-cluster")) throw UsageError("--reference-window reads collected data: no --on-cluster");
-    ref_path = "the endpoint's earlier window";  // monitor.reference does not apply
-  } else if (cmd.vm().count("reference-offset")) {
-    throw UsageError("--reference-offset goes with --reference-window");
-  }
+  past = past_reference(cmd, in, past);
+  if (past) ref_path = "the endpoint's earlier window";
   if (!ref_path) throw UsageError("--reference is required");
   if (in.collected() && cmd.vm().count("current")) throw UsageError("give --current or --endpoint, not both");
   if (!cur_path && !in.collected()) throw UsageError("--current (or --endpoint) is required");
@@ -208,8 +229,8 @@ int drift_cmd(Context& ctx, const std::vector<std::string>& args) {
     if (prediction) po.only.push_back(*prediction);
   }
   auto t0 = std::chrono::steady_clock::now();
-  auto ref = past_reference ? in.load_past_reference(ro, po, false) : in.load(*ref_path, ro, po, false, ref_workspace);
-  if (past_reference) ref_path = ref.path;
+  auto ref = past ? in.load_past_reference(*past, ro, po, false) : in.load(*ref_path, ro, po, false, ref_workspace);
+  if (past) ref_path = ref.path;
   std::optional<ClusterRun> cluster;
   Source cur;
   if (cmd.vm().count("on-cluster")) {
@@ -404,6 +425,7 @@ int decide_cmd(Context& ctx, const std::vector<std::string>& args) {
   add_quality_options(cmd);
   add_target_options(cmd);
   add_collected_options(cmd, "lookback");
+  add_past_reference_options(cmd);
   add_health_options(cmd);
   cli::add_markdown_option(cmd);
   if (!cmd.parse(args)) return 0;
@@ -412,13 +434,16 @@ int decide_cmd(Context& ctx, const std::vector<std::string>& args) {
   if (cmd.vm().count("reference")) {
     c.reference = cmd.str("reference");
     c.reference_workspace.reset();  // monitor.reference_env is the workspace of monitor.reference only
+    c.reference_window.reset();
   }
   if (cmd.vm().count("current")) c.current = cmd.str("current");
   if (cmd.vm().count("window")) c.window = cmd.str("window");
   apply_quality_options(cmd, c.quality);
   apply_target_options(cmd, c.target);
-  if (!c.reference) throw ConfigError(c.file + ": monitor.reference is required (or --reference)");
   if (c.current) in.set_collected(false);  // --endpoint then names the endpoint whose health is read
+  c.reference_window = past_reference(cmd, in, c.reference_window);
+  if (!c.reference && !c.reference_window)
+    throw ConfigError(c.file + ": monitor.reference is required (or --reference)");
   if (!c.current && !in.collected())
     throw ConfigError(c.file + ": monitor.current is required (or --current or --endpoint)");
   if (!valid_window(c.window))
@@ -430,7 +455,9 @@ int decide_cmd(Context& ctx, const std::vector<std::string>& args) {
   auto data_path = [&](const std::string& p, bool from_config) {
     return is_workspace_ref(p) ? p : resolve_config_path(c.file, p, from_config);
   };
-  auto ref = in.load(data_path(*c.reference, ref_from_config), ro, po, true, c.reference_workspace);
+  auto ref = c.reference_window
+                 ? in.load_past_reference(*c.reference_window, ro, po, true)
+                 : in.load(data_path(*c.reference, ref_from_config), ro, po, true, c.reference_workspace);
   auto cur = in.collected() ? std::move(*in.load_collected(ro, po, true, c.timestamp).table)
                             : in.table(data_path(*c.current, cur_from_config), ro);
   auto d = decide(c, ref, cur, po);

@@ -144,9 +144,10 @@ Source Inputs::load_collected(const stats::ReadOptions& ro, const stats::Profile
   return source_of(std::move(t), path, po, keep_table);
 }
 
-Source Inputs::load_past_reference(const stats::ReadOptions& ro, const stats::ProfileOptions& po, bool keep_table) {
+Source Inputs::load_past_reference(const ReferenceWindow& w, const stats::ReadOptions& ro,
+                                   const stats::ProfileOptions& po, bool keep_table) {
   const auto& q = query();
-  const auto span = reference_window(q.from, q.to, cmd_.str("reference-window"), cmd_.str("reference-offset"));
+  const auto span = reference_window(q.from, q.to, w.size, w.offset);
   auto t = collected_table(ro, std::nullopt, span);
   auto path = t.source;
   return source_of(std::move(t), path, po, keep_table);

@@ -43,8 +43,9 @@ class Inputs {
   stats::Table collected_table(const stats::ReadOptions& ro, const std::optional<std::string>& time_column,
                                const std::optional<std::pair<SysTime, SysTime>>& span = std::nullopt);
   // The endpoint's own collected data of an earlier window as the reference (--reference-window,
-  // --reference-offset; see reference_window).
-  Source load_past_reference(const stats::ReadOptions& ro, const stats::ProfileOptions& po, bool keep_table);
+  // --reference-offset or monitor.reference's map; see reference_window).
+  Source load_past_reference(const ReferenceWindow& w, const stats::ReadOptions& ro, const stats::ProfileOptions& po,
+                             bool keep_table);
   aml::Connection& connection();
   // The collected-data query (--window or --from/--to checked on first use).
   const CollectedQuery& query();
