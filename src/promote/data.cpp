@@ -3,9 +3,12 @@
 // and register them there as a version of the same name tagged with the model.
 //
 // How a job's registered output is recognised: a job output with `assetName` becomes a data
-// version when the job completes; the job's GET keeps the output's assetName (and assetVersion
-// where the API version accepts one) and its `uri`, and the version's dataUri is that output's
-// location. The properties azureml.jobName / azureml.jobOutputName are matched too when present.
+// version when the job completes (JobOutput.assetName, "asset name the job's named output is
+// registered with"; the jobs list filters by it). The job's GET keeps the output's assetName (and
+// assetVersion where the API version accepts one: 2025-01-01-preview rejects it) and its `uri`
+// (absent: the default azureml://datastores/<default>/paths/azureml/<job>/<output>/), and the
+// version's dataUri is that output's location. A DataVersion has no jobName field (a ModelVersion
+// has): the properties azureml.jobName / azureml.jobOutputName are matched when present.
 #include <algorithm>
 #include <set>
 
@@ -29,13 +32,6 @@ std::vector<json::Document> data_versions(azure::Workspace& ws, const std::strin
     if (e.status() == 404) return {};  // no such asset
     throw;
   }
-}
-
-bool numeric_less(const std::string& a, const std::string& b) {
-  auto x = str::parse_int(a), y = str::parse_int(b);
-  if (x && y) return *x < *y;
-  if (x != y) return static_cast<bool>(x);
-  return a < b;
 }
 
 // Datastore and path of a URI without a trailing '/', for comparing two spellings of one location.
@@ -90,9 +86,11 @@ std::vector<DataCopy> find_model_data(azure::Workspace& source, const json::Valu
         if (uri == aml::job_output_uri(job_name, jo.output)) match = true;
         auto a = location(uri), b = location(jo.uri);
         if (a && b && *a == *b) match = true;
+        // The service's default output location: azureml/{job}/{output} of the default datastore.
+        if (a && jo.uri.empty() && a->second == "azureml/" + job_name + "/" + jo.output) match = true;
       }
       if (!match || ver.empty()) continue;
-      if (!best || numeric_less(best_version, ver)) {
+      if (!best || version_less(best_version, ver)) {
         best_version = ver;
         best = std::move(v);
       }
@@ -131,8 +129,8 @@ std::vector<DataCopy> find_model_data(azure::Workspace& source, const json::Valu
     out.push_back(std::move(d));
   }
   if (!missing.empty())
-    throw UsageError("promotion.data: no data of " + model.str() + " to take along in workspace " +
-                     source.ref().name + ": " + str::join(missing, "; ") + ". Nothing was promoted.");
+    throw UsageError("promotion.data: no data of " + model.str() + " to take along in workspace " + source.ref().name +
+                     ": " + str::join(missing, "; ") + ". Nothing was promoted.");
   return out;
 }
 
@@ -144,7 +142,7 @@ void plan_model_data(azure::Workspace& target, const ModelRef& model, std::vecto
     for (auto& v : data_versions(target, d.name)) {
       std::string ver = json::opt_string(v, "/name").value_or("");
       taken.insert(ver);
-      if (str::parse_int(ver) && numeric_less(latest_num, ver)) latest_num = ver;
+      if (str::parse_int(ver) && version_less(latest_num, ver)) latest_num = ver;
       auto tags = json::string_map(v, "/properties/tags");
       if (tags["amlops.model"] == model.str() && d.status.empty()) {
         d.status = "unchanged";

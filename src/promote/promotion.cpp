@@ -14,13 +14,6 @@ namespace {
 
 constexpr const char* kProvider = "/providers/Microsoft.MachineLearningServices/";
 
-bool version_less(const std::string& a, const std::string& b) {
-  auto x = str::parse_int(a), y = str::parse_int(b);
-  if (x && y) return *x < *y;
-  if (x != y) return static_cast<bool>(x);  // numbers sort before names
-  return a < b;
-}
-
 // "azureml://datastores/..." or "azureml://jobs/..." of `ws` in the form another workspace can
 // resolve (azureml://subscriptions/S/resourcegroups/RG/workspaces/W/...); other URIs unchanged.
 std::string qualified_uri(const std::string& uri, const azure::WorkspaceRef& ws) {
@@ -47,6 +40,13 @@ json::Document properties_body(const json::Value& version) {
 }
 
 }  // namespace
+
+bool version_less(const std::string& a, const std::string& b) {
+  auto x = str::parse_int(a), y = str::parse_int(b);
+  if (x && y) return *x < *y;
+  if (x != y) return static_cast<bool>(x);  // numbers sort before names
+  return a < b;
+}
 
 ModelRef ModelRef::parse(const std::string& text) {
   auto nv = aml::parse_name_version(text);

@@ -21,6 +21,9 @@ struct ModelRef {
   [[nodiscard]] std::string str() const { return name + ":" + version; }
 };
 
+// Version order of asset versions: numbers by value, before names (by text).
+bool version_less(const std::string& a, const std::string& b);
+
 // Where model versions live: a workspace, or a registry (in the workspace's subscription and
 // resource group).
 struct Scope {
@@ -88,8 +91,8 @@ struct DataCopy {
 // (its amlops.job): the job's output with that assetName (its assetVersion when the service gives
 // one), matched to the data versions by their properties azureml.jobName or by their URI being the
 // job output's. UsageError naming every name without such a version (or without files).
-std::vector<DataCopy> find_model_data(azure::Workspace& source, const json::Value& model_version,
-                                      const ModelRef& model, const std::vector<std::string>& names);
+std::vector<DataCopy> find_model_data(azure::Workspace& source, const json::Value& model_version, const ModelRef& model,
+                                      const std::vector<std::string>& names);
 // Decides each copy's target version: a version of the same name already tagged amlops.model=<model>
 // is `unchanged`; else the model's version when unused, else the next integer.
 void plan_model_data(azure::Workspace& target, const ModelRef& model, std::vector<DataCopy>& data);
@@ -104,8 +107,8 @@ struct Outcome {
   std::vector<std::string> plan;  // the steps (done, or to do with --dry-run)
   bool already = false;           // promoted before: nothing changed
   bool changed = false;
-  std::string model_id;  // the candidate's id in the target
-  std::string previous;  // the previous champion (NAME:VERSION), empty when none
+  std::string model_id;        // the candidate's id in the target
+  std::string previous;        // the previous champion (NAME:VERSION), empty when none
   std::vector<DataCopy> data;  // policy `promotion.data`, in the target environment's workspace
 };
 

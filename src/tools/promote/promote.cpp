@@ -171,8 +171,7 @@ int cmd_promote(Context& ctx, const std::vector<std::string>& args) {
     }
     // The data that travels with the model, as the target's monitoring reads it (azureml:NAME:VERSION).
     std::string data_ids;
-    for (auto& d : o.data)
-      data_ids += (data_ids.empty() ? "" : ",") + ("azureml:" + d.name + ":" + d.target_version);
+    for (auto& d : o.data) data_ids += (data_ids.empty() ? "" : ",") + ("azureml:" + d.name + ":" + d.target_version);
     if (!o.data.empty()) {
       extra += "\nData of `" + cand.str() + "` in workspace " + target.workspace.name + ":\n\n";
       for (auto& d : o.data)
@@ -225,8 +224,8 @@ int cmd_promote(Context& ctx, const std::vector<std::string>& args) {
       }
       if (!o.already) os << "model id in target: " << o.model_id << "\n";
       for (auto& d : o.data)
-        os << "data in workspace " << target.workspace.name << ": azureml:" << d.name << ":" << d.target_version
-           << " (" << d.status << ")\n";
+        os << "data in workspace " << target.workspace.name << ": azureml:" << d.name << ":" << d.target_version << " ("
+           << d.status << ")\n";
     });
     return o.decision.promote ? 0 : 1;
   });
