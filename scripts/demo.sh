@@ -51,7 +51,8 @@ say "amlops-local: $AMLOPS_ARM_ENDPOINT"
 say "dev: $DEV"
 say "prod: $PROD (promotes into the registry churn-registry)"
 # The starter's amlops.yml with this machine's workspaces; the monitor's reference is the data
-# asset churn-reference (the scored test split) that the training job registers in dev.
+# asset churn-reference (the scored test split) that the training job registers in dev and
+# promotion (promotion.data) copies into prod with the model.
 "$py" - "$starter/amlops.yml" "$work/amlops.yml" "$DEV" "$PROD" <<'PY'
 import re, sys
 src, dst, dev, prod = sys.argv[1:]
@@ -97,7 +98,8 @@ step "promote churn:$v1 to prod: no champion yet, so the thresholds alone decide
 amlops promote promote --candidate "churn:$v1" --to prod --config "$cfg" --markdown "$out/fragments/promote1.md" \
   --output json > "$out/json/promote1.json"
 say "decision: $(jget "$out/json/promote1.json" 'd["decision"]') (target $(jget "$out/json/promote1.json" 'd.get("target")'))"
-summary "- promote churn:$v1: $(jget "$out/json/promote1.json" 'd["decision"]')"
+say "reference data in prod: $(jget "$out/json/promote1.json" '", ".join(x["name"] + ":" + x["version"] + " (" + x["status"] + ", from dev " + x["name"] + ":" + x["source_version"] + ")" for x in d.get("data", [])) or "none"')"
+summary "- promote churn:$v1: $(jget "$out/json/promote1.json" 'd["decision"]'); reference data in prod: $(jget "$out/json/promote1.json" '", ".join(x["name"] + ":" + x["version"] for x in d.get("data", [])) or "none"')"
 
 export AMLOPS_WORKSPACE="$PROD"
 step "rollout blue in prod from the registry, with a smoke test (a first deployment goes to 100 %)"
@@ -160,7 +162,7 @@ drift_to=$(next_second)
 say "clean window $clean_from..$clean_to, drifted window $clean_to..$drift_to"
 
 step "monitor the endpoint's collected data: the clean window, then the drifted one"
-say "reference: azureml:churn-reference@latest in dev (registered by $job1: the train step's scored test split)"
+say "reference: azureml:churn-reference@latest in prod (churn:$v1's own scored test split, from $job1, copied at promotion)"
 mon=(--config "$cfg" --endpoint churn-endpoint --collection "model_inputs,model_outputs")
 amlops-monitor drift "${mon[@]}" --from "$clean_from" --to "$clean_to" --report "$out/drift-clean.html" \
   --output json > "$out/json/drift-clean.json"

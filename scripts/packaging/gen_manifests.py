@@ -119,6 +119,7 @@ TOOLS = {
             "decision": "promote or block",
             "model_id": "azureml:NAME:VERSION promoted (when promoted)",
             "previous_champion": "the champion before this promotion",
+            "data": "the data assets that travel with the model (promotion.data): azureml:NAME:VERSION in the target workspace, comma-separated",
         },
     },
     "deploy": {

@@ -1,5 +1,6 @@
 #include "promote/policy.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 
@@ -129,7 +130,8 @@ Config parse_config(const yaml::Document& d) {
   if (const YAML::Node m = root["promotion"]; m.IsDefined() && !m.IsNull()) {
     c.has_promotion = true;
     require_map(d, m, "promotion");
-    only_keys(d, m, "promotion.", {"model", "champion", "primary", "thresholds", "require_tags", "on_no_champion"});
+    only_keys(d, m, "promotion.",
+              {"model", "champion", "primary", "thresholds", "require_tags", "on_no_champion", "data"});
     Policy& p = c.policy;
     if (m["model"]) p.model = scalar_of(d, m, "model", "promotion.model");
     if (m["champion"]) p.champion = parse_champion(d, m["champion"]);
@@ -140,6 +142,21 @@ Config parse_config(const yaml::Document& d) {
       for (const auto& t : rt) {
         if (!t.IsScalar() || yaml::scalar(t).empty()) d.fail(t, "require_tags entries must be tag names");
         p.require_tags.push_back(yaml::scalar(t));
+      }
+    }
+    if (const YAML::Node da = m["data"]; da.IsDefined()) {
+      if (!da.IsSequence()) d.fail(da, "'promotion.data' must be a list of data asset names, e.g. [churn-reference]");
+      for (const auto& t : da) {
+        std::string n = t.IsScalar() ? yaml::scalar(t) : std::string();
+        if (n.rfind("azureml:", 0) == 0) n = n.substr(8);
+        if (n.empty() || n.find_first_of(":@/ ") != std::string::npos)
+          d.fail(t,
+                 "promotion.data entries must be data asset names (no version or label: the training job's "
+                 "version is taken), got '" +
+                     (t.IsScalar() ? yaml::scalar(t) : std::string("a non-scalar")) + "'");
+        if (std::find(p.data.begin(), p.data.end(), n) != p.data.end())
+          d.fail(t, "data asset '" + n + "' is listed twice in promotion.data");
+        p.data.push_back(n);
       }
     }
     if (m["on_no_champion"]) {

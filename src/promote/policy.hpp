@@ -39,6 +39,9 @@ struct Policy {
   std::vector<Threshold> thresholds;  // one per metric (duplicates merged)
   std::vector<std::string> require_tags;
   bool promote_without_champion = true;  // on_no_champion: promote | block
+  // `data:` data asset names that travel with the model: the versions its training job produced
+  // are copied into the target environment's workspace and registered there (promotion.cpp).
+  std::vector<std::string> data;
 };
 
 struct Environment {

@@ -14,13 +14,6 @@ namespace {
 
 constexpr const char* kProvider = "/providers/Microsoft.MachineLearningServices/";
 
-bool version_less(const std::string& a, const std::string& b) {
-  auto x = str::parse_int(a), y = str::parse_int(b);
-  if (x && y) return *x < *y;
-  if (x != y) return static_cast<bool>(x);  // numbers sort before names
-  return a < b;
-}
-
 // "azureml://datastores/..." or "azureml://jobs/..." of `ws` in the form another workspace can
 // resolve (azureml://subscriptions/S/resourcegroups/RG/workspaces/W/...); other URIs unchanged.
 std::string qualified_uri(const std::string& uri, const azure::WorkspaceRef& ws) {
@@ -47,6 +40,13 @@ json::Document properties_body(const json::Value& version) {
 }
 
 }  // namespace
+
+bool version_less(const std::string& a, const std::string& b) {
+  auto x = str::parse_int(a), y = str::parse_int(b);
+  if (x && y) return *x < *y;
+  if (x != y) return static_cast<bool>(x);  // numbers sort before names
+  return a < b;
+}
 
 ModelRef ModelRef::parse(const std::string& text) {
   auto nv = aml::parse_name_version(text);
@@ -188,19 +188,61 @@ Outcome promote(azure::Workspace& source, Models& target, const Policy& policy, 
   if (champ.ref && champ.doc) o.champion = facts_of(*champ.doc, champ.ref->str(), &source, false);
   if (champ.ref) o.previous = champ.ref->str();
 
+  // The data that travels with the model (promotion.data): found, with its files, before anything
+  // is written; it lives in the environment's workspace even when the model goes to a registry.
+  std::optional<azure::Workspace> data_ws;
+  auto prepare_data = [&] {
+    if (policy.data.empty()) return;
+    o.data = find_model_data(source, *cand_doc, cand, policy.data);
+    if (scope.workspace.arm_id() == source.ref().arm_id()) {
+      for (auto& d : o.data) {
+        d.status = "unchanged";
+        d.target_version = d.source_version;
+        d.target_uri = d.source_uri;
+      }
+      return;
+    }
+    data_ws.emplace(source.arm(), scope.workspace);
+    plan_model_data(*data_ws, cand, o.data);
+  };
+  auto data_plan = [&] {
+    for (auto& d : o.data) {
+      if (d.status == "unchanged") {
+        o.plan.push_back("data asset " + d.name + ":" + d.target_version + " in workspace " + scope.workspace.name +
+                         " already belongs to " + cand.str() + " (unchanged)");
+        continue;
+      }
+      o.plan.push_back("copy data asset " + d.name + ":" + d.source_version + " (" + std::to_string(d.blobs.size()) +
+                       " files) of workspace " + source.ref().name + " to workspace " + scope.workspace.name + " as " +
+                       d.name + ":" + d.target_version + " at " + d.target_uri + ", tagged amlops.model=" + cand.str());
+    }
+  };
+  auto copy_data = [&] {
+    if (!data_ws) return;
+    copy_model_data(source, *data_ws, cand, o.data);
+    for (auto& d : o.data)
+      if (d.status == "copied") o.changed = true;
+  };
+
   bool cand_is_champion = existing && json::string_map(*existing, "/properties/tags")[key] == value;
   if (cand_is_champion && !champ.ref && champ.error.empty()) {
     o.already = true;
     o.decision.promote = true;
     o.decision.candidate = cand.str();
-    o.decision.reasons.push_back(cand.str() + " is already the champion in " + scope.label + " (" + key + "=" + value +
-                                 "): nothing to do");
     o.previous.clear();
+    prepare_data();
+    data_plan();
+    bool all_there =
+        std::all_of(o.data.begin(), o.data.end(), [](const DataCopy& d) { return d.status == "unchanged"; });
+    o.decision.reasons.push_back(cand.str() + " is already the champion in " + scope.label + " (" + key + "=" + value +
+                                 ")" + (all_there ? ": nothing to do" : ": only its data is missing"));
+    if (!opts.dry_run) copy_data();
     return o;
   }
 
   o.decision = decide(policy, o.candidate, o.champion, champ.error);
   if (!o.decision.promote) return o;
+  prepare_data();
 
   // The plan. Every read above finished before any write below.
   if (!existing) {
@@ -217,6 +259,7 @@ Outcome promote(azure::Workspace& source, Models& target, const Policy& policy, 
   if (champ.ref && champ.doc) to_archive.push_back(*champ.ref);
   for (auto& r : champ.also_tagged) to_archive.push_back(r);
   for (auto& r : to_archive) o.plan.push_back("tag previous champion " + r.str() + ": " + key + "=archived");
+  data_plan();
   if (opts.dry_run) return o;
 
   if (!existing) {
@@ -247,6 +290,7 @@ Outcome promote(azure::Workspace& source, Models& target, const Policy& policy, 
     if (json::string_map(*existing, "/properties/properties") != cand_props)
       throw CheckFailed(scope.label + " holds " + cand.str() + " with different properties after the copy");
   }
+  copy_data();  // before the champion tag: the endpoint's monitoring finds its reference first
   auto tags = json::string_map(*existing, "/properties/tags");
   tags[key] = value;
   tags["amlops.promoted_from"] = source.ref().name + "/" + cand.str();

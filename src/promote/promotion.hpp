@@ -2,6 +2,7 @@
 // version's metrics, finding the champion, planning and executing a promotion. Built on
 // azure::ArmClient and azure::Workspace only.
 #pragma once
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,6 +20,9 @@ struct ModelRef {
   static ModelRef parse(const std::string& text);  // NAME:VERSION (azureml: prefix allowed); UsageError
   [[nodiscard]] std::string str() const { return name + ":" + version; }
 };
+
+// Version order of asset versions: numbers by value, before names (by text).
+bool version_less(const std::string& a, const std::string& b);
 
 // Where model versions live: a workspace, or a registry (in the workspace's subscription and
 // resource group).
@@ -67,6 +71,35 @@ struct ChampionLookup {
 ChampionLookup find_champion(Models& models, const Policy& p, const std::string& name,
                              const std::optional<ModelRef>& explicit_champion, const std::string& exclude = {});
 
+// One data asset that travels with the model (policy `promotion.data`): the version the
+// candidate's training job produced in the source workspace, and its copy in the target
+// environment's workspace (files under the default datastore, a version tagged amlops.model).
+struct DataCopy {
+  std::string name;
+  std::string type;            // uri_folder, uri_file, mltable
+  std::string source_version;  // in the candidate's workspace
+  std::string source_uri;      // resolved datastore URI
+  std::string target_version;  // in the target workspace
+  std::string target_uri;      // azureml://datastores/workspaceblobstore/paths/...
+  std::string status;          // to copy | copied | unchanged
+  uint64_t bytes = 0;
+  std::string datastore;                                   // the source's datastore
+  std::vector<std::pair<std::string, std::string>> blobs;  // source blob name, path relative to the asset
+};
+
+// The version of each of `names` produced by the job that trained `model_version`
+// (its amlops.job): the job's output with that assetName (its assetVersion when the service gives
+// one), matched to the data versions by their properties azureml.jobName or by their URI being the
+// job output's. UsageError naming every name without such a version (or without files).
+std::vector<DataCopy> find_model_data(azure::Workspace& source, const json::Value& model_version, const ModelRef& model,
+                                      const std::vector<std::string>& names);
+// Decides each copy's target version: a version of the same name already tagged amlops.model=<model>
+// is `unchanged`; else the model's version when unused, else the next integer.
+void plan_model_data(azure::Workspace& target, const ModelRef& model, std::vector<DataCopy>& data);
+// Copies the files of each planned copy and registers its version in `target`.
+void copy_model_data(azure::Workspace& source, azure::Workspace& target, const ModelRef& model,
+                     std::vector<DataCopy>& data);
+
 struct Outcome {
   Decision decision;
   ModelFacts candidate;
@@ -74,8 +107,9 @@ struct Outcome {
   std::vector<std::string> plan;  // the steps (done, or to do with --dry-run)
   bool already = false;           // promoted before: nothing changed
   bool changed = false;
-  std::string model_id;  // the candidate's id in the target
-  std::string previous;  // the previous champion (NAME:VERSION), empty when none
+  std::string model_id;        // the candidate's id in the target
+  std::string previous;        // the previous champion (NAME:VERSION), empty when none
+  std::vector<DataCopy> data;  // policy `promotion.data`, in the target environment's workspace
 };
 
 struct PromoteOptions {

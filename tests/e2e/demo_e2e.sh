@@ -2,7 +2,7 @@
 # End to end: scripts/demo.sh (the loop of `make demo`) against amlops-local with quicker settings
 # (no soak, 5 health-check requests per step), then every step's outcome from its JSON output:
 # setup applied and idempotent, both training jobs Completed, versions 1 and 2 registered with
-# their metrics, churn:1 promoted with no champion, blue at 100 %, no drift in the clean window and
+# their metrics, churn:1 promoted with no champion (its reference data copied to prod), blue at 100 %, no drift in the clean window and
 # drift in the drifted one, retrain: true, the gate's decision on churn:2, the registry holding the
 # promoted version as champion (the old one archived), green at 100 % after the canary steps,
 # the PR comment and the HTML reports written, amlops-local stopped.
@@ -41,6 +41,10 @@ check "$(j register1 'sorted(k for k in d.get("tags", d.get("properties", {}).ge
   "['metric.accuracy', 'metric.f1', 'metric.log_loss', 'metric.roc_auc']" "churn:1 carries the job's metrics"
 # first promotion: no champion
 check "$(j promote1 'd["decision"], d["champion"] or None, d["target"]')" "('promote', None, 'registry churn-registry')" "churn:1 promoted with no champion, into the registry"
+check "$(j promote1 '[(x["name"], x["source_version"], x["status"]) for x in d["data"]]')" "[('churn-reference', '1', 'copied')]" \
+  "churn:1's reference (churn-reference:1, its pipeline's) copied into prod's workspace with it"
+grep -q "reference: azureml:churn-reference@latest in prod" "$WORK/demo.log" && pass "the demo says the monitor reads prod's own reference" ||
+  fail "demo log: $(grep -m1 'reference:' "$WORK/demo.log")"
 # blue
 check "$(j rollout-blue 'd["state"], d["traffic"]')" "('done', {'blue': 100})" "blue rolled out to 100 %"
 # monitor
@@ -48,7 +52,7 @@ check "$(j drift-clean 'd["outcome"], d["drifted"]')" "('no_drift', False)" "no 
 check "$(j drift-clean 'd["dataset"]["features"] > 0 and d["features"][0]["count"]')" 1000 "the clean window holds the 1,000 collected rows"
 check "$(j drift-drifted 'd["outcome"], d["drifted"]')" "('drift', True)" "drift in the drifted window"
 check "$(j drift-drifted 'd["reference"]["source"], d["reference"]["rows"]')" "('azureml:churn-reference@latest', 400)" \
-  "the reference is the data asset the pipeline registered (the train step's 400 scored test rows)"
+  "the reference is the data asset the pipeline registered, copied to prod (the train step's 400 scored test rows)"
 check "$(j drift-drifted 'sorted(f["name"] for f in d["features"] if f["drifted"])')" "['contract', 'monthly_charges']" "the drifted features are the shifted ones"
 check "$(j decide 'd["retrain"]')" True "decide: retrain: true"
 # the gate on the retrained model, and the registry

@@ -5,16 +5,19 @@
 # (d) a missing metric or tag, (e) no champion with on_no_champion: block; (g) --dry-run changes
 # nothing; (h) promoting twice is one promotion; (i) the decision table in the GitHub step summary
 # and as ##vso[task.uploadsummary]; (f) with 30 % injected 429/503/resets: a correct decision or
-# exit 4, never a promotion of a blocked candidate.
-# Usage: integration.sh BIN_DIR (holding amlops-promote, amlops-model, amlops-local)
+# exit 4, never a promotion of a blocked candidate; (j) promotion.data: the reference data the
+# candidate's training job registered in dev travels to prod's workspace with the model (a dry
+# run copies nothing, a missing asset stops before the model is published, twice is once).
+# Usage: integration.sh BIN_DIR (holding amlops-promote, amlops-model, amlops-job, amlops-local)
 set -u -o pipefail
 BIN=$(cd "$1" && pwd)
 PY=/usr/bin/python3
-for b in amlops-promote amlops-model amlops-local; do
+for b in amlops-promote amlops-model amlops-job amlops-local; do
   [ -x "$BIN/$b" ] || { echo "SKIP: $BIN/$b not built"; exit 77; }
 done
 PROMOTE=$BIN/amlops-promote
 MODEL=$BIN/amlops-model
+JOB=$BIN/amlops-job
 LOCAL=$BIN/amlops-local
 WORK=$(mktemp -d /tmp/amlops-promote.XXXXXX)
 DATA=$WORK/srv
@@ -118,7 +121,8 @@ import json,sys
 for v in sorted(json.load(sys.stdin)["value"], key=lambda v: v["name"]):
     t = v["properties"]["tags"]
     print(v["name"], t.get("stage", "-"), t.get("amlops.promoted_from", "-"), t.get("amlops.promoted_at", "-"))'; }
-stage_of() { arm_get "$REG/models/churn/versions/$1?$API" | $PY -c 'import json,sys; print(json.load(sys.stdin)["properties"]["tags"].get("stage","-"))'; }
+stage_of_m() { arm_get "$REG/models/$1/versions/$2?$API" | $PY -c 'import json,sys; print(json.load(sys.stdin)["properties"]["tags"].get("stage","-"))'; }
+stage_of() { stage_of_m churn "$1"; }
 
 # ---- no champion yet, on_no_champion: promote; then (e) with block -----------------------------
 check "$(run e-block evaluate --candidate churn:1 --config strict.yml --env prod)" 1 "(e) no champion + on_no_champion: block -> exit 1"
@@ -259,6 +263,90 @@ check "$(run ver evaluate --candidate churn:5 --policy v1.yml --env prod)" 0 "ch
 check "$(jq_py "$WORK/ver.json" 'd["champion"]')" "churn:1" "champion {version: 1} is churn:1 whatever its tags"
 sed 's/champion: {tag: stage=production}/champion: {version: 42}/' amlops.yml > v42.yml
 check "$(run ver42 evaluate --candidate churn:5 --policy v42.yml --env prod)" 1 "champion {version: 42} that does not exist blocks"
+
+# ---- (j) promotion.data: the reference travels with the model ------------------------------------
+# Two training runs in dev; each writes a model and its scored test split, registered as
+# churn-reference (versions 1 and 2). churnd:7 comes from the first run: its reference is version 1,
+# not dev's @latest.
+cat > train.yml <<'YAML'
+type: command
+command: >-
+  mkdir -p ${{outputs.model}} ${{outputs.reference}}/sub && echo weights-${{inputs.run}} > ${{outputs.model}}/model.pkl &&
+  echo scored-${{inputs.run}} > ${{outputs.reference}}/scored.csv && echo extra-${{inputs.run}} > ${{outputs.reference}}/sub/extra.txt
+environment: azureml:local-env:1
+inputs:
+  run: first
+outputs:
+  model:
+    type: uri_folder
+  reference:
+    type: uri_folder
+    name: churn-reference
+YAML
+"$JOB" submit -f train.yml --wait --name train-d1 --workspace "$DEV" > j1.out 2> j1.err || { cat j1.err; fail "(j) training job 1"; }
+"$JOB" submit -f train.yml --set inputs.run=second --wait --name train-d2 --workspace "$DEV" > j2.out 2> j2.err || { cat j2.err; fail "(j) training job 2"; }
+for n in 1 2; do
+  v=$((n + 6))
+  "$MODEL" register --name churnd --from-job "train-d$n" --version "$v" --tag metric.f1=0.9$n --workspace "$DEV" \
+    --output json > "regd$v.json" 2> "regd$v.err" || { cat "regd$v.err"; fail "(j) register churnd:$v"; }
+done
+write_data_config() {  # write_data_config FILE DATA_LIST
+  cat > "$1" <<YML
+promotion:
+  model: churnd
+  primary: {metric: f1, goal: maximize}
+  thresholds: [{metric: f1, min: 0.5}]
+  data: $2
+environments:
+  dev:  {workspace: $DEV}
+  prod: {workspace: $PROD, registry: shared}
+YML
+}
+write_data_config data.yml "[churn-reference]"
+write_data_config missing.yml "[churn-reference, churn-baseline]"
+PRODDATA=$PRODWS/data/churn-reference/versions
+prod_refs() { arm_get "$PRODDATA?$API" | $PY -c '
+import json,sys
+for v in sorted(json.load(sys.stdin).get("value", []), key=lambda v: v["name"]):
+    print(v["name"], v["properties"]["tags"].get("amlops.model", "-"))'; }
+# The files of a target version, from the server's blob storage: "relative-path content" lines.
+files_of() {  # files_of MODEL VERSION
+  local dir
+  dir=$(find "$DATA/blobs" -type d -path "*/amlops-promoted/$1/$2/churn-reference" | head -1)
+  [ -n "$dir" ] || { echo "(no folder)"; return; }
+  (cd "$dir" && find . -type f | sort | while read -r f; do echo "$f $(cat "$f")"; done)
+}
+
+check "$(run jdry promote --candidate churnd:7 --to prod --config data.yml --dry-run)" 0 "(j) dry run with promotion.data exits 0"
+jq_py "$WORK/jdry.json" '"\n".join(d["plan"])' | grep -q "copy data asset churn-reference:1 (2 files) of workspace dev to workspace prod as churn-reference:7" \
+  && pass "(j) the plan copies the training job's version (1, not @latest 2) as churn-reference:7" || fail "(j) plan: $(cat "$WORK/jdry.json")"
+check "$(prod_refs)" "" "(j) dry run: no churn-reference in prod"
+check "$(arm_code "$REG/models/churnd/versions/7?$API")" 404 "(j) dry run: churnd:7 not published"
+check "$(files_of churnd 7)" "(no folder)" "(j) dry run: no files copied"
+
+check "$(run jmiss promote --candidate churnd:7 --to prod --config missing.yml)" 2 "(j) a listed asset the job did not produce: exit 2"
+grep -q "churn-baseline" "$WORK/jmiss.err" && grep -q "Nothing was promoted" "$WORK/jmiss.err" && pass "(j) the error names the missing asset" || fail "(j) error: $(cat "$WORK/jmiss.err")"
+check "$(arm_code "$REG/models/churnd/versions/7?$API")" 404 "(j) missing asset: churnd:7 not published"
+check "$(prod_refs)" "" "(j) missing asset: nothing copied"
+
+: > "$WORK/jout.txt"
+check "$(GITHUB_ACTIONS=true GITHUB_OUTPUT=$WORK/jout.txt GITHUB_STEP_SUMMARY=$WORK/jsum.md run j7 promote --candidate churnd:7 --to prod --config data.yml)" 0 "(j) churnd:7 promoted with its data"
+check "$(stage_of_m churnd 7)" production "(j) churnd:7 is the champion in the registry"
+check "$(prod_refs)" "7 churnd:7" "(j) prod's workspace holds churn-reference:7 tagged amlops.model=churnd:7"
+check "$(files_of churnd 7 | tr '\n' ' ')" "./scored.csv scored-first ./sub/extra.txt extra-first " "(j) with the first run's files"
+check "$(jq_py "$WORK/j7.json" '[(x["name"], x["version"], x["status"], x["files"]) for x in d["data"]]')" "[('churn-reference', '7', 'copied', 2)]" "(j) JSON data entry"
+grep -q "^azureml:churn-reference:7$" "$WORK/jout.txt" && pass "(j) step output data" || fail "(j) outputs: $(cat "$WORK/jout.txt")"
+grep -q "churn-reference:7" "$WORK/jsum.md" && pass "(j) step summary names the data" || fail "(j) summary: $(cat "$WORK/jsum.md")"
+arm_get "$PRODDATA/7?$API" > "$WORK/pd7.json"
+check "$(jq_py "$WORK/pd7.json" 'd["properties"]["dataUri"]')" "azureml://datastores/workspaceblobstore/paths/amlops-promoted/churnd/7/churn-reference/" "(j) its dataUri is in prod's default datastore"
+
+check "$(run j7again promote --candidate churnd:7 --to prod --config data.yml)" 0 "(j) promoting churnd:7 again exits 0"
+check "$(jq_py "$WORK/j7again.json" '(d["already_promoted"], d["changed"], [x["status"] for x in d["data"]])')" "(True, False, ['unchanged'])" "(j) twice is once: data unchanged"
+check "$(prod_refs)" "7 churnd:7" "(j) no second version"
+
+check "$(run j8 promote --candidate churnd:8 --to prod --config data.yml)" 0 "(j) churnd:8 (second run) promoted"
+check "$(prod_refs | tr '\n' ' ')" "7 churnd:7 8 churnd:8 " "(j) churn-reference:8 belongs to churnd:8"
+check "$(files_of churnd 8 | tr '\n' ' ')" "./scored.csv scored-second ./sub/extra.txt extra-second " "(j) with the second run's files"
 
 echo "failures: $FAILS"
 [ $FAILS -eq 0 ]

@@ -184,6 +184,7 @@ promotion:
     - {metric: accuracy, max: 0.999}
   require_tags: [amlops.git_commit]
   on_no_champion: block
+  data: [churn-reference, azureml:churn-baseline]
 environments:
   dev:  {workspace: azureml://subscriptions/S/resourcegroups/RG/workspaces/dev}
   prod: {workspace: azureml://subscriptions/S/resourcegroups/RG/workspaces/prod, registry: shared, endpoint: e}
@@ -197,6 +198,7 @@ environments:
   BOOST_TEST(c.policy.thresholds.size() == 2u);  // accuracy merged
   BOOST_TEST(*c.policy.thresholds[0].max == 0.999);
   BOOST_TEST(!c.policy.promote_without_champion);
+  BOOST_TEST((c.policy.data == std::vector<std::string>{"churn-reference", "churn-baseline"}));
   BOOST_TEST(c.environments.at("prod").registry == "shared");
   BOOST_TEST(Scope::of_environment(c.environments.at("prod")).base ==
              "/subscriptions/S/resourceGroups/RG/providers/Microsoft.MachineLearningServices/registries/shared");
@@ -228,6 +230,12 @@ BOOST_AUTO_TEST_CASE(policy_errors_have_locations) {
       {"promotion:\n  champion: {tag: a=b, version: 3}\n", "exactly one"},
       {"promotion:\n  primary: {metric: f1, goal: maximize, min_improvement: -1}\n", "must be >= 0"},
       {"environments:\n  prod: {registry: shared}\n", "workspace must be a non-empty string"},
+      {"promotion:\n  data: churn-reference\n", "amlops.yml:2:9: 'promotion.data' must be a list of data asset names"},
+      {"promotion:\n  data: [churn-reference@latest]\n",
+       "amlops.yml:2:10: promotion.data entries must be data asset names"},
+      {"promotion:\n  data: [\"churn-reference:3\"]\n", "no version or label"},
+      {"promotion:\n  data:\n    - {name: x}\n", "amlops.yml:3:7: promotion.data entries"},
+      {"promotion:\n  data: [a, b, a]\n", "amlops.yml:2:16: data asset 'a' is listed twice"},
   };
   for (const Row& r : rows) {
     BOOST_TEST_CONTEXT(r.text) {

@@ -24,7 +24,8 @@ run in scaffold_init_repo).
 Production traffic: before the monitor workflow (and the monitor pipeline) the harness scores the
 starter's drifted batch (data/current) through the scoring URI of the endpoint main.yml deployed,
 with the endpoint's key, so that the data collector holds a day's worth of rows; the monitor steps
-then run for real (the reference is the data asset churn-reference the training jobs registered).
+then run for real (the reference is the data asset churn-reference that main's training job registered
+in dev and its promotion copied into prod's workspace: promotion.data in amlops.yml).
 
 Stand-ins, the only differences from a hosted run: a rollout's soak is 0s; sign-in is amlops-local's client secret
 (AZURE_CLIENT_SECRET; there is no OIDC token service on loopback) and the ARM endpoint input is
@@ -476,6 +477,11 @@ def github_half(world, gh_state):
     mid = main.outputs_of("promote").get("model_id", "")
     check(mid.startswith("azureml://registries/churn-registry/models/churn/versions/"),
           "main: promoted into the production registry (%s)" % mid)
+    # promotion.data: the champion's reference (registered in dev by its training job) is copied into
+    # prod's workspace with the model; the monitor reads it there.
+    pdata = main.outputs_of("promote").get("data", "")
+    check(pdata.startswith("azureml:churn-reference:") and "," not in pdata,
+          "main: the model's reference data travels with it to prod's workspace (data output %r)" % pdata)
     gate = retrain.outputs_of("gate")
     rows = {line.split()[0]: line for line in gate.get("_stdout", "").splitlines() if line.strip()}
     check(gate.get("decision") == "block" and retrain.results.get("promote") == "skipped" and
@@ -485,7 +491,8 @@ def github_half(world, gh_state):
           "nothing promoted%s" % ("" if gate.get("decision") == "block" else " (" + gate.get("_stdout", "")[:600] + ")"))
     drift, decide = mon.outputs_of("drift"), mon.outputs_of("decide")
     check(drift.get("outcome") == "drift" and drift.get("drifted") == "true",
-          "monitor: drift of the collected production data against azureml:churn-reference@latest: drifted "
+          "monitor: drift of the collected production data against azureml:churn-reference@latest in prod "
+          "(the champion's own reference, copied at promotion): drifted "
           "(outcome %s, drifted %s, %s features)" % (drift.get("outcome"), drift.get("drifted"),
                                                      drift.get("drifted_features")))
     check(decide.get("retrain") == "true", "monitor: decide's output retrain is true (%s)" %

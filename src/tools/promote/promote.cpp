@@ -164,11 +164,19 @@ int cmd_promote(Context& ctx, const std::vector<std::string>& args) {
     Models models(*conn.arm, target);
     Outcome o = promote::promote(src, models, c.policy, cand, po);
     std::string extra;
-    if (o.already) {
-      extra = "\n" + o.decision.reasons.front() + "\n";
-    } else if (o.decision.promote) {
-      extra = std::string("\n") + (po.dry_run ? "Plan (dry run, nothing changed):" : "Done:") + "\n\n";
+    if (o.already) extra = "\n" + o.decision.reasons.front() + "\n";
+    if (o.decision.promote && (!o.already || !o.plan.empty())) {
+      extra += std::string("\n") + (po.dry_run ? "Plan (dry run, nothing changed):" : "Done:") + "\n\n";
       for (auto& s : o.plan) extra += "- " + s + "\n";
+    }
+    // The data that travels with the model, as the target's monitoring reads it (azureml:NAME:VERSION).
+    std::string data_ids;
+    for (auto& d : o.data) data_ids += (data_ids.empty() ? "" : ",") + ("azureml:" + d.name + ":" + d.target_version);
+    if (!o.data.empty()) {
+      extra += "\nData of `" + cand.str() + "` in workspace " + target.workspace.name + ":\n\n";
+      for (auto& d : o.data)
+        extra += "- `" + d.name + ":" + d.target_version + "` (" + d.status + ", from `" + d.name + ":" +
+                 d.source_version + "` of workspace " + src_ref.name + ")\n";
     }
     if (o.already) {
       ctx.host.summary("### Promotion of `" + cand.str() + "`\n\n" + extra);
@@ -178,6 +186,7 @@ int cmd_promote(Context& ctx, const std::vector<std::string>& args) {
     }
     if (o.decision.promote) ctx.host.set_output("model_id", o.model_id);
     ctx.host.set_output("previous_champion", o.previous);
+    if (o.decision.promote) ctx.host.set_output("data", data_ids);
     json::Document doc = decision_json(o.decision);
     json::Builder b(doc.GetAllocator());
     b.set(doc, "target", target.label);
@@ -189,16 +198,34 @@ int cmd_promote(Context& ctx, const std::vector<std::string>& args) {
     json::Value plan = b.arr();
     for (auto& s : o.plan) b.push(plan, s);
     b.set(doc, "plan", std::move(plan));
+    json::Value data = b.arr();
+    for (auto& d : o.data) {
+      json::Value e = b.obj();
+      b.set(e, "name", d.name);
+      b.set(e, "source_version", d.source_version);
+      b.set(e, "version", d.target_version);
+      b.set(e, "uri", d.target_uri);
+      b.set(e, "status", d.status);
+      b.set(e, "files", static_cast<int64_t>(d.blobs.size()));
+      b.set(e, "bytes", static_cast<int64_t>(d.bytes));
+      b.push(data, std::move(e));
+    }
+    b.set(doc, "data", std::move(data));
     ctx.emit(doc, [&](std::ostream& os) {
       if (o.already) {
         os << o.decision.reasons.front() << "\n";
-        return;
+      } else {
+        os << decision_text(o.decision);
       }
-      os << decision_text(o.decision);
       if (!o.decision.promote) return;
-      os << "\n" << (po.dry_run ? "plan (dry run, nothing changed):" : "done:") << "\n";
-      for (auto& s : o.plan) os << "  - " << s << "\n";
-      os << "model id in target: " << o.model_id << "\n";
+      if (!o.already || !o.plan.empty()) {
+        os << "\n" << (po.dry_run ? "plan (dry run, nothing changed):" : "done:") << "\n";
+        for (auto& s : o.plan) os << "  - " << s << "\n";
+      }
+      if (!o.already) os << "model id in target: " << o.model_id << "\n";
+      for (auto& d : o.data)
+        os << "data in workspace " << target.workspace.name << ": azureml:" << d.name << ":" << d.target_version << " ("
+           << d.status << ")\n";
     });
     return o.decision.promote ? 0 : 1;
   });
