@@ -31,3 +31,12 @@ fails += not ok
 print(("ok   - " if ok else "FAIL - ") + "extension.vsomanifest (tfx-cli) for " + manifest["id"])
 sys.exit(1 if fails else 0)
 PY
+# The pruned runtime modules still load: every task's handler requires task-lib from its own copy.
+x="$out/unpacked"
+rm -rf "$x" && mkdir -p "$x" && (cd "$x" && python3 -m zipfile -e "$vsix" .)
+for task in "$x"/AmlopsLint*V1 "$x"/AmlopsMonitor*V1; do
+  (cd "$task" && node -e 'const tl = require("azure-pipelines-task-lib/task"); require("./amlops-task.js");
+    if (typeof tl.getInput !== "function") process.exit(1)') ||
+    { echo "FAIL - $(basename "$task"): the handler does not load from the .vsix's node_modules"; exit 1; }
+  echo "ok   - $(basename "$task"): the handler loads task-lib from the .vsix's node_modules"
+done
