@@ -236,6 +236,10 @@ void decision_json(const Decision& d, json::Document& doc) {
   json::Value rj = b.arr();
   for (const auto& r : d.reasons) b.push(rj, r);
   b.set(doc, "reasons", std::move(rj));
+  b.set(doc, "health_breached", d.health_breached);
+  json::Value hj = b.arr();
+  for (const auto& r : d.health_reasons) b.push(hj, r);
+  b.set(doc, "health_reasons", std::move(hj));
   json::Value db = b.obj();
   b.set(db, "breaches", d.breaches);
   b.set(db, "windows", d.windows);
@@ -325,6 +329,7 @@ std::string decision_markdown(const Decision& d) {
   std::ostringstream md;
   if (!d.target.empty()) md << "Target: " << report::md_cell(d.target.describe()) << ".\n\n";
   for (const auto& r : d.reasons) md << "- " << report::md_cell(r) << "\n";
+  if (d.health_breached) md << "\n" << report::md_cell(health_verdict(d)) << " (not a retrain signal).\n";
   report::MdTable t;
   t.headers = {"window", "rows"};
   for (const auto& s : d.signals) t.headers.push_back(s.name);
@@ -343,11 +348,12 @@ std::string decision_html(const Decision& d, const stats::Profile& reference) {
   report::HtmlPage page("Retrain decision");
   page.heading(1, "Retrain decision");
   page.raw(target_html(d.target));
-  page.raw(std::string("<p class=\"") + (d.retrain ? "bad" : "ok") + "\">" + str::xml_escape(decision_verdict(d)) +
-           "</p>\n");
-  if (!d.reasons.empty()) {
+  page.raw(std::string("<p class=\"") + (d.retrain || d.health_breached ? "bad" : "ok") + "\">" +
+           str::xml_escape(decision_verdict(d)) + "</p>\n");
+  if (!d.reasons.empty() || d.health_breached) {
     page.raw("<ul>");
     for (const auto& r : d.reasons) page.raw("<li>" + str::xml_escape(r) + "</li>");
+    if (d.health_breached) page.raw("<li>" + str::xml_escape(health_verdict(d)) + " (not a retrain signal)</li>");
     page.raw("</ul>\n");
   }
   std::vector<std::string> labels;
@@ -391,20 +397,35 @@ std::string decision_html(const Decision& d, const stats::Profile& reference) {
   return page.render();
 }
 
-std::string decision_verdict(const Decision& d) {
-  const std::string rule = std::to_string(d.breaches) + " of the last " + std::to_string(d.windows) + " windows";
-  if (!d.retrain) return "retrain: false \u2014 no signal breached in " + rule;
+namespace {
+// The reasons without their windows' details (those stay in the body).
+std::vector<std::string> short_reasons(const std::vector<std::string>& reasons) {
   std::vector<std::string> why;
-  for (const auto& r : d.reasons) why.push_back(r.substr(0, r.find(" (")));  // the windows' details stay in the body
-  return "retrain: true \u2014 " + str::join(why, "; ");
+  for (const auto& r : reasons) why.push_back(r.substr(0, r.find(" (")));
+  return why;
+}
+}  // namespace
+
+std::string health_verdict(const Decision& d) {
+  if (!d.health_breached) return {};
+  return "endpoint health: breached \u2014 " + str::join(d.health_reasons, "; ");
 }
 
-report::Fragment decision_fragment(const Decision& d, bool fail_on_retrain) {
+std::string decision_verdict(const Decision& d) {
+  const std::string rule = std::to_string(d.breaches) + " of the last " + std::to_string(d.windows) + " windows";
+  std::string v = d.retrain ? "retrain: true \u2014 " + str::join(short_reasons(d.reasons), "; ")
+                            : "retrain: false \u2014 no signal breached in " + rule;
+  if (d.health_breached) v += "; endpoint health: breached \u2014 " + str::join(short_reasons(d.health_reasons), "; ");
+  return v;
+}
+
+report::Fragment decision_fragment(const Decision& d, bool fail_on_retrain, bool fail_on_breach) {
   report::Fragment f;
   f.title = "Retrain decision";
   f.order = report::section_order::monitor;
   f.verdict = decision_verdict(d);
-  f.status = check_status(d.retrain, fail_on_retrain);
+  f.status = check_status(d.retrain || d.health_breached,
+                          (d.retrain && fail_on_retrain) || (d.health_breached && fail_on_breach));
   f.body = decision_markdown(d);
   return f;
 }

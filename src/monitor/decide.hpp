@@ -61,8 +61,12 @@ struct WindowResult {
 };
 
 struct Decision {
-  bool retrain = false;
+  bool retrain = false;              // from the data and model signals only
   std::vector<std::string> reasons;  // one per triggered signal
+  // Endpoint health (add_health_signal): an operational outcome of its own (scale out, roll back),
+  // never a reason to retrain.
+  bool health_breached = false;
+  std::vector<std::string> health_reasons;
   int breaches = 1, windows = 1;     // the debounce rule
   std::vector<WindowResult> window_results;
   std::vector<SignalSeries> signals;
@@ -85,10 +89,15 @@ std::string decision_markdown(const Decision& d);
 // (descriptive statistics, data quality with new categories highlighted).
 std::string decision_html(const Decision& d, const stats::Profile& reference);
 // One line: "retrain: true — data_drift breached in 2 of the last 3 windows" or "retrain: false —
-// no signal breached in 2 of the last 3 windows".
+// no signal breached in 2 of the last 3 windows", then "; endpoint health: breached — ..." when
+// the endpoint's health breached.
 std::string decision_verdict(const Decision& d);
+// "endpoint health: breached — endpoint_health breached in 2 of the last 3 intervals (...)"; empty
+// when the health did not breach.
+std::string health_verdict(const Decision& d);
 // The report section "Retrain decision": fail when `fail_on_retrain` and the decision is to
-// retrain, warn for a retrain without it, else pass.
-report::Fragment decision_fragment(const Decision& d, bool fail_on_retrain);
+// retrain or `fail_on_breach` and the endpoint's health breached, warn for either without its
+// flag, else pass.
+report::Fragment decision_fragment(const Decision& d, bool fail_on_retrain, bool fail_on_breach = false);
 
 }  // namespace amlops::monitor

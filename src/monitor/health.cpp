@@ -81,8 +81,10 @@ void add_health_signal(Decision& d, const Health& h, const std::vector<HealthRul
   auto t = debounce({s}, labels, breaches, windows);
   for (auto& x : t) {
     if (x.triggered) {
-      d.retrain = true;
-      d.reasons.push_back(x.reason);
+      // debounce counts "windows"; health's are the endpoint's metric intervals.
+      if (auto at = x.reason.find(" windows ("); at != std::string::npos) x.reason.replace(at, 8, " intervals");
+      d.health_breached = true;
+      d.health_reasons.push_back(x.reason);
     }
     d.triggers.push_back(std::move(x));
   }

@@ -41,9 +41,10 @@ HealthRule parse_health_rule(const std::string& text);
 
 // The endpoint_health signal over the windows (labels: the windows' start times).
 SignalSeries health_series(const Health& h, const std::vector<HealthRule>& rules);
-// Adds the endpoint_health signal to a decision (trigger, reason, retrain), debounced `breaches` of
-// the last `windows` intervals; its per-interval series is health_series (not in d.signals, whose
-// series follow the data windows).
+// Adds the endpoint_health signal to a decision (its trigger, and health_breached with its reason in
+// health_reasons; never retrain: slow or failing answers call for scaling out or rolling back, not
+// for a new model), debounced `breaches` of the last `windows` intervals; its per-interval series
+// is health_series (not in d.signals, whose series follow the data windows).
 void add_health_signal(Decision& d, const Health& h, const std::vector<HealthRule>& rules, int breaches, int windows);
 
 // "PT1H", "PT90M", "P1D".

@@ -451,7 +451,7 @@ class Health(unittest.TestCase):
         d = self.srv.json(*args, "--health-debounce", "2/3")
         self.assertTrue(d["breached"], d)
         self.assertEqual([w["breached"] for w in d["windows"]], [False, True, True])
-        self.assertIn("endpoint_health breached in 2 of the last 3 windows", d["reasons"][0])
+        self.assertIn("endpoint_health breached in 2 of the last 3 intervals", d["reasons"][0])
         d = self.srv.json(*args, "--health-debounce", "3/3")
         self.assertFalse(d["breached"])
         self.srv.run(*args, "--health-debounce", "2/3", "--fail-on-breach", check=1)
@@ -467,18 +467,27 @@ class Health(unittest.TestCase):
         base = ["decide", "--config", "amlops.yml", "--endpoint", "churn", "--deployment", "blue",
                 "--to", iso(H1 + dt.timedelta(hours=3)), "--health", "p95_ms>300"]
         d = self.srv.json(*base, "--health-debounce", "2/3")
-        self.assertTrue(d["retrain"], d)
-        self.assertTrue(any(r.startswith("endpoint_health breached in 2 of the last 3") for r in d["reasons"]), d["reasons"])
+        # A slow endpoint is an operational outcome of its own, not a reason to retrain the model.
+        self.assertFalse(d["retrain"], d)
+        self.assertEqual(d["reasons"], [])
+        self.assertTrue(d["health_breached"], d)
+        self.assertEqual(len(d["health_reasons"]), 1, d)
+        self.assertTrue(d["health_reasons"][0].startswith("endpoint_health breached in 2 of the last 3 intervals"), d)
         self.assertTrue(d["signals"]["endpoint_health"]["triggered"])
         self.assertFalse(d["signals"]["data_drift"]["triggered"])
         self.assertEqual(len(d["endpoint_health"]["windows"]), 3)
         d = self.srv.json(*base, "--health-debounce", "3/3")
         self.assertFalse(d["retrain"], d)
+        self.assertFalse(d["health_breached"], d)
+        # --fail-on-retrain stays quiet on health; --fail-on-breach fails the step.
+        self.srv.run(*base, "--health-debounce", "2/3", "--fail-on-retrain", check=0)
+        self.srv.run(*base, "--health-debounce", "2/3", "--fail-on-breach", check=1)
+        self.srv.run(*base, "--health-debounce", "3/3", "--fail-on-breach", check=0)
         # The report section: the decision with the health intervals (3 of them and the total).
         self.srv.run(*base, "--health-debounce", "2/3", "--markdown", "decide.md", check=0)
         with open(os.path.join(self.srv.work, "decide.md")) as f:
             md = f.read()
-        self.assertIn("endpoint_health breached in 2 of the last 3 windows", md)
+        self.assertIn("endpoint health: breached \u2014 endpoint_health breached in 2 of the last 3 intervals", md)
         self.assertIn("**Endpoint health** (churn)", md)
         self.assertEqual(md.count("| 100 | 90 | 4 | 6 |"), 3, md)
 
@@ -516,13 +525,15 @@ class Health(unittest.TestCase):
         base = ["decide", "--config", "decide.yml", "--endpoint", "churn", "--deployment", "blue",
                 "--to", iso(H1 + dt.timedelta(hours=3))]
         d = self.srv.json(*base)
-        self.assertTrue(d["retrain"], d)
+        self.assertTrue(d["health_breached"], d)
+        self.assertFalse(d["retrain"], d)
         self.assertTrue(d["signals"]["endpoint_health"]["triggered"])
         self.assertEqual(len(d["endpoint_health"]["windows"]), 3)
-        self.assertFalse(self.srv.json(*base, "--health-debounce", "3/3")["retrain"])
+        self.assertFalse(self.srv.json(*base, "--health-debounce", "3/3")["health_breached"])
         # Without --endpoint the file's rules are not read (local data only), and nothing fails.
         d = self.srv.json("decide", "--config", "decide.yml")
         self.assertFalse(d["retrain"], d)
+        self.assertFalse(d["health_breached"], d)
         self.assertNotIn("endpoint_health", d)
         # A bad rule in the file: located, exit 2.
         with open(os.path.join(self.srv.work, "bad.yml"), "w") as f:
@@ -751,10 +762,13 @@ class EndToEnd(unittest.TestCase):
         d = self.srv.json("decide", "--config", "amlops.yml", "--collection", "model_inputs,model_outputs",
                           "--lookback", "2h", "--health", "error_rate>0.01", "--interval", "1h",
                           "--health-debounce", "1/2", *span[:4])
-        self.assertTrue(d["retrain"], d)
+        self.assertTrue(d["retrain"], d)  # from the data drift
         self.assertTrue(d["signals"]["data_drift"]["triggered"])
         self.assertTrue(d["signals"]["endpoint_health"]["triggered"])
-        self.assertTrue(any(r.startswith("endpoint_health breached") for r in d["reasons"]), d["reasons"])
+        self.assertTrue(d["health_breached"], d)
+        self.assertTrue(any(r.startswith("data_drift breached") for r in d["reasons"]), d["reasons"])
+        self.assertFalse(any(r.startswith("endpoint_health") for r in d["reasons"]), d["reasons"])
+        self.assertTrue(d["health_reasons"][0].startswith("endpoint_health breached"), d["health_reasons"])
 
 
     def test_the_endpoints_earlier_window_as_reference(self):

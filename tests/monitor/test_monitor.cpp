@@ -599,6 +599,61 @@ BOOST_AUTO_TEST_CASE(decision_json_and_markdown) {
   BOOST_TEST(md.find("| rows 101-200 | 100 | breach |") != std::string::npos, md);
 }
 
+// Endpoint health: p95 over 300 ms in the last two of three hourly intervals, debounced 2 of 3.
+Health slow_endpoint() {
+  Health h;
+  const auto t0 = std::chrono::system_clock::time_point(std::chrono::hours(490000));
+  for (double p95 : {120.0, 450.0, 380.0}) {
+    HealthWindow w;
+    w.start = t0 + std::chrono::hours(h.windows.size());
+    w.end = w.start + std::chrono::hours(1);
+    w.requests = w.c2xx = 100;
+    w.p50 = 40;
+    w.p95 = p95;
+    h.windows.push_back(w);
+  }
+  return h;
+}
+
+BOOST_AUTO_TEST_CASE(endpoint_health_breach_is_its_own_outcome_not_a_retrain) {
+  auto d = decide_on({0, 0, 0}, 2, 3);  // the data is steady: no reason to retrain
+  BOOST_REQUIRE(!d.retrain);
+  add_health_signal(d, slow_endpoint(), {parse_health_rule("p95_ms>300")}, 2, 3);
+  BOOST_TEST(!d.retrain);
+  BOOST_TEST(d.reasons.empty());
+  BOOST_TEST(d.health_breached);
+  BOOST_REQUIRE_EQUAL(d.health_reasons.size(), 1u);
+  BOOST_TEST(d.health_reasons[0].rfind("endpoint_health breached in 2 of the last 3 intervals (", 0) == 0,
+             d.health_reasons[0]);
+  BOOST_TEST(d.health_reasons[0].find("p95_ms 450 > 300") != std::string::npos, d.health_reasons[0]);
+  json::Document doc(rapidjson::kObjectType);
+  decision_json(d, doc);
+  BOOST_TEST(!json::get_bool(doc, "/retrain"));
+  BOOST_TEST(json::get_bool(doc, "/health_breached"));
+  BOOST_TEST(json::get_string(doc, "/health_reasons/0") == d.health_reasons[0]);
+  BOOST_TEST(json::get_bool(doc, "/signals/endpoint_health/triggered"));  // the trigger is still listed
+  BOOST_TEST(!json::get_bool(doc, "/signals/data_drift/triggered"));
+  BOOST_TEST(decision_verdict(d) ==
+                 "retrain: false \u2014 no signal breached in 2 of the last 3 windows; endpoint health: breached "
+                 "\u2014 endpoint_health breached in 2 of the last 3 intervals",
+             decision_verdict(d));
+  BOOST_TEST(decision_markdown(d).find("endpoint health: breached \u2014 endpoint_health breached in 2") !=
+                 std::string::npos,
+             decision_markdown(d));
+  // --fail-on-retrain does not fail on health; --fail-on-breach does.
+  BOOST_TEST((decision_fragment(d, true, false).status == report::FragmentStatus::warn));
+  BOOST_TEST((decision_fragment(d, false, true).status == report::FragmentStatus::fail));
+  // Debounced: one slow interval in the last three is no breach.
+  auto calm = decide_on({0, 0, 0}, 2, 3);
+  add_health_signal(calm, slow_endpoint(), {parse_health_rule("p95_ms>400")}, 2, 3);
+  BOOST_TEST(!calm.health_breached);
+  BOOST_TEST(!calm.retrain);
+  BOOST_TEST((decision_fragment(calm, true, true).status == report::FragmentStatus::pass));
+  json::Document cj(rapidjson::kObjectType);
+  decision_json(calm, cj);
+  BOOST_TEST(!json::get_bool(cj, "/health_breached"));
+}
+
 BOOST_AUTO_TEST_CASE(performance_and_concept_drift_signals) {
   // Labels y; the model is right on the reference and in the first window, wrong in the others.
   auto rows = [](size_t n, bool right) {

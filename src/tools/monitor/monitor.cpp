@@ -427,6 +427,7 @@ int decide_cmd(Context& ctx, const std::vector<std::string>& args) {
   add_collected_options(cmd, "lookback");
   add_past_reference_options(cmd);
   add_health_options(cmd);
+  add_fail_on_breach_option(cmd);
   cli::add_markdown_option(cmd);
   if (!cmd.parse(args)) return 0;
   Inputs in(ctx, cmd, "lookback");
@@ -495,7 +496,8 @@ int decide_cmd(Context& ctx, const std::vector<std::string>& args) {
     b.set(doc, "endpoint_health", std::move(hj));
   }
   ctx.host.set_output("retrain", bool_text(d.retrain));
-  auto fragment = decision_fragment(d, cmd.flag("fail-on-retrain"));
+  ctx.host.set_output("health_breached", bool_text(d.health_breached));
+  auto fragment = decision_fragment(d, cmd.flag("fail-on-retrain"), cmd.flag("fail-on-breach"));
   if (health) fragment.body += "\n**Endpoint health** (" + cmd.str("endpoint") + ")\n\n" + health_markdown(*health, {});
   cli::publish_result(ctx, fragment, cmd);
   ctx.emit(doc, [&](std::ostream& os) {
@@ -503,8 +505,14 @@ int decide_cmd(Context& ctx, const std::vector<std::string>& args) {
     for (const auto& r : d.reasons) os << "  - " << r << "\n";
     if (d.reasons.empty())
       os << "  no signal breached in " << d.breaches << " of the last " << d.windows << " windows\n";
+    if (health) {
+      os << "endpoint health: " << (d.health_breached ? "breached" : "ok") << "\n";
+      for (const auto& r : d.health_reasons) os << "  - " << r << "\n";
+    }
   });
   if (d.retrain && cmd.flag("fail-on-retrain")) throw CheckFailed("retrain: " + d.reasons.front());
+  if (d.health_breached && cmd.flag("fail-on-breach"))
+    throw CheckFailed("endpoint health: " + d.health_reasons.front());
   return 0;
 }
 

@@ -176,6 +176,10 @@ std::chrono::minutes parse_interval(const std::string& text, const std::string& 
 
 }  // namespace
 
+void add_fail_on_breach_option(cli::Command& cmd) {
+  cmd.options()("fail-on-breach", bool_switch(), "exit 1 when the health rules breach (after --health-debounce)");
+}
+
 HealthSettings health_settings(const cli::Command& cmd, const std::optional<HealthConfig>& file) {
   HealthSettings s;
   for (const auto& r : cmd.list("health"))
@@ -287,9 +291,9 @@ int endpoint_cmd(Context& ctx, const std::vector<std::string>& args) {
       "deployment", value<std::string>(), "one deployment (default: the whole endpoint)")(
       "window", value<std::string>(), "span ending now (e.g. 24h)")(
       "from", value<std::string>(), "start (ISO 8601, with --to)")("to", value<std::string>(), "end (exclusive)")(
-      "fail-on-breach", bool_switch(), "exit 1 when the health rules breach (after --health-debounce)")(
       "config", value<std::string>(), "amlops.yml whose monitor.health sets the rules, debounce and interval");
   add_health_options(cmd);
+  add_fail_on_breach_option(cmd);
   cli::add_connection_options(cmd);
   cli::add_markdown_option(cmd);
   if (!cmd.parse(args)) return 0;
@@ -318,24 +322,24 @@ int endpoint_cmd(Context& ctx, const std::vector<std::string>& args) {
   b.set(doc, "to", iso8601_utc(q.to));
   b.set(doc, "interval", iso_interval(q.interval));
   health_json(h, rules, doc, b);
-  b.set(doc, "breached", d.retrain);
+  b.set(doc, "breached", d.health_breached);
   json::Value reasons = b.arr();
-  for (const auto& r : d.reasons) b.push(reasons, r);
+  for (const auto& r : d.health_reasons) b.push(reasons, r);
   b.set(doc, "reasons", std::move(reasons));
   ctx.host.set_output("requests", std::to_string(h.total.requests));
   ctx.host.set_output("error_rate", report::fmt_number(h.total.error_rate(), 6));
   if (h.total.p95) ctx.host.set_output("p95_ms", report::fmt_number(*h.total.p95, 6));
-  ctx.host.set_output("breached", d.retrain ? "true" : "false");
+  ctx.host.set_output("breached", d.health_breached ? "true" : "false");
 
   report::Fragment f;
   f.title = "Endpoint health: " + q.endpoint + (q.deployment.empty() ? "" : "/" + q.deployment);
   f.order = report::section_order::monitor;
-  f.status = d.retrain ? (cmd.flag("fail-on-breach") ? report::FragmentStatus::fail : report::FragmentStatus::warn)
+  f.status = d.health_breached ? (cmd.flag("fail-on-breach") ? report::FragmentStatus::fail : report::FragmentStatus::warn)
                        : report::FragmentStatus::pass;
   f.verdict = std::to_string(h.total.requests) + " requests, error rate " +
               (h.total.requests ? report::fmt_number(100 * h.total.error_rate(), 3) + " %" : std::string("-")) +
-              ", p95 " + ms_text(h.total.p95) + (d.retrain ? ": " + d.reasons.front() : std::string());
-  f.body = health_markdown(h, d.reasons);
+              ", p95 " + ms_text(h.total.p95) + (d.health_breached ? ": " + d.health_reasons.front() : std::string());
+  f.body = health_markdown(h, d.health_reasons);
   cli::publish_result(ctx, f, cmd);
 
   ctx.emit(doc, [&](std::ostream& os) {
@@ -349,9 +353,9 @@ int endpoint_cmd(Context& ctx, const std::vector<std::string>& args) {
     for (const auto& w : h.windows)
       os << "  " << iso8601_utc(w.start) << ": " << w.requests << " requests, " << w.c5xx << " 5xx, p95 "
          << ms_text(w.p95) << "\n";
-    for (const auto& r : d.reasons) os << "BREACHED: " << r << "\n";
+    for (const auto& r : d.health_reasons) os << "BREACHED: " << r << "\n";
   });
-  if (d.retrain && cmd.flag("fail-on-breach")) throw CheckFailed("endpoint health: " + d.reasons.front());
+  if (d.health_breached && cmd.flag("fail-on-breach")) throw CheckFailed("endpoint health: " + d.health_reasons.front());
   return 0;
 }
 

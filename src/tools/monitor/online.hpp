@@ -71,6 +71,8 @@ Source source_of(stats::Table&& t, const std::string& path, const stats::Profile
 
 // --health RULE (repeatable), --health-debounce K/N, --interval.
 void add_health_options(cli::Command& cmd);
+// --fail-on-breach: exit 1 when the endpoint's health breaches (endpoint, decide).
+void add_fail_on_breach_option(cli::Command& cmd);
 // The health rules, debounce and interval: the flags over amlops.yml's monitor.health (`file`),
 // key by key (any --health replaces the file's rules; see HealthConfig).
 struct HealthSettings {
