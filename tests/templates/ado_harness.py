@@ -427,3 +427,8 @@ def run(world, check, skip, src, bin_dir, work, before=None):
     check(drift.get("drifted") == "true", "ado monitor: drift of the collected production data: drifted (%s)" % drift)
     check(decide.get("retrain") == "true", "ado monitor: decide's output variable retrain is true (%s)" % decide)
     check(getattr(runs["monitor.yml"], "queued", False), "ado monitor: retrain = true queues the retraining pipeline")
+    health = runs["monitor.yml"].outputs_of("health")
+    check(health.get("breached") == "false" and int(health.get("requests") or 0) >= 20 and
+          runs["monitor.yml"].stage_jobs.get("monitor", {}).get("health", {}).get("result") == "success",
+          "ado monitor: the health job reads the endpoint's metrics (at least the harness's 20 requests) and passes "
+          "(%s)" % health)

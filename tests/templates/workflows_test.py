@@ -499,6 +499,15 @@ def github_half(world, gh_state):
           {k: v for k, v in decide.items() if k != "_stdout"})
     check(getattr(mon, "dispatched", None) == "retrain.yml",
           "monitor: retrain: true (decide's output) dispatches retrain.yml")
+    # Endpoint health beside the decision: amlops.yml's monitor.health over the endpoint's Azure Monitor
+    # metrics, the harness's traffic within the starter's thresholds; decide reports it, retrains nothing for it.
+    health = mon.outputs_of("health")
+    check(mon.results.get("health") == "success" and health.get("breached") == "false" and
+          int(health.get("requests") or 0) >= 20,
+          "monitor: the health job reads the endpoint's metrics (at least the harness's 20 requests) and passes "
+          "(%s, %s)" % (mon.results.get("health"), {k: v for k, v in health.items() if k != "_stdout"}))
+    check(decide.get("health_breached") == "false", "monitor: decide's output health_breached is false (%s)" %
+          decide.get("health_breached"))
     return runs
 
 
