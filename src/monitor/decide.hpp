@@ -67,7 +67,7 @@ struct Decision {
   // never a reason to retrain.
   bool health_breached = false;
   std::vector<std::string> health_reasons;
-  int breaches = 1, windows = 1;     // the debounce rule
+  int breaches = 1, windows = 1;  // the debounce rule
   std::vector<WindowResult> window_results;
   std::vector<SignalSeries> signals;
   std::vector<Trigger> triggers;

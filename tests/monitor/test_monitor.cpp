@@ -637,9 +637,9 @@ BOOST_AUTO_TEST_CASE(endpoint_health_breach_is_its_own_outcome_not_a_retrain) {
                  "retrain: false \u2014 no signal breached in 2 of the last 3 windows; endpoint health: breached "
                  "\u2014 endpoint_health breached in 2 of the last 3 intervals",
              decision_verdict(d));
-  BOOST_TEST(decision_markdown(d).find("endpoint health: breached \u2014 endpoint_health breached in 2") !=
-                 std::string::npos,
-             decision_markdown(d));
+  BOOST_TEST(
+      decision_markdown(d).find("endpoint health: breached \u2014 endpoint_health breached in 2") != std::string::npos,
+      decision_markdown(d));
   // --fail-on-retrain does not fail on health; --fail-on-breach does.
   BOOST_TEST((decision_fragment(d, true, false).status == report::FragmentStatus::warn));
   BOOST_TEST((decision_fragment(d, false, true).status == report::FragmentStatus::fail));

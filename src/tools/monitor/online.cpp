@@ -334,8 +334,9 @@ int endpoint_cmd(Context& ctx, const std::vector<std::string>& args) {
   report::Fragment f;
   f.title = "Endpoint health: " + q.endpoint + (q.deployment.empty() ? "" : "/" + q.deployment);
   f.order = report::section_order::monitor;
-  f.status = d.health_breached ? (cmd.flag("fail-on-breach") ? report::FragmentStatus::fail : report::FragmentStatus::warn)
-                       : report::FragmentStatus::pass;
+  f.status = d.health_breached
+                 ? (cmd.flag("fail-on-breach") ? report::FragmentStatus::fail : report::FragmentStatus::warn)
+                 : report::FragmentStatus::pass;
   f.verdict = std::to_string(h.total.requests) + " requests, error rate " +
               (h.total.requests ? report::fmt_number(100 * h.total.error_rate(), 3) + " %" : std::string("-")) +
               ", p95 " + ms_text(h.total.p95) + (d.health_breached ? ": " + d.health_reasons.front() : std::string());
@@ -355,7 +356,8 @@ int endpoint_cmd(Context& ctx, const std::vector<std::string>& args) {
          << ms_text(w.p95) << "\n";
     for (const auto& r : d.health_reasons) os << "BREACHED: " << r << "\n";
   });
-  if (d.health_breached && cmd.flag("fail-on-breach")) throw CheckFailed("endpoint health: " + d.health_reasons.front());
+  if (d.health_breached && cmd.flag("fail-on-breach"))
+    throw CheckFailed("endpoint health: " + d.health_reasons.front());
   return 0;
 }
 
