@@ -506,6 +506,9 @@ def github_half(world, gh_state):
           int(health.get("requests") or 0) >= 20,
           "monitor: the health job reads the endpoint's metrics (at least the harness's 20 requests) and passes "
           "(%s, %s)" % (mon.results.get("health"), {k: v for k, v in health.items() if k != "_stdout"}))
+    report = os.path.join(mon.artifacts, "amlops-health-report", "30-health.md")
+    check(os.path.exists(report) and "health" in open(report).read().lower(),
+          "monitor: the health job's markdown report is uploaded as the artifact amlops-health-report")
     check(decide.get("health_breached") == "false", "monitor: decide's output health_breached is false (%s)" %
           decide.get("health_breached"))
     return runs
