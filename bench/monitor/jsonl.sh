@@ -6,14 +6,8 @@
 # Env: RUNS (default 3) runs per case (the minimum is kept). Needs /usr/bin/python3 with numpy
 # and /usr/bin/time. On a shared machine wall times follow the load: compare the ratios.
 set -euo pipefail
-HERE=$(cd "$(dirname "$0")" && pwd)
-BUILD=${1:-$HERE/../../build}
-ROWS=${2:-1000000}
-BIN=$BUILD/bin/amlops-monitor
-DATA=${BENCH_DATA:-/tmp/amlops-bench-monitor-$ROWS}
-[ -x "$BIN" ] || { echo "build amlops-monitor first ($BIN)"; exit 2; }
-mkdir -p "$DATA"
-[ -s "$DATA/current.csv" ] || /usr/bin/python3 "$HERE/gen.py" "$DATA" "$ROWS"
+# shellcheck source=bench/monitor/data.sh
+source "$(dirname "$0")/data.sh"
 if [ ! -s "$DATA/current.jsonl" ]; then
   /usr/bin/python3 - "$DATA/current.csv" "$DATA/current.jsonl" <<'PY'
 import csv, json, sys

@@ -9,17 +9,8 @@
 # On a shared machine wall times follow the load; CPU time (user+sys) and the ratios of one run
 # are the figures to compare.
 set -euo pipefail
-HERE=$(cd "$(dirname "$0")" && pwd)
-BUILD=${1:-$HERE/../../build}
-ROWS=${2:-1000000}
-BIN=$BUILD/bin/amlops-monitor
-DATA=${BENCH_DATA:-/tmp/amlops-bench-monitor-$ROWS}
-[ -x "$BIN" ] || { echo "build amlops-monitor first ($BIN)"; exit 2; }
-mkdir -p "$DATA"
-if [ ! -s "$DATA/current.csv" ]; then
-  echo "generating $ROWS rows x 10 numeric + 2 categorical (reference, current) in $DATA ..."
-  /usr/bin/python3 "$HERE/gen.py" "$DATA" "$ROWS"
-fi
+# shellcheck source=bench/monitor/data.sh
+source "$(dirname "$0")/data.sh"
 g++ -O2 -std=c++17 -o "$DATA/plain_parse" "$HERE/plain_parse.cpp"
 ls -l "$DATA"/*.csv | awk '{printf "  %s %.1f MB\n", $NF, $5/1e6}'
 cat "$DATA/reference.csv" "$DATA/current.csv" > /dev/null  # warm the page cache
