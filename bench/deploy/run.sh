@@ -15,10 +15,8 @@ export PATH=/usr/bin:$PATH  # the inference host's python3: the one with scikit-
 WORK=$(mktemp -d /tmp/amlops-bench-deploy.XXXXXX)
 trap '"$BIN/amlops-local" stop --data "$WORK/srv" >/dev/null 2>&1 || true; rm -rf "$WORK"' EXIT
 cd "$WORK"
-"$BIN/amlops-local" serve --port 0 --data "$WORK/srv" --daemon --print-env > "$WORK/env" 2>/dev/null
-# shellcheck disable=SC1091
-. "$WORK/env"
-export AMLOPS_ARM_ENDPOINT AZURE_AUTHORITY_HOST AZURE_TENANT_ID AZURE_CLIENT_ID AZURE_CLIENT_SECRET AMLOPS_WORKSPACE
+. "$(dirname "$0")/../../tests/support/local_arm.sh"
+local_serve "$BIN" "$WORK/srv"
 cp -r "$SRC/templates/starter/src" code
 mkdir model
 python3 - "$SRC/templates/starter" <<'PY'

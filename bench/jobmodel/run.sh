@@ -11,15 +11,13 @@ PY=/usr/bin/python3
 WORK=$(mktemp -d /tmp/amlops-bench-jobmodel.XXXXXX)
 trap '"$BIN/amlops-local" stop --data "$WORK/srv" >/dev/null 2>&1 || true; rm -rf "$WORK"' EXIT
 
-"$BIN/amlops-local" serve --port 0 --data "$WORK/srv" --daemon --print-env > "$WORK/env" 2>/dev/null
-. "$WORK/env"
-export AMLOPS_ARM_ENDPOINT AZURE_AUTHORITY_HOST AZURE_TENANT_ID AZURE_CLIENT_ID AZURE_CLIENT_SECRET AMLOPS_WORKSPACE
+. "$(dirname "$0")/../../tests/support/local_arm.sh"
+local_serve "$BIN" "$WORK/srv"
 cp -r "$HERE/../../tests/jobmodel/starter" "$WORK/proj"
 cd "$WORK/proj"
 "$BIN/amlops-job" submit -f job.yml --wait --name bench-job -q > /dev/null
 "$BIN/amlops-model" register --name bench-model --from-job bench-job -q > /dev/null
 
-. "$HERE/../../tests/support/local_arm.sh"
 TOKEN=$(local_arm_token)
 WS=$(local_ws_path)
 JOB_URL="$AMLOPS_ARM_ENDPOINT$WS/jobs/bench-job?api-version=2025-12-01"

@@ -11,9 +11,8 @@ PY=/usr/bin/python3
 WORK=$(mktemp -d /tmp/amlops-bench-setup.XXXXXX)
 trap '"$BIN/amlops-local" stop --data "$WORK/srv" >/dev/null 2>&1 || true; rm -rf "$WORK"' EXIT
 
-"$BIN/amlops-local" serve --port 0 --data "$WORK/srv" --daemon --print-env > "$WORK/env" 2>/dev/null
-. "$WORK/env"
-export AMLOPS_ARM_ENDPOINT AZURE_AUTHORITY_HOST AZURE_TENANT_ID AZURE_CLIENT_ID AZURE_CLIENT_SECRET AMLOPS_WORKSPACE
+. "$(dirname "$0")/../../tests/support/local_arm.sh"
+local_serve "$BIN" "$WORK/srv"
 cp -r "$SRC/templates/starter" "$WORK/starter"
 
 seen=0

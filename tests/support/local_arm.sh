@@ -15,3 +15,14 @@ d = {p[i].lower(): p[i + 1] for i in range(0, len(p) - 1, 2)}
 print(f"/subscriptions/{d['subscriptions']}/resourceGroups/{d['resourcegroups']}/providers/Microsoft.MachineLearningServices/workspaces/{d['workspaces']}")
 PY
 }
+# local_serve BIN_DIR DATA [serve options]: starts amlops-local in the background on a free port
+# with its data in DATA and loads the environment it prints (credentials and AMLOPS_WORKSPACE,
+# exported). The caller stops it: "$BIN_DIR/amlops-local" stop --data DATA.
+local_serve() {
+  local bin=$1 data=$2
+  shift 2
+  "$bin/amlops-local" serve --port 0 --data "$data" --daemon --print-env "$@" > "$data.env" 2> "$data.serve.log" ||
+    { cat "$data.serve.log" >&2; return 1; }
+  # shellcheck disable=SC1090
+  . "$data.env"
+}
