@@ -15,7 +15,7 @@ export PATH=/usr/bin:$PATH  # the inference host's python3: the one with scikit-
 WORK=$(mktemp -d /tmp/amlops-bench-deploy.XXXXXX)
 trap '"$BIN/amlops-local" stop --data "$WORK/srv" >/dev/null 2>&1 || true; rm -rf "$WORK"' EXIT
 cd "$WORK"
-. "$(dirname "$0")/../../tests/support/local_arm.sh"
+. "$SRC/tests/support/local_arm.sh"
 local_serve "$BIN" "$WORK/srv"
 cp -r "$SRC/templates/starter/src" code
 mkdir model
