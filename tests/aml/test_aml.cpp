@@ -50,6 +50,15 @@ struct FakeWorkspace {
 
 bool has(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
+// The workspace already holds code version c:1 for any hash asked; every other request is a 404.
+void code_found_by_hash(FakeWorkspace& f) {
+  f.t->handler = [](const net::Request& r) {
+    if (has(r.url, "/codes/") && has(r.url, "hash="))
+      return respond(200, R"({"value":[{"id":")" + kWs + R"(/codes/c/versions/1"}]})");
+    return respond(404, R"({"error":{"code":"NotFound","message":"no route"}})");
+  };
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(uri)
@@ -490,11 +499,7 @@ BOOST_AUTO_TEST_CASE(job_name_taken_unless_same_spec) {
 // A symbolic link in a code folder that leads outside it: refused, naming the link, before any request.
 BOOST_AUTO_TEST_CASE(code_links_outside_the_folder_are_refused) {
   FakeWorkspace f;
-  f.t->handler = [&](const net::Request& r) {
-    if (has(r.url, "/codes/") && has(r.url, "hash="))
-      return respond(200, R"({"value":[{"id":")" + kWs + R"(/codes/c/versions/1"}]})");
-    return respond(404, R"({"error":{"code":"NotFound","message":"no route"}})");
-  };
+  code_found_by_hash(f);
   files::TempDir t;
   fs::create_directories(t.path() / "code" / "pkg");
   fs::create_directories(t.path() / "secrets");
@@ -532,11 +537,7 @@ BOOST_AUTO_TEST_CASE(code_links_outside_the_folder_are_refused) {
 // same hash; a changed file is hashed again and looked up under its new hash.
 BOOST_AUTO_TEST_CASE(unchanged_code_hash_comes_from_the_cache) {
   FakeWorkspace f;
-  f.t->handler = [&](const net::Request& r) {
-    if (has(r.url, "/codes/") && has(r.url, "hash="))
-      return respond(200, R"({"value":[{"id":")" + kWs + R"(/codes/c/versions/1"}]})");
-    return respond(404, R"({"error":{"code":"NotFound","message":"no route"}})");
-  };
+  code_found_by_hash(f);
   files::TempDir t;
   files::write_atomic(t.path() / "code" / "train.py", "print(1)\n");
   spec::HashCache cache{t.path() / "cache", std::chrono::nanoseconds(0)};
