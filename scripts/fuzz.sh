@@ -36,4 +36,5 @@ for target in fuzz_csv fuzz_job_yaml fuzz_config fuzz_setup_yaml; do
   rm -rf "$corpus" "$corpus.log"
 done
 echo "fuzz: $passed passed, $failed failed"
+[ "$passed" -gt 0 ] || { echo "fuzz: no fuzz target ran" >&2; exit 1; }
 [ "$failed" -eq 0 ]
